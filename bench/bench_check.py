@@ -1,0 +1,205 @@
+"""Benchmark ``run_check`` over many open assignments: time and number of SQL statements.
+
+    python bench/bench_check.py                      # 100,000 on SQLite
+    python bench/bench_check.py --sizes 100000 1000000
+    python bench/bench_check.py --pg postgresql+psycopg://postgres@127.0.0.1:5432/test
+    (or DUBAN_BENCH_DATABASE_URL / DUBAN_TEST_DATABASE_URL: PostgreSQL runs in a fresh schema)
+
+The data: 1,000 units (10 leaders in charge, 1 principal), N / 1,000 tasks each assigned to
+every unit, due dates spread over 2026, everything still open. Three runs are timed:
+
+* ``first``: as of 2026-06-15, the catch-up of half a year: about half the assignments become
+  overdue (bulk UPDATE + history), every unit gets its overdue/escalation mail, reminders go out;
+* ``again``: the same date again: nothing new (the idempotence check);
+* ``next``: the next working day.
+
+Statements are counted with a ``before_cursor_execute`` listener (an executemany counts once).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from calendars import ChinaCalendar  # noqa: E402
+from workflow.check import run_check  # noqa: E402
+from workflow.clock import SHANGHAI  # noqa: E402
+from workflow.db import Database  # noqa: E402
+from workflow.models import Assignment, Person, Task, Unit  # noqa: E402
+from workflow.policy import Policy  # noqa: E402
+
+UNITS = 1000
+AS_OF = date(2026, 6, 15)
+
+
+def populate(db: Database, n: int) -> None:
+    tasks = max(1, n // UNITS)
+    now = datetime(2026, 1, 5, tzinfo=UTC)
+    with db.engine.begin() as conn:
+        conn.execute(
+            sa.insert(Person.__table__),
+            [
+                {"name": f"领导{i}", "email": f"leader{i}@bench.example", "principal": i == 0}
+                for i in range(11)
+            ],
+        )
+        leaders = list(
+            conn.execute(sa.select(Person.id).where(Person.principal.is_(False))).scalars()
+        )
+        conn.execute(
+            sa.insert(Unit.__table__),
+            [
+                {
+                    "name": f"单位{i:04d}",
+                    "aliases": [],
+                    "groups": [],
+                    "emails": [f"unit{i}@bench.example"],
+                    "leader_id": leaders[i % len(leaders)],
+                    "active": True,
+                }
+                for i in range(UNITS)
+            ],
+        )
+        unit_ids = list(conn.execute(sa.select(Unit.id).order_by(Unit.id)).scalars())
+        conn.execute(
+            sa.insert(Task.__table__),
+            [
+                {
+                    "kind": "manual",
+                    "title": f"任务{t}",
+                    "section_path": ["一、基准测试"],
+                    "lead_units": [],
+                    "responsible_units": [],
+                    "cooperating_units": [],
+                    "created_at": now,
+                }
+                for t in range(tasks)
+            ],
+        )
+        task_ids = list(conn.execute(sa.select(Task.id).order_by(Task.id)).scalars())
+        batch: list[dict] = []
+        for t, task_id in enumerate(task_ids):
+            due = date(2026, 1, 10) + timedelta(days=(t * 355) // len(task_ids))
+            for unit_id in unit_ids:
+                batch.append(
+                    {
+                        "task_id": task_id,
+                        "unit_id": unit_id,
+                        "role": "responsible",
+                        "period": "",
+                        "state": "assigned" if (t + unit_id) % 3 else "in_progress",
+                        "due": due,
+                        "original_due": due,
+                        "due_provisional": False,
+                        "late": False,
+                        "returned_count": 0,
+                        "version": 1,
+                        "created_at": now,
+                    }
+                )
+                if len(batch) >= 50_000:
+                    conn.execute(sa.insert(Assignment.__table__), batch)
+                    batch = []
+        if batch:
+            conn.execute(sa.insert(Assignment.__table__), batch)
+
+
+def timed_check(db: Database, as_of: date, calendar, policy) -> tuple[float, int, int, int]:
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", count)
+    start = time.perf_counter()
+    with db.session() as session:
+        report = run_check(
+            session,
+            as_of,
+            calendar=calendar,
+            policy=policy,
+            now=datetime(as_of.year, as_of.month, as_of.day, 9, tzinfo=SHANGHAI),
+        )
+    elapsed = time.perf_counter() - start
+    sa.event.remove(db.engine, "before_cursor_execute", count)
+    return elapsed, len(statements), len(report.expired), len(report.queued)
+
+
+def bench(label: str, db: Database, n: int) -> None:
+    db.upgrade()
+    start = time.perf_counter()
+    populate(db, n)
+    print(
+        f"[{label}] {n:,} open assignments, {UNITS} units: populated in {time.perf_counter() - start:.1f}s"
+    )
+    calendar, policy = ChinaCalendar(), Policy()
+    calendar.is_working_day(AS_OF)  # build the calendar index outside the timing
+    next_day = calendar.add_working_days(AS_OF, 1)
+    for name, day in (("first", AS_OF), ("again", AS_OF), ("next", next_day)):
+        elapsed, statements, expired, queued = timed_check(db, day, calendar, policy)
+        print(
+            f"[{label}] {name:5s} {day}: {elapsed:7.2f}s  {statements:3d} SQL statements  "
+            f"expired {expired:,}  queued {queued:,}"
+        )
+
+
+def sqlite_db(n: int) -> tuple[Database, Path]:
+    directory = Path(tempfile.mkdtemp(prefix="duban-bench-"))
+    return Database(f"sqlite:///{directory / 'bench.db'}"), directory
+
+
+def pg_db(url: str) -> tuple[Database, str, sa.Engine]:
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    scoped = sa.engine.make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
+    return Database(scoped.render_as_string(hide_password=False)), schema, admin
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[100_000], help="e.g. 100000 1000000"
+    )
+    parser.add_argument(
+        "--pg",
+        default=os.environ.get("DUBAN_BENCH_DATABASE_URL")
+        or os.environ.get("DUBAN_TEST_DATABASE_URL"),
+        help="PostgreSQL URL (a fresh schema is created and dropped)",
+    )
+    parser.add_argument("--no-sqlite", action="store_true")
+    args = parser.parse_args()
+    import shutil
+
+    for n in args.sizes:
+        if not args.no_sqlite:
+            db, directory = sqlite_db(n)
+            try:
+                bench("SQLite", db, n)
+            finally:
+                db.engine.dispose()
+                shutil.rmtree(directory, ignore_errors=True)
+        if args.pg:
+            db, schema, admin = pg_db(args.pg)
+            try:
+                bench("PostgreSQL", db, n)
+            finally:
+                db.engine.dispose()
+                with admin.begin() as conn:
+                    conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+                admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

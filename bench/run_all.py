@@ -1,0 +1,35 @@
+"""Run every benchmark in turn with its default sizes: ``.venv/bin/python bench/run_all.py``.
+
+Each benchmark is also a script of its own (``bench/bench_<name>.py --help`` for its options,
+e.g. ``bench_check.py --sizes 100000 1000000 --pg postgresql+psycopg://…``).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BENCHES = [
+    "bench_startup.py",
+    "bench_calendar.py",
+    "bench_mail.py",
+    "bench_check.py",
+    "bench_scoring.py",
+]
+
+
+def main() -> int:
+    failed = []
+    for name in BENCHES:
+        print(f"\n===== {name}", flush=True)
+        if subprocess.run([sys.executable, str(HERE / name)]).returncode != 0:
+            failed.append(name)
+    if failed:
+        print(f"\nfailed: {', '.join(failed)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

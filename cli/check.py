@@ -1,0 +1,81 @@
+"""``duban check`` (the daily check, by hand) and ``duban daemon`` (the scheduler)."""
+
+from __future__ import annotations
+
+import click
+
+from cli.common import as_of_option, resolve_as_of
+from cli.output import emit_json, info, json_option, table, warn
+
+
+@click.command("check")
+@as_of_option
+@click.option("--dry-run", is_flag=True, help="只显示将要做什么，不写入数据库")
+@json_option
+def check(as_of, dry_run, as_json) -> None:
+    """按日检查：标记逾期，排队提醒、逾期通知、升级、进展报送与领导汇总（办公室）。"""
+    from workflow.auth import authenticate, require_role
+    from workflow.check import check_database, load_calendar
+    from workflow.clock import now
+    from workflow.config import load_config, saved_token
+    from workflow.db import Database
+    from workflow.policy import load_policy
+
+    day = resolve_as_of(as_of)
+    config = load_config()
+    policy = load_policy(config)
+    calendar = load_calendar(config)
+    db = Database(config.database_url)
+    db.ensure_ready()
+    with db.session() as session:
+        require_role(authenticate(session, saved_token(config)), "office", "运行每日检查")
+    report = check_database(db, day, calendar=calendar, policy=policy, now=now(), dry_run=dry_run)
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    _render(report)
+
+
+def _render(report) -> None:
+    from workflow.check import KIND_LABELS
+
+    kind = "工作日" if report.working_day else "休息日，不发送通知"
+    prefix = "（演练，未写入）" if report.dry_run else ""
+    info(
+        f"{prefix}{report.as_of}（{kind}）：标记逾期 {len(report.expired)} 项，"
+        f"排队通知 {len(report.queued)} 封"
+    )
+    if report.queued:
+        table(
+            ["类型", "收件人", "单位", "事项", "地址"],
+            [
+                (
+                    KIND_LABELS[q.kind],
+                    q.recipient_name,
+                    q.unit or "",
+                    len(q.assignment_ids),
+                    "、".join(q.recipients),
+                )
+                for q in report.queued
+            ],
+        )
+    for text in report.warnings:
+        warn(text)
+
+
+@click.command("daemon")
+@click.option("--standby", is_flag=True, help="已有守护进程运行时不退出，热备等待其停止后接管")
+@click.option("-v", "--verbose", is_flag=True, help="输出调试日志")
+def daemon(standby, verbose) -> None:
+    """运行守护进程：每天定时检查，定期投递通知；SIGTERM 时安全停止。"""
+    import logging
+
+    from workflow.config import load_config
+    from workflow.daemon import Daemon, configure_logging
+    from workflow.db import Database
+
+    configure_logging(logging.DEBUG if verbose else logging.INFO)
+    config = load_config()
+    db = Database(config.database_url)
+    db.ensure_ready()
+    Daemon(db=db, config=config).serve_forever(standby=standby)

@@ -1,0 +1,168 @@
+"""``duban event …``: working-day time limits that start when something happens."""
+
+from __future__ import annotations
+
+import click
+
+from cli.common import acting, date_arg
+from cli.output import emit_json, info, json_option, table, warn
+
+
+@click.group()
+def event() -> None:
+    """事件触发的工作日时限（政策解读、依申请公开等）。"""
+
+
+def _kinds(config):
+    from workflow.events import event_kinds
+
+    return event_kinds(config.section("events"))
+
+
+@event.command("add")
+@click.argument("kind")
+@click.option(
+    "--date", "event_date", required=True, help="事件发生日期 YYYY-MM-DD（如文件签发、收到申请）"
+)
+@click.option("--unit", required=True, help="承办单位")
+@click.option("--ref", required=True, help="依据：文号或标题")
+@click.option("--plan", "plan_id", type=int, help="所属工作计划编号（默认：该年份唯一的计划）")
+@json_option
+def add(kind, event_date, unit, ref, plan_id, as_json) -> None:
+    """登记一个事件，按工作日计算截止日期。KIND 可用中文名或英文键（见 duban event kinds）。"""
+    from workflow.clock import now
+    from workflow.events import add_event, event_view
+    from workflow.workdays import load_calendar, provisional_message
+
+    d = date_arg(event_date, "--date 事件日期")
+    with acting() as ctx:
+        kinds = _kinds(ctx.config)
+        added = add_event(
+            ctx.session,
+            ctx.caller,
+            kind,
+            d,
+            unit,
+            ref,
+            calendar=load_calendar(ctx.config),
+            now=now(),
+            kinds=kinds,
+            plan_id=plan_id,
+        )
+        view = event_view(added.assignment, added.task, added.unit, kinds)
+    if view["provisional"]:
+        warn(provisional_message([added.assignment.due.year]))
+    if as_json:
+        emit_json(view)
+        return
+    info(
+        f"已登记{view['kind_name']}“{view['ref']}”（{view['event_date']}），"
+        f"{view['unit']}应在 {view['working_days']} 个工作日内、即 {view['due']} 前办结"
+        + ("（日历暂定）" if view["provisional"] else "")
+        + f"，任务编号 #{view['id']}"
+    )
+
+
+@event.command("list")
+@click.option("--kind", help="事件类型（中文名或英文键）")
+@click.option("--unit", help="单位")
+@json_option
+def list_(kind, unit, as_json) -> None:
+    """列出事件时限任务（单位令牌只看到本单位的）。"""
+    from workflow.events import list_events
+
+    with acting() as ctx:
+        rows = list_events(ctx.session, ctx.caller, kinds=_kinds(ctx.config), kind=kind, unit=unit)
+    if as_json:
+        emit_json(rows)
+        return
+    table(
+        ["编号", "类型", "事件日期", "依据", "单位", "时限", "截止", "状态"],
+        [
+            (
+                r["id"],
+                r["kind_name"],
+                r["event_date"],
+                r["ref"],
+                r["unit"],
+                f"{r['working_days']}个工作日",
+                r["due"]
+                + ("（已延期）" if r["extended"] else "")
+                + ("（暂定）" if r["provisional"] else ""),
+                r["state_label"]
+                + ("（逾期报送）" if r["late"] and r["state"] != "overdue" else ""),
+            )
+            for r in rows
+        ],
+    )
+    if not rows:
+        info("（没有事件时限任务）")
+
+
+@event.command("kinds")
+@json_option
+def kinds_(as_json) -> None:
+    """列出事件类型及其工作日时限（含 duban.toml [events] 的设置）。"""
+    from workflow.config import load_config
+
+    kinds = _kinds(load_config())
+    rows = [
+        {
+            "key": k.key,
+            "name": k.name,
+            "working_days": k.working_days,
+            "extension_days": k.extension_days,
+        }
+        for k in kinds.values()
+    ]
+    if as_json:
+        emit_json(rows)
+        return
+    table(
+        ["英文键", "名称", "时限（工作日）", "可延长"],
+        [
+            (
+                r["key"],
+                r["name"],
+                r["working_days"],
+                f"一次，最多 {r['extension_days']} 个工作日" if r["extension_days"] else "",
+            )
+            for r in rows
+        ],
+    )
+
+
+@event.command("extend")
+@click.argument("assignment_id", type=int)
+@click.option("--days", type=int, required=True, help="延长的工作日数（依申请公开最多 20）")
+@click.option("--reason", required=True, help="延期理由（经办公室批准）")
+@json_option
+def extend(assignment_id, days, reason, as_json) -> None:
+    """延长事件时限（仅办公室，仅一次，例如依申请公开延长不超过 20 个工作日）。"""
+    from workflow.clock import now
+    from workflow.events import extend_event
+    from workflow.workdays import load_calendar
+
+    with acting() as ctx:
+        a = extend_event(
+            ctx.session,
+            ctx.caller,
+            assignment_id,
+            days,
+            reason,
+            calendar=load_calendar(ctx.config),
+            now=now(),
+            kinds=_kinds(ctx.config),
+        )
+        view = {
+            "id": a.id,
+            "due": a.due.isoformat(),
+            "original_due": a.original_due.isoformat(),
+            "state": a.state,
+        }
+    if as_json:
+        emit_json(view)
+        return
+    info(
+        f"任务 #{view['id']} 已延长 {days} 个工作日：截止日期由 {view['original_due']} 改为 {view['due']}"
+    )

@@ -1,0 +1,43 @@
+"""``duban export evaluation``: the year-end evaluation as a workbook and/or an HTML report.
+
+Attached to the ``export`` group (owned by ``cli/export.py``) with one ``add_command`` line.
+"""
+
+from __future__ import annotations
+
+import click
+
+from cli.common import acting, as_of_option, resolve_as_of
+from cli.output import emit_json, info, json_option, warn
+
+
+@click.command("evaluation")
+@click.option("--plan", "plan", default=None, help="工作计划编号或年份（只有一个计划时可省略）")
+@click.argument("path", required=False, type=click.Path(dir_okay=False))
+@click.option(
+    "--html",
+    "html",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="另存一份网页报告（含各单位扣分图）",
+)
+@as_of_option
+@json_option
+def evaluation(plan, path, html, as_of, as_json) -> None:
+    """导出年终考核结果：PATH 为 .xlsx（汇总表 + 扣分明细 + 扣分规则）或 .html（含扣分图）。"""
+    from workflow.evaluation_export import export_evaluation
+
+    day = resolve_as_of(as_of)
+    with acting() as ctx:
+        result = export_evaluation(
+            ctx.session, ctx.caller, plan, path, as_of=day, config=ctx.config, html=html
+        )
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    info(
+        f"已导出工作计划 #{result.plan_id} 的考核结果（{result.units} 个单位，{result.rows} 条扣分，截至 {day}）："
+        + "、".join(result.files)
+    )
+    if result.forecast:
+        warn("计划年度尚未结束，导出的是预测结果（情况不变时）")

@@ -1,0 +1,118 @@
+"""The root ``duban`` command.
+
+Each command group lives in its own module and is imported only when it runs, so
+``duban --help`` stays fast (see ``bench/bench_startup.py``). Every
+:class:`workflow.errors.DubanError` is caught here, once, and turned into a one-line Chinese
+message on stderr and the error's exit code.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+
+import click
+
+# name -> ("module", "attribute", short help shown by --help without importing the module)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "init": ("cli.setup", "init", "创建数据库和办公室账号（首次使用）"),
+    "login": ("cli.setup", "login", "保存令牌，供后续命令使用"),
+    "whoami": ("cli.setup", "whoami", "显示当前令牌对应的身份"),
+    "db": ("cli.setup", "db", "数据库维护（升级）"),
+    "token": ("cli.tokens", "token", "签发、列出、吊销令牌"),
+    "unit": ("cli.units", "unit", "单位名录：新增、列出、查看、修改"),
+    "leader": ("cli.units", "leader", "领导名录：新增、列出"),
+    "task": ("cli.tasks", "task", "任务：新增、列出、查看、推进状态"),
+    "calendar": ("cli.calendar", "calendar", "工作日日历：月历、加减工作日、年度状态、导入调休"),
+    "import": ("cli.ledger", "import_ledger", "导入任务分解表 / 台账（.xlsx / .docx / .csv）"),
+    "export": ("cli.export", "export", "导出台账或考核结果"),
+    "event": ("cli.events", "event", "事件触发的工作日时限（政策解读、依申请公开等）"),
+    "notify": ("cli.notify", "notify", "通知：预览、发送、列出、重试"),
+    "mail": ("cli.notify", "mail", "邮件设置检查"),
+    "check": ("cli.check", "check", "按日检查：逾期、提醒、升级（守护进程每天运行）"),
+    "daemon": ("cli.check", "daemon", "运行守护进程（定时检查与发送）"),
+    "demo": ("cli.demo", "demo", "演示：临时数据库中模拟一整年"),
+    "score": ("cli.score", "score", "年终考核扣分与得分"),
+}
+
+
+class LazyGroup(click.Group):
+    """A group that imports a command's module only when that command runs."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in COMMANDS if _available(name)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        spec = COMMANDS.get(cmd_name)
+        if spec is None or not _available(cmd_name):
+            return None
+        module_name, attr, _ = spec
+        return getattr(importlib.import_module(module_name), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("命令"):
+                formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context):
+        from workflow.errors import DubanError
+
+        try:
+            return super().invoke(ctx)
+        except DubanError as exc:
+            one_line = " ".join(part.strip() for part in exc.message.splitlines() if part.strip())
+            click.echo(f"错误：{one_line}", err=True)
+            ctx.exit(exc.exit_code)
+        except click.UsageError as exc:
+            _usage_error(exc)
+        except Exception as exc:
+            if not _database_down(exc):
+                raise
+            click.echo(f"错误：数据库不可用，本次操作未完成：{_first_line(exc)}", err=True)
+            ctx.exit(11)
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except click.UsageError as exc:
+            _usage_error(exc)
+
+
+def _usage_error(exc: click.UsageError):
+    from cli.usage import usage_message
+
+    click.echo(f"错误：{usage_message(exc)}", err=True)
+    sys.exit(exc.exit_code)
+
+
+def _database_down(exc: Exception) -> bool:
+    """The database went away mid-command (server stopped, network gone): not a bug to trace."""
+    sa_exc = sys.modules.get("sqlalchemy.exc")
+    return sa_exc is not None and isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
+
+
+def _first_line(exc: Exception) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+
+
+def _available(name: str) -> bool:
+    """A command whose module is not written yet is simply not listed."""
+    module_name = COMMANDS[name][0]
+    return importlib.util.find_spec(module_name) is not None
+
+
+@click.group(name="duban", cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="duban", prog_name="duban")
+def cli() -> None:
+    """督办 duban：政务公开工作要点任务督办。"""
+
+
+def main() -> None:
+    cli(prog_name="duban")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

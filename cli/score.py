@@ -1,0 +1,155 @@
+"""``duban score``: the year-end evaluation (ranked units, evidence rows) and appeals (免扣).
+
+``score`` is a group that also runs on its own (``invoke_without_command``), so both
+``duban score --plan 1 --detail`` and ``duban score waive 12:late_days --reason …`` work.
+A deduction row is named ``<task id>:<rule>`` as shown in the 行号 column of ``--detail``.
+"""
+
+from __future__ import annotations
+
+import click
+
+from cli.common import acting, as_of_option, resolve_as_of
+from cli.output import emit_json, info, json_option, table, warn
+
+
+@click.group("score", invoke_without_command=True)
+@click.option("--plan", "plan", default=None, help="工作计划编号或年份（只有一个计划时可省略）")
+@as_of_option
+@click.option("--unit", default=None, help="只看某个单位")
+@click.option("--detail", is_flag=True, help="列出每一条扣分及其依据（行号用于 duban score waive）")
+@json_option
+@click.pass_context
+def score(ctx, plan, as_of, unit, detail, as_json) -> None:
+    """年终考核：各单位得分、扣分、按时完成率与排名；年内为“情况不变”时的预测。"""
+    if ctx.invoked_subcommand is not None:
+        return
+    from workflow.scoring import evaluate
+
+    day = resolve_as_of(as_of)
+    with acting() as ctx_:
+        ev = evaluate(ctx_.session, ctx_.caller, plan, day, config=ctx_.config, unit=unit)
+    if as_json:
+        emit_json(ev.to_dict())
+        return
+    _render(ev, detail)
+
+
+def _render(ev, detail: bool) -> None:
+    from workflow.scoring import fmt_points
+
+    title = f"{ev.plan_title} 年终考核（截至 {ev.as_of}，基础分 {fmt_points(ev.rules.base)}）"
+    table(
+        ["排名", "单位", "得分", "扣分", "免扣", "扣分项", "按时完成率"],
+        [
+            (
+                u.rank,
+                u.unit,
+                fmt_points(u.score),
+                fmt_points(u.deducted) + ("（已封顶）" if u.capped else ""),
+                fmt_points(u.waived) if u.waived else "",
+                u.rows,
+                _rate(u),
+            )
+            for u in ev.units
+        ],
+        title=title,
+    )
+    if not ev.units:
+        info("该计划下没有计分的任务。")
+    if ev.forecast:
+        warn(
+            f"{ev.plan_year} 年尚未结束，以上为预测：已过截止日期仍未报送的任务按截至 {ev.as_of} 的逾期计算"
+        )
+    if detail:
+        _render_rows(ev)
+    elif ev.rows:
+        info("用 --detail 查看每一条扣分的依据。")
+
+
+def _render_rows(ev) -> None:
+    from workflow.scoring import fmt_points
+
+    if not ev.rows:
+        info("没有扣分。")
+        return
+    table(
+        [
+            "行号",
+            "单位",
+            "任务",
+            "规则",
+            "截止日期",
+            "报送日期",
+            "逾期工作日",
+            "扣分",
+            "依据 / 免扣",
+        ],
+        [
+            (
+                r.row_id,
+                r.unit,
+                f"{r.task_number + ' ' if r.task_number else ''}{r.task}"
+                + (f"（{r.period}）" if r.period else ""),
+                r.rule_label + ("（预测）" if r.forecast else ""),
+                r.due,
+                r.report_date or "未报送",
+                "" if r.days_late is None else r.days_late,
+                ("已免扣 " if r.waived else "") + fmt_points(r.points),
+                r.note + (f"；免扣理由：{r.waiver_reason}" if r.waived else ""),
+            )
+            for r in ev.rows
+        ],
+        title="扣分明细",
+    )
+
+
+def _rate(u) -> str:
+    if u.on_time_rate is None:
+        return "—（尚无到期任务）"
+    return f"{u.on_time_rate:.1%}（{u.on_time}/{u.due}）"
+
+
+@score.command("waive")
+@click.argument("row")
+@click.option("--reason", required=True, help="免扣理由（申诉核实情况）")
+@json_option
+def waive_command(row, reason, as_json) -> None:
+    """免扣一条扣分（申诉）：ROW 为 --detail 中的行号，如 12:late_days。仅办公室。"""
+    from workflow.clock import now
+    from workflow.scoring import RULE_LABELS, parse_row_id, waive_deduction
+
+    assignment_id, rule = parse_row_id(row)
+    with acting() as ctx:
+        w = waive_deduction(
+            ctx.session, ctx.caller, assignment_id, rule, reason, now(), config=ctx.config
+        )
+        result = {
+            "row": f"{w.assignment_id}:{w.rule}",
+            "assignment_id": w.assignment_id,
+            "rule": w.rule,
+            "rule_label": RULE_LABELS[w.rule],
+            "reason": w.reason,
+            "actor": w.actor,
+            "at": w.created_at,
+        }
+    if as_json:
+        emit_json(result)
+        return
+    info(f"已免扣任务 #{assignment_id} 的“{RULE_LABELS[rule]}”扣分，理由：{result['reason']}")
+
+
+@score.command("rules")
+@json_option
+def rules_command(as_json) -> None:
+    """显示当前生效的扣分规则（duban.toml 的 [scoring]，未设置的取默认值）。"""
+    from workflow.config import load_config
+    from workflow.scoring import load_rules
+
+    rules = load_rules(load_config())
+    if as_json:
+        emit_json(rules.to_dict())
+        return
+    info("扣分规则（duban.toml 的 [scoring]）：")
+    for key, text in rules.describe():
+        info(f"  {key:<15} {text}")

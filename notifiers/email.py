@@ -1,0 +1,391 @@
+"""Email delivery over SMTP with aiosmtplib: pooled connections, bounded concurrency.
+
+A batch is spread over ``settings.concurrency`` workers; each worker holds one SMTP
+connection for as many messages as it takes from the shared queue, and reconnects when the
+server drops it. ``on_result`` runs as soon as one message's outcome is known, so the
+caller can mark that outbox row at once: a crash then repeats at most the message in flight
+(with the same Message-ID).
+
+Outcomes (see :func:`classify`):
+
+* ``sent``: the server accepted the message for at least one recipient; addresses it
+  refused (or that were malformed) are listed in ``refused``.
+* ``temporary``: worth retrying later (4xx, connection refused, timeout, dropped
+  connection). The caller keeps the row pending; nothing is lost.
+* ``permanent``: retrying will not help (5xx, every recipient refused or malformed,
+  authentication rejected, certificate not trusted).
+
+When no worker can connect at all, every remaining message gets the connection error's
+classification without further connection attempts (one failed connect per worker, not one
+per message).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+import aiosmtplib
+
+from notifiers.message import (
+    SHANGHAI,
+    Message,
+    MessageError,
+    bare_address,
+    build_email,
+    split_recipients,
+)
+
+TlsMode = Literal["none", "starttls", "ssl"]
+Status = Literal["sent", "temporary", "permanent"]
+TLS_MODES: tuple[str, ...] = ("none", "starttls", "ssl")
+
+ResultCallback = Callable[["DeliveryResult"], None]
+Clock = Callable[[], datetime]
+
+
+class SettingsError(ValueError):
+    """SMTP settings that cannot work (unknown TLS mode, bad port, concurrency < 1)."""
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    """How to reach the office's SMTP server. ``sender`` may carry a Chinese display name.
+
+    ``ca_file`` trusts an extra CA bundle (an internal CA) while still validating.
+    ``local_hostname`` is the EHLO name (default: the machine's FQDN).
+    """
+
+    host: str
+    port: int
+    user: str | None
+    password: str | None = field(repr=False)
+    tls: TlsMode
+    sender: str
+    timeout: float = 30
+    concurrency: int = 4
+    validate_certs: bool = True
+    ca_file: str | None = None
+    local_hostname: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.tls not in TLS_MODES:
+            raise SettingsError(f"SMTP tls 只能是 none、starttls 或 ssl，实际为 {self.tls!r}")
+        if not 0 < int(self.port) < 65536:
+            raise SettingsError(f"SMTP 端口无效：{self.port}")
+        if self.concurrency < 1:
+            raise SettingsError(f"SMTP 并发连接数至少为 1，实际为 {self.concurrency}")
+        if not self.host:
+            raise SettingsError("SMTP 服务器地址为空")
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """The outcome of one message. ``refused`` maps refused recipients to the reason."""
+
+    key: str
+    status: Status
+    error: str | None = None
+    refused: dict[str, str] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- classification
+
+
+def classify(exc: BaseException) -> Literal["temporary", "permanent"]:
+    """Whether a failure is worth retrying.
+
+    4xx replies, connection failures, timeouts and dropped connections are temporary; 5xx
+    replies, malformed addresses, an untrusted certificate and protocol mismatches (STARTTLS
+    or AUTH not offered) are permanent. Authentication follows its reply code: 535 is
+    permanent, 454 ("temporary authentication failure") temporary. When every recipient is
+    refused, any 4xx among them makes the whole message temporary.
+    """
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        codes = [r.code for r in exc.recipients]
+        return "temporary" if any(400 <= c < 500 for c in codes) else "permanent"
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return "temporary" if exc.code < 500 else "permanent"
+    if _cert_error(exc) is not None:
+        return "permanent"
+    if isinstance(exc, aiosmtplib.SMTPTimeoutError | aiosmtplib.SMTPConnectError):
+        return "temporary"
+    if isinstance(exc, aiosmtplib.SMTPServerDisconnected):
+        return "temporary"
+    if isinstance(exc, aiosmtplib.SMTPException | MessageError | UnicodeError):
+        return "permanent"
+    if isinstance(exc, ValueError):  # aiosmtplib rejects unsafe addresses with ValueError
+        return "permanent"
+    # OSError (refused, reset, unreachable, other TLS errors), TimeoutError, anything else:
+    # keep the message pending; the outbox's retry limit bounds the cost of being wrong.
+    return "temporary"
+
+
+def _cert_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
+    """The certificate failure behind ``exc``: implicit TLS wraps it in SMTPConnectError."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return None
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def describe(exc: BaseException) -> str:
+    """A one-line Chinese description of a delivery failure, keeping the server's words."""
+    text = " ".join(str(exc).split())
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        parts = [f"{r.recipient}（{r.code} {' '.join(r.message.split())}）" for r in exc.recipients]
+        return "全部收件人被拒收：" + "；".join(parts)
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+        return f"SMTP 认证失败（{exc.code}）：{' '.join(exc.message.split())}"
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return f"SMTP 服务器返回 {exc.code}：{' '.join(exc.message.split())}"
+    cert_error = _cert_error(exc)
+    if cert_error is not None:
+        return f"SMTP 服务器证书校验失败：{cert_error.verify_message or text}"
+    if isinstance(exc, aiosmtplib.SMTPTimeoutError | TimeoutError):
+        return f"SMTP 服务器响应超时：{text or type(exc).__name__}"
+    if isinstance(exc, aiosmtplib.SMTPConnectError):
+        return f"无法连接 SMTP 服务器：{text}"
+    if isinstance(exc, aiosmtplib.SMTPServerDisconnected):
+        return f"SMTP 连接意外断开：{text}"
+    if isinstance(exc, aiosmtplib.SMTPException):
+        return f"SMTP 服务器不支持所需功能：{text}"
+    if isinstance(exc, OSError):
+        return f"SMTP 网络错误：{text or type(exc).__name__}"
+    return f"发送失败（{type(exc).__name__}）：{text}"
+
+
+def _refused_by(exc: BaseException) -> dict[str, str]:
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+        return {r.recipient: f"{r.code} {' '.join(r.message.split())}" for r in exc.recipients}
+    return {}
+
+
+# ---------------------------------------------------------------- connections
+
+# Failures meaning "the connection went away under us": reconnect and try once more.
+_DROPPED = (aiosmtplib.SMTPServerDisconnected, ConnectionResetError, BrokenPipeError)
+
+
+class _ConnectFailed(Exception):
+    """A worker could not (re)connect; ``cause`` is the original error."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _make_client(settings: SmtpSettings) -> aiosmtplib.SMTP:
+    return aiosmtplib.SMTP(
+        hostname=settings.host,
+        port=settings.port,
+        username=settings.user or None,
+        password=settings.password if settings.user else None,
+        use_tls=settings.tls == "ssl",
+        start_tls=settings.tls == "starttls",
+        validate_certs=settings.validate_certs,
+        cert_bundle=settings.ca_file,
+        timeout=settings.timeout,
+        local_hostname=settings.local_hostname,
+    )
+
+
+class _Connection:
+    """One worker's SMTP connection, opened lazily and reopened after a drop."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+        self.client: aiosmtplib.SMTP | None = None
+
+    async def ensure(self) -> aiosmtplib.SMTP:
+        if self.client is not None and self.client.is_connected:
+            return self.client
+        await self.close()
+        client = _make_client(self.settings)
+        try:
+            await client.connect()  # also STARTTLS and AUTH as configured
+        except BaseException as exc:
+            client.close()
+            raise _ConnectFailed(exc) from exc
+        self.client = client
+        return client
+
+    async def close(self) -> None:
+        client, self.client = self.client, None
+        if client is None:
+            return
+        if client.is_connected:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError):
+                client.close()
+        else:
+            client.close()
+
+
+# ---------------------------------------------------------------- the batch
+
+
+@dataclass
+class _Batch:
+    pending: deque[tuple[int, Message]]
+    results: list[DeliveryResult | None]
+    on_result: ResultCallback | None
+    now: Clock
+    live: int = 0  # workers connected or still trying to
+    callback_error: BaseException | None = None
+
+    def record(self, index: int, result: DeliveryResult) -> None:
+        self.results[index] = result
+        if self.on_result is None or self.callback_error is not None:
+            return
+        try:
+            self.on_result(result)
+        except BaseException as exc:  # stop sending: the caller cannot record outcomes
+            self.callback_error = exc
+
+    def drain(self, exc: BaseException) -> None:
+        """No worker can connect: settle every remaining message with that error."""
+        status, error = classify(exc), describe(exc)
+        while self.pending and self.callback_error is None:
+            index, message = self.pending.popleft()
+            self.record(index, _unsendable(message) or DeliveryResult(message.key, status, error))
+
+
+def _unsendable(message: Message) -> DeliveryResult | None:
+    """A permanent result when no recipient address is usable, else None."""
+    good, bad = split_recipients(message)
+    if good:
+        return None
+    return DeliveryResult(message.key, "permanent", "没有可用的收件人地址", refused=bad)
+
+
+async def _send_one(conn: _Connection, message: Message, now: datetime) -> DeliveryResult:
+    """Send one message on the worker's connection, reconnecting once if it was dropped.
+
+    Raises :class:`_ConnectFailed` when (re)connecting fails: the message was not sent.
+    """
+    good, bad = split_recipients(message)
+    try:
+        # Flattened once here (CRLF, 7-bit: RFC 2047 headers, base64 bodies), so a retry
+        # after a reconnect sends the very same bytes.
+        data = build_email(message, now=now).as_bytes()
+    except MessageError as exc:  # a malformed sender: no server will take it
+        return DeliveryResult(message.key, "permanent", str(exc), refused=bad)
+    envelope_from = bare_address(message.sender)
+    for attempt in range(2):
+        client = await conn.ensure()
+        try:
+            errors, _ = await client.sendmail(envelope_from, good, data)
+        except _DROPPED as exc:
+            await conn.close()
+            if attempt == 0:
+                continue
+            return DeliveryResult(message.key, classify(exc), describe(exc), refused=bad)
+        except Exception as exc:
+            if not client.is_connected:
+                await conn.close()
+            refused = {**bad, **_refused_by(exc)}
+            return DeliveryResult(message.key, classify(exc), describe(exc), refused=refused)
+        refused = {
+            **bad,
+            **{a: f"{r.code} {' '.join(r.message.split())}" for a, r in errors.items()},
+        }
+        return DeliveryResult(message.key, "sent", None, refused=refused)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+async def _worker(batch: _Batch, settings: SmtpSettings) -> None:
+    conn = _Connection(settings)
+    try:
+        while batch.pending and batch.callback_error is None:
+            index, message = batch.pending.popleft()
+            unsendable = _unsendable(message)
+            if unsendable is not None:
+                batch.record(index, unsendable)
+                continue
+            try:
+                result = await _send_one(conn, message, batch.now())
+            except _ConnectFailed as failed:
+                batch.pending.appendleft((index, message))
+                batch.live -= 1
+                if batch.live == 0:
+                    batch.drain(failed.cause)
+                return
+            batch.record(index, result)
+        batch.live -= 1
+    finally:
+        await conn.close()
+
+
+def _default_clock() -> datetime:
+    return datetime.now(SHANGHAI)
+
+
+async def deliver_batch(
+    messages: Iterable[Message],
+    settings: SmtpSettings,
+    on_result: ResultCallback | None = None,
+    *,
+    now: Clock | None = None,
+) -> list[DeliveryResult]:
+    """Deliver ``messages``; return one result per message, in input order.
+
+    ``on_result`` is called once per message right after its outcome is known. If it
+    raises, no further message is sent and the exception is re-raised after the open
+    connections are closed. ``now`` supplies the Date header (default: current time in
+    Asia/Shanghai).
+    """
+    items = list(messages)
+    batch = _Batch(
+        pending=deque(enumerate(items)),
+        results=[None] * len(items),
+        on_result=on_result,
+        now=now or _default_clock,
+    )
+    workers = min(settings.concurrency, len(items))
+    batch.live = workers
+    await asyncio.gather(*(_worker(batch, settings) for _ in range(workers)))
+    if batch.callback_error is not None:
+        raise batch.callback_error
+    missing = [i for i, r in enumerate(batch.results) if r is None]
+    if missing:  # pragma: no cover - a logic error, never a delivery outcome
+        raise RuntimeError(f"messages without a delivery result: {missing[:5]}")
+    return [r for r in batch.results if r is not None]
+
+
+def deliver(
+    messages: Iterable[Message],
+    settings: SmtpSettings,
+    on_result: ResultCallback | None = None,
+    *,
+    now: Clock | None = None,
+) -> list[DeliveryResult]:
+    """Synchronous :func:`deliver_batch` for callers outside an event loop."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(deliver_batch(messages, settings, on_result, now=now))
+    raise RuntimeError("deliver() cannot run inside an event loop; await deliver_batch()")
+
+
+class SmtpSink:
+    """SMTP delivery behind the same ``deliver(messages, on_result)`` contract as the sinks."""
+
+    def __init__(self, settings: SmtpSettings, *, now: Clock | None = None) -> None:
+        self.settings = settings
+        self.now = now
+
+    def deliver(
+        self, messages: Iterable[Message], on_result: ResultCallback | None = None
+    ) -> list[DeliveryResult]:
+        return deliver(messages, self.settings, on_result, now=self.now)

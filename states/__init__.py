@@ -1,0 +1,25 @@
+"""The task lifecycle (pure: no database)."""
+
+from states.machine import (
+    FINAL_STATES,
+    OPEN_STATES,
+    STATE_LABELS,
+    STATES,
+    TRIGGERS,
+    TransitionError,
+    allowed_triggers,
+    fire,
+    may_fire,
+)
+
+__all__ = [
+    "FINAL_STATES",
+    "OPEN_STATES",
+    "STATE_LABELS",
+    "STATES",
+    "TRIGGERS",
+    "TransitionError",
+    "allowed_triggers",
+    "fire",
+    "may_fire",
+]

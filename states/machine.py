@@ -1,0 +1,125 @@
+"""The lifecycle of one unit's share of a task, on ``transitions``.
+
+One machine definition serves every assignment. It is built with ``model=None`` and
+``auto_transitions=False`` and events are fired on the row itself
+(``machine.events[name].trigger(row)``): a SQLModel row cannot be a transitions model, and this
+way nothing is registered or leaked (see field notes). The machine reads and writes
+``row.state``. No database code here: ``workflow/lifecycle.py`` adds permission checks, the
+optimistic lock and the history row.
+
+States (Chinese labels in ``STATE_LABELS``)::
+
+    assigned ─start─► in_progress ─report─► reported ─verify─► verified
+        │                  ▲                   │
+        │                  └──────return───────┘
+        ├─report─► reported            (reporting without a separate "start")
+        └─expire─► overdue ─report─► reported   (the report stays marked late)
+    extend: assigned / in_progress / overdue → assigned / in_progress / in_progress
+    cancel: any open state → cancelled
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+STATES = ("assigned", "in_progress", "reported", "verified", "overdue", "cancelled")
+OPEN_STATES = ("assigned", "in_progress", "overdue")  # waiting for the unit
+FINAL_STATES = ("verified", "cancelled")
+
+STATE_LABELS = {
+    "assigned": "已分派",
+    "in_progress": "办理中",
+    "reported": "已报送",
+    "verified": "已核验",
+    "overdue": "已逾期",
+    "cancelled": "已撤销",
+}
+
+
+@dataclass(frozen=True)
+class Trigger:
+    name: str
+    label: str  # Chinese, for messages and history
+    roles: frozenset[str]  # who may fire it: office | unit | leader | system
+    needs_reason: bool = False
+
+
+TRIGGERS: dict[str, Trigger] = {
+    t.name: t
+    for t in (
+        Trigger("start", "开始办理", frozenset({"unit"})),
+        Trigger("report", "报送进展", frozenset({"unit"})),
+        Trigger("verify", "核验通过", frozenset({"office"})),
+        Trigger("return", "退回", frozenset({"office"}), needs_reason=True),
+        Trigger("expire", "标记逾期", frozenset({"system"})),
+        Trigger("extend", "延期", frozenset({"office"}), needs_reason=True),
+        Trigger("cancel", "撤销", frozenset({"office"}), needs_reason=True),
+    )
+}
+
+_TRANSITIONS = [
+    {"trigger": "start", "source": "assigned", "dest": "in_progress"},
+    {"trigger": "report", "source": ["assigned", "in_progress", "overdue"], "dest": "reported"},
+    {"trigger": "verify", "source": "reported", "dest": "verified"},
+    {"trigger": "return", "source": "reported", "dest": "in_progress"},
+    {"trigger": "expire", "source": ["assigned", "in_progress"], "dest": "overdue"},
+    {"trigger": "extend", "source": "assigned", "dest": "assigned"},
+    {"trigger": "extend", "source": ["in_progress", "overdue"], "dest": "in_progress"},
+    {
+        "trigger": "cancel",
+        "source": ["assigned", "in_progress", "reported", "overdue"],
+        "dest": "cancelled",
+    },
+]
+
+
+class TransitionError(ValueError):
+    """The trigger is not allowed from the row's current state."""
+
+    def __init__(self, trigger: str, state: str) -> None:
+        self.trigger = trigger
+        self.state = state
+        label = TRIGGERS[trigger].label if trigger in TRIGGERS else trigger
+        super().__init__(f"当前状态“{STATE_LABELS.get(state, state)}”下不能{label}")
+
+
+@cache
+def machine():
+    """The one shared machine definition (``transitions`` is imported on first use)."""
+    from transitions import Machine
+
+    return Machine(
+        model=None,
+        states=list(STATES),
+        transitions=_TRANSITIONS,
+        initial="assigned",
+        auto_transitions=False,
+        send_event=False,
+    )
+
+
+def allowed_triggers(state: str) -> list[str]:
+    """Triggers that may fire from ``state``, in definition order."""
+    m = machine()
+    return [name for name in TRIGGERS if m.events[name].transitions.get(state)]
+
+
+def fire(row: object, trigger: str) -> tuple[str, str]:
+    """Move ``row.state`` by ``trigger``; returns (from, to) or raises TransitionError."""
+    if trigger not in TRIGGERS:
+        raise TransitionError(trigger, getattr(row, "state", "?"))
+    before = row.state  # type: ignore[attr-defined]
+    if trigger not in allowed_triggers(before):
+        raise TransitionError(trigger, before)
+    from transitions import MachineError
+
+    try:
+        machine().events[trigger].trigger(row)
+    except MachineError:
+        raise TransitionError(trigger, before) from None
+    return before, row.state  # type: ignore[attr-defined]
+
+
+def may_fire(role: str, trigger: str) -> bool:
+    return role in TRIGGERS[trigger].roles

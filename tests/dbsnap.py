@@ -1,0 +1,19 @@
+"""Snapshot every table of a database, to prove that a refused command changed nothing."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+
+def snapshot(url_or_engine) -> dict[str, list[tuple]]:
+    engine = sa.create_engine(url_or_engine) if isinstance(url_or_engine, str) else url_or_engine
+    inspector = sa.inspect(engine)
+    out: dict[str, list[tuple]] = {}
+    with engine.connect() as conn:
+        for name in sorted(inspector.get_table_names()):
+            table = sa.Table(name, sa.MetaData(), autoload_with=conn)
+            rows = conn.execute(sa.select(table)).all()
+            out[name] = sorted(tuple(map(repr, r)) for r in rows)
+    if isinstance(url_or_engine, str):
+        engine.dispose()
+    return out

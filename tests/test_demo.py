@@ -1,0 +1,70 @@
+"""``duban demo``: a throwaway year that never touches the user's database."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cli.main import cli
+
+
+def _run(tmp_path: Path, *args: str):
+    env = {
+        "DUBAN_CONFIG_DIR": str(tmp_path / "config"),
+        "DUBAN_DATA_DIR": str(tmp_path / "data"),
+        "DUBAN_DATABASE_URL": f"sqlite:///{tmp_path / 'user.db'}",
+    }
+    return CliRunner().invoke(cli, ["demo", *args], env=env, catch_exceptions=False)
+
+
+def test_demo_plays_a_year_and_leaves_the_user_alone(tmp_path):
+    result = _run(tmp_path)
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "2026-07-24 周五" in out and "【进展报送】" in out  # 5 working days before 7/31
+    assert "2026-12-01 周二  标记逾期" in out and "【逾期通知】" in out
+    assert "逾期升级报告" in out and "【督办汇总】" in out
+    assert "年终考核" in out and "从不报送" in out
+    assert not (tmp_path / "user.db").exists() and not (tmp_path / "data").exists()
+
+
+def test_demo_json_keep_and_behaviours(tmp_path):
+    keep = tmp_path / "kept"
+    result = _run(tmp_path, "--json", "--keep", str(keep), "--year", "2025")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["year"] == 2025 and (keep / "demo.db").exists()
+    by_unit = {u["unit"]: u for u in data["year_end"]}
+    never = by_unit["银川市中医医院"]
+    assert never["behaviour"] == "从不报送" and never["deducted"] > 0 and never["on_time"] == 0
+    on_time = [u for u in data["year_end"] if u["behaviour"] == "按时报送"]
+    assert on_time and all(u["deducted"] == 0 and u["on_time"] == u["due"] for u in on_time)
+    late = [u for u in data["year_end"] if "逾期" in u["behaviour"]]
+    assert late and all(u["deducted"] > 0 for u in late)
+    assert data["mails"]["overdue"] >= 1 and data["mails"]["progress_request"] >= 1
+    again = _run(tmp_path, "--quiet", "--keep", str(keep))
+    assert again.exit_code == 5 and "已有 demo.db" in again.stderr
+
+
+def test_a_kept_demo_can_be_explored_with_every_command(tmp_path):
+    """After ``demo --keep``, ``duban score`` on that database shows who lost points and why."""
+    keep = tmp_path / "kept"
+    data = json.loads(_run(tmp_path, "--json", "--keep", str(keep)).stdout)
+    assert data["token"].startswith("dbn_")
+    env = {
+        "DUBAN_CONFIG_DIR": str(tmp_path / "config"),
+        "DUBAN_DATA_DIR": str(tmp_path / "data"),
+        "DUBAN_DATABASE_URL": data["database"],
+        "DUBAN_TOKEN": data["token"],
+    }
+    result = CliRunner().invoke(
+        cli, ["score", "--plan", "2026", "--as-of", "2026-12-31", "--json"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    scored = json.loads(result.stdout)
+    text = json.dumps(scored, ensure_ascii=False)
+    assert "银川市中医医院" in text and "never_reported" in text
+    printed = _run(tmp_path, "--quiet", "--keep", str(tmp_path / "kept2")).stdout
+    assert "export DUBAN_DATABASE_URL=" in printed and "DUBAN_TOKEN=dbn_" in printed

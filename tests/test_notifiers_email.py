@@ -1,0 +1,436 @@
+"""SMTP delivery against a real aiosmtpd server on a loopback port."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import ssl
+from collections import Counter
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from zoneinfo import ZoneInfo
+
+import aiosmtplib
+import pytest
+from smtp_server import SmtpServer, TlsFiles, make_tls_files
+
+from notifiers.email import (
+    DeliveryResult,
+    SettingsError,
+    SmtpSettings,
+    SmtpSink,
+    classify,
+    deliver,
+    deliver_batch,
+)
+from notifiers.message import Message, make_message_id
+
+# Implicit TLS: aiosmtpd cannot see the TLS layer, so AUTH is allowed "without TLS" there.
+pytestmark = pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
+DOMAIN = "office.example.cn"
+SENDER = "江门市政务公开办公室 <duban@office.example.cn>"
+BODY = "请于2026年3月5日前报送《关于推进政务公开标准化规范化工作》的进展落实情况。" * 8  # ~1 KB
+
+
+def clock() -> datetime:
+    return NOW
+
+
+def make_message(i: int, *, to: tuple[str, ...] | None = None, cc: tuple[str, ...] = ()) -> Message:
+    key = f"reminder:{i}:2026-03-05:1"
+    return Message(
+        key=key,
+        message_id=make_message_id(key, DOMAIN),
+        sender=SENDER,
+        to=to or (f"政法科{i} <unit{i}@units.example.cn>",),
+        cc=cc,
+        subject=f"【督办提醒】第{i}项任务即将到期",
+        text=f"第{i}项：{BODY}",
+        html=f"<p>第{i}项：{BODY}</p>",
+    )
+
+
+@pytest.fixture
+def server():
+    with SmtpServer() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def tls_files(tmp_path_factory) -> TlsFiles:
+    return make_tls_files(tmp_path_factory.mktemp("tls"))
+
+
+def send(messages, settings, on_result=None) -> list[DeliveryResult]:
+    return deliver(messages, settings, on_result, now=clock)
+
+
+# ---------------------------------------------------------------- the happy path
+
+
+def test_500_messages_delivered_exactly_once_over_reused_connections(server):
+    messages = [make_message(i) for i in range(500)]
+    reported: list[str] = []
+    results = send(messages, server.settings(concurrency=4), lambda r: reported.append(r.key))
+
+    assert [r.key for r in results] == [m.key for m in messages]
+    assert {r.status for r in results} == {"sent"}
+    assert sorted(reported) == sorted(m.key for m in messages)
+    received = server.received
+    assert len(received) == 500
+    counts = Counter(r.message_id for r in received)
+    assert set(counts) == {m.message_id for m in messages}
+    assert max(counts.values()) == 1
+    assert 1 <= server.connections <= 4  # one connection per worker, not per message
+    by_id = {r.message_id: r for r in received}
+    for m in messages[:20]:
+        got = by_id[m.message_id]
+        assert got.rcpt_tos == (m.to[0].split("<")[1].rstrip(">"),)
+        assert got.subject == m.subject
+
+
+def test_headers_and_both_parts(server):
+    message = make_message(
+        7,
+        to=("王科长 <wang@units.example.cn>", "li@units.example.cn"),
+        cc=("办公室 <bgs@office.example.cn>",),
+    )
+    [result] = send([message], server.settings())
+    assert result == DeliveryResult(message.key, "sent")
+
+    [got] = server.received
+    assert got.mail_from == "duban@office.example.cn"
+    assert set(got.rcpt_tos) == {
+        "wang@units.example.cn",
+        "li@units.example.cn",
+        "bgs@office.example.cn",
+    }
+    msg = got.message
+    assert msg["Message-ID"] == make_message_id(message.key, DOMAIN)
+    assert msg["From"].addresses[0].display_name == "江门市政务公开办公室"
+    assert msg["From"].addresses[0].addr_spec == "duban@office.example.cn"
+    assert [a.display_name for a in msg["To"].addresses] == ["王科长", ""]
+    assert msg["Cc"].addresses[0].addr_spec == "bgs@office.example.cn"
+    assert msg["Subject"] == "【督办提醒】第7项任务即将到期"
+    assert parsedate_to_datetime(msg["Date"]) == NOW
+    assert msg["Auto-Submitted"] == "auto-generated"
+    assert msg["X-Duban-Key"] == message.key
+    assert msg.get_content_type() == "multipart/alternative"
+    assert got.text.strip() == message.text
+    assert got.html.strip() == message.html
+    for part in msg.iter_parts():
+        assert part.get_content_charset() == "utf-8"
+    # Headers travel RFC 2047 encoded: nothing but ASCII on the wire.
+    head = got.raw.split(b"\r\n\r\n", 1)[0]
+    head.decode("ascii")
+    assert b"=?utf-8?" in head
+
+
+def test_text_only_message_is_not_multipart(server):
+    message = Message(
+        key="test:1",
+        message_id=make_message_id("test:1", DOMAIN),
+        sender=SENDER,
+        to=("a@units.example.cn",),
+        subject="【督办】邮件发送测试",
+        text="测试",
+    )
+    send([message], server.settings())
+    [got] = server.received
+    assert got.message.get_content_type() == "text/plain"
+    assert got.message.get_content().strip() == "测试"
+
+
+def test_same_key_always_gives_the_same_message_id(server):
+    assert make_message_id("digest:李局长:2026-03-02", DOMAIN) == make_message_id(
+        "digest:李局长:2026-03-02", DOMAIN
+    )
+    assert make_message_id("a", DOMAIN) != make_message_id("b", DOMAIN)
+    assert make_message_id("a", DOMAIN).startswith("<duban.")
+    assert make_message_id("a", DOMAIN).endswith("@office.example.cn>")
+    # A resend (e.g. after a crash before mark-sent) carries the same Message-ID.
+    message = make_message(1)
+    send([message], server.settings())
+    send([message], server.settings())
+    assert server.message_ids() == [message.message_id, message.message_id]
+
+
+def test_on_result_runs_before_the_next_message_is_sent(server):
+    """The caller can mark each row sent at once: a crash repeats at most one message."""
+    seen: list[int] = []
+    messages = [make_message(i) for i in range(10)]
+    send(messages, server.settings(concurrency=1), lambda r: seen.append(len(server.received)))
+    assert seen == list(range(1, 11))
+
+
+def test_a_failing_callback_stops_the_batch(server):
+    calls = 0
+
+    def on_result(result: DeliveryResult) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise RuntimeError("database is gone")
+
+    with pytest.raises(RuntimeError, match="database is gone"):
+        send([make_message(i) for i in range(10)], server.settings(concurrency=1), on_result)
+    assert len(server.received) == 3
+
+
+def test_reconnects_when_the_server_drops_the_connection(server):
+    server.close_after(3)
+    messages = [make_message(i) for i in range(20)]
+    results = send(messages, server.settings(concurrency=2))
+    assert {r.status for r in results} == {"sent"}
+    assert Counter(server.message_ids()) == Counter(m.message_id for m in messages)
+    assert server.connections >= 7  # 20 messages, at most 3 per connection
+
+
+def test_sink_wrapper_and_async_entry_point(server):
+    results = SmtpSink(server.settings(), now=clock).deliver([make_message(1)])
+    assert results[0].status == "sent"
+    results = asyncio.run(deliver_batch([make_message(2)], server.settings(), now=clock))
+    assert results[0].status == "sent"
+    assert len(server.received) == 2
+
+
+def test_empty_batch_connects_nowhere(server):
+    assert send([], server.settings()) == []
+    assert server.connections == 0
+
+
+def test_deliver_refuses_to_run_inside_an_event_loop(server):
+    async def inside() -> None:
+        deliver([make_message(1)], server.settings())
+
+    with pytest.raises(RuntimeError, match="event loop"):
+        asyncio.run(inside())
+
+
+# ---------------------------------------------------------------- failures
+
+
+def test_server_down_keeps_everything_temporary_then_delivers(server):
+    messages = [make_message(i) for i in range(30)]
+    server.down()
+    results = send(messages, server.settings(concurrency=4))
+    assert [r.status for r in results] == ["temporary"] * 30
+    assert all("无法连接" in (r.error or "") for r in results)
+
+    server.up()
+    results = send(messages, server.settings(concurrency=4))
+    assert {r.status for r in results} == {"sent"}
+    assert Counter(server.message_ids()) == Counter(m.message_id for m in messages)
+
+
+def test_server_dying_mid_batch_loses_nothing(server):
+    """Sent ones are reported sent, the rest temporary; the retry delivers each exactly once."""
+    messages = [make_message(i) for i in range(10)]
+    done: list[DeliveryResult] = []
+
+    def on_result(result: DeliveryResult) -> None:
+        done.append(result)
+        if len(done) == 3:
+            server.down()
+
+    first = send(messages, server.settings(concurrency=1), on_result)
+    assert [r.status for r in first] == ["sent"] * 3 + ["temporary"] * 7
+    assert server.message_ids() == [m.message_id for m in messages[:3]]
+
+    server.up()
+    retry = [m for m, r in zip(messages, first, strict=True) if r.status == "temporary"]
+    assert {r.status for r in send(retry, server.settings())} == {"sent"}
+    assert Counter(server.message_ids()) == Counter(m.message_id for m in messages)
+
+
+def test_a_server_that_never_answers_times_out_as_temporary():
+    with socket.socket() as silent:  # accepts connections (backlog) but never greets
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        settings = SmtpSettings("127.0.0.1", port, None, None, "none", SENDER, timeout=0.3)
+        results = send([make_message(i) for i in range(3)], settings)
+    assert [r.status for r in results] == ["temporary"] * 3
+    assert all("超时" in (r.error or "") for r in results)
+
+
+def test_451_for_a_while_is_temporary_then_delivered_once(server):
+    messages = [make_message(i) for i in range(12)]
+    server.fail_next(5)
+    first = send(messages, server.settings(concurrency=1))
+    assert [r.status for r in first] == ["temporary"] * 5 + ["sent"] * 7
+    assert "451" in (first[0].error or "")
+    assert server.failed_data == 5
+
+    retry = [m for m, r in zip(messages, first, strict=True) if r.status == "temporary"]
+    second = send(retry, server.settings(concurrency=1))
+    assert {r.status for r in second} == {"sent"}
+    counts = Counter(server.message_ids())
+    assert set(counts) == {m.message_id for m in messages}
+    assert max(counts.values()) == 1
+
+
+def test_550_for_one_address_fails_that_one_and_delivers_the_rest(server):
+    server.refuse("gone@units.example.cn")
+    lost = make_message(1, to=("gone@units.example.cn",))
+    partly = make_message(2, to=("gone@units.example.cn", "ok@units.example.cn"))
+    others = [make_message(i) for i in range(3, 8)]
+    results = send([lost, partly, *others], server.settings(concurrency=2))
+
+    assert results[0].status == "permanent"
+    assert results[0].refused["gone@units.example.cn"].startswith("550")
+    assert "550" in (results[0].error or "")
+    assert results[1].status == "sent"
+    assert set(results[1].refused) == {"gone@units.example.cn"}
+    assert [r.status for r in results[2:]] == ["sent"] * 5
+    ids = server.message_ids()
+    assert lost.message_id not in ids
+    assert Counter(ids) == Counter([partly.message_id, *(m.message_id for m in others)])
+    [got] = [r for r in server.received if r.message_id == partly.message_id]
+    assert got.rcpt_tos == ("ok@units.example.cn",)
+
+
+def test_greylisting_on_every_recipient_is_temporary(server):
+    server.refuse("slow@units.example.cn", "450 4.2.0 Greylisted, try later")
+    [result] = send([make_message(1, to=("slow@units.example.cn",))], server.settings())
+    assert result.status == "temporary"
+    assert result.refused["slow@units.example.cn"].startswith("450")
+
+
+def test_malformed_addresses_are_permanent_without_connecting(server):
+    bad = make_message(1, to=("不是地址",))
+    mixed = make_message(2, to=("not an address", "ok@units.example.cn"))
+    results = send([bad, mixed], server.settings(concurrency=1))
+    assert results[0].status == "permanent"
+    assert results[0].refused == {"不是地址": "邮件地址格式无效"}
+    assert results[1].status == "sent"
+    assert set(results[1].refused) == {"not an address"}
+    assert [r.rcpt_tos for r in server.received] == [("ok@units.example.cn",)]
+
+
+# ---------------------------------------------------------------- TLS and AUTH
+
+
+@pytest.mark.parametrize("mode", ["starttls", "ssl"])
+def test_tls_and_login(mode, tls_files):
+    with SmtpServer(tls=mode, user="duban", password="口令-s3cret", tls_files=tls_files) as server:
+        messages = [make_message(i) for i in range(6)]
+        results = send(messages, server.settings(concurrency=2))  # trusts the test CA
+        assert {r.status for r in results} == {"sent"}
+        assert len(server.received) == 6
+
+        relaxed = server.settings(ca_file=None, validate_certs=False)
+        assert send([make_message(9)], relaxed)[0].status == "sent"
+
+        [untrusted] = send([make_message(10)], server.settings(ca_file=None))
+        assert untrusted.status == "permanent"
+        assert "证书校验失败" in (untrusted.error or "")
+
+
+@pytest.mark.parametrize("mode", ["starttls", "ssl"])
+def test_wrong_password_is_permanent_and_tried_once_per_worker(mode, tls_files):
+    with SmtpServer(tls=mode, user="duban", password="right", tls_files=tls_files) as server:
+        results = send(
+            [make_message(i) for i in range(5)], server.settings(password="wrong", concurrency=1)
+        )
+        assert [r.status for r in results] == ["permanent"] * 5
+        assert all("认证失败（535）" in (r.error or "") for r in results)
+        # One connection: aiosmtplib tries each advertised mechanism (PLAIN, LOGIN) once.
+        assert 1 <= server.auth_failures <= 2
+        assert server.received == []
+
+
+def test_starttls_required_but_client_plain_is_permanent(tls_files):
+    with SmtpServer(tls="starttls", user="duban", password="x", tls_files=tls_files) as server:
+        [result] = send([make_message(1)], server.settings(tls="none"))
+        assert result.status == "permanent"
+
+
+# ---------------------------------------------------------------- classification
+
+
+def _refused(code: int) -> aiosmtplib.SMTPRecipientsRefused:
+    return aiosmtplib.SMTPRecipientsRefused([aiosmtplib.SMTPRecipientRefused(code, "no", "a@b.cn")])
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (aiosmtplib.SMTPResponseException(451, "try later"), "temporary"),
+        (aiosmtplib.SMTPDataError(452, "full"), "temporary"),
+        (aiosmtplib.SMTPResponseException(421, "closing"), "temporary"),
+        (aiosmtplib.SMTPResponseException(550, "no"), "permanent"),
+        (aiosmtplib.SMTPSenderRefused(553, "no", "x@y.cn"), "permanent"),
+        (aiosmtplib.SMTPAuthenticationError(535, "bad"), "permanent"),
+        (aiosmtplib.SMTPAuthenticationError(454, "temporary auth failure"), "temporary"),
+        (aiosmtplib.SMTPConnectError("refused"), "temporary"),
+        (aiosmtplib.SMTPConnectTimeoutError("slow"), "temporary"),
+        (aiosmtplib.SMTPReadTimeoutError("slow"), "temporary"),
+        (aiosmtplib.SMTPServerDisconnected("gone"), "temporary"),
+        (ConnectionRefusedError(111, "refused"), "temporary"),
+        (TimeoutError(), "temporary"),
+        (_refused(550), "permanent"),
+        (_refused(450), "temporary"),
+        (ssl.SSLCertVerificationError("bad cert"), "permanent"),
+        (aiosmtplib.SMTPNotSupported("no STARTTLS"), "permanent"),
+        (ValueError("bad address"), "permanent"),
+    ],
+)
+def test_classify(exc, expected):
+    assert classify(exc) == expected
+
+
+def test_settings_validate_and_hide_the_password():
+    with pytest.raises(SettingsError):
+        SmtpSettings("h", 25, None, None, "tls", SENDER)  # type: ignore[arg-type]
+    with pytest.raises(SettingsError):
+        SmtpSettings("h", 0, None, None, "none", SENDER)
+    with pytest.raises(SettingsError):
+        SmtpSettings("h", 25, None, None, "none", SENDER, concurrency=0)
+    assert "secret" not in repr(SmtpSettings("h", 25, "u", "secret", "starttls", SENDER))
+
+
+def test_a_rendered_digest_arrives_intact(server):
+    from datetime import date
+
+    from notifiers.render import Renderer
+
+    item = {
+        "assignment_id": "A-1",
+        "task_title": "及时发布政策解读<script>",
+        "section": "一、深化重点领域信息公开",
+        "due": date(2026, 2, 26),
+        "working_days": -3,
+        "state_label": "已逾期",
+        "last_report": "已起草，待局长审签",
+        "last_report_at": date(2026, 2, 25),
+    }
+    mail = Renderer().render(
+        "digest",
+        {
+            "office": "江门市政务公开办公室",
+            "leader": "李副局长",
+            "as_of": date(2026, 3, 2),
+            "period_label": "2026年第10周",
+            "units": [{"unit": "政法科", "items": [item]}],
+        },
+    )
+    key = "digest:李副局长:2026-03-02"
+    message = Message(
+        key=key,
+        message_id=make_message_id(key, DOMAIN),
+        sender=SENDER,
+        to=("李副局长 <li@office.example.cn>",),
+        subject=mail.subject,
+        text=mail.text,
+        html=mail.html,
+    )
+    assert send([message], server.settings())[0].status == "sent"
+    [got] = server.received
+    assert got.subject == mail.subject
+    assert got.text.replace("\r\n", "\n") == mail.text
+    assert got.html.replace("\r\n", "\n") == mail.html
+    assert "&lt;script&gt;" in got.html

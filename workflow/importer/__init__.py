@@ -1,0 +1,1 @@
+"""Importing a ledger: readers (xlsx, docx, csv) → rows → parser → database service."""

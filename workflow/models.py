@@ -1,0 +1,244 @@
+"""The tables. One row per thing the office talks about.
+
+Conventions:
+* timestamps are timezone-aware UTC (:class:`UTCDateTime`); calendar dates (due dates, report
+  dates) are plain ``date`` values in Asia/Shanghai terms;
+* list-valued columns (aliases, emails, report dates…) are JSON; code assigns a new list rather
+  than mutating in place (a plain JSON column does not notice in-place edits);
+* states and roles are short strings validated by ``states/`` and ``workflow/``, portable across
+  SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Store aware datetimes as UTC; SQLite would otherwise drop the zone without converting."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _json(default: Any = None, nullable: bool = False) -> Any:
+    return Field(
+        default_factory=lambda: list(default or []), sa_column=sa.Column(sa.JSON, nullable=nullable)
+    )
+
+
+def _ts(nullable: bool = False, index: bool = False) -> Any:
+    """A UTC timestamp column; non-nullable ones default to now (callers pass their clock)."""
+    column = sa.Column(UTCDateTime(), nullable=nullable, index=index)
+    if nullable:
+        return Field(default=None, sa_column=column)
+    return Field(default_factory=utcnow, sa_column=column)
+
+
+class Person(SQLModel, table=True):
+    """A leader who receives escalation digests (分管领导 / 主要领导)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, sa_column_kwargs={"unique": True})
+    email: str | None = Field(default=None, max_length=200)
+    title: str | None = Field(default=None, max_length=100)
+    principal: bool = False  # the principal leader (主要领导), escalation's last level
+
+
+class Unit(SQLModel, table=True):
+    """A 科室 / 处室 / 委属单位 in the office's directory."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, sa_column_kwargs={"unique": True})
+    aliases: list[str] = _json()
+    groups: list[str] = _json()  # e.g. ["委机关各科室"]
+    emails: list[str] = _json()
+    leader_id: int | None = Field(default=None, foreign_key="person.id")  # leader in charge
+    active: bool = True
+
+
+class Plan(SQLModel, table=True):
+    """One year's work plan (工作要点 / 任务分解表)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int
+    title: str = Field(max_length=300)
+    issuer: str | None = Field(default=None, max_length=200)
+    report_dates: list[str] = _json()  # ISO dates, e.g. ["2023-07-31", "2023-11-30"]
+    source_file: str | None = Field(default=None, max_length=500)
+    created_at: datetime | None = _ts(nullable=True)
+
+
+class Task(SQLModel, table=True):
+    """One requirement of a plan (or a task added by hand, or an event's time limit)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int | None = Field(default=None, foreign_key="plan.id", index=True)
+    kind: str = Field(default="ledger", max_length=20)  # ledger | manual | event
+    source_key: str | None = Field(
+        default=None, max_length=200, index=True
+    )  # stable key for re-import
+    section_path: list[str] = _json()
+    number: str | None = Field(default=None, max_length=30)
+    title: str = Field(max_length=500)
+    content: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    metric: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    deadline_text: str | None = Field(default=None, max_length=300)
+    lead_units: list[str] = _json()  # as resolved at import time (unit names)
+    responsible_units: list[str] = _json()
+    cooperating_units: list[str] = _json()
+    event_kind: str | None = Field(default=None, max_length=50)
+    event_date: date | None = None
+    event_ref: str | None = Field(default=None, max_length=300)
+    created_at: datetime | None = _ts(nullable=True)
+
+
+_assignment_version = sa.Column("version", sa.Integer, nullable=False)
+
+
+class Assignment(SQLModel, table=True):
+    """One unit's share of a task, for one period; the row the lifecycle moves.
+
+    ``period`` distinguishes recurring obligations (每月 → "2023-03", report dates →
+    "2023-07-31"); it is "" for a one-off task. ``version`` is the optimistic lock.
+    """
+
+    __table_args__ = (sa.UniqueConstraint("task_id", "unit_id", "period", name="uq_assignment"),)
+    __mapper_args__ = {"version_id_col": _assignment_version}  # noqa: RUF012
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="task.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    role: str = Field(default="responsible", max_length=20)  # lead | responsible | cooperating
+    period: str = Field(default="", max_length=30)
+    state: str = Field(default="assigned", max_length=20, index=True)
+    due: date = Field(index=True)
+    original_due: date
+    due_rule: str | None = Field(default=None, max_length=300)  # JSON: how ``due`` was computed
+    due_provisional: bool = False  # computed on a provisional (unpublished) calendar year
+    late: bool = False
+    overdue_since: date | None = None  # the due date that was missed
+    reported_at: datetime | None = _ts(nullable=True)
+    verified_at: datetime | None = _ts(nullable=True)
+    returned_count: int = 0
+    version: int = Field(default=1, sa_column=_assignment_version)
+    created_at: datetime | None = _ts(nullable=True)
+
+
+class Report(SQLModel, table=True):
+    """Progress written by a unit (进展落实情况) with its evidence."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    text: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    evidence: list[str] = _json()  # links, document numbers (文号)
+    actor: str = Field(max_length=100)
+    late: bool = False
+    created_at: datetime | None = _ts()
+
+
+class History(SQLModel, table=True):
+    """Append-only record of every change: who, when, from, to, why."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int | None = Field(default=None, foreign_key="assignment.id", index=True)
+    task_id: int | None = Field(default=None, index=True)
+    entity: str = Field(default="assignment", max_length=30)
+    action: str = Field(max_length=40)
+    from_state: str | None = Field(default=None, max_length=20)
+    to_state: str | None = Field(default=None, max_length=20)
+    actor: str = Field(max_length=100)
+    role: str = Field(max_length=20)
+    reason: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    data: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
+    at: datetime | None = _ts(index=True)
+
+
+class Token(SQLModel, table=True):
+    """An access token, stored as a SHA-256 hash only."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    prefix: str = Field(max_length=12)  # first characters, to tell tokens apart in listings
+    role: str = Field(max_length=20)  # office | unit | leader
+    unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    label: str = Field(max_length=100)
+    created_at: datetime | None = _ts()
+    revoked_at: datetime | None = _ts(nullable=True)
+
+
+class Notification(SQLModel, table=True):
+    """The outbox: one row per notification, unique by ``key`` so it is never queued twice.
+
+    Written in the same transaction as the change that caused it; delivered later. Nothing is
+    deleted: ``state`` goes pending → sent, or failed (with ``last_error``).
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=300, sa_column_kwargs={"unique": True})
+    kind: str = Field(max_length=30, index=True)
+    recipients: list[str] = _json()
+    recipient_name: str = Field(max_length=100)
+    assignment_id: int | None = Field(default=None, foreign_key="assignment.id", index=True)
+    level: int = 0
+    context: dict[str, Any] = Field(
+        default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False)
+    )
+    state: str = Field(default="pending", max_length=20, index=True)  # pending | sent | failed
+    attempts: int = 0
+    next_attempt_at: datetime | None = _ts(nullable=True)
+    last_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    message_id: str | None = Field(default=None, max_length=300)
+    as_of: date | None = None  # the check date that queued it
+    created_at: datetime | None = _ts()
+    sent_at: datetime | None = _ts(nullable=True)
+
+
+class ExtensionRequest(SQLModel, table=True):
+    """A unit's request for a later due date; the original date counts until approved."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    requested_due: date
+    reason: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    requested_by: str = Field(max_length=100)
+    requested_at: datetime | None = _ts()
+    status: str = Field(default="pending", max_length=20)  # pending | approved | refused
+    decided_by: str | None = Field(default=None, max_length=100)
+    decided_at: datetime | None = _ts(nullable=True)
+    decision_reason: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+
+
+class Waiver(SQLModel, table=True):
+    """The office waives one deduction on appeal (申诉), with a reason."""
+
+    __table_args__ = (sa.UniqueConstraint("assignment_id", "rule", name="uq_waiver"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    rule: str = Field(max_length=40)
+    reason: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    actor: str = Field(max_length=100)
+    created_at: datetime | None = _ts()

@@ -1,0 +1,172 @@
+"""The office's deduction rules: ``[scoring]`` in duban.toml, validated once at load.
+
+Rules: ``[scoring]`` in duban.toml (validated by :func:`parse_rules`)
+=====================  =======  ==============================================================
+key                    default  meaning
+=====================  =======  ==============================================================
+``base``               100      base score of every unit. To score the 政务公开 share of a
+                                unit's whole evaluation ("权重不低于4%"), set ``base = 4`` and
+                                scale the points below accordingly (e.g. ``late_task = 0.2``).
+``late_task``          1        points for each task finished late (rule ``late``, 逾期完成)
+``late_day``           0.1      points per working day late (rule ``late_days``, 逾期工作日)
+``late_day_cap``       1        at most this many ``late_days`` points per task (0 = no cap);
+                                with the defaults a task late by two weeks or more costs 2
+``never_reported``     3        a task still not reported when the year is over (rule
+                                ``never_reported``, 年底未报送); replaces ``late``/``late_days``,
+                                so it should be more than ``late_task + late_day_cap``
+``returned_after``     2        a report returned (退回) this many times deducts ``returned``
+``returned``           0.5      points for that (rule ``returned``, 报送被退回)
+``returned_each``      false    true: deduct ``returned`` again for every further return
+                                (returned 4 times with N = 2 → 3 × ``returned``)
+``unit_cap``           0        most points one unit can lose; 0 = "扣完为止" (down to 0)
+``roles``              all      which assignments count: any of "lead", "responsible",
+                                "cooperating" (牵头 / 责任 / 配合)
+=====================  =======  ==============================================================
+
+Points are :class:`~decimal.Decimal` (0.1 × 3 is 0.3, not 0.30000000000000004). Every problem in
+the table is a one-line Chinese :class:`ConfigError` naming the file, the key and the value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from workflow.errors import ConfigError
+
+RULE_LABELS = {
+    "late": "逾期完成",
+    "late_days": "逾期工作日",
+    "never_reported": "年底未报送",
+    "returned": "报送被退回",
+}
+RULE_ORDER = tuple(RULE_LABELS)
+ROLES = ("lead", "responsible", "cooperating")
+_POINT_KEYS = (
+    "base",
+    "late_task",
+    "late_day",
+    "late_day_cap",
+    "never_reported",
+    "returned",
+    "unit_cap",
+)
+_MAX_POINTS = Decimal(1_000_000)
+
+
+@dataclass(frozen=True)
+class ScoringRules:
+    """The office's deduction rules (see the module docstring for each field)."""
+
+    base: Decimal = Decimal(100)
+    late_task: Decimal = Decimal(1)
+    late_day: Decimal = Decimal("0.1")
+    late_day_cap: Decimal = Decimal(1)
+    never_reported: Decimal = Decimal(3)
+    returned_after: int = 2
+    returned: Decimal = Decimal("0.5")
+    returned_each: bool = False
+    unit_cap: Decimal = Decimal(0)
+    roles: tuple[str, ...] = ROLES
+
+    @property
+    def unit_limit(self) -> Decimal:
+        """The most one unit can lose: ``unit_cap``, or the base score ("扣完为止")."""
+        return self.unit_cap if self.unit_cap > 0 else self.base
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key in (*_POINT_KEYS, "returned_after", "returned_each"):
+            value = getattr(self, key)
+            out[key] = float(value) if isinstance(value, Decimal) else value
+        out["roles"] = list(self.roles)
+        return out
+
+    def describe(self) -> list[tuple[str, str]]:
+        """(key, Chinese explanation) lines, for the CLI and the exported workbook."""
+        cap = (
+            f"单项最多扣 {fmt_points(self.late_day_cap)} 分"
+            if self.late_day_cap > 0
+            else "不设上限"
+        )
+        each = "此后每多退回一次再扣一次" if self.returned_each else "只扣一次"
+        unit_cap = f"{fmt_points(self.unit_cap)} 分" if self.unit_cap > 0 else "扣完为止"
+        role_names = {"lead": "牵头", "responsible": "责任", "cooperating": "配合"}
+        return [
+            ("base", f"基础分 {fmt_points(self.base)} 分"),
+            ("late_task", f"逾期完成：每项任务扣 {fmt_points(self.late_task)} 分"),
+            ("late_day", f"逾期工作日：每逾期 1 个工作日扣 {fmt_points(self.late_day)} 分，{cap}"),
+            (
+                "never_reported",
+                f"年底未报送：每项扣 {fmt_points(self.never_reported)} 分（不再另计逾期）",
+            ),
+            (
+                "returned",
+                f"报送被退回：退回达 {self.returned_after} 次扣 {fmt_points(self.returned)} 分，{each}",
+            ),
+            ("unit_cap", f"单位扣分上限：{unit_cap}，得分不低于 0"),
+            ("roles", "计分的单位角色：" + "、".join(role_names[r] for r in self.roles)),
+        ]
+
+
+def parse_rules(raw: dict[str, Any], where: str = "duban.toml") -> ScoringRules:
+    """Validate a ``[scoring]`` table; every problem is a one-line Chinese :class:`ConfigError`."""
+    known = {*_POINT_KEYS, "returned_after", "returned_each", "roles"}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(
+                f"配置文件 {where} 的 [scoring] 中有未知设置 {key}（可用：{'、'.join(sorted(known))}）"
+            )
+    values: dict[str, Any] = {k: _points(raw[k], k, where) for k in _POINT_KEYS if k in raw}
+    if "base" in values and values["base"] <= 0:
+        raise ConfigError(f"配置文件 {where} 的 [scoring] base 应大于 0，而不是 {raw['base']!r}")
+    if "returned_after" in raw:
+        n = raw["returned_after"]
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 1000:
+            raise ConfigError(
+                f"配置文件 {where} 的 [scoring] returned_after 应为 1 到 1000 之间的整数，而不是 {n!r}"
+            )
+        values["returned_after"] = n
+    if "returned_each" in raw:
+        if not isinstance(raw["returned_each"], bool):
+            raise ConfigError(
+                f"配置文件 {where} 的 [scoring] returned_each 应为 true 或 false，而不是 {raw['returned_each']!r}"
+            )
+        values["returned_each"] = raw["returned_each"]
+    if "roles" in raw:
+        values["roles"] = _roles(raw["roles"], where)
+    return ScoringRules(**values)
+
+
+def _points(value: Any, key: str, where: str) -> Decimal:
+    bad = ConfigError(
+        f"配置文件 {where} 的 [scoring] {key} 应为不小于 0 的数字（分），而不是 {value!r}"
+    )
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise bad
+    try:
+        points = Decimal(str(value))
+    except InvalidOperation:
+        raise bad from None
+    if not points.is_finite() or points < 0 or points > _MAX_POINTS:
+        raise bad
+    return points
+
+
+def _roles(value: Any, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or any(r not in ROLES for r in value):
+        raise ConfigError(
+            f"配置文件 {where} 的 [scoring] roles 应为非空列表，取值 lead / responsible / cooperating，而不是 {value!r}"
+        )
+    return tuple(r for r in ROLES if r in value)
+
+
+def load_rules(config: Any) -> ScoringRules:
+    """The rules of ``config`` (a :class:`workflow.config.Config`)."""
+    return parse_rules(config.section("scoring"), str(config.config_file))
+
+
+def fmt_points(points: Decimal) -> str:
+    """Points for people: 1 → "1", 0.50 → "0.5", 1E+1 → "10"."""
+    return format(points.normalize(), "f")

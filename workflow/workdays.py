@@ -1,0 +1,390 @@
+"""The office's working-day calendar: loading overrides, installing them, provisional years.
+
+* :func:`load_calendar` builds the one :class:`calendars.ChinaCalendar` of a process from the
+  ``holidays`` data plus ``<config dir>/calendar/*.toml`` (format: :mod:`calendars.overrides`).
+* :func:`install_override` validates a notice file against everything already installed, then
+  copies it in (``<year>.toml`` for a whole year, ``<year>-days-<name>.toml`` for corrections);
+  on any error nothing is written.
+* A due date computed on a provisional year must be flagged: :func:`provisional_years_used`,
+  :func:`provisional_message` and :class:`ProvisionalWarner` (warn once per command).
+* After an override lands, :func:`find_provisional_due` lists assignments whose due date was
+  computed on a provisional calendar, and :func:`recompute_due_dates` recomputes them from
+  ``Assignment.due_rule`` (see :func:`workflow.deadlines.due_from_rule`) with a history row.
+* ``*_view`` functions are what ``duban calendar`` renders (plain dicts, JSON-ready).
+
+``calendars.CalendarError`` never leaves this module: it becomes ``CalendarInputError``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from calendars import CalendarError, CalendarOverride, ChinaCalendar, load_override
+from calendars.china import WEEKDAYS_ZH
+from workflow.config import Config
+from workflow.errors import CalendarInputError, InvalidInput
+
+CALENDAR_DIR = "calendar"
+_MONTH = re.compile(r"^\s*(\d{4})\s*[-/年.]\s*(\d{1,2})\s*月?\s*$")
+
+
+@contextmanager
+def calendar_errors() -> Iterator[None]:
+    """Turn the calendar layer's ``CalendarError`` into the CLI's ``CalendarInputError``."""
+    try:
+        yield
+    except CalendarError as exc:
+        raise CalendarInputError(exc.message) from None
+
+
+def calendar_dir(config: Config) -> Path:
+    return config.config_dir / CALENDAR_DIR
+
+
+def installed_overrides(config: Config) -> list[CalendarOverride]:
+    """Every ``*.toml`` in the calendar directory, parsed and validated, in name order."""
+    directory = calendar_dir(config)
+    if not directory.is_dir():
+        return []
+    with calendar_errors():
+        return [load_override(path) for path in sorted(directory.glob("*.toml"))]
+
+
+def load_calendar(config: Config) -> ChinaCalendar:
+    """The calendar of this office: ``holidays`` data plus the installed override files."""
+    with calendar_errors():
+        return ChinaCalendar(installed_overrides(config))
+
+
+# -- installing an override ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InstallInfo:
+    """What ``install_override`` did."""
+
+    year: int
+    scope: str
+    source: str
+    url: str | None
+    installed: Path
+    replaced: tuple[Path, ...]
+    confirmed: bool  # the year is confirmed after the install
+    holidays: int  # number of holiday blocks in the file
+    workdays: int  # number of 调休 working days in the file
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "year": self.year,
+            "scope": self.scope,
+            "source": self.source,
+            "url": self.url,
+            "installed": str(self.installed),
+            "replaced": [str(p) for p in self.replaced],
+            "confirmed": self.confirmed,
+            "holidays": self.holidays,
+            "workdays": self.workdays,
+        }
+
+
+def _target_name(override: CalendarOverride) -> str:
+    if override.scope == "year":
+        return f"{override.year}.toml"
+    stem = re.sub(r"[^\w\-]+", "_", override.path.stem).strip("_") or "days"
+    return f"{override.year}-days-{stem}.toml"
+
+
+def install_override(config: Config, path: Path | str) -> InstallInfo:
+    """Validate ``path`` (alone and with the installed files), then copy it into the calendar dir.
+
+    A whole-year file replaces any installed whole-year file of the same year; a corrections file
+    replaces an installed one with the same name. Nothing is written unless everything validates.
+    """
+    source_path = Path(path)
+    with calendar_errors():
+        new = load_override(source_path)
+    directory = calendar_dir(config)
+    target = directory / _target_name(new)
+    existing = installed_overrides(config)
+    replaced = [
+        o
+        for o in existing
+        if o.path.resolve() == target.resolve()
+        or (new.confirms_year and o.confirms_year and o.year == new.year)
+    ]
+    kept = [o for o in existing if o not in replaced]
+    with calendar_errors():
+        calendar = ChinaCalendar([*kept, new])
+        calendar.is_working_day(date(new.year, 1, 1))  # build the index: applies every file
+    _write_atomically(target, source_path.read_bytes())
+    for old in replaced:
+        if old.path.resolve() != target.resolve():
+            old.path.unlink(missing_ok=True)
+    return InstallInfo(
+        year=new.year,
+        scope=new.scope,
+        source=new.source,
+        url=new.url,
+        installed=target,
+        replaced=tuple(o.path for o in replaced),
+        confirmed=not calendar.is_provisional(new.year),
+        holidays=len(new.holidays),
+        workdays=len(new.workdays),
+    )
+
+
+def _write_atomically(target: Path, content: bytes) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".import-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# -- provisional years --------------------------------------------------------------------------
+
+
+def provisional_years_used(cal: ChinaCalendar, dates: Iterable[date]) -> set[int]:
+    """The provisional years among ``dates`` (pass every date a computation touched)."""
+    return {d.year for d in dates if cal.is_provisional(d.year)}
+
+
+def provisional_message(years: Iterable[int]) -> str | None:
+    """One Chinese warning for the given provisional years, or None when there are none."""
+    ordered = sorted(set(years))
+    if not ordered:
+        return None
+    listed = "、".join(str(y) for y in ordered)
+    return (
+        f"{listed} 年的节假日安排尚未确认（国务院办公厅尚未发布或尚未导入），按暂定日历计算的日期可能变动；"
+        "通知发布后请用 duban calendar import 导入"
+    )
+
+
+class ProvisionalWarner:
+    """Collects the provisional years a command touched and yields the warning once.
+
+    Pure: it never prints; the caller shows :meth:`message` (``None`` when nothing to say or
+    when already said).
+    """
+
+    def __init__(self, cal: ChinaCalendar) -> None:
+        self.cal = cal
+        self.years: set[int] = set()
+        self._said = False
+
+    def note(self, *dates: date) -> None:
+        self.years |= provisional_years_used(self.cal, dates)
+
+    def message(self) -> str | None:
+        if self._said:
+            return None
+        text = provisional_message(self.years)
+        if text is not None:
+            self._said = True
+        return text
+
+
+def _span(a: date, b: date) -> list[date]:
+    """One date per calendar year between a and b (a computation across them uses each)."""
+    lo, hi = sorted((a.year, b.year))
+    return [date(y, 1, 1) for y in range(lo, hi + 1)]
+
+
+# -- what the CLI shows -------------------------------------------------------------------------
+
+
+def parse_month(text: str) -> tuple[int, int]:
+    """``YYYY-MM`` (also ``YYYY/MM``, ``YYYY年M月``) → (year, month); impossible months refused."""
+    found = _MONTH.match(text or "")
+    if found:
+        year, month = int(found.group(1)), int(found.group(2))
+        if 1 <= month <= 12 and year >= 1:
+            return year, month
+    raise InvalidInput(f"月份无效：“{text}”（应为真实存在的月份，格式 YYYY-MM，如 2026-02）")
+
+
+def month_view(cal: ChinaCalendar, year: int, month: int) -> dict[str, Any]:
+    """Every day of the month with its kind and name, plus the holiday blocks touching it."""
+    first = date(year, month, 1)
+    last = date(year + (month == 12), month % 12 + 1, 1).toordinal() - 1
+    with calendar_errors():
+        days = [cal.day_info(date.fromordinal(o)) for o in range(first.toordinal(), last + 1)]
+        blocks = cal.holiday_blocks(first, date.fromordinal(last))
+    return {
+        "month": f"{year:04d}-{month:02d}",
+        "provisional": cal.is_provisional(year),
+        "working_days": sum(d.working for d in days),
+        "days": [d.to_dict() for d in days],
+        "holidays": [b.to_dict() for b in blocks],
+        "adjusted_workdays": [d.to_dict() for d in days if d.kind == "adjusted_workday"],
+    }
+
+
+def add_view(cal: ChinaCalendar, start: date, n: int) -> dict[str, Any]:
+    with calendar_errors():
+        result = cal.add_working_days(start, n)
+        info = cal.day_info(result)
+        start_works = cal.is_working_day(start)
+    if n > 0:
+        meaning = f"{start} 之后第 {n} 个工作日（不含 {start} 当天）"
+    elif n < 0:
+        meaning = f"{start} 之前第 {-n} 个工作日（不含 {start} 当天）"
+    else:
+        meaning = (  # roll: a time limit that ends on a day off ends on the next working day
+            f"{start} 当天（工作日，无需顺延）"
+            if start_works
+            else f"{start} 是休息日，顺延至下一个工作日"
+        )
+    return {
+        "start": start.isoformat(),
+        "n": n,
+        "result": result.isoformat(),
+        "weekday": WEEKDAYS_ZH[result.weekday()],
+        "kind": info.kind,
+        "name": info.name,
+        "meaning": meaning,
+        "provisional_years": sorted(provisional_years_used(cal, _span(start, result))),
+    }
+
+
+def between_view(cal: ChinaCalendar, a: date, b: date) -> dict[str, Any]:
+    with calendar_errors():
+        count = cal.working_days_between(a, b)
+    meaning = (
+        "不含起始日、含结束日" if b >= a else "结束日早于起始日：含结束日、不含起始日，记为负数"
+    )
+    return {
+        "from": a.isoformat(),
+        "to": b.isoformat(),
+        "working_days": count,
+        "meaning": meaning,
+        "provisional_years": sorted(provisional_years_used(cal, _span(a, b))),
+    }
+
+
+def status_view(cal: ChinaCalendar) -> list[dict[str, Any]]:
+    return [s.to_dict() | {"status_zh": s.status_zh} for s in cal.year_status()]
+
+
+# -- due dates computed on a provisional calendar -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class DueChange:
+    assignment_id: int
+    old_due: date
+    new_due: date
+    provisional: bool  # still computed on a provisional year
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "assignment_id": self.assignment_id,
+            "old_due": self.old_due.isoformat(),
+            "new_due": self.new_due.isoformat(),
+            "provisional": self.provisional,
+        }
+
+
+def find_provisional_due(session, cal: ChinaCalendar) -> list:
+    """Open assignments (not verified/cancelled) whose due date was computed on a provisional
+    calendar year, oldest first. ``cal`` is accepted so callers pass the calendar they will
+    recompute with; every flagged assignment is returned, whether or not its year is now confirmed.
+    """
+    from sqlmodel import select
+
+    from states.machine import FINAL_STATES
+    from workflow.models import Assignment
+
+    query = (
+        select(Assignment)
+        .where(Assignment.due_provisional.is_(True))  # type: ignore[union-attr]
+        .where(Assignment.state.not_in(FINAL_STATES))  # type: ignore[attr-defined]
+        .order_by(Assignment.id)
+    )
+    return list(session.exec(query).all())
+
+
+def _rule_dates(rule: dict[str, Any], due: date) -> list[date]:
+    if rule.get("kind") == "working_days":
+        return _span(date.fromisoformat(rule["start"]), due)
+    return [due]
+
+
+def recompute_due_dates(
+    session, cal: ChinaCalendar, actor, now: datetime | None = None
+) -> list[DueChange]:
+    """Recompute every provisional due date with ``cal``; record each change in the history.
+
+    ``actor`` is a :class:`workflow.auth.Caller`. An assignment without a ``due_rule`` cannot be
+    recomputed and is left alone. ``original_due`` follows ``due`` when they were equal (the
+    first due date was itself only provisional). Returns the assignments whose due date or
+    provisional flag changed.
+    """
+    from workflow.clock import now as clock_now
+    from workflow.deadlines import due_from_rule
+    from workflow.models import History
+
+    at = now or clock_now()
+    changes = []
+    for assignment in find_provisional_due(session, cal):
+        if not assignment.due_rule:
+            continue
+        rule = json.loads(assignment.due_rule)
+        with calendar_errors():
+            new_due = due_from_rule(assignment.due_rule, cal)
+            provisional = bool(provisional_years_used(cal, _rule_dates(rule, new_due)))
+        old_due = assignment.due
+        if new_due == old_due and provisional == assignment.due_provisional:
+            continue
+        if assignment.original_due == old_due:
+            assignment.original_due = new_due
+        assignment.due = new_due
+        assignment.due_provisional = provisional
+        session.add(assignment)
+        session.add(
+            History(
+                assignment_id=assignment.id,
+                task_id=assignment.task_id,
+                action="due_recomputed",
+                from_state=assignment.state,
+                to_state=assignment.state,
+                actor=actor.name,
+                role=actor.role,
+                reason="节假日安排已更新，按新日历重新计算截止日期",
+                data={
+                    "from": old_due.isoformat(),
+                    "to": new_due.isoformat(),
+                    "provisional": provisional,
+                },
+                at=at,
+            )
+        )
+        changes.append(DueChange(assignment.id, old_due, new_due, provisional))
+    session.flush()
+    return changes
+
+
+def import_calendar(
+    session, caller, config: Config, path: Path | str
+) -> tuple[InstallInfo, list[DueChange]]:
+    """``duban calendar import``: office only; install the notice, then recompute the due dates
+    that were computed on a provisional year with the calendar as it now stands."""
+    from workflow.auth import require_role
+
+    require_role(caller, "office", "导入节假日安排")
+    info = install_override(config, path)
+    return info, recompute_due_dates(session, load_calendar(config), caller)
