@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -247,3 +248,48 @@ def test_a_lost_postgres_lock_is_taken_again_or_the_daemon_stops(db, tmp_path):
     assert not run.ok and daemon.stop_event.is_set() and daemon.lock.lost
     other.release()
     daemon.lock.release()
+
+
+def test_a_job_due_while_the_daemon_stops_is_skipped_without_a_traceback(caplog):
+    """APScheduler 3 shuts its executors before its own thread; a job that falls due in between
+    is handed to a stopped pool. The daemon's executor skips it (the next start-up runs both
+    jobs) instead of logging ``cannot schedule new futures after shutdown``."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from workflow.scheduler_pool import StoppableThreadPool
+
+    ran: list[str] = []
+    pool = StoppableThreadPool()
+    scheduler = BackgroundScheduler(executors={"default": pool}, timezone="Asia/Shanghai")
+    job = scheduler.add_job(ran.append, args=["ran"], id="deliver", name="duban deliver")
+    scheduler.start(paused=True)
+    try:
+        pool.submit_job(job, [job.next_run_time])  # a live pool runs it
+        pool.shutdown(wait=True)
+        assert ran == ["ran"]
+        logger = logging.getLogger("duban.daemon")
+        logger.addHandler(caplog.handler)  # "duban" may not propagate once configured
+        try:
+            with caplog.at_level("INFO", logger="duban.daemon"):
+                pool.submit_job(job, [job.next_run_time])  # the race, made deterministic
+        finally:
+            logger.removeHandler(caplog.handler)
+        assert ran == ["ran"]
+        assert "跳过本次「duban deliver」" in caplog.text
+    finally:
+        scheduler.shutdown(wait=False)
+
+
+def test_apscheduler_errors_land_in_the_daemon_log_with_timestamps():
+    from workflow.daemon import configure_logging
+
+    loggers = [logging.getLogger("duban"), logging.getLogger("apscheduler")]
+    saved = [(lg.handlers[:], lg.level, lg.propagate) for lg in loggers]
+    try:
+        configure_logging()
+        duban, scheduler = loggers
+        assert scheduler.handlers == duban.handlers
+        assert scheduler.level == logging.WARNING and not scheduler.propagate
+    finally:
+        for lg, (handlers, level, propagate) in zip(loggers, saved, strict=True):
+            lg.handlers[:], lg.level, lg.propagate = handlers, level, propagate

@@ -344,10 +344,13 @@ class Daemon:
         from apscheduler.triggers.cron import CronTrigger
         from apscheduler.triggers.interval import IntervalTrigger
 
+        from workflow.scheduler_pool import StoppableThreadPool
+
         scheduler = BackgroundScheduler(
             jobstores={
                 "default": SQLAlchemyJobStore(engine=self.db.engine, tablename=JOBSTORE_TABLE)
             },
+            executors={"default": StoppableThreadPool()},
             job_defaults={"coalesce": True, "misfire_grace_time": None, "max_instances": 1},
             timezone=SHANGHAI,
         )
@@ -449,6 +452,11 @@ def configure_logging(level: int = logging.INFO) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     root.propagate = False
+    # APScheduler's own warnings and errors go to the same log, timestamped like duban's lines
+    scheduler_log = logging.getLogger("apscheduler")
+    scheduler_log.handlers[:] = [handler]
+    scheduler_log.setLevel(max(level, logging.WARNING))
+    scheduler_log.propagate = False
 
 
 def every(seconds: float):
