@@ -170,6 +170,55 @@ def test_550_for_one_address_fails_that_row_only(db, now, tmp_path, server):
     assert deliver_pending(db, config, now + timedelta(days=1)).total == 0
 
 
+def test_a_recipient_greylisted_with_4xx_gets_the_same_mail_later_exactly_once(
+    db, now, tmp_path, server
+):
+    config = write_config(tmp_path, smtp_toml(server))
+    both = ["unit1@units.example.cn", "slow@units.example.cn", "gone@units.example.cn"]
+    [key] = queue(db, now, 1, recipients=lambda i: both)
+    server.refuse("slow@units.example.cn", "450 4.2.0 Greylisted, try later")
+    server.refuse("gone@units.example.cn")  # 550: permanent, not resent
+
+    first = deliver_pending(db, config, now)
+
+    assert (first.sent, first.failed) == (1, 0)
+    stored = rows(db)
+    assert stored[key].state == "sent" and f"{key}+resend1" in stored[key].last_error
+    resend = stored[f"{key}+resend1"]
+    assert resend.state == "pending" and resend.recipients == ["slow@units.example.cn"]
+    assert resend.attempts == 0 and "450" in resend.last_error
+    assert deliver_pending(db, config, now).total == 0  # backs off like any retry
+
+    server.reset_failures()
+    later = deliver_pending(db, config, now + timedelta(minutes=1))
+
+    assert later.sent == 1
+    assert rows(db)[f"{key}+resend1"].state == "sent"
+    assert [(r.message_id, r.rcpt_tos) for r in server.received] == [
+        (mid(key), ("unit1@units.example.cn",)),
+        (mid(key), ("slow@units.example.cn",)),  # the same mail, the same Message-ID
+    ]
+    assert deliver_pending(db, config, now + timedelta(days=1)).total == 0
+
+
+def test_a_resend_refused_again_retries_then_fails_like_any_row(db, now, tmp_path, server):
+    config = write_config(tmp_path, smtp_toml(server, notify="max_attempts = 2"))
+    [key] = queue(db, now, 1, recipients=lambda i: ["a@units.example.cn", "b@units.example.cn"])
+    server.refuse("b@units.example.cn", "452 4.2.2 Mailbox full")
+    deliver_pending(db, config, now)
+
+    assert deliver_pending(db, config, now + timedelta(minutes=1)).retried == 1
+    last = deliver_pending(db, config, now + timedelta(minutes=10))
+
+    assert last.failed == 1
+    stored = rows(db)
+    assert (
+        stored[f"{key}+resend1"].state == "failed" and "452" in stored[f"{key}+resend1"].last_error
+    )
+    assert len(stored) == 2  # a whole-message refusal queues no further resend
+    assert [r.rcpt_tos for r in server.received] == [("a@units.example.cn",)]
+
+
 def test_unrenderable_or_unaddressable_rows_fail_alone(db, now, tmp_path, server):
     config = write_config(tmp_path, smtp_toml(server))
     good = queue(db, now, 3)
@@ -330,11 +379,11 @@ def test_recording_failure_stops_the_batch_and_repeats_at_most_one(
     real = outbox._record
     calls = {"n": 0}
 
-    def flaky(db_, claimed, row, values):
+    def flaky(db_, claimed, row, values, resend=None):
         calls["n"] += 1
         if calls["n"] == 2:  # the second result: the database goes away for a moment
             raise sa.exc.OperationalError("UPDATE notification", {}, Exception("disk I/O error"))
-        return real(db_, claimed, row, values)
+        return real(db_, claimed, row, values, resend)
 
     monkeypatch.setattr(outbox, "_record", flaky)
 

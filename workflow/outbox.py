@@ -20,7 +20,9 @@ Delivery (:func:`deliver_pending`), for the daemon every few minutes and ``duban
    our claim expired is not recorded: ``skipped``):
 
    * sent → ``state = 'sent'``, ``sent_at``, ``message_id`` (recipients the server refused are
-     kept in ``last_error``);
+     kept in ``last_error``). Recipients refused with a 4xx (greylisting, a full mailbox) get
+     the same mail later: a *resend* row for just those addresses is queued in the same
+     transaction (key ``<key>+resend<n>``, same Message-ID, retried like any row);
    * temporary (4xx, server down, timeout) → stays pending, ``next_attempt_at`` backs off 1, 2,
      4 … minutes up to ``retry_max_minutes``; after ``max_attempts`` attempts it is failed;
    * permanent (5xx, no valid address) → failed at once with the server's words.
@@ -77,6 +79,7 @@ STATE_LABELS = {"pending": "待发送", "sent": "已发送", "failed": "发送�
 CHUNK = 500  # rows claimed and handed to the sink at once
 _N = Notification.__table__
 _NAME_UNSAFE = re.compile(r'[<>"@,;:\\()\[\]\r\n]+')
+RESEND_OF, RESEND_N = "_resend_of", "_resend_n"  # context keys of a resend row
 
 
 def enqueue(
@@ -217,8 +220,17 @@ def _claim(db: Database, now: datetime, want: int, settings: NotifySettings) -> 
     return _Claimed(token=token, rows={r.key: r for r in sorted(rows, key=lambda r: r.id)})
 
 
-def _record(db: Database, claimed: _Claimed, row: Notification, values: dict[str, Any]) -> bool:
-    """Write one outcome if the row is still ours; False when our claim was taken over."""
+def _record(
+    db: Database,
+    claimed: _Claimed,
+    row: Notification,
+    values: dict[str, Any],
+    resend: dict[str, Any] | None = None,
+) -> bool:
+    """Write one outcome if the row is still ours; False when our claim was taken over.
+
+    ``resend``, a new row's values, is inserted in the same transaction, only with the outcome.
+    """
     stmt = (
         sa.update(_N)
         .where(_N.c.id == row.id, _N.c.state == "pending", _N.c.next_attempt_at == claimed.token)
@@ -226,8 +238,15 @@ def _record(db: Database, claimed: _Claimed, row: Notification, values: dict[str
     )
     with db.engine.begin() as conn:
         changed = conn.execute(stmt).rowcount
+        if changed == 1 and resend is not None:
+            conn.execute(sa.insert(_N).values(**resend))
     claimed.settled.add(row.key)
     return changed == 1
+
+
+def message_key(row: Notification) -> str:
+    """The key a row's Message-ID is made from: a resend keeps its original's Message-ID."""
+    return str((row.context or {}).get(RESEND_OF) or row.key)
 
 
 def _display_name(name: str) -> str:
@@ -245,7 +264,7 @@ def build_message(row: Notification, render, sender: str, domain: str) -> Messag
     to = tuple(f"{name} <{a.strip()}>" if name else a.strip() for a in row.recipients)
     return Message(
         key=row.key,
-        message_id=make_message_id(row.key, domain),
+        message_id=make_message_id(message_key(row), domain),
         sender=sender,
         to=to,
         subject=mail.subject,
@@ -306,16 +325,19 @@ class _Recorder:
         assert self.claimed is not None
         row = self.claimed.rows[result.key]
         if result.status == "sent":
+            later = [a for a, why in result.refused.items() if why[:1] == "4"]
+            resend = self._resend(row, later, result.refused) if later else None
+            refusals = "部分收件人被拒收：" + _refusals(result.refused) if result.refused else None
+            if refusals and resend:
+                refusals += f"（暂时拒收的地址将另行重发：{resend['key']}）"
             values = {
                 "state": "sent",
                 "sent_at": self.now,
-                "message_id": make_message_id(row.key, self.domain),
+                "message_id": make_message_id(message_key(row), self.domain),
                 "next_attempt_at": None,
-                "last_error": ("部分收件人被拒收：" + _refusals(result.refused))
-                if result.refused
-                else None,
+                "last_error": refusals,
             }
-            if not _record(self.db, self.claimed, row, values):
+            if not _record(self.db, self.claimed, row, values, resend):
                 self.summary.skipped += 1
                 self._note(row, "skipped", "已由其他发送进程接手")
             else:
@@ -330,6 +352,28 @@ class _Recorder:
             if result.refused and "收件人" not in error:
                 error += "：" + _refusals(result.refused)
             self.failed(row, error)
+
+    def _resend(self, row: Notification, to: list[str], refused: dict[str, str]) -> dict[str, Any]:
+        """A new outbox row sending ``row``'s mail again to the addresses refused with a 4xx."""
+        context = dict(row.context or {})
+        n = int(context.get(RESEND_N, 0)) + 1
+        context.update({RESEND_OF: message_key(row), RESEND_N: n})
+        wait = self.settings.backoff_minutes(1)
+        return {
+            "key": f"{message_key(row)}+resend{n}",
+            "kind": row.kind,
+            "recipients": to,
+            "recipient_name": row.recipient_name,
+            "assignment_id": row.assignment_id,
+            "level": row.level,
+            "context": context,
+            "state": "pending",
+            "attempts": 0,
+            "next_attempt_at": (self.now + timedelta(minutes=wait)).replace(microsecond=0),
+            "last_error": "暂时拒收：" + _refusals({a: refused[a] for a in to}),
+            "as_of": row.as_of,
+            "created_at": self.now,
+        }
 
     def release(self, error: str) -> None:
         """After the sink stopped early: rows not yet settled count as a temporary failure."""
