@@ -460,3 +460,39 @@ def test_delivery_env_override_selects_console(tmp_path):
         tmp_path, '[notify]\ndelivery = "file"\n', DUBAN_NOTIFY_DELIVERY="console"
     )
     assert isinstance(make_sink(config), ConsoleSink)
+
+
+def test_a_slow_batch_keeps_its_claim_so_a_second_sender_sends_nothing_twice(
+    db, now, tmp_path, server
+):
+    """A batch slower than ``claim_minutes`` (30) renews its claim; a ``notify send`` started
+    35 minutes in finds nothing due instead of sending the rest a second time."""
+    config = write_config(tmp_path, smtp_toml(server, concurrency=1))
+    keys = queue(db, now, 6)
+    clock = [0.0]  # the first sender's monotonic clock, in seconds
+    second: dict[str, object] = {}
+    smtp = make_sink(config, now=lambda: now)
+
+    def second_sender() -> None:
+        second["summary"] = deliver_pending(db, config, now + timedelta(minutes=35))
+
+    class SlowSink:
+        """The real SMTP sink, each result arriving 11 minutes after the last."""
+
+        def deliver(self, messages, on_result=None):
+            def slow(result):
+                clock[0] += 11 * 60
+                on_result(result)
+                if len(server.received) == 3:  # 33 minutes in: someone runs notify send
+                    worker = threading.Thread(target=second_sender)
+                    worker.start()
+                    worker.join()
+
+            return smtp.deliver(messages, slow)
+
+    first = deliver_pending(db, config, now, sink=SlowSink(), monotonic=lambda: clock[0])
+
+    assert second["summary"].total == 0
+    assert (first.sent, first.skipped) == (6, 0)
+    assert sorted(server.message_ids()) == sorted(mid(k) for k in keys)
+    assert {r.state for r in rows(db).values()} == {"sent"}

@@ -10,7 +10,9 @@ Delivery (:func:`deliver_pending`), for the daemon every few minutes and ``duban
    ``next_attempt_at <= now``): ``attempts + 1`` and ``next_attempt_at = now + claim_minutes``
    plus a random number of microseconds, returning the ids it changed. That timestamp is the
    claim's token: another sender (the daemon and a manual ``notify send`` at once) sees the rows
-   as not due and skips them; on PostgreSQL the candidate select also uses ``FOR UPDATE SKIP
+   as not due and skips them. A slow batch renews its claim on the rows it has not settled
+   every third of ``claim_minutes`` (a new token, guarded by the old one), so it never expires
+   under a sender still at work; on PostgreSQL the candidate select also uses ``FOR UPDATE SKIP
    LOCKED``, so two senders never wait on each other. On SQLite the single statement takes the
    write lock at once. If a sender dies, its rows become due again when the claim expires.
 2. **Render** each claimed row (templates with the office's overrides); a row that cannot be
@@ -46,6 +48,7 @@ from __future__ import annotations
 import contextlib
 import re
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -170,6 +173,14 @@ class _Claimed:
     token: datetime
     rows: dict[str, Notification]  # by key
     settled: set[str] = field(default_factory=set)
+    renew_at: float = 0.0  # on the sender's monotonic clock
+
+
+def _claim_token(now: datetime, settings: NotifySettings) -> datetime:
+    # A non-zero microsecond marks a claim (see "Claims of a dead sender" in the module doc).
+    return now.replace(microsecond=0) + timedelta(
+        minutes=settings.claim_minutes, microseconds=1 + secrets.randbelow(999_999)
+    )
 
 
 def _aware(now: datetime) -> datetime:
@@ -191,10 +202,7 @@ def count_due(db: Database, now: datetime) -> int:
 
 def _claim(db: Database, now: datetime, want: int, settings: NotifySettings) -> _Claimed | None:
     """Take up to ``want`` due rows for this sender (see the module doc); None when none."""
-    # A non-zero microsecond marks a claim (see "Claims of a dead sender" in the module doc).
-    token = now.replace(microsecond=0) + timedelta(
-        minutes=settings.claim_minutes, microseconds=1 + secrets.randbelow(999_999)
-    )
+    token = _claim_token(now, settings)
     candidates = (
         sa.select(_N.c.id).where(_due(now)).order_by(_N.c.next_attempt_at, _N.c.id).limit(want)
     )
@@ -244,6 +252,24 @@ def _record(
     return changed == 1
 
 
+def _renew(db: Database, claimed: _Claimed, token: datetime) -> None:
+    """Move the claim on the rows not yet settled to ``token``; rows taken over stay theirs."""
+    open_ids = [r.id for k, r in claimed.rows.items() if k not in claimed.settled]
+    if open_ids:
+        stmt = (
+            sa.update(_N)
+            .where(
+                _N.c.id.in_(open_ids),
+                _N.c.state == "pending",
+                _N.c.next_attempt_at == claimed.token,
+            )
+            .values(next_attempt_at=token)
+        )
+        with db.engine.begin() as conn:
+            conn.execute(stmt)
+    claimed.token = token
+
+
 def message_key(row: Notification) -> str:
     """The key a row's Message-ID is made from: a resend keeps its original's Message-ID."""
     return str((row.context or {}).get(RESEND_OF) or row.key)
@@ -281,12 +307,35 @@ class _Recorder:
     """Turns each delivery result into a row update and keeps the summary."""
 
     def __init__(
-        self, db: Database, settings: NotifySettings, now: datetime, domain: str, summary, tick
+        self,
+        db: Database,
+        settings: NotifySettings,
+        now: datetime,
+        domain: str,
+        summary,
+        tick,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.db, self.settings, self.now, self.domain = db, settings, now, domain
         self.summary: DeliverySummary = summary
         self.tick: Callable[[], None] = tick
+        self.monotonic = monotonic
+        self.started = monotonic()
         self.claimed: _Claimed | None = None
+
+    def hold(self, claimed: _Claimed) -> None:
+        """Work on a fresh claim; it is renewed every third of ``claim_minutes``."""
+        claimed.renew_at = self.monotonic() + self.settings.claim_minutes * 60 / 3
+        self.claimed = claimed
+
+    def keep_claim(self) -> None:
+        """Renew the claim if a third of its time has passed (called after every result)."""
+        claimed = self.claimed
+        if claimed is None or self.monotonic() < claimed.renew_at:
+            return
+        elapsed = timedelta(seconds=self.monotonic() - self.started)
+        _renew(self.db, claimed, _claim_token(self.now + elapsed, self.settings))
+        claimed.renew_at = self.monotonic() + self.settings.claim_minutes * 60 / 3
 
     def _note(self, row: Notification, status: str, error: str | None) -> None:
         self.summary.errors.append(
@@ -318,6 +367,7 @@ class _Recorder:
             elif status == "retry":
                 self.summary.retried += 1
             self._note(row, status, error)
+        self.keep_claim()
         self.tick()
 
     def __call__(self, result: DeliveryResult) -> None:
@@ -344,6 +394,7 @@ class _Recorder:
                 self.summary.sent += 1
                 if result.refused:
                     self._note(row, "sent", values["last_error"])
+            self.keep_claim()
             self.tick()
         elif result.status == "temporary":
             self.temporary(row, result.error or "暂时无法发送")
@@ -394,11 +445,12 @@ def deliver_pending(
     limit: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     sink=None,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> DeliverySummary:
     """Deliver the pending notifications due at ``now`` (see the module doc).
 
     ``sink`` defaults to the one ``[notify] delivery`` selects; ``progress(done, total)`` is
-    called after each row. Raises ConfigError for bad settings (before claiming anything),
+    called after each row; ``monotonic`` times the renewal of claims. Raises ConfigError for bad settings (before claiming anything),
     DatabaseError when results cannot be recorded, DeliveryError when the sink itself breaks.
     """
     now = _aware(now)
@@ -424,7 +476,7 @@ def deliver_pending(
         if progress is not None:
             progress(done, max(total, done))
 
-    recorder = _Recorder(db, settings, now, domain, summary, tick)
+    recorder = _Recorder(db, settings, now, domain, summary, tick, monotonic)
     try:
         with sending(db):
             _claim_and_send(db, now, limit, settings, recorder, sink, render, sender, domain)
@@ -444,7 +496,7 @@ def _claim_and_send(db, now, limit, settings, recorder, sink, render, sender, do
         if claimed is None:
             break
         claimed_count += len(claimed.rows)
-        recorder.claimed = claimed
+        recorder.hold(claimed)
         _send_chunk(claimed, recorder, sink, render, sender, domain)
 
 
