@@ -221,6 +221,15 @@ def cancel(assignment_id, reason, as_json) -> None:
     _fire(assignment_id, "cancel", as_json, reason=reason)
 
 
+@task.command("reopen")
+@click.argument("assignment_id", type=int)
+@click.option("--reason", help="恢复理由（必填）")
+@json_option
+def reopen(assignment_id, reason, as_json) -> None:
+    """恢复已撤销的任务（办公室）。"""
+    _fire(assignment_id, "reopen", as_json, reason=reason)
+
+
 from cli.extensions import extension, request_extension  # noqa: E402
 
 task.add_command(request_extension)

@@ -16,6 +16,8 @@ States (Chinese labels in ``STATE_LABELS``)::
         └─expire─► overdue ─report─► reported   (the report stays marked late)
     extend: assigned / in_progress / overdue → assigned / in_progress / in_progress
     cancel: any open state → cancelled
+    reopen: cancelled → assigned   (the office undoes a cancel; a re-imported ledger that lists
+                                    the work again does it for the cancels of earlier imports)
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from functools import cache
 
 STATES = ("assigned", "in_progress", "reported", "verified", "overdue", "cancelled")
 OPEN_STATES = ("assigned", "in_progress", "overdue")  # waiting for the unit
-FINAL_STATES = ("verified", "cancelled")
+FINAL_STATES = ("verified", "cancelled")  # closed: only an explicit reopen leaves cancelled
 
 STATE_LABELS = {
     "assigned": "已分派",
@@ -55,6 +57,7 @@ TRIGGERS: dict[str, Trigger] = {
         Trigger("expire", "标记逾期", frozenset({"system"})),
         Trigger("extend", "延期", frozenset({"office"}), needs_reason=True),
         Trigger("cancel", "撤销", frozenset({"office"}), needs_reason=True),
+        Trigger("reopen", "恢复", frozenset({"office"}), needs_reason=True),
     )
 }
 
@@ -71,6 +74,7 @@ _TRANSITIONS = [
         "source": ["assigned", "in_progress", "reported", "overdue"],
         "dest": "cancelled",
     },
+    {"trigger": "reopen", "source": "cancelled", "dest": "assigned"},
 ]
 
 

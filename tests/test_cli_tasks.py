@@ -254,5 +254,11 @@ def test_lifecycle_commands_speak_json(duban, office_setup):
     assert (
         duban.json("task", "cancel", ids["海域处"], "--reason", "任务调整")["state"] == "cancelled"
     )
+    no_reason = duban("task", "reopen", ids["海域处"])
+    assert (
+        no_reason.exit_code != 0 and "恢复任务" in no_reason.stderr and "理由" in no_reason.stderr
+    )
+    reopened = duban.json("task", "reopen", ids["海域处"], "--reason", "误撤销")
+    assert reopened["state"] == "assigned"
     revoked = duban.json("token", "revoke", duban.json("token", "list")[-1]["id"])
     assert revoked["revoked"] is True

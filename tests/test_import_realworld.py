@@ -390,6 +390,7 @@ def test_reimport_after_one_deadline_and_one_unit_changed(db, office, directory,
         "assignments_created": 1,
         "assignments_updated": 1,
         "assignments_cancelled": 1,
+        "assignments_reopened": 0,
     }
     assert preview.changes == [
         "任务 2“公开决算”的完成时限：“11月底前” → “10月底前”",

@@ -89,6 +89,7 @@ def test_edited_version_dry_run_then_import(db, office, directory, tmp_path: Pat
         "assignments_created": 1,  # 15 → 督查督办科
         "assignments_updated": 10,  # task 5: ten units due 2023-10-31 instead of 2023-11-30
         "assignments_cancelled": 2,  # task 3 办公室, task 14 办公室
+        "assignments_reopened": 0,
     }
     assert preview.counts == expected_counts
     details = "\n".join(preview.changes)
@@ -139,6 +140,39 @@ def test_edited_version_dry_run_then_import(db, office, directory, tmp_path: Pat
     after = snapshot(db)
     assert not run(db, office, edited, now=LATER).changed  # and again: nothing
     assert snapshot(db) == after
+
+
+def test_work_listed_again_is_reopened_unless_the_office_cancelled_it(
+    db, office, directory, tmp_path: Path
+) -> None:
+    run(db, office, build_yinchuan_xlsx(tmp_path / "y.xlsx"))
+    run(db, office, build_yinchuan_xlsx(tmp_path / "y-v2.xlsx", sections=edited_sections()))
+    with db.session() as s:
+        tasks = {t.number: t for t in s.exec(select(Task)).all()}
+        by_hand = s.exec(select(Assignment).where(Assignment.task_id == tasks["2"].id)).first()
+        fire(s, by_hand.id, "cancel", office, now=LATER, reason="单位职能调整")
+
+    back = run(db, office, build_yinchuan_xlsx(tmp_path / "y-v3.xlsx"), now=LATER)
+
+    assert back.counts["assignments_reopened"] == 2  # task 3 办公室, task 14 办公室
+    assert "恢复任务 14“汇编任务落实台账”的分派 办公室" in back.changes
+    [warning] = [w for w in back.warnings if "未恢复" in w]
+    assert f"duban task reopen {by_hand.id}" in warning and "\n" not in warning
+    with db.session() as s:
+        office_unit = s.exec(select(Unit).where(Unit.name == "办公室")).one()
+        for number in ("3", "14"):
+            a = s.exec(
+                select(Assignment).where(
+                    Assignment.task_id == tasks[number].id, Assignment.unit_id == office_unit.id
+                )
+            ).one()
+            assert a.state == "assigned"
+            reopen = s.exec(
+                select(History).where(History.assignment_id == a.id, History.action == "reopen")
+            ).one()
+            assert reopen.from_state == "cancelled" and "y-v3.xlsx" in reopen.reason
+        assert s.get(Assignment, by_hand.id).state == "cancelled"
+    assert not run(db, office, build_yinchuan_xlsx(tmp_path / "y-v3.xlsx"), now=LATER).changed
 
 
 def test_extension_survives_a_due_change(db, office, directory, tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ ALLOWED = {
     ("overdue", "report"): "reported",
     ("overdue", "extend"): "in_progress",
     ("overdue", "cancel"): "cancelled",
+    ("cancelled", "reopen"): "assigned",
 }
 
 
@@ -57,6 +58,7 @@ def test_every_state_trigger_pair(state: str, trigger: str) -> None:
         ("return", {"office"}),
         ("extend", {"office"}),
         ("cancel", {"office"}),
+        ("reopen", {"office"}),
         ("expire", {"system"}),
     ],
 )
@@ -85,6 +87,6 @@ def test_random_walks_follow_the_table(triggers: list[str]) -> None:
     assert row.state in STATES
 
 
-def test_final_states_accept_nothing() -> None:
+def test_final_states_accept_nothing_but_an_explicit_reopen() -> None:
     assert allowed_triggers("verified") == []
-    assert allowed_triggers("cancelled") == []
+    assert allowed_triggers("cancelled") == ["reopen"]

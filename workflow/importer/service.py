@@ -6,8 +6,10 @@ everything back). A plan is identified by its year and title, a task by its ``so
 number, see :func:`workflow.importer.ledger.assign_keys`), an assignment by (task, unit,
 period). So importing the same file again changes nothing, and an edited version changes only
 what differs: changed task fields, new or changed assignments, and assignments of units (or
-tasks) no longer in the file are cancelled (撤销) through the lifecycle, with a reason. A due
-date the office already extended keeps its extension; only ``original_due`` follows the file.
+tasks) no longer in the file are cancelled (撤销) through the lifecycle, with a reason. When a
+later version lists them again, the assignments an import cancelled are reopened (恢复); the
+ones the office cancelled by hand stay cancelled, with a warning. A due date the office already
+extended keeps its extension; only ``original_due`` follows the file.
 
 ``dry_run`` does all of that and then rolls the session back, so the preview is exactly what
 an import would do. The session must have nothing else pending.
@@ -148,6 +150,7 @@ class _Importer:
             "assignments_created": 0,
             "assignments_updated": 0,
             "assignments_cancelled": 0,
+            "assignments_reopened": 0,
         }
         self.warnings: list[str] = list(planned.warnings)
 
@@ -289,6 +292,8 @@ class _Importer:
         changed = False
         for key, (resolved, due) in wanted.items():
             a = existing.get(key)
+            if a is not None and a.state == "cancelled" and self.reopen(a, resolved, label):
+                changed = True
             if a is None:
                 create_assignment(
                     self.session, task, resolved.unit, due=due.due, actor=self.caller, now=self.now,
@@ -347,9 +352,34 @@ class _Importer:
         reason = f"重新导入台账 {self.parsed.path.name}：{label}不再包含{name}" + (
             f"（{a.period}）" if a.period else ""
         )
-        fire(self.session, a.id, "cancel", self.caller, now=self.now, reason=reason)
+        fire(
+            self.session, a.id, "cancel", self.caller, now=self.now, reason=reason,
+            data={"by_import": self.parsed.path.name},
+        )  # fmt: skip
         _count(self.counts, "assignments_cancelled")
         self.changes.append(f"撤销{label}的分派：{name}" + (f"（{a.period}）" if a.period else ""))
+
+    def reopen(self, a: Assignment, resolved: ResolvedUnit, label: str) -> bool:
+        """Reopen ``a`` if an earlier import cancelled it; warn (False) if the office did."""
+        from workflow.lifecycle import fire
+
+        where = f"{label}的分派 {resolved.unit.name}" + (f"（{a.period}）" if a.period else "")
+        last_cancel = self.session.exec(
+            select(History)
+            .where(History.assignment_id == a.id, History.action == "cancel")
+            .order_by(History.id.desc())  # type: ignore[union-attr]
+        ).first()
+        by_import = last_cancel is not None and (last_cancel.data or {}).get("by_import")
+        if not by_import:
+            self.warnings.append(
+                f"{where}已由办公室撤销，台账仍列出该分派，未恢复（如需恢复：duban task reopen {a.id}）"
+            )
+            return False
+        reason = f"重新导入台账 {self.parsed.path.name}：{label}重新包含{resolved.unit.name}"
+        fire(self.session, a.id, "reopen", self.caller, now=self.now, reason=reason)
+        _count(self.counts, "assignments_reopened")
+        self.changes.append(f"恢复{where}")
+        return True
 
     def remove_missing(self, plan: Plan, seen: set[str]) -> None:
         """Tasks of this plan no longer in the file: cancel their open assignments."""
