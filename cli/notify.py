@@ -64,7 +64,7 @@ def send(limit, as_json) -> None:
     """发送所有到期的待发送通知（守护进程也会每隔几分钟自动发送）。"""
     from workflow.auth import require_role
     from workflow.clock import now
-    from workflow.outbox import deliver_pending
+    from workflow.delivery import deliver_pending
 
     with acting() as ctx:
         require_role(ctx.caller, "office", "发送通知")
@@ -84,7 +84,7 @@ def send(limit, as_json) -> None:
 def _send_with_progress(db, config, when, limit):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from workflow.outbox import deliver_pending
+    from workflow.delivery import deliver_pending
 
     with Progress(
         TextColumn("发送通知"),

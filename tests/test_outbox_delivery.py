@@ -17,10 +17,10 @@ from smtp_server import SmtpServer
 
 from notifiers.message import make_message_id
 from notifiers.sinks import ConsoleSink, FileSink
-from workflow import outbox
+from workflow import claims, delivery
+from workflow.delivery import deliver_pending
 from workflow.errors import DatabaseError, DeliveryError
-from workflow.mail import make_sink
-from workflow.outbox import deliver_pending
+from workflow.mail import make_sink, notify_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -263,8 +263,8 @@ def test_limit_sends_only_that_many(db, now, tmp_path, server):
 def test_two_senders_at_once_never_send_a_row_twice(db, now, tmp_path, server):
     config = write_config(tmp_path, smtp_toml(server, concurrency=2))
     keys = queue(db, now, 300)
-    outbox_chunk = outbox.CHUNK
-    outbox.CHUNK = 25  # many claims, so the two senders interleave
+    outbox_chunk = delivery.CHUNK
+    delivery.CHUNK = 25  # many claims, so the two senders interleave
     results, errors = [], []
 
     def run():
@@ -280,7 +280,7 @@ def test_two_senders_at_once_never_send_a_row_twice(db, now, tmp_path, server):
         for t in threads:
             t.join(60)
     finally:
-        outbox.CHUNK = outbox_chunk
+        delivery.CHUNK = outbox_chunk
 
     assert errors == []
     assert sum(r.sent for r in results) == 300
@@ -290,11 +290,11 @@ def test_two_senders_at_once_never_send_a_row_twice(db, now, tmp_path, server):
 
 def test_claims_are_disjoint(db, now, tmp_path):
     config = write_config(tmp_path, "")
-    settings = outbox.notify_settings(config)
+    settings = notify_settings(config)
     queue(db, now, 10)
-    first = outbox._claim(db, now, 6, settings)
-    second = outbox._claim(db, now, 6, settings)
-    third = outbox._claim(db, now, 6, settings)
+    first = claims.claim(db, now, 6, settings)
+    second = claims.claim(db, now, 6, settings)
+    third = claims.claim(db, now, 6, settings)
     assert len(first.rows) == 6 and len(second.rows) == 4 and third is None
     assert not set(first.rows) & set(second.rows)
     assert first.token != second.token
@@ -309,8 +309,8 @@ import os, sys
 from datetime import datetime
 from workflow.config import load_config
 from workflow.db import Database
-from workflow.mail import make_sink
-from workflow.outbox import deliver_pending
+from workflow.mail import make_sink, notify_settings
+from workflow.delivery import deliver_pending
 
 class DiesAfterFirstSend:
     '''The SMTP sink, but the process dies as the first result arrives: sent, not recorded.'''
@@ -376,7 +376,7 @@ def test_recording_failure_stops_the_batch_and_repeats_at_most_one(
 ):
     config = write_config(tmp_path, smtp_toml(server, concurrency=1))
     keys = queue(db, now, 5)
-    real = outbox._record
+    real = claims.record
     calls = {"n": 0}
 
     def flaky(db_, claimed, row, values, resend=None):
@@ -385,7 +385,7 @@ def test_recording_failure_stops_the_batch_and_repeats_at_most_one(
             raise sa.exc.OperationalError("UPDATE notification", {}, Exception("disk I/O error"))
         return real(db_, claimed, row, values, resend)
 
-    monkeypatch.setattr(outbox, "_record", flaky)
+    monkeypatch.setattr(delivery, "record", flaky)
 
     with pytest.raises(DatabaseError, match="disk I/O error"):
         deliver_pending(db, config, now)

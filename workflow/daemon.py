@@ -7,7 +7,7 @@ SIGTERM/SIGINT):
   (Asia/Shanghai). On a day off it only marks overdue work; on working days it queues reminders,
   overdue notices, escalations, progress requests and, on the digest weekday (or daily), the
   leader digests.
-* ``duban-deliver``: :func:`workflow.outbox.deliver_pending` every few minutes.
+* ``duban-deliver``: :func:`workflow.delivery.deliver_pending` every few minutes.
 * Both once at start-up, so downtime costs nothing: the jobs are idempotent scans of duban's
   own tables (the check catches up, the outbox keeps what was not sent).
 
@@ -196,7 +196,7 @@ class Daemon:
     clock: Callable[[], datetime] = wall_clock
     check_trigger: Any = None  # default: daily at policy.check_time, Asia/Shanghai
     deliver_trigger: Any = None  # default: every policy.delivery_interval_minutes
-    deliver: Callable[..., Any] | None = None  # default: workflow.outbox.deliver_pending
+    deliver: Callable[..., Any] | None = None  # default: workflow.delivery.deliver_pending
     runs: list[JobRun] = field(default_factory=list)
     last_check_ok: date | None = None  # the last day whose check completed
 
@@ -261,7 +261,7 @@ class Daemon:
                     "deliver",
                     local_date(now),
                     False,
-                    "投递功能不可用（workflow.outbox.deliver_pending 缺失）",
+                    "投递功能不可用（workflow.delivery.deliver_pending 缺失）",
                 )
             )
         try:
@@ -277,9 +277,9 @@ class Daemon:
     def _release_stale_claims(self, now: datetime) -> None:
         """Rows claimed by a sender that died (this daemon killed mid-batch, a ``notify send``
         interrupted) are due again now instead of after ``claim_minutes``; nothing is released
-        while any sender is delivering (see :func:`workflow.outbox.release_stale_claims`)."""
+        while any sender is delivering (see :func:`workflow.claims.release_stale_claims`)."""
         try:
-            from workflow.outbox import release_stale_claims
+            from workflow.claims import release_stale_claims
 
             released = release_stale_claims(self.db, now)
         except Exception as exc:  # noqa: BLE001 - the claims then expire on their own
@@ -426,7 +426,7 @@ def scheduled_job(name: str) -> None:
 
 def _deliver_pending() -> Callable[..., Any] | None:
     try:
-        from workflow.outbox import deliver_pending
+        from workflow.delivery import deliver_pending
     except ImportError:
         return None
     return deliver_pending
