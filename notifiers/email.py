@@ -12,8 +12,12 @@ Outcomes (see :func:`classify`):
   refused (or that were malformed) are listed in ``refused``.
 * ``temporary``: worth retrying later (4xx, connection refused, timeout, dropped
   connection). The caller keeps the row pending; nothing is lost.
-* ``permanent``: retrying will not help (5xx, every recipient refused or malformed,
-  authentication rejected, certificate not trusted).
+* ``permanent``: retrying this message will not help (5xx, every recipient refused or
+  malformed).
+* ``blocked``: the *settings* are wrong, not the message (password rejected, 530 authentication
+  required, the sender address refused, certificate not trusted, STARTTLS or AUTH not offered):
+  every message would fail the same way, so the batch stops there and every remaining message
+  is ``blocked`` too. The caller keeps them queued for when the settings are fixed.
 
 When no worker can connect at all, every remaining message gets the connection error's
 classification without further connection attempts (one failed connect per worker, not one
@@ -42,7 +46,7 @@ from notifiers.message import (
 )
 
 TlsMode = Literal["none", "starttls", "ssl"]
-Status = Literal["sent", "temporary", "permanent"]
+Status = Literal["sent", "temporary", "permanent", "blocked"]
 TLS_MODES: tuple[str, ...] = ("none", "starttls", "ssl")
 
 ResultCallback = Callable[["DeliveryResult"], None]
@@ -97,22 +101,28 @@ class DeliveryResult:
 # ---------------------------------------------------------------- classification
 
 
-def classify(exc: BaseException) -> Literal["temporary", "permanent"]:
-    """Whether a failure is worth retrying.
+def classify(exc: BaseException) -> Literal["temporary", "permanent", "blocked"]:
+    """Whether a failure is worth retrying, and whose fault it is.
 
     4xx replies, connection failures, timeouts and dropped connections are temporary; 5xx
-    replies, malformed addresses, an untrusted certificate and protocol mismatches (STARTTLS
-    or AUTH not offered) are permanent. Authentication follows its reply code: 535 is
-    permanent, 454 ("temporary authentication failure") temporary. When every recipient is
-    refused, any 4xx among them makes the whole message temporary.
+    replies and malformed addresses are permanent. Failures of the settings rather than the
+    message are ``blocked``: authentication rejected with a 5xx (454, "temporary
+    authentication failure", is temporary), 530 (authentication required), a 5xx to MAIL FROM
+    (the sender address), an untrusted certificate and protocol mismatches (STARTTLS or AUTH
+    not offered). When every recipient is refused, any 4xx among them makes the whole message
+    temporary.
     """
+    if isinstance(exc, aiosmtplib.SMTPAuthenticationError | aiosmtplib.SMTPSenderRefused):
+        return "temporary" if exc.code < 500 else "blocked"
+    if isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code == 530:
+        return "blocked"
+    if isinstance(exc, aiosmtplib.SMTPNotSupported) or _cert_error(exc) is not None:
+        return "blocked"
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
         codes = [r.code for r in exc.recipients]
         return "temporary" if any(400 <= c < 500 for c in codes) else "permanent"
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return "temporary" if exc.code < 500 else "permanent"
-    if _cert_error(exc) is not None:
-        return "permanent"
     if isinstance(exc, aiosmtplib.SMTPTimeoutError | aiosmtplib.SMTPConnectError):
         return "temporary"
     if isinstance(exc, aiosmtplib.SMTPServerDisconnected):
@@ -146,6 +156,10 @@ def describe(exc: BaseException) -> str:
         return "全部收件人被拒收：" + "；".join(parts)
     if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
         return f"SMTP 认证失败（{exc.code}）：{' '.join(exc.message.split())}"
+    if isinstance(exc, aiosmtplib.SMTPSenderRefused):
+        return f"发件人地址 {exc.sender} 被拒绝（{exc.code}）：{' '.join(exc.message.split())}"
+    if isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code == 530:
+        return f"SMTP 服务器要求先登录或加密（530）：{' '.join(exc.message.split())}"
     if isinstance(exc, aiosmtplib.SMTPResponseException):
         return f"SMTP 服务器返回 {exc.code}：{' '.join(exc.message.split())}"
     cert_error = _cert_error(exc)
@@ -254,8 +268,15 @@ class _Batch:
             self.callback_error = exc
 
     def drain(self, exc: BaseException) -> None:
-        """No worker can connect: settle every remaining message with that error."""
-        status, error = classify(exc), describe(exc)
+        """No worker can connect: settle every remaining message with that error.
+
+        A connection that fails for good before any message was offered (AUTH not offered,
+        a protocol mismatch) is the settings' fault: ``blocked``, never ``permanent``.
+        """
+        status = classify(exc)
+        self.settle_rest("blocked" if status == "permanent" else status, describe(exc))
+
+    def settle_rest(self, status: Status, error: str) -> None:
         while self.pending and self.callback_error is None:
             index, message = self.pending.popleft()
             self.record(index, _unsendable(message) or DeliveryResult(message.key, status, error))
@@ -322,6 +343,8 @@ async def _worker(batch: _Batch, settings: SmtpSettings) -> None:
                     batch.drain(failed.cause)
                 return
             batch.record(index, result)
+            if result.status == "blocked":  # the settings are wrong: the rest would fail too
+                batch.settle_rest("blocked", result.error or "")
         batch.live -= 1
     finally:
         await conn.close()

@@ -293,3 +293,42 @@ def test_apscheduler_errors_land_in_the_daemon_log_with_timestamps():
     finally:
         for lg, (handlers, level, propagate) in zip(loggers, saved, strict=True):
             lg.handlers[:], lg.level, lg.propagate = handlers, level, propagate
+
+
+def test_wrong_mail_settings_back_off_instead_of_logging_in_every_few_minutes(db, tmp_path):
+    """A wrong SMTP password is tried after 5, 10, 20 … minutes (at most every 4 hours);
+    the first good run resets the pace."""
+    from datetime import timedelta
+
+    from workflow.errors import MailSettingsError
+
+    start = at(D("2026-03-05"))
+    clock = [start]
+    attempts: list[object] = []
+    broken = [True]
+
+    def deliver(*_args):
+        attempts.append(clock[0])
+        if broken[0]:
+            raise MailSettingsError("SMTP 认证失败（535）：bad credentials")
+        return None
+
+    daemon = Daemon(
+        db=db, config=load_config(_env(tmp_path, db.url)), clock=lambda: clock[0], deliver=deliver
+    )
+    for minutes in range(0, 40):  # a delivery run every minute, on the injected clock
+        clock[0] = start + timedelta(minutes=minutes)
+        daemon.run_deliver_job()
+    tried = [int((t - start).total_seconds() // 60) for t in attempts]
+    assert tried == [0, 5, 15, 35]  # waits of 5, 10, 20 minutes
+    failed = [r for r in daemon.runs if r.job == "deliver" and not r.ok]
+    assert len(failed) == 4 and "535" in failed[0].summary and "5 分钟内" in failed[0].summary
+    paused = [r for r in daemon.runs if r.job == "deliver" and r.ok]
+    assert paused and all("暂停投递" in r.summary for r in paused)
+
+    broken[0] = False
+    clock[0] = start + timedelta(minutes=75)
+    assert daemon.run_deliver_job().ok
+    clock[0] += timedelta(minutes=1)
+    daemon.run_deliver_job()
+    assert len(attempts) == 6 and daemon.mail_blocked is None  # back to every run

@@ -326,27 +326,28 @@ def test_tls_and_login(mode, tls_files):
         assert send([make_message(9)], relaxed)[0].status == "sent"
 
         [untrusted] = send([make_message(10)], server.settings(ca_file=None))
-        assert untrusted.status == "permanent"
+        assert untrusted.status == "blocked"
         assert "证书校验失败" in (untrusted.error or "")
 
 
 @pytest.mark.parametrize("mode", ["starttls", "ssl"])
-def test_wrong_password_is_permanent_and_tried_once_per_worker(mode, tls_files):
+def test_wrong_password_blocks_the_batch_and_is_tried_once_per_worker(mode, tls_files):
     with SmtpServer(tls=mode, user="duban", password="right", tls_files=tls_files) as server:
         results = send(
             [make_message(i) for i in range(5)], server.settings(password="wrong", concurrency=1)
         )
-        assert [r.status for r in results] == ["permanent"] * 5
+        assert [r.status for r in results] == ["blocked"] * 5
         assert all("认证失败（535）" in (r.error or "") for r in results)
         # One connection: aiosmtplib tries each advertised mechanism (PLAIN, LOGIN) once.
         assert 1 <= server.auth_failures <= 2
         assert server.received == []
 
 
-def test_starttls_required_but_client_plain_is_permanent(tls_files):
+def test_starttls_required_but_client_plain_blocks_the_batch(tls_files):
     with SmtpServer(tls="starttls", user="duban", password="x", tls_files=tls_files) as server:
-        [result] = send([make_message(1)], server.settings(tls="none"))
-        assert result.status == "permanent"
+        results = send([make_message(i) for i in range(3)], server.settings(tls="none"))
+        assert [r.status for r in results] == ["blocked"] * 3
+        assert server.received == []
 
 
 # ---------------------------------------------------------------- classification
@@ -363,8 +364,10 @@ def _refused(code: int) -> aiosmtplib.SMTPRecipientsRefused:
         (aiosmtplib.SMTPDataError(452, "full"), "temporary"),
         (aiosmtplib.SMTPResponseException(421, "closing"), "temporary"),
         (aiosmtplib.SMTPResponseException(550, "no"), "permanent"),
-        (aiosmtplib.SMTPSenderRefused(553, "no", "x@y.cn"), "permanent"),
-        (aiosmtplib.SMTPAuthenticationError(535, "bad"), "permanent"),
+        (aiosmtplib.SMTPSenderRefused(553, "no", "x@y.cn"), "blocked"),
+        (aiosmtplib.SMTPSenderRefused(451, "later", "x@y.cn"), "temporary"),
+        (aiosmtplib.SMTPResponseException(530, "authentication required"), "blocked"),
+        (aiosmtplib.SMTPAuthenticationError(535, "bad"), "blocked"),
         (aiosmtplib.SMTPAuthenticationError(454, "temporary auth failure"), "temporary"),
         (aiosmtplib.SMTPConnectError("refused"), "temporary"),
         (aiosmtplib.SMTPConnectTimeoutError("slow"), "temporary"),
@@ -374,8 +377,8 @@ def _refused(code: int) -> aiosmtplib.SMTPRecipientsRefused:
         (TimeoutError(), "temporary"),
         (_refused(550), "permanent"),
         (_refused(450), "temporary"),
-        (ssl.SSLCertVerificationError("bad cert"), "permanent"),
-        (aiosmtplib.SMTPNotSupported("no STARTTLS"), "permanent"),
+        (ssl.SSLCertVerificationError("bad cert"), "blocked"),
+        (aiosmtplib.SMTPNotSupported("no STARTTLS"), "blocked"),
         (ValueError("bad address"), "permanent"),
     ],
 )

@@ -164,7 +164,25 @@ def test_failed_row_retry_after_fixing_the_problem(office, server):
     assert [r.rcpt_tos for r in server.received].count(("fg@office.example.cn",)) == 1
 
 
-def test_retry_all_failed_after_a_wrong_password(office, tmp_path):
+def test_retry_all_failed_puts_every_failed_row_back(office, server):
+    configure(office, smtp_section(server))
+    office.ok("check")
+    server.refuse("fg@office.example.cn")
+    server.refuse("gk@office.example.cn")
+    office.ok("notify", "send")
+    failed = office.json("notify", "list", "--state", "failed")
+    assert len(failed) == 2
+
+    server.reset_failures()
+    requeued = office.json("notify", "retry", "--all-failed")["requeued"]
+
+    assert requeued == sorted(r["id"] for r in failed)
+    office.ok("notify", "send")
+    assert {r["state"] for r in office.json("notify", "list")} == {"sent"}
+    assert len(server.received) == 2
+
+
+def test_a_wrong_password_fails_nothing_and_the_send_after_the_fix_delivers(office, tmp_path):
     files = make_tls_files(tmp_path / "tls")
     with SmtpServer(tls="starttls", user="duban", password="right", tls_files=files) as server:
         (Path(office.env["DUBAN_CONFIG_DIR"]) / "pw").parent.mkdir(parents=True, exist_ok=True)
@@ -175,14 +193,16 @@ def test_retry_all_failed_after_a_wrong_password(office, tmp_path):
             f'user = "duban"\npassword_file = "pw"\nfrom = "{SENDER}"\nca_file = "{files.ca_cert}"\n',
         )
         office.ok("check")
-        office.ok("notify", "send")
-        failed = office.json("notify", "list", "--state", "failed")
-        assert len(failed) == 2 and all("认证失败" in r["last_error"] for r in failed)
+        refused = office("notify", "send")
+        assert refused.exit_code == 10 and "Traceback" not in refused.output + refused.stderr
+        [line] = refused.stderr.strip().splitlines()
+        assert "认证失败（535）" in line and "仍在队列中" in line and "[smtp]" in line
+        assert office.json("notify", "list", "--state", "failed") == []
+        waiting = office.json("notify", "list", "--state", "pending")
+        assert len(waiting) == 2 and all(r["attempts"] == 0 for r in waiting)
+        assert all("认证失败" in r["last_error"] for r in waiting)
 
         (Path(office.env["DUBAN_CONFIG_DIR"]) / "pw").write_text("right\n")
-        assert office.json("notify", "retry", "--all-failed")["requeued"] == sorted(
-            r["id"] for r in failed
-        )
         office.ok("notify", "send")
         assert {r["state"] for r in office.json("notify", "list")} == {"sent"}
         assert len(server.received) == 2
@@ -250,6 +270,7 @@ def test_mail_test_over_starttls_with_login(office, tmp_path):
         failed = office("mail", "test", "admin@office.example.cn")
         assert failed.exit_code == 10
         assert "测试邮件发送失败" in failed.stderr and "认证失败" in failed.stderr
+        assert "设置有误" in failed.stderr
         assert "Traceback" not in failed.output
 
 

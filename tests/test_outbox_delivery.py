@@ -19,7 +19,7 @@ from notifiers.message import make_message_id
 from notifiers.sinks import ConsoleSink, FileSink
 from workflow import claims, delivery
 from workflow.delivery import deliver_pending
-from workflow.errors import DatabaseError, DeliveryError
+from workflow.errors import DatabaseError, DeliveryError, MailSettingsError
 from workflow.mail import make_sink, notify_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -496,3 +496,31 @@ def test_a_slow_batch_keeps_its_claim_so_a_second_sender_sends_nothing_twice(
     assert (first.sent, first.skipped) == (6, 0)
     assert sorted(server.message_ids()) == sorted(mid(k) for k in keys)
     assert {r.state for r in rows(db).values()} == {"sent"}
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # loopback only
+def test_a_wrong_password_keeps_everything_queued_until_it_is_fixed(db, now, tmp_path):
+    """535 is the settings' fault, not the rows': nothing is failed or uses up an attempt."""
+    with SmtpServer(user="duban", password="right") as server:
+        toml = smtp_toml(server, concurrency=2, extra='user = "duban"')
+        wrong = write_config(tmp_path, toml, DUBAN_SMTP_PASSWORD="wrong")
+        keys = queue(db, now, 30)
+        delivery.CHUNK, chunk = 10, delivery.CHUNK  # a blocked run stops at its first chunk
+        try:
+            with pytest.raises(MailSettingsError) as err:
+                deliver_pending(db, wrong, now)
+        finally:
+            delivery.CHUNK = chunk
+
+        message = err.value.message
+        assert "认证失败（535）" in message and "仍在队列中" in message and "\n" not in message
+        stored = rows(db)
+        assert {r.state for r in stored.values()} == {"pending"}
+        assert {r.attempts for r in stored.values()} == {0}
+        assert sum("535" in (r.last_error or "") for r in stored.values()) == 10
+        assert all(r.next_attempt_at <= now for r in stored.values())  # due at once after a fix
+        assert server.received == [] and server.auth_failures <= 4  # two workers, one chunk
+
+        right = write_config(tmp_path, toml, DUBAN_SMTP_PASSWORD="right")
+        assert deliver_pending(db, right, now).sent == 30
+        assert sorted(server.message_ids()) == sorted(mid(k) for k in keys)

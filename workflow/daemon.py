@@ -39,7 +39,7 @@ from workflow.clock import SHANGHAI, local_date
 from workflow.clock import now as wall_clock
 from workflow.config import Config
 from workflow.db import Database
-from workflow.errors import Conflict, DubanError
+from workflow.errors import Conflict, DubanError, MailSettingsError
 from workflow.policy import Policy, load_policy
 
 log = logging.getLogger("duban.daemon")
@@ -211,6 +211,7 @@ class Daemon:
         self.stop_event = threading.Event()
         self.changed = threading.Condition()
         self.scheduler: Any = None
+        self.mail_blocked: tuple[datetime, int] | None = None  # (paused until, failures in a row)
 
     # -- jobs (also called directly)
     def run_check_job(self) -> JobRun:
@@ -254,6 +255,9 @@ class Daemon:
         now = self.clock()
         self._retry_missed_check(now)
         self._release_stale_claims(now)
+        paused = self._mail_paused(now)
+        if paused is not None:
+            return self._record(JobRun("deliver", local_date(now), True, paused))
         deliver = self.deliver or _deliver_pending()
         if deliver is None:
             return self._record(
@@ -266,13 +270,33 @@ class Daemon:
             )
         try:
             result = deliver(self.db, self.config, now)
+        except MailSettingsError as exc:
+            minutes = self._pause_mail(now)
+            message = f"投递失败：{exc.message}（{minutes} 分钟内不再尝试登录）"
+            return self._record(JobRun("deliver", local_date(now), False, message))
         except DubanError as exc:
             return self._record(
                 JobRun("deliver", local_date(now), False, f"投递失败：{exc.message}")
             )
+        self.mail_blocked = None
         return self._record(
             JobRun("deliver", local_date(now), True, f"投递：{_describe(result)}", result)
         )
+
+    def _pause_mail(self, now: datetime) -> int:
+        """After wrong SMTP settings: wait one delivery interval, then 2, 4 … up to 4 hours,
+        so a wrong password is not tried every few minutes (servers lock accounts for it)."""
+        failures = (self.mail_blocked[1] if self.mail_blocked else 0) + 1
+        interval = self.policy.delivery_interval_minutes
+        minutes = min(interval * 2 ** min(failures - 1, 16), max(240, interval))
+        self.mail_blocked = (now + timedelta(minutes=minutes), failures)
+        return minutes
+
+    def _mail_paused(self, now: datetime) -> str | None:
+        if self.mail_blocked is None or now >= self.mail_blocked[0]:
+            return None
+        until = self.mail_blocked[0].astimezone(SHANGHAI).strftime("%H:%M")
+        return f"SMTP 设置有误，{until} 前暂停投递（修正后可运行 duban notify send 立即发送）"
 
     def _release_stale_claims(self, now: datetime) -> None:
         """Rows claimed by a sender that died (this daemon killed mid-batch, a ``notify send``

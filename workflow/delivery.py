@@ -16,7 +16,12 @@
      transaction (key ``<key>+resend<n>``, same Message-ID, retried like any row);
    * temporary (4xx, server down, timeout) → stays pending, ``next_attempt_at`` backs off 1, 2,
      4 … minutes up to ``retry_max_minutes``; after ``max_attempts`` attempts it is failed;
-   * permanent (5xx, no valid address) → failed at once with the server's words.
+   * permanent (5xx, no valid address) → failed at once with the server's words;
+   * blocked (the settings are wrong: password rejected, sender refused, certificate not
+     trusted) → the row stays pending and due, without using up an attempt; the run stops and
+     :func:`deliver_pending` raises ``MailSettingsError`` saying what to fix. The next send
+     after the fix delivers them; nothing is marked failed for a wrong password (the daemon
+     backs off meanwhile, so it does not hammer the server with bad logins).
 
 A crash between a send and its record repeats at most the messages then in flight (one per SMTP
 connection, ``[smtp] concurrency``), with the same Message-ID, derived from the key.
@@ -49,7 +54,7 @@ from workflow.claims import (
 )
 from workflow.config import Config
 from workflow.db import Database
-from workflow.errors import DatabaseError, DeliveryError, InvalidInput
+from workflow.errors import DatabaseError, DeliveryError, InvalidInput, MailSettingsError
 from workflow.mail import (
     NotifySettings,
     mail_sender,
@@ -88,11 +93,13 @@ class DeliverySummary:
     failed: int = 0
     retried: int = 0
     skipped: int = 0
+    blocked: int = 0  # kept queued because the SMTP settings are wrong
+    blocked_error: str | None = None
     errors: list[RowOutcome] = field(default_factory=list)
 
     @property
     def total(self) -> int:
-        return self.sent + self.failed + self.retried + self.skipped
+        return self.sent + self.failed + self.retried + self.skipped + self.blocked
 
     def summary(self) -> str:
         if self.total == 0:
@@ -106,11 +113,12 @@ class DeliverySummary:
             "failed": self.failed,
             "retried": self.retried,
             "skipped": self.skipped,
+            "blocked": self.blocked,
             "errors": [e.to_dict() for e in self.errors],
         }
 
 
-def countdue_clause(db: Database, now: datetime) -> int:
+def count_due(db: Database, now: datetime) -> int:
     """Pending rows whose time has come (what a send would try now)."""
     with db.engine.connect() as conn:
         return conn.execute(sa.select(sa.func.count()).where(due_clause(aware(now)))).scalar_one()
@@ -202,6 +210,16 @@ class _Recorder:
         values = {"last_error": error, "next_attempt_at": retry_at}
         self._apply(row, values, "retry", f"{error}（{wait} 分钟后重试）")
 
+    def blocked(self, row: Notification, error: str) -> None:
+        """The settings are wrong, not the row: keep it queued and due; give back its attempt."""
+        values = {
+            "attempts": max(row.attempts - 1, 0),  # the claim counted one
+            "last_error": error,
+            "next_attempt_at": self.now.replace(microsecond=0),  # due; a whole second: no claim
+        }
+        self.summary.blocked_error = self.summary.blocked_error or error
+        self._apply(row, values, "blocked", error)
+
     def _apply(self, row: Notification, values: dict[str, Any], status: str, error) -> None:
         assert self.claimed is not None
         if not record(self.db, self.claimed, row, values):
@@ -212,6 +230,8 @@ class _Recorder:
                 self.summary.failed += 1
             elif status == "retry":
                 self.summary.retried += 1
+            elif status == "blocked":
+                self.summary.blocked += 1
             self._note(row, status, error)
         self.keep_claim()
         self.tick()
@@ -244,6 +264,8 @@ class _Recorder:
             self.tick()
         elif result.status == "temporary":
             self.temporary(row, result.error or "暂时无法发送")
+        elif result.status == "blocked":
+            self.blocked(row, result.error or "SMTP 设置有误")
         else:
             error = result.error or "发送失败"
             if result.refused and "收件人" not in error:
@@ -310,7 +332,7 @@ def deliver_pending(
     render = renderer(config)
     summary = DeliverySummary()
     try:
-        total = countdue_clause(db, now)
+        total = count_due(db, now)
     except sa.exc.SQLAlchemyError as exc:
         raise DatabaseError(f"读取待发送通知时数据库出错：{db_error(exc)}") from None
     total = min(total, limit) if limit is not None else total
@@ -328,6 +350,11 @@ def deliver_pending(
             _claim_and_send(db, now, limit, settings, recorder, sink, render, sender, domain)
     except sa.exc.SQLAlchemyError as exc:  # taking the senders' lock
         raise DatabaseError(f"领取待发送通知时数据库出错：{db_error(exc)}") from None
+    if summary.blocked:
+        raise MailSettingsError(
+            f"{summary.blocked_error}。已发送 {summary.sent} 封，其余通知仍在队列中：请修正 "
+            "duban.toml 的 [smtp] 设置（可先用 duban mail test 试发），再运行 duban notify send"
+        )
     return summary
 
 
@@ -344,6 +371,8 @@ def _claim_and_send(db, now, limit, settings, recorder, sink, render, sender, do
         claimed_count += len(claimed.rows)
         recorder.hold(claimed)
         _send_chunk(claimed, recorder, sink, render, sender, domain)
+        if recorder.summary.blocked:  # wrong settings: the next chunk would fail the same way
+            break
 
 
 def _send_chunk(claimed: Claimed, recorder: _Recorder, sink, render, sender, domain) -> None:

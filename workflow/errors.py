@@ -75,6 +75,11 @@ class DeliveryError(DubanError):
     exit_code = 10
 
 
+class MailSettingsError(DeliveryError):
+    """The SMTP settings are wrong (password, sender address, TLS): nothing could be sent and
+    every notification stays queued until they are fixed."""
+
+
 class DatabaseError(DubanError):
     """The database is missing, unreachable or not initialised."""
 

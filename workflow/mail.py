@@ -367,7 +367,10 @@ def send_test_mail(config: Config, address: str, now: datetime) -> tuple[SmtpSet
     [result] = deliver([message], settings, now=lambda: now.astimezone(SHANGHAI))
     where = f"{settings.host}:{settings.port}（{settings.tls}）"
     if result.status != "sent":
-        kind = "暂时性错误，可稍后重试" if result.status == "temporary" else "永久性错误"
+        kind = {
+            "temporary": "暂时性错误，可稍后重试",
+            "blocked": "设置有误，请检查 [smtp] 的用户名、密码、发件地址和加密方式",
+        }.get(result.status, "永久性错误")
         raise DeliveryError(f"测试邮件发送失败（{where}，{kind}）：{result.error}")
     if result.refused:
         reasons = "；".join(f"{a}（{r}）" for a, r in result.refused.items())
