@@ -524,3 +524,46 @@ def test_a_wrong_password_keeps_everything_queued_until_it_is_fixed(db, now, tmp
         right = write_config(tmp_path, toml, DUBAN_SMTP_PASSWORD="right")
         assert deliver_pending(db, right, now).sent == 30
         assert sorted(server.message_ids()) == sorted(mid(k) for k in keys)
+
+
+@pytest.mark.skipif(not os.environ.get("DUBAN_TEST_DATABASE_URL"), reason="PostgreSQL only")
+def test_a_sender_whose_lock_connection_dies_stops_before_it_could_send_twice(
+    db, now, tmp_path, server
+):
+    """PostgreSQL drops the senders' lock with its connection (a restart, a killed backend).
+    The daemon may then release this sender's claims, so the sender stops at once instead of
+    sending the rest of its chunk; a later run sends those exactly once."""
+    config = write_config(tmp_path, smtp_toml(server, concurrency=1))
+    keys = queue(db, now, 6)
+    clock = [0.0]
+    smtp = make_sink(config, now=lambda: now)
+
+    def kill_the_lock_connection() -> None:
+        with db.engine.connect() as conn:
+            killed = conn.execute(
+                sa.text(
+                    "select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory'"
+                    " and mode = 'ShareLock' and pid <> pg_backend_pid()"
+                )
+            ).all()
+            conn.commit()
+        assert killed == [(True,)]
+
+    class Sink:
+        def deliver(self, messages, on_result=None):
+            def result_after_two_seconds(result):
+                clock[0] += 2
+                if len(server.received) == 2:
+                    kill_the_lock_connection()
+                on_result(result)
+
+            return smtp.deliver(messages, result_after_two_seconds)
+
+    with pytest.raises(DatabaseError, match="发送者锁已失效"):
+        deliver_pending(db, config, now, sink=Sink(), monotonic=lambda: clock[0])
+
+    assert len(server.received) == 2
+    assert claims.release_stale_claims(db, now) is not None  # no sender is alive now
+    later = now + timedelta(minutes=1)
+    deliver_pending(db, config, later)
+    assert Counter(server.message_ids()) == Counter({mid(k): 1 for k in keys})

@@ -22,14 +22,16 @@ before each delivery run) takes that lock exclusively without waiting: if it get
 is alive, so every outstanding claim is stale and its rows are made due again at once. To tell a
 claim from a back-off (both are pending rows due in the future), claim tokens always carry a
 non-zero microsecond and every other ``next_attempt_at`` written by the outbox is on a whole
-second.
+second. On PostgreSQL the lock lives on one connection, which a server restart drops while the
+sender itself goes on; so a sender checks once a second that it still holds the lock and stops
+(its unsent rows stay queued) when it does not.
 """
 
 from __future__ import annotations
 
 import contextlib
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -151,6 +153,10 @@ def renew(db: Database, claimed: Claimed, token: datetime) -> None:
 
 _SENDERS = "duban-senders"
 _PG_KEY = "hashtext(:name || current_database() || current_schema())"
+_PG_HELD = (
+    "select count(*) from pg_locks where locktype = 'advisory' and mode = 'ShareLock'"
+    " and granted and pid = pg_backend_pid()"
+)
 
 
 def _senders_file(db: Database) -> Path | None:
@@ -170,33 +176,47 @@ def _fcntl():
 
 
 @contextlib.contextmanager
-def sending(db: Database) -> Iterator[None]:
-    """Hold the senders' lock in shared mode for one delivery run (see the module doc)."""
+def sending(db: Database) -> Iterator[Callable[[], bool]]:
+    """Hold the senders' lock in shared mode for one delivery run (see the module doc).
+
+    Yields ``held()``: False once the lock is gone. On PostgreSQL the lock lives on one
+    connection; a server restart drops it while the sender goes on, and the daemon may then
+    release this sender's claims, so a sender checks ``held()`` as it goes and stops.
+    """
     if db.dialect == "postgresql":
         conn = db.engine.connect()
+
+        def held() -> bool:
+            try:
+                mine = conn.execute(sa.text(_PG_HELD)).scalar_one()
+                conn.commit()
+            except sa.exc.DBAPIError:
+                return False
+            return mine > 0
+
         try:
             conn.execute(sa.text(f"select pg_advisory_lock_shared({_PG_KEY})"), {"name": _SENDERS})
             conn.commit()
-            yield
+            yield held
         finally:
             try:
                 conn.execute(
                     sa.text(f"select pg_advisory_unlock_shared({_PG_KEY})"), {"name": _SENDERS}
                 )
                 conn.commit()
-            except sa.exc.DBAPIError:
+            except sa.exc.SQLAlchemyError:  # a dead connection, or one left invalid
                 conn.invalidate()  # never return a connection that may still hold the lock
             conn.close()
         return
     path = _senders_file(db) if db.dialect == "sqlite" else None
     fcntl = _fcntl()
     if path is None or fcntl is None:
-        yield
+        yield lambda: True
         return
     with path.open("a+b") as handle:
         fcntl.flock(handle, fcntl.LOCK_SH)
         try:
-            yield
+            yield lambda: True  # the process holds the flock for as long as it lives
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 

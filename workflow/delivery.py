@@ -66,6 +66,7 @@ from workflow.mail import (
 from workflow.models import Notification
 
 CHUNK = 500  # rows claimed and handed to the sink at once
+LOCK_CHECK_SECONDS = 1.0  # how often a sender makes sure it still holds the senders' lock
 _NAME_UNSAFE = re.compile(r'[<>"@,;:\\()\[\]\r\n]+')
 RESEND_OF, RESEND_N = "_resend_of", "_resend_n"  # context keys of a resend row
 
@@ -116,6 +117,10 @@ class DeliverySummary:
             "blocked": self.blocked,
             "errors": [e.to_dict() for e in self.errors],
         }
+
+
+class LockLost(DatabaseError):
+    """The senders' lock went away under a running sender (PostgreSQL restarted)."""
 
 
 def count_due(db: Database, now: datetime) -> int:
@@ -176,6 +181,8 @@ class _Recorder:
         self.monotonic = monotonic
         self.started = monotonic()
         self.claimed: Claimed | None = None
+        self.lock_held: Callable[[], bool] = lambda: True  # set by deliver_pending
+        self.lock_checked = self.started
 
     def hold(self, claimed: Claimed) -> None:
         """Work on a fresh claim; it is renewed every third of ``claim_minutes``."""
@@ -183,7 +190,15 @@ class _Recorder:
         self.claimed = claimed
 
     def keep_claim(self) -> None:
-        """Renew the claim if a third of its time has passed (called after every result)."""
+        """Stop if the senders' lock is lost (checked once a second); renew the claim if a
+        third of its time has passed. Called after every result."""
+        if self.monotonic() - self.lock_checked >= LOCK_CHECK_SECONDS:
+            self.lock_checked = self.monotonic()
+            if not self.lock_held():
+                raise LockLost(
+                    "与数据库的连接中断，发送者锁已失效：已停止发送，以免与守护进程重复发送；"
+                    "未发送的通知仍在队列中"
+                )
         claimed = self.claimed
         if claimed is None or self.monotonic() < claimed.renew_at:
             return
@@ -346,7 +361,8 @@ def deliver_pending(
 
     recorder = _Recorder(db, settings, now, domain, summary, tick, monotonic)
     try:
-        with sending(db):
+        with sending(db) as held:
+            recorder.lock_held = held
             _claim_and_send(db, now, limit, settings, recorder, sink, render, sender, domain)
     except sa.exc.SQLAlchemyError as exc:  # taking the senders' lock
         raise DatabaseError(f"领取待发送通知时数据库出错：{db_error(exc)}") from None
@@ -388,6 +404,9 @@ def _send_chunk(claimed: Claimed, recorder: _Recorder, sink, render, sender, dom
     except sa.exc.SQLAlchemyError as exc:
         recorder.release(f"记录发送结果时数据库出错：{db_error(exc)}")
         raise DatabaseError(f"记录发送结果时数据库出错：{db_error(exc)}") from None
+    except LockLost as exc:
+        recorder.release(exc.message)
+        raise
     except Exception as exc:
         recorder.release(f"发送中断：{exc}")
         raise DeliveryError(f"发送中断（{type(exc).__name__}）：{exc}") from None
