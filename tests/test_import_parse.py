@@ -209,6 +209,24 @@ def test_other_column_names_sub_sections_and_a_lead_column(tmp_path: Path) -> No
     assert ledger.title_year() == 2024
 
 
+def test_a_task_cell_of_several_paragraphs_gives_a_title_and_content(tmp_path: Path) -> None:
+    """No 具体要求 column: the first sentence of a long 工作任务 cell is the title."""
+    cell = "1.加强政策解读。\n围绕重大政策开展多种形式解读，\n解读材料与政策文件同步起草、同步审签、同步部署。"
+    rows = [
+        ["2024年政务公开工作任务"],
+        ["序号", "工作任务", "责任单位", "完成时限"],
+        [1, cell, "宣传科", "长期坚持"],
+        [2, "公开预决算", "财务科", "年底前"],
+    ]
+    ledger = parse(write_xlsx(tmp_path / "list.xlsx", rows))
+    first, second = ledger.tasks
+    assert first.title == "加强政策解读"
+    assert first.content == (
+        "加强政策解读。\n围绕重大政策开展多种形式解读，\n解读材料与政策文件同步起草、同步审签、同步部署。"
+    )
+    assert (second.title, second.content) == ("公开预决算", None)
+
+
 def test_an_item_over_several_rows_is_a_section_level(tmp_path: Path) -> None:
     """A 重点工作 cell merged over two rows: each row is its own task under that item."""
     rows = [

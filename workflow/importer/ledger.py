@@ -350,9 +350,14 @@ class _Parser:
         section = list(rec.section)
         if rec.item and not rec.item_heading and several:
             section.append(clean_title(rec.item))
+        content = (req_body or None) if rec.requirement else None
         if rec.item and not rec.item_heading and not several:
             title = clean_title(rec.item)
-            item_number, _ = strip_number(rec.item)
+            item_number, item_body = strip_number(rec.item)
+            if not rec.requirement and "\n" in item_body.strip() and len(title) > TITLE_LIMIT:
+                # several long paragraphs and no 具体要求 column: the first sentence is the
+                # title, the whole cell the content (short bullet lists stay one title)
+                title, content = first_sentence(rec.item), item_body.strip()
         else:
             title = first_sentence(rec.requirement) if rec.requirement else clean_title(rec.item)
             item_number = None
@@ -372,7 +377,7 @@ class _Parser:
             section_path=section,
             number=number or None,
             title=title,
-            content=(req_body or None) if rec.requirement else None,
+            content=content,
             metric=row.cell(header.first("metric")) or None,
             deadline_text=row.cell(header.first("deadline")) or None,
             progress=row.cell(header.first("progress")) or None,
