@@ -374,3 +374,24 @@ def test_short_section_right_under_the_header_is_a_section(
 )
 def test_a_role_in_brackets_names_the_unit_column(header: str, role: str) -> None:
     assert column_role(header) == role
+
+
+@pytest.mark.parametrize(
+    ("cell", "contact"),
+    [
+        ("13800138000", True),
+        ("138 0013 8000", True),
+        ("0951-5012345", True),
+        ("（0750）3501234", True),
+        ("zhangsan@jm.gov.cn", True),
+        ("2023-11-30", False),
+        ("2023.11", False),
+        ("12345", False),  # a hotline number inside a task is not a contact list
+        ("11月底前", False),
+        ("办公室", False),
+    ],
+)
+def test_contact_cells_give_a_contact_table_away(cell: str, contact: bool) -> None:
+    from workflow.importer.ledger import _contact_cell
+
+    assert _contact_cell(cell) is contact

@@ -313,6 +313,37 @@ def test_docx_contact_table_after_the_ledger_is_not_read_as_tasks(tmp_path: Path
     assert any("第2个表格" in w and "跳过" in w for w in planned.warnings)
 
 
+@pytest.mark.parametrize("contact", ["0951-5012345", "13800138000", "zhangsan@yc.gov.cn"])
+def test_docx_headerless_contact_table_numbered_like_the_ledger_is_skipped(
+    tmp_path: Path, contact: str
+) -> None:
+    """Same width, a 序号 of "1", no header of its own: a phone or e-mail cell gives it away."""
+    path = write_docx(
+        tmp_path / "c.docx",
+        [
+            TITLE,
+            {"rows": [H4, ["1", "公开预算", "财务科", "11月底前"]]},
+            "联系方式",
+            {"rows": [["1", "财务科", "张三", contact], ["2", "办公室", "李四", "13900139000"]]},
+        ],
+    )
+    planned = read(path)
+    assert [t.parsed.title for t in planned.tasks] == ["公开预算"]
+    assert any("联系人表" in w and "跳过" in w for w in planned.warnings)
+
+
+def test_docx_continuation_with_a_written_date_is_still_the_ledger(tmp_path: Path) -> None:
+    path = write_docx(
+        tmp_path / "d.docx",
+        [
+            TITLE,
+            {"rows": [H4, ["1", "公开预算", "财务科", "11月底前"]]},
+            {"rows": [["2", "公开决算", "财务科", "2023-12-29"]]},
+        ],
+    )
+    assert [t.parsed.title for t in read(path).tasks] == ["公开预算", "公开决算"]
+
+
 def test_docx_table_split_without_repeated_header_continues(tmp_path: Path) -> None:
     """A ledger table split in two (the header not repeated) still reads as one ledger."""
     path = write_docx(
