@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "token": ("cli.tokens", "token", "签发、列出、吊销令牌"),
     "unit": ("cli.units", "unit", "单位名录：新增、列出、查看、修改"),
     "leader": ("cli.units", "leader", "领导名录：新增、列出"),
+    "plan": ("cli.plans", "plan", "工作计划：列出、查看"),
     "task": ("cli.tasks", "task", "任务：新增、列出、查看、推进状态"),
     "calendar": ("cli.calendar", "calendar", "工作日日历：月历、加减工作日、年度状态、导入调休"),
     "import": ("cli.ledger", "import_ledger", "导入任务分解表 / 台账（.xlsx / .docx / .csv）"),

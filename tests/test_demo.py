@@ -66,5 +66,9 @@ def test_a_kept_demo_can_be_explored_with_every_command(tmp_path):
     scored = json.loads(result.stdout)
     text = json.dumps(scored, ensure_ascii=False)
     assert "银川市中医医院" in text and "never_reported" in text
+    plans = CliRunner().invoke(cli, ["plan", "list", "--json"], env=env)
+    assert plans.exit_code == 0, plans.output
+    [listed] = json.loads(plans.stdout)
+    assert "2026年" in listed["title"] and "2023" not in listed["title"]  # the demo year
     printed = _run(tmp_path, "--quiet", "--keep", str(tmp_path / "kept2")).stdout
     assert "export DUBAN_DATABASE_URL=" in printed and "DUBAN_TOKEN=dbn_" in printed

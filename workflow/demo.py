@@ -29,7 +29,7 @@ from workflow.check import KIND_LABELS, render_context, run_check
 from workflow.clock import SHANGHAI
 from workflow.db import Database
 from workflow.errors import Conflict, InvalidInput
-from workflow.models import Assignment, Unit
+from workflow.models import Assignment, Plan, Unit
 from workflow.policy import Policy
 
 OFFICE = Caller(role="office", name="办公室（演示）")
@@ -185,6 +185,11 @@ def _setup(session, calendar, year: int, now: datetime) -> int:
         plan_year=year,
         report_dates=[date(year, 7, 31), date(year, 11, 30)],
     )
+    plan = session.get(Plan, result.plan["id"])
+    if plan is not None and plan.title:  # the sample says 2023; the demo plays ``year``
+        plan.title = plan.title.replace("2023年", f"{year}年")
+        session.add(plan)
+        session.flush()
     return result.plan["id"]
 
 

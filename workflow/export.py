@@ -37,6 +37,7 @@ from workflow.clock import local_date
 from workflow.errors import InvalidInput, NotFound
 from workflow.files import atomic_write, lines_needed
 from workflow.models import Assignment, Plan, Report, Task, Unit
+from workflow.plans import resolve_plan
 
 LEDGER_COLUMNS: tuple[tuple[str, float], ...] = (  # header, width in Excel character units
     ("序号", 6),
@@ -317,23 +318,6 @@ def export_ledger(
     if suffix == ".csv":
         return export_ledger_csv(session, plan_id, path, as_of=as_of)
     raise InvalidInput(f"无法导出为“{path}”：文件名应以 .xlsx 或 .csv 结尾")
-
-
-def resolve_plan(session: Session, plan: str | int) -> int:
-    """A plan by id, else by year when exactly one plan has that year."""
-    text = str(plan).strip()
-    if not text.isdigit():
-        raise InvalidInput(f"工作计划“{text}”无效：应为计划编号或年份")
-    value = int(text)
-    if session.get(Plan, value) is not None:
-        return value
-    by_year = session.exec(select(Plan.id).where(Plan.year == value)).all()
-    if len(by_year) == 1:
-        return by_year[0]
-    if len(by_year) > 1:
-        ids = "、".join(f"#{i}" for i in by_year)
-        raise InvalidInput(f"{value} 年有多个工作计划（{ids}），请用计划编号指定")
-    raise NotFound(f"工作计划 #{value} 不存在（也没有 {value} 年的计划）")
 
 
 def _write_csv(table: LedgerTable, path: Path) -> None:

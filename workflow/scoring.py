@@ -51,6 +51,7 @@ from workflow.auth import Caller, require_role
 from workflow.clock import local_date
 from workflow.errors import CalendarInputError, InvalidInput, NotFound
 from workflow.models import Assignment, History, Plan, Task, Unit, Waiver
+from workflow.plans import find_plan
 from workflow.scoring_rules import (  # noqa: F401  (re-exported: one place to import from)
     RULE_LABELS,
     RULE_ORDER,
@@ -446,21 +447,6 @@ def _rank(units: list[UnitScore]) -> list[UnitScore]:
 
 
 # -- what a caller sees -------------------------------------------------------------------------
-def find_plan(session: Session, ref: str | int | None) -> Plan:
-    """A plan by id, or by year when no plan has that id; the only plan when ``ref`` is None."""
-    if ref is not None and str(ref).strip():
-        from workflow.export import resolve_plan
-
-        return session.get(Plan, resolve_plan(session, ref))
-    plans = list(session.exec(select(Plan).order_by(Plan.id)).all())
-    if len(plans) == 1:
-        return plans[0]
-    if not plans:
-        raise NotFound("还没有工作计划：请先用 duban import 导入任务分解表")
-    listed = "；".join(f"#{p.id} {p.year}年 {p.title}" for p in plans)
-    raise InvalidInput(f"有多个工作计划，请用 --plan 指定编号或年份：{listed}")
-
-
 def restrict(
     ev: Evaluation, session: Session, caller: Caller, unit: str | None = None
 ) -> Evaluation:

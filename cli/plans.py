@@ -1,0 +1,76 @@
+"""``duban plan list|show``: the imported work plans and where their assignments stand."""
+
+from __future__ import annotations
+
+import click
+
+from cli.common import acting
+from cli.output import emit_json, info, json_option, table
+
+_SHOWN = ("assigned", "in_progress", "reported", "verified", "overdue", "cancelled")
+
+
+@click.group()
+def plan() -> None:
+    """工作计划。"""
+
+
+@plan.command("list")
+@json_option
+def list_(as_json) -> None:
+    """列出已导入的工作计划（编号用于 --plan）。"""
+    from workflow.plans import list_plans
+
+    with acting() as ctx:
+        rows = list_plans(ctx.session)
+    if as_json:
+        emit_json(rows)
+        return
+    if not rows:
+        info("还没有工作计划：请先用 duban import 导入任务分解表")
+        return
+    table(
+        ["编号", "年度", "名称", "报送日期", "任务", "分派", "已逾期", "已核验"],
+        [
+            (
+                r["id"],
+                r["year"],
+                r["title"],
+                "、".join(d[5:] for d in r["report_dates"]),
+                r["tasks"],
+                r["assignments"],
+                r["states"]["overdue"],
+                r["states"]["verified"],
+            )
+            for r in rows
+        ],
+    )
+
+
+@plan.command("show")
+@click.argument("plan_ref", metavar="PLAN", required=False)
+@json_option
+def show(plan_ref, as_json) -> None:
+    """查看一个工作计划：PLAN 为编号或年份（只有一个计划时可省略）。"""
+    from workflow.plans import show_plan
+
+    with acting() as ctx:
+        view = show_plan(ctx.session, plan_ref)
+    if as_json:
+        emit_json(view)
+        return
+    labels = view["state_labels"]
+    table(
+        ["项目", "内容"],
+        [
+            ("编号", view["id"]),
+            ("年度", view["year"]),
+            ("名称", view["title"]),
+            ("发文单位", view["issuer"] or ""),
+            ("报送日期", "、".join(view["report_dates"])),
+            ("来源文件", view["source_file"] or ""),
+            ("任务", view["tasks"]),
+            ("分派", view["assignments"]),
+            *((labels[s], view["states"][s]) for s in _SHOWN),
+        ],
+    )
