@@ -18,7 +18,6 @@ an import would do. The session must have nothing else pending.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,18 @@ from workflow.importer.ledger import ParsedLedger, parse_ledger
 from workflow.importer.planning import PlannedLedger, PlannedTask, plan_ledger
 from workflow.importer.prose import ProseLedger, resolve_paragraph_units
 from workflow.importer.resolve import ResolvedUnit, UnitResolver
+from workflow.importer.result import (
+    FIELD_LABELS,
+    ImportResult,
+    TaskView,
+    diff_text,
+    jsonable,
+    period_label,
+    short,
+    show_value,
+    state_verb,
+    task_view,
+)
 from workflow.importer.source import read_source
 from workflow.models import Assignment, History, Plan, Task, Unit
 from workflow.tasks import ROLE_LABELS, create_assignment
@@ -49,78 +60,6 @@ TASK_FIELDS = (
     "responsible_units",
     "cooperating_units",
 )
-FIELD_LABELS = {
-    "section_path": "章节",
-    "number": "序号",
-    "title": "标题",
-    "content": "具体要求",
-    "metric": "量化指标",
-    "deadline_text": "完成时限",
-    "lead_units": "牵头单位",
-    "responsible_units": "责任单位",
-    "cooperating_units": "配合单位",
-}
-
-
-@dataclass
-class TaskView:
-    """One task as the dry run shows it (``as_json`` is the documented shape)."""
-
-    key: str
-    status: str  # created | updated | unchanged
-    section_path: list[str]
-    number: str | None
-    title: str
-    content: str | None
-    metric: str | None
-    deadline_text: str | None
-    deadline_source: str  # deadline_cell | text | plan_default
-    deadline_kind: str
-    dues: list[tuple[date, str, str]]  # (due, period, phrase)
-    units: list[dict[str, str]]  # name, role, how, written
-    where: str
-    task_id: int | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "section": " / ".join(self.section_path),
-            "number": self.number,
-            "title": self.title,
-            "content": self.content,
-            "metric": self.metric,
-            "deadline_text": self.deadline_text,
-            "due_dates": sorted({d.isoformat() for d, _, _ in self.dues}),
-            "units": [{"name": u["name"], "role": u["role"]} for u in self.units],
-        }
-
-
-@dataclass
-class ImportResult:
-    plan: dict[str, Any]
-    tasks: list[TaskView]
-    warnings: list[str]
-    changes: list[str] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)
-    created_units: list[str] = field(default_factory=list)
-    dry_run: bool = False
-
-    @property
-    def changed(self) -> bool:
-        return any(self.counts.values()) or bool(self.created_units)
-
-    def as_json(self) -> dict[str, Any]:
-        plan = dict(self.plan)
-        plan["changes"] = {
-            **self.counts,
-            "units_created": list(self.created_units),
-            "details": list(self.changes),
-        }
-        plan["dry_run"] = self.dry_run
-        return {
-            "plan": plan,
-            "tasks": [t.as_json() for t in self.tasks],
-            "warnings": list(self.warnings),
-        }
 
 
 def _count(counts: dict[str, int], key: str, n: int = 1) -> None:
@@ -187,7 +126,7 @@ class _Importer:
         )
         labels = {"issuer": "发文单位", "report_dates": "报送日期", "source_file": "来源文件"}
         for key, (old, new) in diff.items():
-            self.changes.append(f"工作计划的{labels[key]}：{_show(old)} → {_show(new)}")
+            self.changes.append(f"工作计划的{labels[key]}：{show_value(old)} → {show_value(new)}")
         return plan, "update"
 
     def _history(
@@ -230,7 +169,7 @@ class _Importer:
         self, plan: Plan, existing: Task | None, planned: PlannedTask, units: list[ResolvedUnit]
     ) -> tuple[Task, str]:
         fields = self.task_fields(planned, units)
-        label = f"任务 {fields['number'] or ''}“{_short(fields['title'])}”".replace(" “", "“")
+        label = f"任务 {fields['number'] or ''}“{short(fields['title'])}”".replace(" “", "“")
         if existing is None:
             task = Task(
                 plan_id=plan.id,
@@ -260,12 +199,12 @@ class _Importer:
                 self._history(
                     task,
                     "task.update",
-                    {"changes": {k: [_jsonable(a), _jsonable(b)] for k, (a, b) in diff.items()}},
+                    {"changes": {k: [jsonable(a), jsonable(b)] for k, (a, b) in diff.items()}},
                 )
                 _count(self.counts, "tasks_updated")
                 for key, (old, new) in diff.items():
                     self.changes.append(
-                        f"{label}的{FIELD_LABELS[key]}：{_show(old)} → {_show(new)}"
+                        f"{label}的{FIELD_LABELS[key]}：{show_value(old)} → {show_value(new)}"
                     )
                 status = "updated"
         changed = self.apply_assignments(
@@ -302,7 +241,7 @@ class _Importer:
                 _count(self.counts, "assignments_created")
                 if not new_task:
                     self.changes.append(
-                        f"{label}新增分派：{resolved.unit.name}（{_period(due)}，截止 {due.due}）"
+                        f"{label}新增分派：{resolved.unit.name}（{period_label(due)}，截止 {due.due}）"
                     )
                 changed = True
             elif self.update_assignment(a, resolved, due, label):
@@ -323,10 +262,10 @@ class _Importer:
             diff["original_due"] = [a.original_due.isoformat(), due.due.isoformat()]
         if not diff:
             return False
-        who = f"{label}的分派 {resolved.unit.name}（{_period(due)}）"
+        who = f"{label}的分派 {resolved.unit.name}（{period_label(due)}）"
         if a.state in FINAL_STATES:
             self.warnings.append(
-                f"{who}已{_state_label(a.state)}，台账中的变更（{_diff_text(diff)}）未应用"
+                f"{who}已{state_verb(a.state)}，台账中的变更（{diff_text(diff)}）未应用"
             )
             return False
         a.role = resolved.role
@@ -341,7 +280,7 @@ class _Importer:
         self.session.flush()
         self._history(None, "import.update", {"changes": diff}, assignment=a)
         _count(self.counts, "assignments_updated")
-        self.changes.append(f"{who}：{_diff_text(diff)}")
+        self.changes.append(f"{who}：{diff_text(diff)}")
         return True
 
     def cancel(self, a: Assignment, label: str) -> None:
@@ -398,49 +337,11 @@ class _Importer:
             ]
             if not open_:
                 continue
-            label = f"任务 {task.number or ''}“{_short(task.title)}”".replace(" “", "“")
+            label = f"任务 {task.number or ''}“{short(task.title)}”".replace(" “", "“")
             self.changes.append(f"{label}已不在台账中")
             _count(self.counts, "tasks_removed")
             for a in open_:
                 self.cancel(a, label)
-
-
-def _short(text: str | None) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= 20 else text[:19] + "…"
-
-
-def _show(value: Any) -> str:
-    if value in (None, "", []):
-        return "（空）"
-    if isinstance(value, list):
-        return "、".join(str(v) for v in value)
-    return f"“{_short(str(value))}”"
-
-
-def _jsonable(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
-
-
-def _period(due: Due) -> str:
-    return f"期次 {due.period}" if due.period else "一次性"
-
-
-def _state_label(state: str) -> str:
-    from states import STATE_LABELS
-
-    return STATE_LABELS.get(state, state).removeprefix("已")
-
-
-def _diff_text(diff: dict[str, list[Any]]) -> str:
-    parts = []
-    if "role" in diff:
-        old, new = diff["role"]
-        parts.append(f"角色 {ROLE_LABELS.get(old, old)} → {ROLE_LABELS.get(new, new)}")
-    if "original_due" in diff:
-        old, new = diff["original_due"]
-        parts.append(f"截止日期 {old} → {new}")
-    return "，".join(parts)
 
 
 def read_ledger(
@@ -492,7 +393,7 @@ def import_ledger(
     total = len(planned.tasks)
     for index, (pt, units) in enumerate(zip(planned.tasks, resolved, strict=True), start=1):
         task, status = importer.apply_task(plan, existing.get(pt.parsed.key), pt, units)
-        views.append(_view(pt, units, status, task.id))
+        views.append(task_view(pt, units, status, task.id))
         if progress is not None:
             progress(index, total)
     importer.remove_missing(plan, {t.parsed.key for t in planned.tasks})
@@ -527,26 +428,3 @@ def import_ledger(
         for view in result.tasks:
             view.task_id = None if view.status == "created" else view.task_id
     return result
-
-
-def _view(pt: PlannedTask, units: list[ResolvedUnit], status: str, task_id: int | None) -> TaskView:
-    p = pt.parsed
-    return TaskView(
-        key=p.key,
-        status=status,
-        section_path=list(p.section_path),
-        number=p.number,
-        title=p.title,
-        content=p.content,
-        metric=p.metric,
-        deadline_text=pt.deadline_text,
-        deadline_source=pt.deadline.source,
-        deadline_kind=pt.deadline.kind,
-        dues=[(d.due, d.period, d.phrase) for d in pt.deadline.dues],
-        units=[
-            {"name": u.unit.name, "role": u.role, "how": u.explain(), "written": u.written}
-            for u in units
-        ],
-        where=p.row.where(),
-        task_id=task_id,
-    )
