@@ -3,6 +3,7 @@
 from states.machine import (
     FINAL_STATES,
     OPEN_STATES,
+    RESUMABLE,
     STATE_LABELS,
     STATES,
     TRIGGERS,
@@ -15,6 +16,7 @@ from states.machine import (
 __all__ = [
     "FINAL_STATES",
     "OPEN_STATES",
+    "RESUMABLE",
     "STATE_LABELS",
     "STATES",
     "TRIGGERS",

@@ -16,8 +16,9 @@ States (Chinese labels in ``STATE_LABELS``)::
         └─expire─► overdue ─report─► reported   (the report stays marked late)
     extend: assigned / in_progress / overdue → assigned / in_progress / in_progress
     cancel: any open state → cancelled
-    reopen: cancelled → assigned   (the office undoes a cancel; a re-imported ledger that lists
-                                    the work again does it for the cancels of earlier imports)
+    reopen: cancelled → the state it was cancelled from (``resume``), else assigned: the office
+            undoes a cancel, or a re-imported ledger lists the work again; a report that stood
+            before the cancel stands again
 """
 
 from __future__ import annotations
@@ -61,6 +62,18 @@ TRIGGERS: dict[str, Trigger] = {
     )
 }
 
+RESUMABLE = ("in_progress", "reported", "overdue")  # states a reopen can return to
+
+
+def _resumes(state: str):
+    """A condition: the trigger was fired with ``resume=state``."""
+
+    def condition(*_args: object, resume: str | None = None, **_kwargs: object) -> bool:
+        return resume == state
+
+    return condition
+
+
 _TRANSITIONS = [
     {"trigger": "start", "source": "assigned", "dest": "in_progress"},
     {"trigger": "report", "source": ["assigned", "in_progress", "overdue"], "dest": "reported"},
@@ -74,6 +87,10 @@ _TRANSITIONS = [
         "source": ["assigned", "in_progress", "reported", "overdue"],
         "dest": "cancelled",
     },
+    *(
+        {"trigger": "reopen", "source": "cancelled", "dest": state, "conditions": _resumes(state)}
+        for state in RESUMABLE
+    ),
     {"trigger": "reopen", "source": "cancelled", "dest": "assigned"},
 ]
 
@@ -109,8 +126,11 @@ def allowed_triggers(state: str) -> list[str]:
     return [name for name in TRIGGERS if m.events[name].transitions.get(state)]
 
 
-def fire(row: object, trigger: str) -> tuple[str, str]:
-    """Move ``row.state`` by ``trigger``; returns (from, to) or raises TransitionError."""
+def fire(row: object, trigger: str, *, resume: str | None = None) -> tuple[str, str]:
+    """Move ``row.state`` by ``trigger``; returns (from, to) or raises TransitionError.
+
+    ``resume`` (reopen only) is the state to return to, one of :data:`RESUMABLE`.
+    """
     if trigger not in TRIGGERS:
         raise TransitionError(trigger, getattr(row, "state", "?"))
     before = row.state  # type: ignore[attr-defined]
@@ -119,7 +139,7 @@ def fire(row: object, trigger: str) -> tuple[str, str]:
     from transitions import MachineError
 
     try:
-        machine().events[trigger].trigger(row)
+        machine().events[trigger].trigger(row, resume=resume)
     except MachineError:
         raise TransitionError(trigger, before) from None
     return before, row.state  # type: ignore[attr-defined]

@@ -201,6 +201,29 @@ def test_cancel_needs_a_reason_and_is_final(setup, office, now):
         fire(s, aid, "start", unit, now=now)
 
 
+def test_reopen_returns_a_cancelled_report_to_where_it_stood(setup, office, now):
+    db, units = setup
+    unit, aid = units["法规处"]
+    with db.session() as s:
+        fire(s, aid, "report", unit, now=now, text="已公开")
+        fire(s, aid, "cancel", office, now=now, reason="误撤销前的报送")
+    with pytest.raises(InvalidInput, match="恢复任务.*理由"), db.session() as s:
+        fire(s, aid, "reopen", office, now=now)
+    with pytest.raises(PermissionDenied), db.session() as s:
+        fire(s, aid, "reopen", unit, now=now, reason="x")
+    with db.session() as s:
+        assert fire(s, aid, "reopen", office, now=now, reason="误撤销").state == "reported"
+        fire(s, aid, "verify", office, now=now)
+    with db.session() as s:
+        rows = s.exec(select(History).where(History.assignment_id == aid).order_by(History.id))
+        steps = [(h.action, h.from_state, h.to_state) for h in rows.all()]
+    assert steps[-3:] == [
+        ("cancel", "reported", "cancelled"),
+        ("reopen", "cancelled", "reported"),
+        ("verify", "reported", "verified"),
+    ]
+
+
 def test_two_people_reporting_at_once_one_wins(setup, now):
     """Optimistic locking: both read version 1; the second write is refused, nothing of it kept."""
     db, units = setup

@@ -87,6 +87,16 @@ def test_random_walks_follow_the_table(triggers: list[str]) -> None:
     assert row.state in STATES
 
 
+@pytest.mark.parametrize(
+    ("resume", "state"),
+    [(None, "assigned"), ("assigned", "assigned"), ("in_progress", "in_progress"),
+     ("reported", "reported"), ("overdue", "overdue"), ("verified", "assigned")],
+)  # fmt: skip
+def test_reopen_returns_to_the_state_it_was_cancelled_from(resume, state) -> None:
+    row = Row("cancelled")
+    assert fire(row, "reopen", resume=resume) == ("cancelled", state)
+
+
 def test_final_states_accept_nothing_but_an_explicit_reopen() -> None:
     assert allowed_triggers("verified") == []
     assert allowed_triggers("cancelled") == ["reopen"]

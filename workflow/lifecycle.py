@@ -13,6 +13,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import select
 
 import states
 from workflow.auth import Caller
@@ -50,8 +51,9 @@ def fire(
         _check_new_due(a, new_due)
 
     old_due = a.due
+    resume = _cancelled_from(session, a) if trigger == "reopen" else None
     try:
-        before, after = states.fire(a, trigger)
+        before, after = states.fire(a, trigger, resume=resume)
     except states.TransitionError as exc:
         raise TransitionNotAllowed(f"任务 #{a.id}：{exc}") from None
 
@@ -105,6 +107,16 @@ def fire(
             f"任务 #{assignment_id} 刚被他人修改（例如同时报送），本次操作未保存，请用 duban task show {assignment_id} 查看后重试"
         ) from None
     return a
+
+
+def _cancelled_from(session: Session, a: Assignment) -> str | None:
+    """The state ``a`` was in when it was last cancelled (what a reopen returns to)."""
+    last = session.exec(
+        select(History.from_state)
+        .where(History.assignment_id == a.id, History.action == "cancel")
+        .order_by(History.id.desc())  # type: ignore[union-attr]
+    ).first()
+    return last if last in states.RESUMABLE else None
 
 
 def _check_permission(session: Session, a: Assignment, trigger: str, caller: Caller) -> None:
