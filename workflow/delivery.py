@@ -183,6 +183,7 @@ class _Recorder:
         self.claimed: Claimed | None = None
         self.lock_held: Callable[[], bool] = lambda: True  # set by deliver_pending
         self.lock_checked = self.started
+        self.releasing = False
 
     def hold(self, claimed: Claimed) -> None:
         """Work on a fresh claim; it is renewed every third of ``claim_minutes``."""
@@ -192,6 +193,8 @@ class _Recorder:
     def keep_claim(self) -> None:
         """Stop if the senders' lock is lost (checked once a second); renew the claim if a
         third of its time has passed. Called after every result."""
+        if self.releasing:
+            return
         if self.monotonic() - self.lock_checked >= LOCK_CHECK_SECONDS:
             self.lock_checked = self.monotonic()
             if not self.lock_held():
@@ -312,6 +315,7 @@ class _Recorder:
     def release(self, error: str) -> None:
         """After the sink stopped early: rows not yet settled count as a temporary failure."""
         assert self.claimed is not None
+        self.releasing = True  # giving the claim back: nothing to keep or check
         for key, row in self.claimed.rows.items():
             if key not in self.claimed.settled:
                 try:
