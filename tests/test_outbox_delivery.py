@@ -563,6 +563,8 @@ def test_a_sender_whose_lock_connection_dies_stops_before_it_could_send_twice(
         deliver_pending(db, config, now, sink=Sink(), monotonic=lambda: clock[0])
 
     assert len(server.received) == 2
+    unsent = [r for r in rows(db).values() if r.state == "pending"]
+    assert len(unsent) == 4 and all("发送者锁已失效" in r.last_error for r in unsent)
     assert claims.release_stale_claims(db, now) is not None  # no sender is alive now
     later = now + timedelta(minutes=1)
     deliver_pending(db, config, later)
