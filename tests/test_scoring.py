@@ -15,14 +15,13 @@ from sqlmodel import select
 
 from workflow.clock import SHANGHAI
 from workflow.config import load_config
+from workflow.deductions import Facts, assess
 from workflow.errors import ConfigError, Conflict, InvalidInput, NotFound, PermissionDenied
 from workflow.lifecycle import fire
 from workflow.models import ExtensionRequest, History, Waiver
+from workflow.plans import find_plan
 from workflow.scoring import (
-    Facts,
     ScoringRules,
-    assess,
-    find_plan,
     load_rules,
     parse_row_id,
     parse_rules,
