@@ -222,7 +222,7 @@ def _counts_line(result) -> str:
         f"修改分派 {c['assignments_updated']}",
         f"撤销分派 {c['assignments_cancelled']}",
     ]
-    if c.get("assignments_reopened"):
+    if c["assignments_reopened"]:
         parts.append(f"恢复分派 {c['assignments_reopened']}")
     if result.created_units:
         parts.append(f"新建单位 {len(result.created_units)}")

@@ -7,8 +7,6 @@ import click
 from cli.common import acting
 from cli.output import emit_json, info, json_option, table
 
-_SHOWN = ("assigned", "in_progress", "reported", "verified", "overdue", "cancelled")
-
 
 @click.group()
 def plan() -> None:
@@ -71,6 +69,6 @@ def show(plan_ref, as_json) -> None:
             ("来源文件", view["source_file"] or ""),
             ("任务", view["tasks"]),
             ("分派", view["assignments"]),
-            *((labels[s], view["states"][s]) for s in _SHOWN),
+            *((labels[state], n) for state, n in view["states"].items()),
         ],
     )

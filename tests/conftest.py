@@ -138,3 +138,11 @@ def cli_env(tmp_path: Path, database_url: str) -> dict[str, str]:
 def duban(cli_env: dict[str, str]) -> Cli:
     """``duban(...)`` runs a command as the office; ``token=`` acts as someone else."""
     return Cli(cli_env)
+
+
+@pytest.fixture
+def office_db(cli_env: dict[str, str]) -> Iterator[Database]:
+    """The database the ``duban`` fixture's commands use, for setting up and checking rows."""
+    db = Database(cli_env["DUBAN_DATABASE_URL"])
+    yield db
+    db.engine.dispose()

@@ -22,17 +22,9 @@ from ledgers import (
 )
 from sqlmodel import SQLModel
 
-from workflow.db import Database
 from workflow.importer.ledger import parse_ledger
 from workflow.importer.source import read_source
 from workflow.samples import YINCHUAN_LEDGER
-
-
-@pytest.fixture
-def office_db(cli_env):
-    db = Database(cli_env["DUBAN_DATABASE_URL"])
-    yield db
-    db.engine.dispose()
 
 
 def directory(db, entries) -> None:

@@ -309,7 +309,7 @@ import os, sys
 from datetime import datetime
 from workflow.config import load_config
 from workflow.db import Database
-from workflow.mail import make_sink, notify_settings
+from workflow.mail import make_sink
 from workflow.delivery import deliver_pending
 
 class DiesAfterFirstSend:
@@ -499,18 +499,16 @@ def test_a_slow_batch_keeps_its_claim_so_a_second_sender_sends_nothing_twice(
 
 
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")  # loopback only
-def test_a_wrong_password_keeps_everything_queued_until_it_is_fixed(db, now, tmp_path):
+def test_a_wrong_password_keeps_everything_queued_until_it_is_fixed(db, now, tmp_path, monkeypatch):
     """535 is the settings' fault, not the rows': nothing is failed or uses up an attempt."""
     with SmtpServer(user="duban", password="right") as server:
         toml = smtp_toml(server, concurrency=2, extra='user = "duban"')
         wrong = write_config(tmp_path, toml, DUBAN_SMTP_PASSWORD="wrong")
         keys = queue(db, now, 30)
-        delivery.CHUNK, chunk = 10, delivery.CHUNK  # a blocked run stops at its first chunk
-        try:
+        with monkeypatch.context() as patch:
+            patch.setattr(delivery, "CHUNK", 10)  # a blocked run stops at its first chunk
             with pytest.raises(MailSettingsError) as err:
                 deliver_pending(db, wrong, now)
-        finally:
-            delivery.CHUNK = chunk
 
         message = err.value.message
         assert "认证失败（535）" in message and "仍在队列中" in message and "\n" not in message

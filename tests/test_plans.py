@@ -6,13 +6,10 @@ from pathlib import Path
 
 import pytest
 from ledgers import YINCHUAN_DIRECTORY, add_directory, build_yinchuan_xlsx, write_xlsx
-from test_import_cli import office_db  # noqa: F401  (a fixture)
-
-from workflow.plans import find_plan
 
 
 @pytest.fixture
-def imported(duban, office_db, tmp_path: Path):  # noqa: F811
+def imported(duban, office_db, tmp_path: Path):
     with office_db.session() as s:
         add_directory(s, YINCHUAN_DIRECTORY)
     duban.ok("import", build_yinchuan_xlsx(tmp_path / "银川市卫健委2023年任务落实台账.xlsx"))
@@ -56,13 +53,3 @@ def test_two_plans_of_one_year_need_the_id(imported, tmp_path: Path):
     assert imported("plan", "show", "1999").exit_code == 3
     bad = imported("plan", "show", "二〇二三")
     assert bad.exit_code == 2 and "应为计划编号或年份" in bad.stderr
-
-
-def test_find_plan_by_id_year_or_the_only_one(db):
-    from workflow.models import Plan
-
-    with db.session() as s:
-        plan = Plan(year=2026, title="2026年政务公开工作要点", report_dates=[])
-        s.add(plan)
-        s.flush()
-        assert find_plan(s, None).id == find_plan(s, "2026").id == plan.id

@@ -1,7 +1,6 @@
 """The deductions of one assignment as of a date: the heart of the scoring rules. Pure.
 
 How one assignment is judged as of ``as_of`` (the whole day ``as_of`` counts)
-* Cancelled (已撤销) assignments never count, whenever they were cancelled.
 * The due date is the current one, which includes approved extensions (延期 moves
   ``Assignment.due``); an extension approved *after* ``as_of`` is undone for that date. A
   refused extension request changes nothing.

@@ -109,14 +109,19 @@ def fire(
     return a
 
 
-def _cancelled_from(session: Session, a: Assignment) -> str | None:
-    """The state ``a`` was in when it was last cancelled (what a reopen returns to)."""
-    last = session.exec(
-        select(History.from_state)
-        .where(History.assignment_id == a.id, History.action == "cancel")
+def last_cancel(session: Session, assignment_id: int | None) -> History | None:
+    """The history row of the assignment's latest cancel (撤销), if any."""
+    return session.exec(
+        select(History)
+        .where(History.assignment_id == assignment_id, History.action == "cancel")
         .order_by(History.id.desc())  # type: ignore[union-attr]
     ).first()
-    return last if last in states.RESUMABLE else None
+
+
+def _cancelled_from(session: Session, a: Assignment) -> str | None:
+    """The state ``a`` was in when it was last cancelled (what a reopen returns to)."""
+    last = last_cancel(session, a.id)
+    return last.from_state if last is not None and last.from_state in states.RESUMABLE else None
 
 
 def _check_permission(session: Session, a: Assignment, trigger: str, caller: Caller) -> None:

@@ -7,7 +7,8 @@ scores, on-time rates and a rank. It is a pure function of the database content 
 
 Rules: :mod:`workflow.scoring_rules` (``[scoring]`` in duban.toml, with defaults).
 
-How one assignment is judged: :mod:`workflow.deductions`.
+How one assignment is judged: :mod:`workflow.deductions`. Cancelled (已撤销) assignments never
+count, whenever they were cancelled.
 
 * Units: deductions = the sum of the rows not waived, capped by ``unit_cap`` (or by ``base``);
   score = base − deductions, never below 0. On-time rate = assignments due by ``as_of`` whose

@@ -300,15 +300,11 @@ class _Importer:
 
     def reopen(self, a: Assignment, resolved: ResolvedUnit, label: str) -> bool:
         """Reopen ``a`` if an earlier import cancelled it; warn (False) if the office did."""
-        from workflow.lifecycle import fire
+        from workflow.lifecycle import fire, last_cancel
 
         where = f"{label}的分派 {resolved.unit.name}" + (f"（{a.period}）" if a.period else "")
-        last_cancel = self.session.exec(
-            select(History)
-            .where(History.assignment_id == a.id, History.action == "cancel")
-            .order_by(History.id.desc())  # type: ignore[union-attr]
-        ).first()
-        by_import = last_cancel is not None and (last_cancel.data or {}).get("by_import")
+        cancel = last_cancel(self.session, a.id)
+        by_import = cancel is not None and (cancel.data or {}).get("by_import")
         if not by_import:
             self.warnings.append(
                 f"{where}已由办公室撤销，台账仍列出该分派，未恢复（如需恢复：duban task reopen {a.id}）"
