@@ -258,16 +258,10 @@ class Daemon:
         paused = self._mail_paused(now)
         if paused is not None:
             return self._record(JobRun("deliver", local_date(now), True, paused))
-        deliver = self.deliver or _deliver_pending()
-        if deliver is None:
-            return self._record(
-                JobRun(
-                    "deliver",
-                    local_date(now),
-                    False,
-                    "投递功能不可用（workflow.delivery.deliver_pending 缺失）",
-                )
-            )
+        if self.deliver is not None:
+            deliver = self.deliver
+        else:
+            from workflow.delivery import deliver_pending as deliver
         try:
             result = deliver(self.db, self.config, now)
         except MailSettingsError as exc:
@@ -446,14 +440,6 @@ def scheduled_job(name: str) -> None:
             daemon.run_deliver_job()
     except Exception:  # noqa: BLE001 - a failing job must not kill the scheduler; it is logged
         log.exception("调度任务 %s 出错（下次按计划重试）", name)
-
-
-def _deliver_pending() -> Callable[..., Any] | None:
-    try:
-        from workflow.delivery import deliver_pending
-    except ImportError:
-        return None
-    return deliver_pending
 
 
 def _describe(result: Any) -> str:
