@@ -32,11 +32,11 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from calendars import ChinaCalendar  # noqa: E402
-from workflow.check import run_check  # noqa: E402
+from workflow.chasing.check import run_check  # noqa: E402
+from workflow.chasing.policy import Policy  # noqa: E402
 from workflow.clock import SHANGHAI  # noqa: E402
 from workflow.db import Database  # noqa: E402
 from workflow.models import Assignment, Person, Task, Unit  # noqa: E402
-from workflow.policy import Policy  # noqa: E402
 
 UNITS = 1000
 AS_OF = date(2026, 6, 15)

@@ -20,9 +20,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from calendars import ChinaCalendar  # noqa: E402
 from workflow.clock import SHANGHAI  # noqa: E402
 from workflow.db import Database  # noqa: E402
-from workflow.evaluation_export import evaluation_html, write_evaluation_xlsx  # noqa: E402
+from workflow.evaluation.scores import ScoringRules, score_plan  # noqa: E402
+from workflow.evaluation.workbook import evaluation_html, write_evaluation_xlsx  # noqa: E402
 from workflow.models import Assignment, History, Plan, Task, Unit  # noqa: E402
-from workflow.scoring import ScoringRules, score_plan  # noqa: E402
 
 
 def _at(d: date) -> datetime:

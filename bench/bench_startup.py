@@ -29,12 +29,12 @@ def _duban() -> str:
 
 
 def _prepare(env: dict[str, str]) -> None:
-    from workflow.auth import Caller
     from workflow.clock import SHANGHAI
     from workflow.config import load_config
-    from workflow.setup import initialize
-    from workflow.tasks import add_task
-    from workflow.units import add_unit
+    from workflow.directory.roles import Caller
+    from workflow.directory.setup import initialize
+    from workflow.directory.units import add_unit
+    from workflow.tasks.assignments import add_task
 
     config = load_config(env)
     env["DUBAN_TOKEN"] = initialize(config).token

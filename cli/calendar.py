@@ -153,7 +153,7 @@ def status(as_json: bool) -> None:
 def import_override(path: str, as_json: bool) -> None:
     """导入国务院办公厅节假日安排（TOML 文件，格式见文档），校验通过后安装。"""
     from cli.common import acting
-    from workflow.workdays import import_calendar
+    from workflow.ledger.recompute import import_calendar
 
     with acting() as ctx:
         result, changes = import_calendar(ctx.session, ctx.caller, ctx.config, path)

@@ -14,12 +14,13 @@ from cli.output import emit_json, info, json_option, table, warn
 @json_option
 def check(as_of, dry_run, as_json) -> None:
     """按日检查：标记逾期，排队提醒、逾期通知、升级、进展报送与领导汇总（办公室）。"""
-    from workflow.auth import authenticate, require_role
-    from workflow.check import check_database, load_calendar
+    from workflow.chasing.check import check_database, load_calendar
+    from workflow.chasing.policy import load_policy
     from workflow.clock import now
     from workflow.config import load_config, saved_token
     from workflow.db import Database
-    from workflow.policy import load_policy
+    from workflow.directory.roles import require_role
+    from workflow.directory.tokens import authenticate
 
     day = resolve_as_of(as_of)
     config = load_config()
@@ -37,7 +38,7 @@ def check(as_of, dry_run, as_json) -> None:
 
 
 def _render(report) -> None:
-    from workflow.check import KIND_LABELS
+    from workflow.chasing.check import KIND_LABELS
 
     kind = "工作日" if report.working_day else "休息日，不发送通知"
     prefix = "（演练，未写入）" if report.dry_run else ""
@@ -71,7 +72,7 @@ def daemon(standby, verbose) -> None:
     import logging
 
     from workflow.config import load_config
-    from workflow.daemon import Daemon, configure_logging
+    from workflow.daemon.runner import Daemon, configure_logging
     from workflow.db import Database
 
     configure_logging(logging.DEBUG if verbose else logging.INFO)

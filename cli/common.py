@@ -15,7 +15,7 @@ class Context:
     config: object  # workflow.config.Config
     db: object  # workflow.db.Database
     session: object  # sqlalchemy Session
-    caller: object  # workflow.auth.Caller
+    caller: object  # workflow.directory.roles.Caller
 
 
 def load():
@@ -32,8 +32,8 @@ def load():
 @contextmanager
 def acting() -> Iterator[Context]:
     """A session (committed when the command succeeds) and the authenticated caller."""
-    from workflow.auth import authenticate
     from workflow.config import saved_token
+    from workflow.directory.tokens import authenticate
 
     config, db = load()
     with db.session() as session:

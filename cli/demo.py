@@ -24,7 +24,7 @@ def demo(year, quiet, keep, as_json) -> None:
     """演示：在临时数据库中导入示例台账，逐日模拟一整年的督办，最后给出年终考核结果。"""
     import shutil
 
-    from workflow.demo import BEHAVIOURS, mail_line, run_demo
+    from workflow.demo.story import BEHAVIOURS, mail_line, run_demo
 
     def on_day(day) -> None:
         if quiet or as_json or not (day.mails or day.expired):
@@ -45,7 +45,7 @@ def demo(year, quiet, keep, as_json) -> None:
             emit_json(result.to_dict())
             return
         totals = result.totals()
-        from workflow.check import KIND_LABELS
+        from workflow.chasing.check import KIND_LABELS
 
         info(
             f"\n全年共发出 {sum(totals.values())} 封通知："

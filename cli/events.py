@@ -14,7 +14,7 @@ def event() -> None:
 
 
 def _kinds(config):
-    from workflow.events import event_kinds
+    from workflow.tasks.events import event_kinds
 
     return event_kinds(config.section("events"))
 
@@ -31,7 +31,7 @@ def _kinds(config):
 def add(kind, event_date, unit, ref, plan_id, as_json) -> None:
     """登记一个事件，按工作日计算截止日期。KIND 可用中文名或英文键（见 duban event kinds）。"""
     from workflow.clock import now
-    from workflow.events import add_event, event_view
+    from workflow.tasks.events import add_event, event_view
     from workflow.workdays import load_calendar, provisional_message
 
     d = date_arg(event_date, "--date 事件日期")
@@ -69,7 +69,7 @@ def add(kind, event_date, unit, ref, plan_id, as_json) -> None:
 @json_option
 def list_(kind, unit, as_json) -> None:
     """列出事件时限任务（单位令牌只看到本单位的）。"""
-    from workflow.events import list_events
+    from workflow.tasks.events import list_events
 
     with acting() as ctx:
         rows = list_events(ctx.session, ctx.caller, kinds=_kinds(ctx.config), kind=kind, unit=unit)
@@ -140,7 +140,7 @@ def kinds_(as_json) -> None:
 def extend(assignment_id, days, reason, as_json) -> None:
     """延长事件时限（仅办公室，仅一次，例如依申请公开延长不超过 20 个工作日）。"""
     from workflow.clock import now
-    from workflow.events import extend_event
+    from workflow.tasks.events import extend_event
     from workflow.workdays import load_calendar
 
     with acting() as ctx:

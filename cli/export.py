@@ -20,7 +20,7 @@ def export() -> None:
 @json_option
 def ledger(plan, path, as_of, as_json) -> None:
     """按办公室的台账格式导出（.xlsx 或 .csv）：板块、原有各列、最新进展、状态、截止日期、逾期标记。"""
-    from workflow.export import export_ledger
+    from workflow.ledger.export import export_ledger
 
     day = resolve_as_of(as_of)
     with acting() as ctx:

@@ -25,7 +25,7 @@ from cli.output import emit_json, info, json_option, warn
 @json_option
 def evaluation(plan, path, html, as_of, as_json) -> None:
     """导出年终考核结果：PATH 为 .xlsx（汇总表 + 扣分明细 + 扣分规则）或 .html（含扣分图）。"""
-    from workflow.evaluation_export import export_evaluation
+    from workflow.evaluation.workbook import export_evaluation
 
     day = resolve_as_of(as_of)
     with acting() as ctx:

@@ -16,7 +16,7 @@ from cli.output import emit_json, info, json_option, table
 def request_extension(assignment_id, new_due, reason, as_json) -> None:
     """申请延期（单位，须在截止日期前提出；批准前仍按原日期督办）。"""
     from workflow.clock import now
-    from workflow.extensions import request_extension as request
+    from workflow.tasks.extensions import request_extension as request
 
     due = date_arg(new_due, "申请的截止日期")
     with acting() as ctx:
@@ -38,7 +38,7 @@ def extension() -> None:
 @json_option
 def list_(status, as_json) -> None:
     """列出延期申请。"""
-    from workflow.extensions import list_extensions
+    from workflow.tasks.extensions import list_extensions
 
     with acting() as ctx:
         rows = list_extensions(ctx.session, ctx.caller, status)
@@ -73,7 +73,7 @@ def list_(status, as_json) -> None:
 def approve(request_id, reason, as_json) -> None:
     """批准延期申请：任务截止日期改为申请的日期。"""
     from workflow.clock import now
-    from workflow.extensions import approve_extension, request_view
+    from workflow.tasks.extensions import approve_extension, request_view
 
     with acting() as ctx:
         req = approve_extension(ctx.session, ctx.caller, request_id, now(), reason)
@@ -92,7 +92,7 @@ def approve(request_id, reason, as_json) -> None:
 def refuse(request_id, reason, as_json) -> None:
     """驳回延期申请：仍按原截止日期督办。"""
     from workflow.clock import now
-    from workflow.extensions import refuse_extension, request_view
+    from workflow.tasks.extensions import refuse_extension, request_view
 
     with acting() as ctx:
         req = refuse_extension(ctx.session, ctx.caller, request_id, now(), reason)

@@ -94,7 +94,7 @@ def import_ledger(
     同一文件再次导入不做任何改动；导入修改后的版本只更新有变化的部分，可先用 --dry-run 查看差异。
     """
     from workflow.clock import now
-    from workflow.importer.service import import_ledger as run_import
+    from workflow.ledger.importing import import_ledger as run_import
     from workflow.workdays import load_calendar
 
     year = _plan_year(plan_year)
@@ -136,7 +136,7 @@ def import_ledger(
 
 def _write_review(ctx, file, target, year, dates, sheet):
     from workflow.clock import now
-    from workflow.importer.review import export_review
+    from workflow.ledger.review import export_review
     from workflow.workdays import load_calendar
 
     return export_review(
@@ -146,7 +146,7 @@ def _write_review(ctx, file, target, year, dates, sheet):
 
 
 def _units_text(units: list[dict]) -> str:
-    from workflow.tasks import ROLE_LABELS
+    from workflow.tasks.assignments import ROLE_LABELS
 
     buckets: dict[tuple[str, str], list[str]] = {}
     for u in units:

@@ -33,7 +33,7 @@ def notify() -> None:
 def preview(kind, assignment_id, html_file, as_of, as_json) -> None:
     """按模板生成一封通知邮件并显示（不发送）。"""
     from workflow.errors import InvalidInput
-    from workflow.preview import preview_notification
+    from workflow.outbox.preview import preview_notification
 
     day = resolve_as_of(as_of)
     with acting() as ctx:
@@ -62,9 +62,9 @@ def preview(kind, assignment_id, html_file, as_of, as_json) -> None:
 @json_option
 def send(limit, as_json) -> None:
     """发送所有到期的待发送通知（守护进程也会每隔几分钟自动发送）。"""
-    from workflow.auth import require_role
     from workflow.clock import now
-    from workflow.delivery import deliver_pending
+    from workflow.directory.roles import require_role
+    from workflow.outbox.delivery import deliver_pending
 
     with acting() as ctx:
         require_role(ctx.caller, "office", "发送通知")
@@ -84,7 +84,7 @@ def send(limit, as_json) -> None:
 def _send_with_progress(db, config, when, limit):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from workflow.delivery import deliver_pending
+    from workflow.outbox.delivery import deliver_pending
 
     with Progress(
         TextColumn("发送通知"),
@@ -108,14 +108,14 @@ def _send_with_progress(db, config, when, limit):
 @json_option
 def list_(state, kind, limit, as_json) -> None:
     """列出发件箱中的通知（最新的在前）。"""
-    from workflow.outbox import list_notifications
+    from workflow.outbox.queue import list_notifications
 
     with acting() as ctx:
         rows = list_notifications(ctx.session, ctx.caller, state=state, kind=kind, limit=limit)
     if as_json:
         emit_json(rows)
         return
-    from workflow.check_plan import KIND_LABELS
+    from workflow.chasing.items import KIND_LABELS
     from workflow.clock import SHANGHAI
 
     def when(value):
@@ -149,7 +149,7 @@ def retry(notification_id, all_failed, as_json) -> None:
     """把发送失败的通知放回待发送队列（例如改正 SMTP 密码之后）。"""
     from workflow.clock import now
     from workflow.errors import InvalidInput
-    from workflow.outbox import retry_all_failed, retry_notification
+    from workflow.outbox.queue import retry_all_failed, retry_notification
 
     if (notification_id is None) == (not all_failed):
         raise InvalidInput("请指定一个通知编号，或使用 --all-failed（二者选一）")
@@ -181,9 +181,9 @@ def mail() -> None:
 @click.argument("address")
 def mail_test(address) -> None:
     """用当前 SMTP 设置发送一封测试邮件，检查服务器、加密和登录是否正确。"""
-    from workflow.auth import require_role
     from workflow.clock import now
-    from workflow.mail import send_test_mail
+    from workflow.directory.roles import require_role
+    from workflow.outbox.settings import send_test_mail
 
     with acting() as ctx:
         require_role(ctx.caller, "office", "发送测试邮件")
@@ -199,8 +199,8 @@ def mail_test(address) -> None:
 @json_option
 def mail_settings(as_json) -> None:
     """显示生效的 SMTP 与投递设置（含环境变量覆盖；不显示密码）。"""
-    from workflow.auth import require_role
-    from workflow.mail import describe_smtp, notify_settings, smtp_settings
+    from workflow.directory.roles import require_role
+    from workflow.outbox.settings import describe_smtp, notify_settings, smtp_settings
 
     with acting() as ctx:
         require_role(ctx.caller, "office", "查看邮件设置")

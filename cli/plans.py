@@ -17,7 +17,7 @@ def plan() -> None:
 @json_option
 def list_(as_json) -> None:
     """列出已导入的工作计划（编号用于 --plan）。"""
-    from workflow.plans import list_plans
+    from workflow.directory.plans import list_plans
 
     with acting() as ctx:
         rows = list_plans(ctx.session)
@@ -50,7 +50,7 @@ def list_(as_json) -> None:
 @json_option
 def show(plan_ref, as_json) -> None:
     """查看一个工作计划：PLAN 为编号或年份（只有一个计划时可省略）。"""
-    from workflow.plans import show_plan
+    from workflow.directory.plans import show_plan
 
     with acting() as ctx:
         view = show_plan(ctx.session, plan_ref)

@@ -24,7 +24,7 @@ def score(ctx, plan, as_of, unit, detail, as_json) -> None:
     """年终考核：各单位得分、扣分、按时完成率与排名；年内为“情况不变”时的预测。"""
     if ctx.invoked_subcommand is not None:
         return
-    from workflow.scoring import evaluate
+    from workflow.evaluation.scores import evaluate
 
     day = resolve_as_of(as_of)
     with acting() as ctx_:
@@ -36,7 +36,7 @@ def score(ctx, plan, as_of, unit, detail, as_json) -> None:
 
 
 def _render(ev, detail: bool) -> None:
-    from workflow.scoring import fmt_points
+    from workflow.evaluation.scores import fmt_points
 
     title = f"{ev.plan_title} 年终考核（截至 {ev.as_of}，基础分 {fmt_points(ev.rules.base)}）"
     table(
@@ -68,7 +68,7 @@ def _render(ev, detail: bool) -> None:
 
 
 def _render_rows(ev) -> None:
-    from workflow.scoring import fmt_points
+    from workflow.evaluation.scores import fmt_points
 
     if not ev.rows:
         info("没有扣分。")
@@ -117,7 +117,7 @@ def _rate(u) -> str:
 def waive_command(row, reason, as_json) -> None:
     """免扣一条扣分（申诉）：ROW 为 --detail 中的行号，如 12:late_days。仅办公室。"""
     from workflow.clock import now
-    from workflow.scoring import RULE_LABELS, parse_row_id, waive_deduction
+    from workflow.evaluation.scores import RULE_LABELS, parse_row_id, waive_deduction
 
     assignment_id, rule = parse_row_id(row)
     with acting() as ctx:
@@ -144,7 +144,7 @@ def waive_command(row, reason, as_json) -> None:
 def rules_command(as_json) -> None:
     """显示当前生效的扣分规则（duban.toml 的 [scoring]，未设置的取默认值）。"""
     from workflow.config import load_config
-    from workflow.scoring import load_rules
+    from workflow.evaluation.scores import load_rules
 
     rules = load_rules(load_config())
     if as_json:

@@ -11,7 +11,7 @@ from cli.output import emit_json, info, json_option
 @json_option
 def init(as_json: bool) -> None:
     """创建数据库（或升级已有数据库）并生成办公室令牌（只显示一次）。"""
-    from workflow.setup import initialize
+    from workflow.directory.setup import initialize
 
     result = initialize()
     if as_json:
@@ -26,7 +26,7 @@ def init(as_json: bool) -> None:
 @click.argument("token", required=False)
 def login(token: str | None) -> None:
     """保存令牌到用户配置目录，后续命令自动使用。"""
-    from workflow.setup import login as do_login
+    from workflow.directory.setup import login as do_login
 
     if token is None:
         token = click.prompt("令牌", hide_input=True)
@@ -57,7 +57,7 @@ def db() -> None:
 @json_option
 def upgrade(as_json: bool) -> None:
     """把已有数据库升级到当前版本（保留数据）。"""
-    from workflow.setup import upgrade_database
+    from workflow.directory.setup import upgrade_database
 
     before, after, url = upgrade_database()
     if as_json:

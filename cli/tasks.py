@@ -24,7 +24,7 @@ def task() -> None:
 def add(title, units, lead, due, content, plan_id, as_json) -> None:
     """手工新增一项任务，为每个单位各分派一份。"""
     from workflow.clock import now
-    from workflow.tasks import TaskFilter, add_task, list_assignments
+    from workflow.tasks.assignments import TaskFilter, add_task, list_assignments
 
     due_date = date_arg(due, "截止日期")
     with acting() as ctx:
@@ -62,7 +62,7 @@ def add(title, units, lead, due, content, plan_id, as_json) -> None:
 @json_option
 def list_(unit, state, overdue, due_before, due_after, plan_id, as_json) -> None:
     """列出任务（单位令牌只看到本单位的任务）。"""
-    from workflow.tasks import TaskFilter, list_assignments
+    from workflow.tasks.assignments import TaskFilter, list_assignments
 
     flt = TaskFilter(
         unit=unit,
@@ -104,7 +104,7 @@ def _render(rows: list[dict]) -> None:
 @json_option
 def show(assignment_id, as_json) -> None:
     """查看任务详情和全部办理记录。"""
-    from workflow.tasks import show_assignment
+    from workflow.tasks.assignments import show_assignment
 
     with acting() as ctx:
         view = show_assignment(ctx.session, ctx.caller, assignment_id)
@@ -148,8 +148,8 @@ def show(assignment_id, as_json) -> None:
 def _fire(assignment_id: int, trigger: str, as_json: bool = False, **kwargs) -> None:
     from states import STATE_LABELS
     from workflow.clock import now
-    from workflow.lifecycle import fire
-    from workflow.tasks import view_of
+    from workflow.tasks.assignments import view_of
+    from workflow.tasks.lifecycle import fire
 
     with acting() as ctx:
         a = fire(ctx.session, assignment_id, trigger, ctx.caller, now=now(), **kwargs)

@@ -25,8 +25,8 @@ def token() -> None:
 @json_option
 def issue(holder: str, role: str, as_json: bool) -> None:
     """为单位（默认）、领导或办公室人员签发令牌，如 duban token issue 法规处。"""
-    from workflow.auth import issue_token
     from workflow.clock import now
+    from workflow.directory.tokens import issue_token
 
     with acting() as ctx:
         value = issue_token(ctx.session, ctx.caller, holder, now(), role=role)
@@ -40,7 +40,7 @@ def issue(holder: str, role: str, as_json: bool) -> None:
 @json_option
 def list_(as_json: bool) -> None:
     """列出令牌（只显示前缀）。"""
-    from workflow.auth import list_tokens
+    from workflow.directory.tokens import list_tokens
 
     with acting() as ctx:
         rows = list_tokens(ctx.session, ctx.caller)
@@ -68,8 +68,8 @@ def list_(as_json: bool) -> None:
 @json_option
 def revoke(token_id: int, as_json: bool) -> None:
     """吊销令牌（按编号）。"""
-    from workflow.auth import revoke_token
     from workflow.clock import now
+    from workflow.directory.tokens import revoke_token
 
     with acting() as ctx:
         t = revoke_token(ctx.session, ctx.caller, token_id, now())

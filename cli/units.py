@@ -31,7 +31,7 @@ def unit() -> None:
 def add(name, alias, group, email, leader, as_json) -> None:
     """新增单位。名称可带括号别名，如“海域处（审批处）”。"""
     from workflow.clock import now
-    from workflow.units import add_unit, unit_view
+    from workflow.directory.units import add_unit, unit_view
 
     with acting() as ctx:
         u = add_unit(
@@ -52,7 +52,7 @@ def add(name, alias, group, email, leader, as_json) -> None:
 @json_option
 def list_(as_json) -> None:
     """列出全部单位。"""
-    from workflow.units import list_units
+    from workflow.directory.units import list_units
 
     with acting() as ctx:
         rows = list_units(ctx.session)
@@ -81,7 +81,7 @@ def list_(as_json) -> None:
 @json_option
 def show(name, as_json) -> None:
     """查看一个单位（名称或别名）。"""
-    from workflow.units import resolve_unit, unit_view
+    from workflow.directory.units import resolve_unit, unit_view
 
     with acting() as ctx:
         view = unit_view(ctx.session, resolve_unit(ctx.session, name))
@@ -127,7 +127,7 @@ def edit(
 ) -> None:
     """修改单位：别名、分组、邮箱、分管领导、名称。"""
     from workflow.clock import now
-    from workflow.units import edit_unit, unit_view
+    from workflow.directory.units import edit_unit, unit_view
 
     with acting() as ctx:
         u = edit_unit(
@@ -163,7 +163,7 @@ def leader() -> None:
 def leader_add(name, email, title, principal, as_json) -> None:
     """新增领导。"""
     from workflow.clock import now
-    from workflow.units import add_leader
+    from workflow.directory.units import add_leader
 
     with acting() as ctx:
         p = add_leader(
@@ -183,7 +183,7 @@ def leader_add(name, email, title, principal, as_json) -> None:
 @json_option
 def leader_list(as_json) -> None:
     """列出领导。"""
-    from workflow.units import list_leaders
+    from workflow.directory.units import list_leaders
 
     with acting() as ctx:
         rows = list_leaders(ctx.session)

@@ -4,7 +4,7 @@ One machine definition serves every assignment. It is built with ``model=None`` 
 ``auto_transitions=False`` and events are fired on the row itself
 (``machine.events[name].trigger(row)``): a SQLModel row cannot be a transitions model, and this
 way nothing is registered or leaked (see field notes). The machine reads and writes
-``row.state``. No database code here: ``workflow/lifecycle.py`` adds permission checks, the
+``row.state``. No database code here: ``workflow/tasks/lifecycle.py`` adds permission checks, the
 optimistic lock and the history row.
 
 States (Chinese labels in ``STATE_LABELS``)::

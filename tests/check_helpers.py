@@ -7,14 +7,14 @@ from datetime import date, datetime, timedelta
 from sqlmodel import select
 
 from calendars import ChinaCalendar
-from workflow.auth import Caller
-from workflow.check import CheckReport, render_context, run_check
+from workflow.chasing.check import CheckReport, render_context, run_check
+from workflow.chasing.policy import Policy
 from workflow.clock import SHANGHAI
-from workflow.lifecycle import fire
+from workflow.directory.roles import Caller
+from workflow.directory.units import add_leader, add_unit
 from workflow.models import Notification, Unit
-from workflow.policy import Policy
-from workflow.tasks import add_task
-from workflow.units import add_leader, add_unit
+from workflow.tasks.assignments import add_task
+from workflow.tasks.lifecycle import fire
 
 CAL = ChinaCalendar()
 OFFICE = Caller(role="office", name="办公室")

@@ -17,9 +17,9 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
-from workflow.auth import Caller
 from workflow.clock import SHANGHAI
 from workflow.db import Database
+from workflow.directory.roles import Caller
 
 PG_URL = os.environ.get("DUBAN_TEST_DATABASE_URL")
 

@@ -718,8 +718,8 @@ def add_directory(session, directory: list[tuple[str, list[str], list[str]]], no
     """Add the units of a directory above as the office would (``duban unit add``)."""
     from datetime import UTC, datetime
 
-    from workflow.auth import Caller
-    from workflow.units import add_unit
+    from workflow.directory.roles import Caller
+    from workflow.directory.units import add_unit
 
     when = now or datetime(2023, 1, 3, 9, 0, tzinfo=UTC)
     office = Caller(role="office", name="办公室")

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from workflow.config import Config, load_config
 from workflow.models import Notification
-from workflow.outbox import enqueue
+from workflow.outbox.queue import enqueue
 
 DOMAIN = "office.example.cn"
 SENDER = "江门市政务公开办公室 <duban@office.example.cn>"

@@ -10,14 +10,14 @@ from conftest import unit_caller
 from sqlmodel import select
 
 from calendars import ChinaCalendar
-from workflow.auth import Caller
 from workflow.clock import SHANGHAI
-from workflow.extensions import approve_extension, refuse_extension, request_extension
-from workflow.lifecycle import fire
+from workflow.directory.roles import Caller
+from workflow.directory.units import add_unit
+from workflow.evaluation.scores import ScoringRules
 from workflow.models import ExtensionRequest, Plan
-from workflow.scoring import ScoringRules
-from workflow.tasks import add_task
-from workflow.units import add_unit
+from workflow.tasks.assignments import add_task
+from workflow.tasks.extensions import approve_extension, refuse_extension, request_extension
+from workflow.tasks.lifecycle import fire
 
 CAL = ChinaCalendar()
 RULES = ScoringRules(
@@ -64,7 +64,7 @@ def new_assignment(s, office, plan: Plan, unit_name: str, due: date, title: str 
 def play(db, office, unit, aid: int, steps) -> None:
     """Fire each (date, step, kwargs) through the real functions, one transaction each.
 
-    Steps are lifecycle triggers, or the extension requests of ``workflow.extensions``:
+    Steps are lifecycle triggers, or the extension requests of ``workflow.tasks.extensions``:
     ``request_extension`` (unit; kwargs ``to``), ``approve_extension``, ``refuse_extension``
     (office; they decide the assignment's latest request).
     """

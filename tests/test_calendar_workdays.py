@@ -9,20 +9,19 @@ import pytest
 from sqlmodel import select
 
 from calendars import ChinaCalendar, parse_override
-from workflow.auth import Caller
 from workflow.config import load_config
-from workflow.deadlines import date_rule, due_from_rule, working_days_rule
+from workflow.directory.roles import Caller
+from workflow.due import date_rule, due_from_rule, working_days_rule
 from workflow.errors import CalendarInputError
+from workflow.ledger.recompute import find_provisional_due, recompute_due_dates
 from workflow.models import Assignment, History, Task, Unit
 from workflow.workdays import (
     ProvisionalWarner,
     calendar_dir,
-    find_provisional_due,
     install_override,
     load_calendar,
     provisional_message,
     provisional_years_used,
-    recompute_due_dates,
 )
 
 SAMPLE_2027 = """\

@@ -26,9 +26,9 @@ from check_helpers import (
 )
 from sqlmodel import select
 
-from workflow.check import check_database, run_check
+from workflow.chasing.check import check_database, run_check
+from workflow.chasing.policy import Policy
 from workflow.models import Assignment, History, Notification
-from workflow.policy import Policy
 
 D = date.fromisoformat
 
@@ -244,7 +244,7 @@ def test_units_without_email_are_skipped_with_a_warning_then_caught_up(db):
     assert rep.queued == [] and any("无邮箱科" in w and "邮箱" in w for w in rep.warnings)
     from check_helpers import OFFICE
 
-    from workflow.units import edit_unit
+    from workflow.directory.units import edit_unit
 
     with db.session() as s:
         edit_unit(s, OFFICE, "无邮箱科", at(D("2026-03-06")), add_emails=["wy@office.example.cn"])
@@ -256,7 +256,7 @@ def test_units_without_email_are_skipped_with_a_warning_then_caught_up(db):
 def test_no_leader_or_principal_warns(db):
     from check_helpers import OFFICE
 
-    from workflow.units import add_unit
+    from workflow.directory.units import add_unit
 
     with db.session() as s:
         add_unit(s, OFFICE, "孤立科", at(D("2026-01-05")), emails=["gl@office.example.cn"])
@@ -269,7 +269,7 @@ def test_no_leader_or_principal_warns(db):
 def test_extension_moves_the_reminders_and_restarts_escalation(db):
     from check_helpers import OFFICE
 
-    from workflow.lifecycle import fire
+    from workflow.tasks.lifecycle import fire
 
     with db.session() as s:
         directory(s)
@@ -309,7 +309,7 @@ def test_progress_requests_before_plan_report_dates(db):
         s.flush()
         from check_helpers import OFFICE, SETUP
 
-        from workflow.tasks import add_task
+        from workflow.tasks.assignments import add_task
 
         _, pair = add_task(
             s,
@@ -434,7 +434,7 @@ def test_two_checks_at_once_are_serialised_on_postgres(db):
     from sqlmodel import Session as SQLModelSession
 
     from calendars import ChinaCalendar
-    from workflow.check import _one_check_at_a_time
+    from workflow.chasing.check import _one_check_at_a_time
 
     with db.session() as s:
         directory(s)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from dbsnap import snapshot
 
+from workflow.chasing.policy import Policy, parse_policy
 from workflow.errors import ConfigError
-from workflow.policy import Policy, parse_policy
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ import sqlalchemy as sa
 from check_helpers import at, directory, task
 
 from workflow.config import load_config
-from workflow.daemon import CHECK_JOB, DELIVER_JOB, JOBSTORE_TABLE, Daemon, DaemonLock, every
+from workflow.daemon.lock import DaemonLock
+from workflow.daemon.runner import CHECK_JOB, DELIVER_JOB, JOBSTORE_TABLE, Daemon, every
 from workflow.db import Database
 from workflow.errors import Conflict
 
@@ -256,7 +257,7 @@ def test_a_job_due_while_the_daemon_stops_is_skipped_without_a_traceback(caplog)
     jobs) instead of logging ``cannot schedule new futures after shutdown``."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from workflow.scheduler_pool import StoppableThreadPool
+    from workflow.daemon.pool import StoppableThreadPool
 
     ran: list[str] = []
     pool = StoppableThreadPool()
@@ -281,7 +282,7 @@ def test_a_job_due_while_the_daemon_stops_is_skipped_without_a_traceback(caplog)
 
 
 def test_apscheduler_errors_land_in_the_daemon_log_with_timestamps():
-    from workflow.daemon import configure_logging
+    from workflow.daemon.runner import configure_logging
 
     loggers = [logging.getLogger("duban"), logging.getLogger("apscheduler")]
     saved = [(lg.handlers[:], lg.level, lg.propagate) for lg in loggers]

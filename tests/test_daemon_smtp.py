@@ -10,11 +10,11 @@ from smtp_server import SmtpServer
 from sqlmodel import select
 
 from workflow.config import load_config
-from workflow.daemon import Daemon, every
+from workflow.daemon.runner import Daemon, every
 from workflow.models import Notification
 
 D = date.fromisoformat
-pytest.importorskip("workflow.mail")
+pytest.importorskip("workflow.outbox.settings")
 
 
 def test_daemon_checks_and_delivers_each_mail_once(db, tmp_path):

@@ -13,15 +13,8 @@ from datetime import date
 import pytest
 
 from calendars import ChinaCalendar
-from workflow.deadlines import (
-    DeadlineError,
-    cn_number,
-    due_from_rule,
-    find_phrase,
-    find_report_dates,
-    parse_deadline,
-    working_day_due,
-)
+from workflow.due import DeadlineError, due_from_rule, working_day_due
+from workflow.ledger.deadlines import cn_number, find_phrase, find_report_dates, parse_deadline
 
 REPORT_DATES = [date(2023, 7, 31), date(2023, 11, 30)]
 D = date

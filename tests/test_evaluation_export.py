@@ -12,16 +12,16 @@ from dbsnap import snapshot
 from openpyxl import load_workbook
 from scoring_world import CAL, RULES, YEAR_END, build_world
 
-from workflow.auth import Caller
 from workflow.clock import SHANGHAI
 from workflow.db import Database
-from workflow.evaluation_export import (
+from workflow.directory.roles import Caller
+from workflow.evaluation.scores import score_plan, waive
+from workflow.evaluation.workbook import (
     DETAIL_COLUMNS,
     SUMMARY_COLUMNS,
     evaluation_html,
     write_evaluation_xlsx,
 )
-from workflow.scoring import score_plan, waive
 
 OFFICE = Caller(role="office", name="办公室")
 

@@ -8,8 +8,8 @@ import pytest
 from dbsnap import snapshot
 from scoring_world import SCORING_TOML, build_world
 
-from workflow.auth import Caller
 from workflow.db import Database
+from workflow.directory.roles import Caller
 
 OFFICE = Caller(role="office", name="办公室")
 
@@ -54,8 +54,8 @@ def test_waive_by_a_unit_is_refused_before_anything_is_computed(duban, world):
     w, db = world
     from datetime import datetime
 
-    from workflow.auth import issue_token
     from workflow.clock import SHANGHAI
+    from workflow.directory.tokens import issue_token
 
     with db.session() as s:
         token = issue_token(s, OFFICE, "法规处", datetime(2026, 3, 2, 9, tzinfo=SHANGHAI))
@@ -72,7 +72,7 @@ def evaluation(db):
     from scoring_world import CAL, RULES
 
     from workflow.clock import SHANGHAI
-    from workflow.scoring import score_plan, waive
+    from workflow.evaluation.scores import score_plan, waive
 
     world = build_world(db, OFFICE)
     _, aid = world["法规处"]
@@ -85,7 +85,7 @@ def evaluation(db):
 def test_detail_sheet_ends_with_a_total_matching_the_summary(tmp_path, evaluation):
     from openpyxl import load_workbook
 
-    from workflow.evaluation_export import write_evaluation_xlsx
+    from workflow.evaluation.workbook import write_evaluation_xlsx
 
     ev = evaluation
     wb = load_workbook(write_evaluation_xlsx(ev, tmp_path / "考核.xlsx"))
@@ -105,7 +105,7 @@ def test_detail_sheet_fits_a4_landscape(tmp_path, evaluation):
     from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
 
-    from workflow.evaluation_export import write_evaluation_xlsx
+    from workflow.evaluation.workbook import write_evaluation_xlsx
 
     detail = load_workbook(write_evaluation_xlsx(evaluation, tmp_path / "考核.xlsx"))["扣分明细"]
     widths = [detail.column_dimensions[get_column_letter(i)].width for i in range(1, 17)]
@@ -116,8 +116,8 @@ def test_detail_sheet_fits_a4_landscape(tmp_path, evaluation):
 
 
 def test_html_detail_ends_with_a_total_and_prints_landscape(evaluation):
-    from workflow.evaluation_export import evaluation_html
-    from workflow.scoring import fmt_points
+    from workflow.evaluation.scores import fmt_points
+    from workflow.evaluation.workbook import evaluation_html
 
     ev = evaluation
     page = evaluation_html(ev)
@@ -137,10 +137,10 @@ def test_ledger_groups_differing_due_dates_by_date(tmp_path, db, office):
     from scoring_world import new_assignment, new_plan
 
     from workflow.clock import SHANGHAI
-    from workflow.export import export_ledger_xlsx, ledger_table
+    from workflow.directory.units import add_unit
+    from workflow.ledger.export import export_ledger_xlsx, ledger_table
     from workflow.models import Assignment
-    from workflow.tasks import add_task
-    from workflow.units import add_unit
+    from workflow.tasks.assignments import add_task
 
     when = datetime(2026, 1, 5, 10, tzinfo=SHANGHAI)
     with db.session() as s:

@@ -17,8 +17,10 @@ from dbsnap import snapshot
 from sqlmodel import select
 
 from calendars import ChinaCalendar
+from workflow.directory.units import add_unit
 from workflow.errors import ConfigError, Conflict, InvalidInput, NotFound, PermissionDenied
-from workflow.events import (
+from workflow.models import Assignment, History, Plan, Task
+from workflow.tasks.events import (
     BUILTIN_KINDS,
     add_event,
     event_kinds,
@@ -26,9 +28,7 @@ from workflow.events import (
     list_events,
     resolve_kind,
 )
-from workflow.lifecycle import fire
-from workflow.models import Assignment, History, Plan, Task
-from workflow.units import add_unit
+from workflow.tasks.lifecycle import fire
 
 
 @pytest.fixture(scope="module")
@@ -318,7 +318,7 @@ def test_only_extendable_kinds(db, office, now, units, cal):
 def test_extension_of_an_overdue_request_goes_through_the_lifecycle(
     db, office, now, request_id, cal
 ):
-    from workflow.auth import Caller
+    from workflow.directory.roles import Caller
 
     with db.session() as s:
         fire(s, request_id, "expire", Caller.system(), now=now)

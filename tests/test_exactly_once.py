@@ -228,7 +228,7 @@ from datetime import datetime
 from pathlib import Path
 
 from workflow.config import load_config
-from workflow.daemon import Daemon, configure_logging, every
+from workflow.daemon.runner import Daemon, configure_logging, every
 from workflow.db import Database
 
 clock_file = Path(sys.argv[1])
@@ -296,11 +296,11 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from workflow.check import check_database, load_calendar
+from workflow.chasing.check import check_database, load_calendar
 from workflow.clock import now
 from workflow.config import load_config
 from workflow.db import Database
-from workflow.policy import load_policy
+from workflow.chasing.policy import load_policy
 
 
 def die(self):

@@ -10,10 +10,11 @@ import pytest
 from conftest import unit_caller
 from openpyxl import load_workbook
 
-from workflow.auth import Caller
 from workflow.clock import SHANGHAI
+from workflow.directory.roles import Caller
+from workflow.directory.units import add_unit
 from workflow.errors import InvalidInput, NotFound, PermissionDenied
-from workflow.export import (
+from workflow.ledger.export import (
     EVENT_SECTION,
     HEADERS,
     export_ledger,
@@ -21,10 +22,9 @@ from workflow.export import (
     export_ledger_xlsx,
     ledger_table,
 )
-from workflow.lifecycle import fire
 from workflow.models import Plan, Task
-from workflow.tasks import create_assignment
-from workflow.units import add_unit
+from workflow.tasks.assignments import create_assignment
+from workflow.tasks.lifecycle import fire
 
 TITLE = "银川市卫生健康委员会2023年政务公开工作要点任务落实台账"
 S1 = "一、围绕重点领域，加大主动公开力度"
@@ -250,7 +250,7 @@ def test_without_as_of_only_recorded_states_count(db, plan):
 
 def test_event_tasks_come_last(db, plan, office):
     from calendars import ChinaCalendar
-    from workflow.events import add_event
+    from workflow.tasks.events import add_event
 
     plan_id, _ = plan
     with db.session() as s:
@@ -285,8 +285,8 @@ def test_export_refusals(db, plan, tmp_path, office):
 
 def test_exported_file_reads_back_as_a_ledger(db, plan, tmp_path):
     """The importer's own reader and parser find the same tasks in the exported file."""
-    from workflow.importer.ledger import parse_ledger
-    from workflow.importer.source import read_source
+    from workflow.ledger.parse import parse_ledger
+    from workflow.ledger.readers import read_source
 
     plan_id, _ = plan
     for suffix in (".xlsx", ".csv"):

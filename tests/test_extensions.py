@@ -8,15 +8,15 @@ import pytest
 from check_helpers import OFFICE, at, check, directory, snapshot, task
 from sqlmodel import select
 
-from workflow.auth import Caller
+from workflow.directory.roles import Caller
 from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from workflow.extensions import (
+from workflow.models import Assignment, History, Unit
+from workflow.tasks.extensions import (
     approve_extension,
     list_extensions,
     refuse_extension,
     request_extension,
 )
-from workflow.models import Assignment, History, Unit
 
 D = date.fromisoformat
 

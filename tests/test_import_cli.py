@@ -22,8 +22,8 @@ from ledgers import (
 )
 from sqlmodel import SQLModel
 
-from workflow.importer.ledger import parse_ledger
-from workflow.importer.source import read_source
+from workflow.ledger.parse import parse_ledger
+from workflow.ledger.readers import read_source
 from workflow.samples import YINCHUAN_LEDGER
 
 

@@ -22,10 +22,12 @@ from ledgers import (
 )
 
 from workflow.errors import LedgerError
-from workflow.importer.headers import column_role, detect_header
-from workflow.importer.ledger import first_sentence, parse_ledger, strip_number
-from workflow.importer.source import Row, read_source
-from workflow.importer.units_cell import split_unit_cell
+from workflow.ledger.headers import column_role, detect_header
+from workflow.ledger.parse import parse_ledger
+from workflow.ledger.parsed import first_sentence, strip_number
+from workflow.ledger.readers import read_source
+from workflow.ledger.readers.document import Row
+from workflow.ledger.units_cell import split_unit_cell
 
 YINCHUAN_BUILDERS = {
     "xlsx": lambda p: build_yinchuan_xlsx(p / "yinchuan.xlsx"),
@@ -392,6 +394,6 @@ def test_a_role_in_brackets_names_the_unit_column(header: str, role: str) -> Non
     ],
 )
 def test_contact_cells_give_a_contact_table_away(cell: str, contact: bool) -> None:
-    from workflow.importer.ledger import _contact_cell
+    from workflow.ledger.table import _contact_cell
 
     assert _contact_cell(cell) is contact

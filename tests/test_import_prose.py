@@ -28,18 +28,13 @@ from sqlmodel import SQLModel, select
 
 from calendars import ChinaCalendar
 from workflow.errors import LedgerError
-from workflow.importer.ledger import parse_ledger
-from workflow.importer.planning import plan_ledger
-from workflow.importer.prose import (
-    ProseLedger,
-    bracket_units,
-    run_together_dates,
-    trailing_bracket,
-)
-from workflow.importer.review import write_review_ledger
-from workflow.importer.service import import_ledger, read_ledger
-from workflow.importer.source import read_source
-from workflow.importer.word_numbering import WordNumbering, format_number, paragraph_info
+from workflow.ledger.importing import import_ledger, read_ledger
+from workflow.ledger.parse import parse_ledger
+from workflow.ledger.planning import plan_ledger
+from workflow.ledger.prose import ProseLedger, bracket_units, run_together_dates, trailing_bracket
+from workflow.ledger.readers import read_source
+from workflow.ledger.readers.word_numbering import WordNumbering, format_number, paragraph_info
+from workflow.ledger.review import write_review_ledger
 from workflow.models import Assignment, Task, Unit
 
 CALENDAR = ChinaCalendar()

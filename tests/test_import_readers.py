@@ -16,7 +16,8 @@ from ledgers import (
 )
 
 from workflow.errors import LedgerError
-from workflow.importer.source import column_letter, read_source
+from workflow.ledger.readers import read_source
+from workflow.ledger.readers.document import column_letter
 
 
 def test_xlsx_merged_cells_carry_their_value(tmp_path: Path) -> None:

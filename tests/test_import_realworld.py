@@ -17,10 +17,10 @@ from ledgers import write_docx, write_xlsx
 from sqlmodel import SQLModel, select
 
 from calendars import ChinaCalendar
+from workflow.directory.units import add_unit
 from workflow.errors import LedgerError
-from workflow.importer.service import import_ledger, read_ledger
+from workflow.ledger.importing import import_ledger, read_ledger
 from workflow.models import Assignment, Plan, Task
-from workflow.units import add_unit
 
 NOW = datetime(2023, 3, 1, 1, 0, tzinfo=UTC)
 LATER = datetime(2023, 4, 3, 1, 0, tzinfo=UTC)

@@ -16,11 +16,11 @@ from ledgers import (
 from sqlmodel import SQLModel, select
 
 from calendars import ChinaCalendar
-from workflow.auth import Caller
+from workflow.directory.roles import Caller
 from workflow.errors import LedgerError, PermissionDenied
-from workflow.importer.service import import_ledger
-from workflow.lifecycle import fire
+from workflow.ledger.importing import import_ledger
 from workflow.models import Assignment, History, Task, Unit
+from workflow.tasks.lifecycle import fire
 
 NOW = datetime(2023, 3, 1, 1, 0, tzinfo=UTC)
 LATER = datetime(2023, 4, 3, 1, 0, tzinfo=UTC)

@@ -22,7 +22,7 @@ from ledgers import (
 from sqlmodel import select
 
 from calendars import ChinaCalendar
-from workflow.importer.service import import_ledger
+from workflow.ledger.importing import import_ledger
 from workflow.models import Assignment, History, Plan, Task, Unit
 
 NOW = datetime(2023, 3, 1, 1, 0, tzinfo=UTC)

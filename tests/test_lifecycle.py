@@ -9,12 +9,12 @@ from conftest import unit_caller
 from dbsnap import snapshot
 from sqlmodel import select
 
-from workflow.auth import Caller
+from workflow.directory.roles import Caller
+from workflow.directory.units import add_unit
 from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
-from workflow.lifecycle import fire
 from workflow.models import Assignment, History, Report
-from workflow.tasks import TaskFilter, add_task, list_assignments, show_assignment
-from workflow.units import add_unit
+from workflow.tasks.assignments import TaskFilter, add_task, list_assignments, show_assignment
+from workflow.tasks.lifecycle import fire
 
 DUE = date(2026, 3, 31)
 

@@ -6,7 +6,7 @@ import pytest
 from outbox_helpers import write_config
 
 from workflow.errors import ConfigError
-from workflow.mail import (
+from workflow.outbox.settings import (
     describe_smtp,
     mail_sender,
     message_id_domain,

@@ -17,10 +17,10 @@ from smtp_server import SmtpServer
 
 from notifiers.message import make_message_id
 from notifiers.sinks import ConsoleSink, FileSink
-from workflow import claims, delivery
-from workflow.delivery import deliver_pending
 from workflow.errors import DatabaseError, DeliveryError, MailSettingsError
-from workflow.mail import make_sink, notify_settings
+from workflow.outbox import claims, delivery
+from workflow.outbox.delivery import deliver_pending
+from workflow.outbox.settings import make_sink, notify_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -309,8 +309,8 @@ import os, sys
 from datetime import datetime
 from workflow.config import load_config
 from workflow.db import Database
-from workflow.mail import make_sink
-from workflow.delivery import deliver_pending
+from workflow.outbox.settings import make_sink
+from workflow.outbox.delivery import deliver_pending
 
 class DiesAfterFirstSend:
     '''The SMTP sink, but the process dies as the first result arrives: sent, not recorded.'''

@@ -15,12 +15,11 @@ from sqlmodel import select
 
 from workflow.clock import SHANGHAI
 from workflow.config import load_config
-from workflow.deductions import Facts, assess
+from workflow.directory.plans import find_plan
+from workflow.directory.units import add_unit
 from workflow.errors import ConfigError, Conflict, InvalidInput, NotFound, PermissionDenied
-from workflow.lifecycle import fire
-from workflow.models import ExtensionRequest, History, Waiver
-from workflow.plans import find_plan
-from workflow.scoring import (
+from workflow.evaluation.deductions import Facts, assess
+from workflow.evaluation.scores import (
     ScoringRules,
     load_rules,
     parse_row_id,
@@ -29,8 +28,9 @@ from workflow.scoring import (
     score_plan,
     waive,
 )
-from workflow.tasks import add_task
-from workflow.units import add_unit
+from workflow.models import ExtensionRequest, History, Waiver
+from workflow.tasks.assignments import add_task
+from workflow.tasks.lifecycle import fire
 
 SEP30 = date(2026, 9, 30)
 JUN30 = date(2026, 6, 30)

@@ -9,9 +9,10 @@ import pytest
 from dbsnap import snapshot
 from scoring_world import SCORING_TOML, build_world
 
-from workflow.auth import Caller, issue_token
 from workflow.clock import SHANGHAI
 from workflow.db import Database
+from workflow.directory.roles import Caller
+from workflow.directory.tokens import issue_token
 
 OFFICE = Caller(role="office", name="办公室")
 OFFICE_NOW = datetime(2026, 3, 2, 9, tzinfo=SHANGHAI)

@@ -9,7 +9,7 @@
   :func:`provisional_message` and :class:`ProvisionalWarner` (warn once per command).
 * After an override lands, :func:`find_provisional_due` lists assignments whose due date was
   computed on a provisional calendar, and :func:`recompute_due_dates` recomputes them from
-  ``Assignment.due_rule`` (see :func:`workflow.deadlines.due_from_rule`) with a history row.
+  ``Assignment.due_rule`` (see :func:`workflow.due.due_from_rule`) with a history row.
 * ``*_view`` functions are what ``duban calendar`` renders (plain dicts, JSON-ready).
 
 ``calendars.CalendarError`` never leaves this module: it becomes ``CalendarInputError``.
@@ -17,14 +17,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -198,7 +197,7 @@ class ProvisionalWarner:
         return text
 
 
-def _span(a: date, b: date) -> list[date]:
+def span_of_days(a: date, b: date) -> list[date]:
     """One date per calendar year between a and b (a computation across them uses each)."""
     lo, hi = sorted((a.year, b.year))
     return [date(y, 1, 1) for y in range(lo, hi + 1)]
@@ -257,7 +256,7 @@ def add_view(cal: ChinaCalendar, start: date, n: int) -> dict[str, Any]:
         "kind": info.kind,
         "name": info.name,
         "meaning": meaning,
-        "provisional_years": sorted(provisional_years_used(cal, _span(start, result))),
+        "provisional_years": sorted(provisional_years_used(cal, span_of_days(start, result))),
     }
 
 
@@ -272,7 +271,7 @@ def between_view(cal: ChinaCalendar, a: date, b: date) -> dict[str, Any]:
         "to": b.isoformat(),
         "working_days": count,
         "meaning": meaning,
-        "provisional_years": sorted(provisional_years_used(cal, _span(a, b))),
+        "provisional_years": sorted(provisional_years_used(cal, span_of_days(a, b))),
     }
 
 
@@ -281,110 +280,3 @@ def status_view(cal: ChinaCalendar) -> list[dict[str, Any]]:
 
 
 # -- due dates computed on a provisional calendar -----------------------------------------------
-
-
-@dataclass(frozen=True)
-class DueChange:
-    assignment_id: int
-    old_due: date
-    new_due: date
-    provisional: bool  # still computed on a provisional year
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "assignment_id": self.assignment_id,
-            "old_due": self.old_due.isoformat(),
-            "new_due": self.new_due.isoformat(),
-            "provisional": self.provisional,
-        }
-
-
-def find_provisional_due(session, cal: ChinaCalendar) -> list:
-    """Open assignments (not verified/cancelled) whose due date was computed on a provisional
-    calendar year, oldest first. ``cal`` is accepted so callers pass the calendar they will
-    recompute with; every flagged assignment is returned, whether or not its year is now confirmed.
-    """
-    from sqlmodel import select
-
-    from states.machine import FINAL_STATES
-    from workflow.models import Assignment
-
-    query = (
-        select(Assignment)
-        .where(Assignment.due_provisional.is_(True))  # type: ignore[union-attr]
-        .where(Assignment.state.not_in(FINAL_STATES))  # type: ignore[attr-defined]
-        .order_by(Assignment.id)
-    )
-    return list(session.exec(query).all())
-
-
-def _rule_dates(rule: dict[str, Any], due: date) -> list[date]:
-    if rule.get("kind") == "working_days":
-        return _span(date.fromisoformat(rule["start"]), due)
-    return [due]
-
-
-def recompute_due_dates(
-    session, cal: ChinaCalendar, actor, now: datetime | None = None
-) -> list[DueChange]:
-    """Recompute every provisional due date with ``cal``; record each change in the history.
-
-    ``actor`` is a :class:`workflow.auth.Caller`. An assignment without a ``due_rule`` cannot be
-    recomputed and is left alone. ``original_due`` follows ``due`` when they were equal (the
-    first due date was itself only provisional). Returns the assignments whose due date or
-    provisional flag changed.
-    """
-    from workflow.clock import now as clock_now
-    from workflow.deadlines import due_from_rule
-    from workflow.models import History
-
-    at = now or clock_now()
-    changes = []
-    for assignment in find_provisional_due(session, cal):
-        if not assignment.due_rule:
-            continue
-        rule = json.loads(assignment.due_rule)
-        with calendar_errors():
-            new_due = due_from_rule(assignment.due_rule, cal)
-            provisional = bool(provisional_years_used(cal, _rule_dates(rule, new_due)))
-        old_due = assignment.due
-        if new_due == old_due and provisional == assignment.due_provisional:
-            continue
-        if assignment.original_due == old_due:
-            assignment.original_due = new_due
-        assignment.due = new_due
-        assignment.due_provisional = provisional
-        session.add(assignment)
-        session.add(
-            History(
-                assignment_id=assignment.id,
-                task_id=assignment.task_id,
-                action="due_recomputed",
-                from_state=assignment.state,
-                to_state=assignment.state,
-                actor=actor.name,
-                role=actor.role,
-                reason="节假日安排已更新，按新日历重新计算截止日期",
-                data={
-                    "from": old_due.isoformat(),
-                    "to": new_due.isoformat(),
-                    "provisional": provisional,
-                },
-                at=at,
-            )
-        )
-        changes.append(DueChange(assignment.id, old_due, new_due, provisional))
-    session.flush()
-    return changes
-
-
-def import_calendar(
-    session, caller, config: Config, path: Path | str
-) -> tuple[InstallInfo, list[DueChange]]:
-    """``duban calendar import``: office only; install the notice, then recompute the due dates
-    that were computed on a provisional year with the calendar as it now stands."""
-    from workflow.auth import require_role
-
-    require_role(caller, "office", "导入节假日安排")
-    info = install_override(config, path)
-    return info, recompute_due_dates(session, load_calendar(config), caller)

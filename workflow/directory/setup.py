@@ -1,0 +1,46 @@
+"""Creating and upgrading the database, logging in."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from workflow import clock
+from workflow.config import Config, load_config, save_token
+from workflow.db import Database
+from workflow.directory.roles import Caller
+from workflow.directory.tokens import authenticate, create_office_token
+
+
+@dataclass(frozen=True)
+class InitResult:
+    token: str
+    database: str
+
+
+def initialize(config: Config | None = None, now: datetime | None = None) -> InitResult:
+    """Create (or upgrade) the schema and the first office token."""
+    config = config or load_config()
+    db = Database(config.database_url)
+    db.upgrade()
+    with db.session() as session:
+        token = create_office_token(session, now or clock.now())
+    return InitResult(token=token, database=db.safe_url)
+
+
+def upgrade_database(config: Config | None = None) -> tuple[str | None, str | None, str]:
+    config = config or load_config()
+    db = Database(config.database_url)
+    before, after = db.upgrade()
+    return before, after, db.safe_url
+
+
+def login(token: str, config: Config | None = None) -> tuple[Caller, Path]:
+    """Check the token against the database, then save it in the user's config directory."""
+    config = config or load_config()
+    db = Database(config.database_url)
+    db.ensure_ready()
+    with db.session() as session:
+        caller = authenticate(session, token)
+    return caller, save_token(config, token.strip())

@@ -1,0 +1,104 @@
+"""Due dates from stored rules: the arithmetic every room shares. Pure: no database.
+
+``Due.rule`` is JSON stored in ``Assignment.due_rule`` so a due date can be recomputed when the
+calendar changes (:func:`due_from_rule`)::
+
+    {"kind": "date", "date": "2023-11-30", "roll": true}   # roll: move back to a working day
+    {"kind": "working_days", "start": "2023-03-01", "n": 3}
+
+The deadline *language* (phrases in a ledger) lives in :mod:`workflow.ledger.deadlines`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Protocol
+
+
+class WorkingCalendar(Protocol):
+    """What this module needs from ``calendars.ChinaCalendar``."""
+
+    def is_working_day(self, d: date) -> bool: ...
+
+    def add_working_days(self, d: date, n: int) -> date: ...
+
+    def is_provisional(self, year: int) -> bool: ...
+
+
+class DeadlineError(ValueError):
+    """A readable deadline phrase naming an impossible date; ``message`` is Chinese.
+
+    ``source`` is ``"deadline_cell"`` or ``"text"`` so the importer can name the column.
+    """
+
+    def __init__(self, message: str, *, phrase: str = "", source: str = "deadline_cell") -> None:
+        super().__init__(message)
+        self.message = message
+        self.phrase = phrase
+        self.source = source
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Due:
+    """One obligation: a due date for one period."""
+
+    due: date
+    period: str  # "" one-off; "2023-03" monthly; "2023-Q2" quarterly; "2023-07-31" report date
+    rule: str  # JSON for Assignment.due_rule (see the module docstring)
+    phrase: str  # the phrase it came from (shown in the dry run)
+    provisional: bool = False  # computed on a calendar year not yet published
+
+
+def date_rule(d: date, roll: bool) -> str:
+    return json.dumps({"kind": "date", "date": d.isoformat(), "roll": roll}, ensure_ascii=False)
+
+
+def working_days_rule(start: date, n: int) -> str:
+    return json.dumps({"kind": "working_days", "start": start.isoformat(), "n": n})
+
+
+def roll_back(calendar: WorkingCalendar, d: date) -> date:
+    """The last working day on or before ``d`` (``d`` itself when it is one)."""
+    probe = d
+    for _ in range(60):
+        if calendar.is_working_day(probe):
+            return probe
+        probe -= timedelta(days=1)
+    return d  # a calendar without working days: keep the date rather than loop
+
+
+def due_from_rule(rule: str, calendar: WorkingCalendar) -> date:
+    """Recompute a due date from ``Assignment.due_rule`` (e.g. after a calendar change)."""
+    data: dict[str, Any] = json.loads(rule)
+    if data.get("kind") == "working_days":
+        return calendar.add_working_days(date.fromisoformat(data["start"]), int(data["n"]))
+    if data.get("kind") == "date":
+        d = date.fromisoformat(data["date"])
+        return roll_back(calendar, d) if data.get("roll") else d
+    raise ValueError(f"unknown due rule: {rule}")
+
+
+def working_day_due(
+    start: date, n: int, calendar: WorkingCalendar, phrase: str, period: str = ""
+) -> Due:
+    """The obligation ``n`` working days after ``start`` (an event's time limit)."""
+    if n < 1:
+        raise DeadlineError(f"工作日时限应至少为 1 天，得到 {n}", phrase=phrase)
+    due = calendar.add_working_days(start, n)
+    return Due(
+        due=due,
+        period=period,
+        rule=working_days_rule(start, n),
+        phrase=phrase,
+        provisional=is_provisional_year(calendar, due.year),
+    )
+
+
+def is_provisional_year(calendar: WorkingCalendar, year: int) -> bool:
+    check = getattr(calendar, "is_provisional", None)
+    return bool(check(year)) if check else False

@@ -1,1 +1,0 @@
-"""Importing a ledger: readers (xlsx, docx, csv) → rows → parser → database service."""

@@ -1,0 +1,196 @@
+"""Finding the header row of a ledger table by its column names and their synonyms.
+
+Offices name the same column differently ("责任单位", "责任科室（单位）", "承办单位"…). A cell is
+matched exactly against the synonyms below (after removing spaces, unifying brackets and
+dropping a bracketed qualifier: "责任科室（单位）" → "责任科室"); short cells that match no
+synonym are tried by keyword ("牵头" → lead). A row is a header when it names at least two
+different columns, one of them the task or the requirement.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from workflow.ledger.readers.document import Row
+
+# column role → its names, most common first
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "number": ("序号", "编号", "序", "No", "NO", "No."),
+    "task": (
+        "工作任务", "重点工作", "内容", "重点任务", "任务", "任务名称", "工作事项", "工作项目",
+        "项目", "主要任务", "工作重点", "任务事项",
+    ),
+    "requirement": (
+        "具体要求", "主要内容", "工作要求", "具体内容", "工作内容", "任务内容", "具体措施",
+        "工作措施", "主要措施", "任务要求", "具体任务", "工作目标及要求",
+    ),
+    "metric": ("量化指标", "考核指标", "指标", "工作目标", "目标", "量化目标", "评价指标"),
+    "lead": (
+        "牵头单位", "牵头科室", "牵头处室", "牵头部门", "主办", "主办单位", "主办科室", "牵头",
+        "牵头领导单位", "主责单位", "主责科室",
+    ),
+    "responsible": (
+        "责任单位", "责任科室", "责任处室", "责任部门", "责任主体", "承办单位", "落实单位",
+        "责任分工", "负责单位", "负责科室", "责任科（室）", "责任科室单位", "分工", "承办科室",
+    ),
+    "cooperating": ("协办", "协办单位", "配合单位", "协办科室", "配合科室", "参与单位", "配合部门", "协办处室"),
+    "deadline": ("完成时限", "完成时间", "时间节点", "时限", "时限要求", "办结时限", "完成期限", "时间安排"),
+    "progress": ("进展落实情况", "落实情况", "进展情况", "完成情况", "工作进展", "进展", "推进情况"),
+    "remark": ("备注", "说明"),
+}  # fmt: skip
+
+LABELS = {
+    "number": "序号",
+    "task": "工作任务",
+    "requirement": "具体要求",
+    "metric": "量化指标",
+    "lead": "牵头单位",
+    "responsible": "责任单位",
+    "cooperating": "协办单位",
+    "deadline": "完成时限",
+    "progress": "进展落实情况",
+    "remark": "备注",
+}
+
+UNIT_ROLES = ("lead", "responsible", "cooperating")
+# keyword fallback for short cells, checked in order
+_KEYWORDS: tuple[tuple[str, str], ...] = (
+    ("进展", "progress"),
+    ("落实情况", "progress"),
+    ("完成情况", "progress"),
+    ("牵头", "lead"),
+    ("主办", "lead"),
+    ("协办", "cooperating"),
+    ("配合", "cooperating"),
+    ("责任", "responsible"),
+    ("时限", "deadline"),
+    ("完成时间", "deadline"),
+    ("指标", "metric"),
+    ("要求", "requirement"),
+    ("措施", "requirement"),
+    ("任务", "task"),
+)
+_EXACT = {name.lower(): role for role, names in SYNONYMS.items() for name in names}
+_BRACKETED = re.compile(r"[（(][^）)]*[）)]")
+
+
+def _key(text: str) -> str:
+    return re.sub(r"\s+", "", text).replace("(", "（").replace(")", "）").rstrip(":：").lower()
+
+
+def _unit_role_in_brackets(key: str) -> str | None:
+    """A role word inside the brackets of a unit column ("（牵头）", "（配合）"), if any."""
+    for inner in re.findall(r"（([^）]*)）", key):
+        for word, role in (
+            ("牵头", "lead"),
+            ("主办", "lead"),
+            ("协办", "cooperating"),
+            ("配合", "cooperating"),
+        ):
+            if word in inner:
+                return role
+    return None
+
+
+def column_role(text: str) -> str | None:
+    """The role of a header cell, or None when it names no known column."""
+    key = _key(text)
+    if not key or len(key) > 14:
+        return None
+    if key in _EXACT:
+        return _EXACT[key]
+    bare = _BRACKETED.sub("", key)
+    if bare in _EXACT:
+        qualifier = _unit_role_in_brackets(key)
+        if qualifier and _EXACT[bare] in UNIT_ROLES:
+            return qualifier  # "责任单位（牵头）" is the lead column
+        return _EXACT[bare]
+    if len(bare) <= 8 and not re.search(r"[\d。，,；;]", bare):
+        for word, role in _KEYWORDS:
+            if word in bare:
+                return role
+    return None
+
+
+@dataclass
+class Header:
+    """Which column holds what; unit roles may have several columns."""
+
+    row: Row
+    columns: dict[str, list[int]] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)  # column index → header text
+
+    def first(self, role: str) -> int | None:
+        cols = self.columns.get(role)
+        return cols[0] if cols else None
+
+    @property
+    def width(self) -> int:
+        return self.row.width or len(self.row.cells)
+
+    @property
+    def unit_columns(self) -> list[tuple[int, str]]:
+        return sorted((c, role) for role in UNIT_ROLES for c in self.columns.get(role, []))
+
+    def label(self, column: int | None) -> str:
+        if column is None:
+            return ""
+        return " ".join(self.names.get(column, "").split())
+
+
+def detect_header(row: Row) -> Header | None:
+    """A :class:`Header` when the row names ≥2 known columns, one of them task or requirement,
+    and at least half of its cells are known column names (a data row may contain "任务")."""
+    if row.paragraph:
+        return None
+    header = Header(row=row)
+    seen_text: set[str] = set()
+    for index, text in enumerate(row.cells):
+        role = column_role(text)
+        if role is None:
+            continue
+        if text in seen_text and index in row.merged:
+            continue  # one header cell merged across two columns counts once
+        seen_text.add(text)
+        header.columns.setdefault(role, []).append(index)
+        header.names[index] = text
+    roles = set(header.columns)
+    named = sum(1 for i, text in enumerate(row.cells) if text and i in header.names)
+    filled = len([text for i, text in enumerate(row.cells) if text and i not in row.merged])
+    if len(roles) >= 2 and roles & {"task", "requirement"} and named * 2 >= filled:
+        return header
+    return None
+
+
+# A numbered heading or item ("一、主要任务", "（一）工作内容", "1.") is data, never a header line,
+# even when its words are column names.
+_NUMBERED = re.compile(
+    r"^\s*(?:[一二三四五六七八九十百]+\s*[、.．]|[（(][一二三四五六七八九十百\d]+[）)]|\d+\s*[、.．])"
+)
+
+
+def merge_subheader(header: Header, row: Row) -> bool:
+    """A second header line under a merged cell ("责任单位" over "牵头 | 配合"): fold it in."""
+    if row.paragraph or not row.values():
+        return False
+    if any(_NUMBERED.match(text) for text in row.cells if text):
+        return False
+    roles: dict[int, str] = {}
+    for index, text in enumerate(row.cells):
+        if not text:
+            continue
+        role = column_role(text)
+        if role is None:
+            return False
+        roles[index] = role
+    if not roles or all(header.names.get(i) == row.cells[i] for i in roles):
+        return False
+    for index, role in roles.items():
+        for cols in header.columns.values():
+            if index in cols:
+                cols.remove(index)
+        header.columns.setdefault(role, []).append(index)
+        header.names[index] = row.cells[index]
+    header.columns = {r: sorted(c) for r, c in header.columns.items() if c}
+    return True

@@ -1,0 +1,168 @@
+"""Resolving the unit names of a ledger against the unit directory.
+
+For each name written in a unit cell, in order: a group written exactly as a directory group
+("委机关各科室") expands to its members; a unit by exact name, alias or normalized form
+(:func:`workflow.directory.units.resolve_in`); a bracketed alias ("海域处（审批处）"); a group by its
+normalized form ("局各科室" → "各科室") when that is unambiguous. Anything else is an error
+listing the closest known names, or, with ``create_units``, a new unit named as written.
+One task lists each unit once, with its strongest role (lead > responsible > cooperating).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from workflow.directory.roles import Caller
+from workflow.directory.units import (
+    add_unit,
+    all_units,
+    clean,
+    closest_names,
+    normalize,
+    resolve_in,
+)
+from workflow.ledger.parsed import ParsedTask
+from workflow.ledger.readers.document import ledger_error
+from workflow.ledger.units_cell import UnitMention
+from workflow.models import Unit
+
+ROLE_RANK = {"lead": 0, "responsible": 1, "cooperating": 2}
+HOW_LABELS = {
+    "exact": "名称一致",
+    "alias": "别名",
+    "normalized": "规范化匹配",
+    "group": "单位组",
+    "created": "新建",
+}
+
+
+@dataclass
+class ResolvedUnit:
+    unit: Unit
+    role: str
+    how: str  # exact | alias | normalized | group | created
+    written: str  # as written in the cell, role word included ("办公室主办")
+    mentioned: str  # the name in it ("办公室")
+    group: str | None = None  # the group it came from
+
+    def explain(self) -> str:
+        if self.how == "group":
+            return f"属于“{self.group}”"
+        label = HOW_LABELS[self.how]
+        return label if self.mentioned == self.unit.name else f"{label}：{self.mentioned}"
+
+
+@dataclass
+class _Unknown:
+    task: ParsedTask
+    mention: UnitMention
+    column: int
+
+
+class UnitResolver:
+    """Resolves mentions for one import; creates units (``create_units``) in the session."""
+
+    def __init__(
+        self, session: Session, caller: Caller, now: datetime, create_units: bool = False
+    ) -> None:
+        self.session = session
+        self.caller = caller
+        self.now = now
+        self.create_units = create_units
+        self.units = all_units(session)
+        self.created: list[Unit] = []
+
+    # -- lookups ----------------------------------------------------------------------------
+    def _groups(self) -> dict[str, list[Unit]]:
+        groups: dict[str, list[Unit]] = {}
+        for unit in self.units:
+            for group in unit.groups:
+                groups.setdefault(clean(group), []).append(unit)
+        return groups
+
+    def _group(self, name: str, normalized: bool) -> tuple[str, list[Unit]] | None:
+        groups = self._groups()
+        key = clean(name)
+        if key in groups:
+            return key, groups[key]
+        if normalized:
+            matches = [g for g in groups if normalize(g) == normalize(key)]
+            if len(matches) == 1:
+                return matches[0], groups[matches[0]]
+        return None
+
+    def lookup(self, mention: UnitMention) -> list[tuple[Unit, str, str | None]] | None:
+        """[(unit, how, group)] for a mention, or None when nothing in the directory matches."""
+        full = mention.name + "".join(f"（{a}）" for a in mention.aliases)
+        found = self._group(mention.name, normalized=False)
+        if found:
+            return [(u, "group", found[0]) for u in found[1]]
+        for name in (mention.name, *mention.aliases, full):
+            hit = resolve_in(self.units, name)
+            if hit is not None:
+                return [(hit.unit, hit.how, None)]
+        found = self._group(mention.name, normalized=True)
+        if found:
+            return [(u, "group", found[0]) for u in found[1]]
+        return None
+
+    def _create(self, mention: UnitMention) -> Unit:
+        unit = add_unit(
+            self.session, self.caller, mention.name, self.now, aliases=list(mention.aliases)
+        )
+        self.units.append(unit)
+        self.created.append(unit)
+        return unit
+
+    # -- tasks --------------------------------------------------------------------------------
+    def resolve_task(self, task: ParsedTask, unknown: list[_Unknown]) -> list[ResolvedUnit]:
+        best: dict[int, ResolvedUnit] = {}
+        for mention, column in task.units:
+            hits = self.lookup(mention)
+            if hits is None:
+                if not self.create_units:
+                    unknown.append(_Unknown(task, mention, column))
+                    continue
+                hits = [(self._create(mention), "created", None)]
+            for unit, how, group in hits:
+                candidate = ResolvedUnit(
+                    unit, mention.role, how, mention.written, mention.name, group
+                )
+                current = best.get(unit.id)
+                if current is None or ROLE_RANK[mention.role] < ROLE_RANK[current.role]:
+                    best[unit.id] = candidate
+        return sorted(best.values(), key=lambda r: (ROLE_RANK[r.role], _order(task, r)))
+
+    def resolve_all(self, tasks: list[ParsedTask], path: Path) -> list[list[ResolvedUnit]]:
+        """Resolved units per task; the first unknown name is an error naming its cell."""
+        unknown: list[_Unknown] = []
+        resolved = [self.resolve_task(t, unknown) for t in tasks]
+        if unknown:
+            first = unknown[0]
+            names = list(dict.fromkeys(u.mention.name for u in unknown))
+            close = closest_names(self.units, first.mention.name)
+            hint = f"，最接近的是：{'、'.join(close)}" if close else ""
+            more = (
+                f"（共 {len(names)} 个未知单位：{'、'.join(names[:8])}{'…' if len(names) > 8 else ''}）"
+                if len(names) > 1
+                else ""
+            )
+            raise ledger_error(
+                path,
+                first.task.where(column=first.column),
+                f"单位“{first.mention.name}”不在单位名录中{hint}{more}；"
+                "可用 duban unit add / duban unit edit --alias 补充名录，或加 --create-units 自动新建",
+            )
+        return resolved
+
+
+def _order(task: ParsedTask, resolved: ResolvedUnit) -> int:
+    """Units keep the order they were written in."""
+    for index, (mention, _) in enumerate(task.units):
+        if mention.written == resolved.written:
+            return index
+    return len(task.units)

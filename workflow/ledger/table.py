@@ -1,0 +1,353 @@
+"""The ledger parser: located rows in, :class:`ParsedLedger` out. Pure: no database, no dates.
+
+How rows are read:
+
+* text before the first header (title rows, the intro paragraph, the 填报单位/填报时间 line) is
+  the preamble; the title gives the plan's name and year, the intro its report dates;
+* a header row (see :mod:`workflow.ledger.headers`) sets the columns; it may repeat before
+  every section, with other names for the same columns;
+* a row (or Word paragraph) holding only "一、…" or "（一）…" is a section or sub-section;
+  a 序号 cell holding "一" with a title next to it is one too;
+* a 工作任务 cell that reads "三、做好…" (the Jiangmen layout) is a section heading for its row;
+* a row whose 工作任务 cell is empty, or merged from the row above, continues the item above: it
+  is its own task under that item. An item spanning several rows becomes a level of the section
+  path and each row takes its title from its requirement's first sentence;
+* every task gets a stable ``key`` (its number, else its section and title) for re-import.
+
+Errors are :class:`~workflow.errors.LedgerError` naming file, sheet/table, row and column.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from workflow.ledger.headers import LABELS, Header, detect_header, merge_subheader
+from workflow.ledger.parsed import (
+    NUMERAL_ONLY,
+    SENTENCE_END,
+    TITLE_LIMIT,
+    ParsedLedger,
+    ParsedTask,
+    assign_keys,
+    clean_title,
+    first_sentence,
+    no_header_error,
+    plan_issuer,
+    plan_title,
+    section_level,
+    strip_number,
+)
+from workflow.ledger.readers.document import Row, SourceDocument, Stream, clip, ledger_error
+from workflow.ledger.units_cell import UnitMention, split_unit_cell
+
+# "16. 建立…", "20.2021年11月20日前…", "（3）…" — but not a decimal such as "2.5万"
+_FILL_LINE = re.compile(
+    r"^(填报单位|填报时间|填表单位|填表时间|填报人|审核人|联系人|联系电话)[:：]"
+)
+_NOTE = re.compile(r"^(注|备注|说明)[:：]")
+
+
+@dataclass
+class _Record:
+    """One data row before items are grouped."""
+
+    row: Row
+    header: Header
+    section: list[str]
+    item: str
+    item_heading: bool
+    continues: bool
+    number: str
+    requirement: str
+
+
+def _set_section(section: list[str], text: str, level: int) -> list[str]:
+    text = " ".join(text.split()).rstrip(SENTENCE_END)
+    return [text] if level == 1 or not section else [section[0], text]
+
+
+_ITEM_NUMBER = re.compile(r"^[（(]?\d{1,3}(?:[.．]\d{1,3})*[）)]?\s*[、.．]?$")
+_EMAIL_CELL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
+_DATE_CELL = re.compile(r"^\d{4}[-/.．](?:0?[1-9]|1[0-2])(?:[-/.．](?:0?[1-9]|[12]\d|3[01]))?$")
+_PHONE_PUNCTUATION = re.compile(r"[\s()（）+\-—]")
+
+
+def _contact_cell(value: str) -> bool:
+    """A cell that is only a phone number or an e-mail address: a contact list, not a task."""
+    value = value.strip()
+    if _EMAIL_CELL.match(value):
+        return True
+    if _DATE_CELL.match(value):
+        return False
+    digits = _PHONE_PUNCTUATION.sub("", value)
+    return digits.isdigit() and 7 <= len(digits) <= 13
+
+
+def _foreign_table(row: Row, header: Header | None) -> str | None:
+    """Why a Word table that starts without a header is not the ledger continued (None: it is).
+
+    A ledger split over several tables keeps its width, and its first row is a section or an
+    item whose 序号 is a number; a contact list ("科室 | 联系人 | 电话") after the ledger is not.
+    """
+    if header is None or detect_header(row) is not None:
+        return None
+    if row.width != header.width:
+        return "的列数与表头不一致"
+    values = row.values()
+    contact = next((v for v in values if _contact_cell(v)), None)
+    if contact is not None:
+        return f"第一行含电话或邮箱“{clip(contact, 20)}”，像是联系人表"
+    number = row.cell(header.first("number")).strip()
+    if len(values) == 1 or not number or header.first("number") is None:
+        return None
+    if _ITEM_NUMBER.match(number) or NUMERAL_ONLY.match(number) or section_level(number):
+        return None
+    return f"第一行的序号“{clip(number, 12)}”不是编号"
+
+
+class _Parser:
+    def __init__(self, doc: SourceDocument) -> None:
+        self.doc = doc
+        self.preamble: list[str] = []
+        self.records: list[_Record] = []
+        self.warnings: list[str] = list(doc.warnings)
+        self.seen_header = False
+        self.headers: list[Header] = []
+
+    # -- rows -------------------------------------------------------------------------------
+    def stream(self, stream: Stream) -> None:
+        """Walk one sheet / document body / CSV file; the header does not cross sheets."""
+        header: Header | None = None
+        section: list[str] = []
+        place: str | None = None
+        skipping = False
+        previous_was_section = False
+        rows = stream.rows
+        i = 0
+        while i < len(rows):
+            row = rows[i]
+            i += 1
+            values = row.values()
+            if not values:
+                continue
+            if not row.paragraph and row.place != place:  # a new Word table
+                place = row.place
+                reason = _foreign_table(row, header)
+                skipping = reason is not None
+                if skipping:
+                    self.warnings.append(
+                        f"{self.doc.path.name}：{row.where()}：该表格{reason}，不是任务表的续表，已跳过"
+                    )
+            if skipping and not row.paragraph:
+                continue
+            found = detect_header(row)
+            if found is not None:
+                if not self.seen_header and not previous_was_section:
+                    section = []  # headings in a prose preamble are not the table's sections
+                header = found
+                self.headers.append(found)
+                self.seen_header = True
+                if i < len(rows) and merge_subheader(header, rows[i]):
+                    i += 1
+                previous_was_section = False
+                continue
+            before = section
+            section = self.row(row, values, header, section)
+            previous_was_section = section is not before
+
+    def row(
+        self, row: Row, values: list[str], header: Header | None, section: list[str]
+    ) -> list[str]:
+        """Handle one non-header row; returns the section path after it (a new list if changed)."""
+        if len(values) == 1:
+            text = values[0]
+            level = section_level(text)
+            if level is not None and len(text) <= 80:
+                return _set_section(section, text, level)
+            if header is None or _FILL_LINE.match(text) or _NOTE.match(text) or row.paragraph:
+                if not self.seen_header and not _FILL_LINE.match(text):
+                    self.preamble.append(text)
+                return section
+        elif header is None or row.paragraph:
+            if not self.seen_header:
+                self.preamble.append(" ".join(values))
+            return section
+        return self.data_row(row, header, section)
+
+    def data_row(self, row: Row, header: Header, section: list[str]) -> list[str]:
+        number_col, task_col, req_col = (
+            header.first("number"),
+            header.first("task"),
+            header.first("requirement"),
+        )
+        number = row.cell(number_col)
+        item = row.cell(task_col)
+        requirement = row.cell(req_col)
+        has_units = any(row.cell(c) for c, _ in header.unit_columns)
+        if (
+            number
+            and NUMERAL_ONLY.match(number)
+            and not has_units
+            and not row.cell(header.first("deadline"))
+        ):
+            title = item or requirement
+            level = 2 if number.startswith(("（", "(")) else 1
+            text = (
+                number
+                if not title
+                else (
+                    f"{number}{title}"
+                    if level == 2 or number[-1] in "、.．"
+                    else f"{number}、{title}"
+                )
+            )
+            return _set_section(section, text, level)
+        if not item and not requirement:
+            if number or has_units:
+                self.warnings.append(f"{row.where()}：没有工作任务内容，已跳过")
+            return section
+        heading_level = section_level(item) if item else None
+        if heading_level is not None and not (
+            task_col is not None and task_col in row.merged and self.records
+        ):
+            section = _set_section(section, item, heading_level)
+        continues = (
+            bool(self.records) and task_col is not None and (not item or task_col in row.merged)
+        )
+        if continues and not item:
+            prev = self.records[-1]
+            item, heading_level = prev.item, (1 if prev.item_heading else None)
+        self.records.append(
+            _Record(
+                row=row,
+                header=header,
+                section=list(section),
+                item=item,
+                item_heading=heading_level is not None,
+                continues=continues,
+                number=number.rstrip("、.．").strip(),
+                requirement=requirement,
+            )
+        )
+        return section
+
+    # -- records → tasks --------------------------------------------------------------------
+    def groups(self) -> list[list[_Record]]:
+        groups: list[list[_Record]] = []
+        for rec in self.records:
+            if rec.continues and groups and groups[-1][-1].item == rec.item:
+                groups[-1].append(rec)
+            else:
+                groups.append([rec])
+        return groups
+
+    def tasks(self) -> list[ParsedTask]:
+        tasks: list[ParsedTask] = []
+        for group in self.groups():
+            several = len(group) > 1
+            first = group[0].number
+            # one 序号 for several rows (merged or left empty below): number them 1-1, 1-2…
+            shared = several and bool(first) and all(r.number in ("", first) for r in group)
+            for index, rec in enumerate(group, start=1):
+                tasks.append(self.task(rec, several, f"{first}-{index}" if shared else None))
+        assign_keys(tasks)
+        return tasks
+
+    def task(self, rec: _Record, several: bool, shared_number: str | None) -> ParsedTask:
+        header, row = rec.header, rec.row
+        req_number, req_body = strip_number(rec.requirement)
+        section = list(rec.section)
+        if rec.item and not rec.item_heading and several:
+            section.append(clean_title(rec.item))
+        content = (req_body or None) if rec.requirement else None
+        if rec.item and not rec.item_heading and not several:
+            title = clean_title(rec.item)
+            item_number, item_body = strip_number(rec.item)
+            if not rec.requirement and "\n" in item_body.strip() and len(title) > TITLE_LIMIT:
+                # several long paragraphs and no 具体要求 column: the first sentence is the
+                # title, the whole cell the content (short bullet lists stay one title)
+                title, content = first_sentence(rec.item), item_body.strip()
+        else:
+            title = first_sentence(rec.requirement) if rec.requirement else clean_title(rec.item)
+            item_number = None
+        number = shared_number or rec.number or req_number or item_number
+        units: list[tuple[UnitMention, int]] = []
+        for column, role in header.unit_columns:
+            mentions = split_unit_cell(row.cell(column), role)
+            units.extend((m, column) for m in mentions)
+            etc = [m.written for m in mentions if m.etc]
+            if etc:
+                where = f"{row.where(column)}（{header.label(column) or LABELS[role]}）"
+                self.warnings.append(
+                    f"{self.doc.path.name}：{where}：“{'、'.join(etc)}”中的“等”没有写明还有哪些单位，"
+                    "只分派给写明的单位，请核对"
+                )
+        task = ParsedTask(
+            section_path=section,
+            number=number or None,
+            title=title,
+            content=content,
+            metric=row.cell(header.first("metric")) or None,
+            deadline_text=row.cell(header.first("deadline")) or None,
+            progress=row.cell(header.first("progress")) or None,
+            units=units,
+            row=row,
+            header=header,
+        )
+        if not title:
+            raise ledger_error(self.doc.path, task.where("task"), "没有工作任务名称")
+        if not units:
+            columns = header.unit_columns
+            where = task.where(column=columns[0][0]) if columns else task.where()
+            raise ledger_error(self.doc.path, where, f"任务“{clip(title)}”没有填写牵头或责任单位")
+        return task
+
+
+def parse_table(doc: SourceDocument) -> ParsedLedger | None:
+    """Parse a document's task table; ``None`` for a Word document with no task table at all
+    (a plan written as prose, see :mod:`workflow.ledger.prose`). Raises LedgerError for anything
+    that is not a ledger."""
+    parser = _Parser(doc)
+    for stream in doc.streams:
+        before = len(parser.headers)
+        parser.stream(stream)
+        if (
+            len(parser.headers) == before
+            and stream.rows
+            and doc.format == "xlsx"
+            and parser.seen_header
+        ):
+            parser.warnings.append(f"工作表“{stream.name}”中没有找到表头，已跳过")
+    if not parser.headers:
+        if doc.format == "docx":  # no task table: a plan written as prose (issue 8)
+            return None
+        raise no_header_error(doc)
+    for header in parser.headers:
+        if not header.unit_columns:
+            raise ledger_error(
+                doc.path,
+                header.row.where(),
+                "表头中没有牵头单位或责任单位列（如“牵头单位”“责任单位”“责任科室”）",
+            )
+    tasks = parser.tasks()
+    if not tasks:
+        first = parser.headers[0].row
+        raise ledger_error(doc.path, first.where(), "表头下面没有任何任务（表格是空的）")
+    title = plan_title(parser.preamble, doc.path)
+    if title == doc.path.stem and not any(
+        title == t.splitlines()[0].strip() for t in parser.preamble if t.strip()
+    ):
+        parser.warnings.append(
+            f"{doc.path.name}：表头上方没有标题行，以文件名“{title}”作为工作计划名称；"
+            "再次导入修改后的台账时请保持文件名不变（或加上标题行），否则会建成另一个计划"
+        )
+    return ParsedLedger(
+        path=doc.path,
+        format=doc.format,
+        title=title,
+        issuer=plan_issuer(title),
+        preamble=parser.preamble,
+        tasks=tasks,
+        warnings=parser.warnings,
+    )

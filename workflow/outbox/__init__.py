@@ -1,0 +1,7 @@
+"""Delivering what the check queued: the outbox, claims, delivery, channel settings, preview.
+
+Holds: ``queue`` (the office's view: list, retry, cancel), ``claims`` (claim, record, renew, the
+senders' lock), ``delivery`` (render, send, outcomes), ``settings`` (``[smtp]`` / ``[notify]``),
+``preview`` (``duban notify preview``).
+May use: the ground, ``directory``, ``tasks``, ``chasing``; ``notifiers`` to render and send.
+"""

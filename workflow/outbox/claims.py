@@ -1,0 +1,279 @@
+"""Claims: how a sender owns outbox rows while it delivers them, and how a dead one's are freed.
+
+1. **Claim.** One UPDATE takes up to a chunk of due rows (``state = 'pending'`` and
+   ``next_attempt_at <= now``): ``attempts + 1`` and ``next_attempt_at = now + claim_minutes``
+   plus a random number of microseconds, returning the ids it changed. That timestamp is the
+   claim's token: another sender (the daemon and a manual ``notify send`` at once) sees the rows
+   as not due and skips them; on PostgreSQL the candidate select also uses ``FOR UPDATE SKIP
+   LOCKED``, so two senders never wait on each other. On SQLite the single statement takes the
+   write lock at once. If a sender dies, its rows become due again when the claim expires.
+2. **Renew.** A slow batch renews its claim on the rows it has not settled every third of
+   ``claim_minutes`` (a new token, guarded by the old one), so a claim never expires under a
+   sender still at work.
+3. **Record.** Each outcome is written in its own short transaction, guarded by the token: a
+   result for a row someone else re-claimed after our claim expired is not recorded.
+
+Claims of a dead sender. A killed sender's rows would wait for their claim to expire
+(``claim_minutes``, 30). Every sender holds the *senders' lock* in shared mode from before its
+first claim until its last result is recorded (PostgreSQL: ``pg_advisory_lock_shared`` on its
+own connection, across machines; SQLite: ``flock`` on ``<database>.senders.lock``); the operating
+system or the server drops it when the process dies. :func:`release_stale_claims` (the daemon,
+before each delivery run) takes that lock exclusively without waiting: if it gets it, no sender
+is alive, so every outstanding claim is stale and its rows are made due again at once. To tell a
+claim from a back-off (both are pending rows due in the future), claim tokens always carry a
+non-zero microsecond and every other ``next_attempt_at`` written by the outbox is on a whole
+second. On PostgreSQL the lock lives on one connection, which a server restart drops while the
+sender itself goes on; so a sender checks once a second that it still holds the lock and stops
+(its unsent rows stay queued) when it does not.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from workflow.clock import SHANGHAI
+from workflow.db import Database
+from workflow.models import Notification
+from workflow.outbox.settings import NotifySettings
+
+_N = Notification.__table__
+
+
+@dataclass
+class Claimed:
+    """Rows this sender owns until ``token`` (their ``next_attempt_at``) passes."""
+
+    token: datetime
+    rows: dict[str, Notification]  # by key
+    settled: set[str] = field(default_factory=set)
+    renew_at: float = 0.0  # on the sender's monotonic clock
+
+
+def claim_token(now: datetime, settings: NotifySettings) -> datetime:
+    # A non-zero microsecond marks a claim (see "Claims of a dead sender" in the module doc).
+    return now.replace(microsecond=0) + timedelta(
+        minutes=settings.claim_minutes, microseconds=1 + secrets.randbelow(999_999)
+    )
+
+
+def aware(now: datetime) -> datetime:
+    return now if now.tzinfo is not None else now.replace(tzinfo=SHANGHAI)
+
+
+def due_clause(now: datetime):
+    return sa.and_(
+        _N.c.state == "pending",
+        sa.or_(_N.c.next_attempt_at.is_(None), _N.c.next_attempt_at <= now),
+    )
+
+
+def claim(db: Database, now: datetime, want: int, settings: NotifySettings) -> Claimed | None:
+    """Take up to ``want`` due rows for this sender (see the module doc); None when none."""
+    token = claim_token(now, settings)
+    candidates = (
+        sa.select(_N.c.id)
+        .where(due_clause(now))
+        .order_by(_N.c.next_attempt_at, _N.c.id)
+        .limit(want)
+    )
+    claim = sa.update(_N).values(attempts=_N.c.attempts + 1, next_attempt_at=token)
+    with db.engine.begin() as conn:
+        if db.dialect == "postgresql":
+            # Lock the candidates first, then update exactly those: inside ``IN (subquery)``
+            # PostgreSQL may rescan a LIMIT … FOR UPDATE SKIP LOCKED subquery and claim more.
+            locked = list(conn.execute(candidates.with_for_update(skip_locked=True)).scalars())
+            where = _N.c.id.in_(locked) if locked else sa.false()
+        else:
+            # SQLite: one statement takes the write lock at once (a SELECT first could deadlock
+            # two senders upgrading their read locks).
+            where = _N.c.id.in_(candidates.scalar_subquery())
+        ids = list(conn.execute(claim.where(where, due_clause(now)).returning(_N.c.id)).scalars())
+    if not ids:
+        return None
+    from sqlmodel import Session as SQLModelSession
+
+    with SQLModelSession(db.engine, expire_on_commit=False) as session:
+        rows = session.exec(select(Notification).where(Notification.id.in_(ids))).all()  # type: ignore[union-attr]
+        session.expunge_all()
+    return Claimed(token=token, rows={r.key: r for r in sorted(rows, key=lambda r: r.id)})
+
+
+def record(
+    db: Database,
+    claimed: Claimed,
+    row: Notification,
+    values: dict[str, Any],
+    resend: dict[str, Any] | None = None,
+) -> bool:
+    """Write one outcome if the row is still ours; False when our claim was taken over.
+
+    ``resend``, a new row's values, is inserted in the same transaction, only with the outcome.
+    """
+    stmt = (
+        sa.update(_N)
+        .where(_N.c.id == row.id, _N.c.state == "pending", _N.c.next_attempt_at == claimed.token)
+        .values(**values)
+    )
+    with db.engine.begin() as conn:
+        changed = conn.execute(stmt).rowcount
+        if changed == 1 and resend is not None:
+            conn.execute(sa.insert(_N).values(**resend))
+    claimed.settled.add(row.key)
+    return changed == 1
+
+
+def renew(db: Database, claimed: Claimed, token: datetime) -> None:
+    """Move the claim on the rows not yet settled to ``token``; rows taken over stay theirs."""
+    open_ids = [r.id for k, r in claimed.rows.items() if k not in claimed.settled]
+    if open_ids:
+        stmt = (
+            sa.update(_N)
+            .where(
+                _N.c.id.in_(open_ids),
+                _N.c.state == "pending",
+                _N.c.next_attempt_at == claimed.token,
+            )
+            .values(next_attempt_at=token)
+        )
+        with db.engine.begin() as conn:
+            conn.execute(stmt)
+    claimed.token = token
+
+
+# ---------------------------------------------------------------- claims of dead senders
+
+_SENDERS = "duban-senders"
+_PG_KEY = "hashtext(:name || current_database() || current_schema())"
+_PG_HELD = (
+    "select count(*) from pg_locks where locktype = 'advisory' and mode = 'ShareLock'"
+    " and granted and pid = pg_backend_pid()"
+)
+
+
+def _senders_file(db: Database) -> Path | None:
+    """``<database>.senders.lock`` beside a SQLite file; None for an in-memory database."""
+    path = sa.engine.make_url(db.url).database
+    if not path or path == ":memory:":
+        return None
+    return Path(path).expanduser().resolve().with_name(Path(path).name + ".senders.lock")
+
+
+def _fcntl():
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX
+        return None
+    return fcntl
+
+
+@contextlib.contextmanager
+def sending(db: Database) -> Iterator[Callable[[], bool]]:
+    """Hold the senders' lock in shared mode for one delivery run (see the module doc).
+
+    Yields ``held()``: False once the lock is gone. On PostgreSQL the lock lives on one
+    connection; a server restart drops it while the sender goes on, and the daemon may then
+    release this sender's claims, so a sender checks ``held()`` as it goes and stops.
+    """
+    if db.dialect == "postgresql":
+        conn = db.engine.connect()
+
+        def held() -> bool:
+            try:
+                mine = conn.execute(sa.text(_PG_HELD)).scalar_one()
+                conn.commit()
+            except sa.exc.DBAPIError:
+                return False
+            return mine > 0
+
+        try:
+            conn.execute(sa.text(f"select pg_advisory_lock_shared({_PG_KEY})"), {"name": _SENDERS})
+            conn.commit()
+            yield held
+        finally:
+            try:
+                conn.execute(
+                    sa.text(f"select pg_advisory_unlock_shared({_PG_KEY})"), {"name": _SENDERS}
+                )
+                conn.commit()
+            except sa.exc.SQLAlchemyError:  # a dead connection, or one left invalid
+                conn.invalidate()  # never return a connection that may still hold the lock
+            conn.close()
+        return
+    path = _senders_file(db) if db.dialect == "sqlite" else None
+    fcntl = _fcntl()
+    if path is None or fcntl is None:
+        yield lambda: True
+        return
+    with path.open("a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_SH)
+        try:
+            yield lambda: True  # the process holds the flock for as long as it lives
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def release_stale_claims(db: Database, now: datetime) -> int | None:
+    """Make rows claimed by senders that died due again at ``now``; None if a sender is live.
+
+    Sound only because every sender holds the senders' lock (shared) while it has claims: when
+    the exclusive lock is free, no claim belongs to a living sender. Back-offs are left alone.
+    """
+    now = aware(now)
+    if db.dialect == "postgresql":
+        with db.engine.begin() as conn:
+            got = conn.execute(
+                sa.text(f"select pg_try_advisory_xact_lock({_PG_KEY})"), {"name": _SENDERS}
+            ).scalar()
+            return _release(conn, now) if got else None
+    path = _senders_file(db) if db.dialect == "sqlite" else None
+    if path is None:
+        with db.engine.begin() as conn:
+            return _release(conn, now)
+    fcntl = _fcntl()
+    if fcntl is None:
+        return None  # no flock (Windows): live senders cannot be told apart; claims expire
+    with path.open("a+b") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return None
+        try:
+            with db.engine.begin() as conn:
+                return _release(conn, now)
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _release(conn: sa.Connection, now: datetime) -> int:
+    future = conn.execute(
+        sa.select(_N.c.id, _N.c.next_attempt_at).where(
+            _N.c.state == "pending", _N.c.next_attempt_at > now
+        )
+    ).all()
+    stale = [
+        {"b_id": r.id, "b_token": r.next_attempt_at}
+        for r in future
+        if r.next_attempt_at.microsecond != 0
+    ]
+    if stale:
+        conn.execute(
+            sa.update(_N)
+            .where(_N.c.id == sa.bindparam("b_id"), _N.c.next_attempt_at == sa.bindparam("b_token"))
+            .values(next_attempt_at=now),
+            stale,
+        )
+    return len(stale)
+
+
+def db_error(exc: sa.exc.SQLAlchemyError) -> str:
+    orig = getattr(exc, "orig", None)
+    return " ".join(str(orig or exc).split())

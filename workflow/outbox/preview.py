@@ -1,0 +1,179 @@
+"""``duban notify preview``: render any kind of mail for one assignment, without sending it.
+
+The context is built from the database the way the daily check builds it (same item fields,
+working days counted on the office's calendar), so the office sees what the unit or leader
+would receive, with the office's template overrides. A preview writes nothing.
+
+* reminder / due_today / overdue / progress_request: to the assignment's unit;
+* escalation: to the unit's leader in charge (level 1), or the principal leader (level 2) when
+  the unit has none;
+* digest: to the unit's leader in charge, grouped by every unit that leader oversees (their
+  overdue work, plus this assignment so the preview is never empty).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+import states
+from workflow.clock import local_date
+from workflow.config import Config
+from workflow.directory.roles import Caller, require_role
+from workflow.errors import CalendarInputError, ConfigError, InvalidInput
+from workflow.models import Assignment, Person, Plan, Report, Task, Unit
+
+PREVIEW_KINDS = ("reminder", "due_today", "overdue", "escalation", "digest", "progress_request")
+
+
+def preview_notification(
+    session: Session, caller: Caller, config: Config, kind: str, assignment_id: int, as_of: date
+) -> dict[str, Any]:
+    """Subject, text and HTML of a ``kind`` mail about ``assignment_id`` as of ``as_of``."""
+    from notifiers.render import RenderError
+    from workflow.chasing.policy import load_policy
+    from workflow.outbox.settings import renderer
+    from workflow.tasks.assignments import get_assignment
+    from workflow.workdays import load_calendar
+
+    require_role(caller, "office", "预览通知")
+    if kind not in PREVIEW_KINDS:
+        raise InvalidInput(f"通知类型无效：{kind}（可选 {' / '.join(PREVIEW_KINDS)}）")
+    assignment = get_assignment(session, assignment_id)
+    builder = _Builder(session, load_calendar(config), as_of, load_policy(config).office_name)
+    try:
+        recipient, recipients, context = builder.build(kind, assignment)
+    except ValueError as exc:  # calendars.CalendarError: a date outside the calendar's range
+        raise CalendarInputError(f"预览通知时无法计算工作日：{exc}") from None
+    try:
+        mail = renderer(config).render(kind, context)
+    except RenderError as exc:
+        raise ConfigError(f"通知模板无法渲染：{exc}") from None
+    return {
+        "kind": kind,
+        "assignment_id": assignment_id,
+        "as_of": as_of,
+        "recipient": recipient,
+        "recipients": recipients,
+        "subject": mail.subject,
+        "text": mail.text,
+        "html": mail.html,
+    }
+
+
+class _Builder:
+    def __init__(self, session: Session, calendar, as_of: date, office: str) -> None:
+        self.session = session
+        self.cal = calendar
+        self.as_of = as_of
+        self.office = office
+
+    def working_days(self, due: date) -> int:
+        if due >= self.as_of:
+            return self.cal.working_days_between(self.as_of, due)
+        return -self.cal.working_days_between(due, self.as_of)
+
+    def item(self, a: Assignment) -> dict[str, Any]:
+        task = self.session.get(Task, a.task_id)
+        assert task is not None
+        report = self.session.execute(
+            sa.select(Report.text, Report.created_at)
+            .where(Report.assignment_id == a.id)
+            .order_by(Report.id.desc())  # type: ignore[union-attr]
+            .limit(1)
+        ).first()
+        return {
+            "assignment_id": a.id,
+            "task_title": task.title,
+            "section": " / ".join(task.section_path or []),
+            "due": a.due,
+            "working_days": self.working_days(a.due),
+            "state_label": states.STATE_LABELS.get(a.state, a.state),
+            "last_report": report.text if report else None,
+            "last_report_at": local_date(report.created_at) if report else None,
+        }
+
+    def build(self, kind: str, a: Assignment) -> tuple[str, list[str], dict[str, Any]]:
+        unit = self.session.get(Unit, a.unit_id)
+        assert unit is not None
+        base = {"office": self.office, "as_of": self.as_of}
+        if kind in ("reminder", "due_today", "overdue", "progress_request"):
+            context = {**base, "unit": unit.name, "recipient": unit.name, "items": [self.item(a)]}
+            if kind == "progress_request":
+                context["report_due"] = self.report_due(a)
+            return unit.name, list(unit.emails or []), context
+        leader, level = self.leader_of(unit)
+        name = leader.name if leader else "（未设置分管领导）"
+        recipients = [leader.email] if leader and leader.email else []
+        if kind == "escalation":
+            context = {
+                **base,
+                "unit": unit.name,
+                "recipient": name,
+                "items": [self.item(a)],
+                "level": level,
+                "leader": name,
+            }
+            return name, recipients, context
+        context = {
+            **base,
+            "leader": name,
+            "period_label": f"{self.as_of.year}年第{self.as_of.isocalendar()[1]}周",
+            "units": self.digest_units(leader, unit, a),
+        }
+        return name, recipients, context
+
+    def leader_of(self, unit: Unit) -> tuple[Person | None, int]:
+        if unit.leader_id is not None:
+            return self.session.get(Person, unit.leader_id), 1
+        principal = self.session.execute(
+            sa.select(Person).where(Person.principal.is_(True)).order_by(Person.id).limit(1)  # type: ignore[attr-defined]
+        ).scalar()
+        return principal, 2
+
+    def report_due(self, a: Assignment) -> date:
+        """The plan's next report date on or after ``as_of``; the due date when there is none."""
+        task = self.session.get(Task, a.task_id)
+        plan = self.session.get(Plan, task.plan_id) if task and task.plan_id else None
+        upcoming = []
+        for raw in (plan.report_dates if plan else None) or []:
+            try:
+                d = date.fromisoformat(str(raw))
+            except ValueError:
+                continue
+            if d >= self.as_of:
+                upcoming.append(d)
+        return min(upcoming, default=a.due)
+
+    def digest_units(self, leader: Person | None, unit: Unit, a: Assignment) -> list[dict]:
+        if leader is not None and not leader.principal:
+            units = self.session.execute(
+                sa.select(Unit).where(Unit.leader_id == leader.id).order_by(Unit.id)
+            ).scalars()
+            unit_ids = [u.id for u in units]
+        elif leader is not None:
+            unit_ids = list(self.session.execute(sa.select(Unit.id).order_by(Unit.id)).scalars())
+        else:
+            unit_ids = [unit.id]
+        rows = self.session.execute(
+            sa.select(Assignment)
+            .where(
+                Assignment.unit_id.in_(unit_ids),  # type: ignore[attr-defined]
+                sa.or_(Assignment.state == "overdue", Assignment.id == a.id),
+            )
+            .order_by(Assignment.unit_id, Assignment.due, Assignment.id)
+        ).scalars()
+        by_unit: dict[int, list[Assignment]] = {}
+        for row in rows:
+            by_unit.setdefault(row.unit_id, []).append(row)
+        names = {
+            u.id: u.name
+            for u in self.session.execute(sa.select(Unit).where(Unit.id.in_(by_unit))).scalars()  # type: ignore[union-attr]
+        }
+        return [
+            {"unit": names[uid], "items": [self.item(r) for r in items]}
+            for uid, items in by_unit.items()
+        ]

@@ -1,0 +1,263 @@
+"""Tasks and assignments: creating them, listing and showing them.
+
+In the CLI a "task" row is one unit's share of a task (an :class:`Assignment`) with its own ID;
+``task_id`` points at the shared requirement.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+from sqlmodel import select
+
+from states import STATE_LABELS, STATES
+from workflow.directory.roles import Caller, require_role
+from workflow.directory.units import resolve_unit
+from workflow.errors import InvalidInput, NotFound
+from workflow.models import Assignment, History, Plan, Report, Task, Unit
+
+ROLES = ("lead", "responsible", "cooperating")
+ROLE_LABELS = {"lead": "牵头", "responsible": "责任", "cooperating": "配合"}
+
+
+def date_rule(due: date, roll: bool = False) -> str:
+    """``Assignment.due_rule`` for a fixed calendar date."""
+    return json.dumps({"kind": "date", "date": due.isoformat(), "roll": roll})
+
+
+def create_assignment(
+    session: Session,
+    task: Task,
+    unit: Unit,
+    *,
+    due: date,
+    actor: Caller,
+    now: datetime,
+    role: str = "responsible",
+    period: str = "",
+    due_rule: str | None = None,
+    due_provisional: bool = False,
+) -> Assignment:
+    """One unit's share of ``task``; writes the history row that opens its story."""
+    if role not in ROLES:
+        raise InvalidInput(f"未知的单位角色：{role}（可选 lead / responsible / cooperating）")
+    assignment = Assignment(
+        task_id=task.id,
+        unit_id=unit.id,
+        role=role,
+        period=period,
+        due=due,
+        original_due=due,
+        due_rule=due_rule or date_rule(due),
+        due_provisional=due_provisional,
+        created_at=now,
+    )
+    session.add(assignment)
+    session.flush()
+    session.add(
+        History(
+            assignment_id=assignment.id,
+            task_id=task.id,
+            action="create",
+            to_state=assignment.state,
+            actor=actor.name,
+            role=actor.role,
+            data={"unit": unit.name, "role": role, "due": due.isoformat(), "period": period},
+            at=now,
+        )
+    )
+    return assignment
+
+
+def add_task(
+    session: Session,
+    caller: Caller,
+    title: str,
+    units: list[str],
+    due: date,
+    now: datetime,
+    *,
+    content: str | None = None,
+    lead: list[str] | None = None,
+    plan_id: int | None = None,
+    provisional: bool = False,
+) -> tuple[Task, list[Assignment]]:
+    """One task by hand (``duban task add``): one assignment per unit, all due on ``due``."""
+    require_role(caller, "office", "新增任务")
+    title = (title or "").strip()
+    if not title:
+        raise InvalidInput("任务标题不能为空")
+    if not units and not lead:
+        raise InvalidInput("至少需要一个责任单位（--unit）")
+    if plan_id is not None and session.get(Plan, plan_id) is None:
+        raise NotFound(f"工作计划 #{plan_id} 不存在")
+    resolved: list[tuple[Unit, str]] = []
+    for name, role in [*((n, "lead") for n in lead or []), *((n, "responsible") for n in units)]:
+        unit = resolve_unit(session, name)
+        if any(u.id == unit.id for u, _ in resolved):
+            continue
+        resolved.append((unit, role))
+    task = Task(
+        plan_id=plan_id,
+        kind="manual",
+        title=title,
+        content=content,
+        deadline_text=due.isoformat(),
+        lead_units=[u.name for u, r in resolved if r == "lead"],
+        responsible_units=[u.name for u, r in resolved if r == "responsible"],
+        created_at=now,
+    )
+    session.add(task)
+    session.flush()
+    assignments = [
+        create_assignment(
+            session,
+            task,
+            unit,
+            due=due,
+            actor=caller,
+            now=now,
+            role=role,
+            due_provisional=provisional,
+        )
+        for unit, role in resolved
+    ]
+    return task, assignments
+
+
+# -- reading ------------------------------------------------------------------------------------
+@dataclass
+class TaskFilter:
+    unit: str | None = None
+    state: str | None = None
+    overdue: bool = False
+    due_before: date | None = None
+    due_after: date | None = None
+    plan_id: int | None = None
+
+
+def assignment_view(a: Assignment, task: Task, unit: Unit) -> dict[str, Any]:
+    """The documented JSON shape of one row of ``duban task list --json``."""
+    return {
+        "id": a.id,
+        "task_id": a.task_id,
+        "plan_id": task.plan_id,
+        "unit": unit.name,
+        "role": a.role,
+        "title": task.title,
+        "section": " / ".join(task.section_path),
+        "number": task.number,
+        "period": a.period,
+        "state": a.state,
+        "state_label": STATE_LABELS[a.state],
+        "due": a.due.isoformat(),
+        "original_due": a.original_due.isoformat(),
+        "late": a.late,
+        "provisional": a.due_provisional,
+        "version": a.version,
+    }
+
+
+def view_of(session: Session, a: Assignment) -> dict[str, Any]:
+    """:func:`assignment_view` of one loaded assignment."""
+    return assignment_view(a, session.get(Task, a.task_id), session.get(Unit, a.unit_id))
+
+
+def list_assignments(session: Session, caller: Caller, flt: TaskFilter) -> list[dict[str, Any]]:
+    query = (
+        select(Assignment, Task, Unit)
+        .join(Task, Task.id == Assignment.task_id)
+        .join(Unit, Unit.id == Assignment.unit_id)
+    )
+    if caller.role == "unit":
+        query = query.where(Assignment.unit_id == caller.unit_id)
+    if flt.unit:
+        query = query.where(Assignment.unit_id == resolve_unit(session, flt.unit).id)
+    if flt.state:
+        if flt.state not in STATES:
+            raise InvalidInput(f"未知状态：{flt.state}（可选 {' / '.join(STATES)}）")
+        query = query.where(Assignment.state == flt.state)
+    if flt.overdue:
+        query = query.where(Assignment.state == "overdue")
+    if flt.due_before:
+        query = query.where(Assignment.due <= flt.due_before)
+    if flt.due_after:
+        query = query.where(Assignment.due >= flt.due_after)
+    if flt.plan_id is not None:
+        query = query.where(Task.plan_id == flt.plan_id)
+    query = query.order_by(Assignment.due, Assignment.id)
+    return [assignment_view(a, t, u) for a, t, u in session.exec(query).all()]
+
+
+def action_label(action: str) -> str:
+    """Chinese name of a history action (lifecycle triggers and the other recorded changes)."""
+    from states import TRIGGERS
+
+    if action in TRIGGERS:
+        return TRIGGERS[action].label
+    return {
+        "create": "分派",
+        "import.update": "导入更新",
+        "extension.request": "申请延期",
+        "extension.approve": "批准延期",
+        "extension.refuse": "驳回延期",
+        "waive": "免扣分",
+        "due_recomputed": "按新日历重算截止日期",
+    }.get(action, action)
+
+
+def get_assignment(session: Session, assignment_id: int) -> Assignment:
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise NotFound(f"任务 #{assignment_id} 不存在（用 duban task list 查看任务编号）")
+    return assignment
+
+
+def show_assignment(session: Session, caller: Caller, assignment_id: int) -> dict[str, Any]:
+    """One assignment with its task, reports and whole history."""
+    a = get_assignment(session, assignment_id)
+    if caller.role == "unit" and a.unit_id != caller.unit_id:
+        raise NotFound(f"任务 #{assignment_id} 不存在或不属于本单位")
+    task = session.get(Task, a.task_id)
+    unit = session.get(Unit, a.unit_id)
+    view = assignment_view(a, task, unit)
+    view.update(
+        {
+            "content": task.content,
+            "metric": task.metric,
+            "deadline_text": task.deadline_text,
+            "reports": [
+                {
+                    "at": r.created_at,
+                    "actor": r.actor,
+                    "text": r.text,
+                    "evidence": list(r.evidence),
+                    "late": r.late,
+                }
+                for r in session.exec(
+                    select(Report).where(Report.assignment_id == a.id).order_by(Report.id)
+                ).all()
+            ],
+            "history": [
+                {
+                    "at": h.at,
+                    "action": h.action,
+                    "action_label": action_label(h.action),
+                    "from": h.from_state,
+                    "to": h.to_state,
+                    "actor": h.actor,
+                    "role": h.role,
+                    "reason": h.reason,
+                    "data": h.data,
+                }
+                for h in session.exec(
+                    select(History).where(History.assignment_id == a.id).order_by(History.id)
+                ).all()
+            ],
+        }
+    )
+    return view
