@@ -41,7 +41,7 @@ from notifiers.message import (
     Message,
     MessageError,
     bare_address,
-    build_email,
+    message_bytes,
     split_recipients,
 )
 
@@ -282,24 +282,26 @@ class _Batch:
             self.record(index, _unsendable(message) or DeliveryResult(message.key, status, error))
 
 
-def _unsendable(message: Message) -> DeliveryResult | None:
-    """A permanent result when no recipient address is usable, else None."""
-    good, bad = split_recipients(message)
-    if good:
-        return None
+def _no_address(message: Message, bad: dict[str, str]) -> DeliveryResult:
     return DeliveryResult(message.key, "permanent", "没有可用的收件人地址", refused=bad)
 
 
-async def _send_one(conn: _Connection, message: Message, now: datetime) -> DeliveryResult:
-    """Send one message on the worker's connection, reconnecting once if it was dropped.
-
-    Raises :class:`_ConnectFailed` when (re)connecting fails: the message was not sent.
-    """
+def _unsendable(message: Message) -> DeliveryResult | None:
+    """A permanent result when no recipient address is usable, else None."""
     good, bad = split_recipients(message)
+    return None if good else _no_address(message, bad)
+
+
+async def _send_one(
+    conn: _Connection, message: Message, now: datetime, good: list[str], bad: dict[str, str]
+) -> DeliveryResult:
+    """Send one message to ``good`` on the worker's connection, reconnecting once if it was
+    dropped. Raises :class:`_ConnectFailed` when (re)connecting fails: the message was not sent.
+    """
     try:
-        # Flattened once here (CRLF, 7-bit: RFC 2047 headers, base64 bodies), so a retry
-        # after a reconnect sends the very same bytes.
-        data = build_email(message, now=now).as_bytes()
+        # Built once here (CRLF, 7-bit: RFC 2047 headers, base64 bodies), so a retry after a
+        # reconnect sends the very same bytes.
+        data = message_bytes(message, now=now)
     except MessageError as exc:  # a malformed sender: no server will take it
         return DeliveryResult(message.key, "permanent", str(exc), refused=bad)
     envelope_from = bare_address(message.sender)
@@ -317,6 +319,8 @@ async def _send_one(conn: _Connection, message: Message, now: datetime) -> Deliv
                 await conn.close()
             refused = {**bad, **_refused_by(exc)}
             return DeliveryResult(message.key, classify(exc), describe(exc), refused=refused)
+        if not errors and not bad:
+            return DeliveryResult(message.key, "sent")
         refused = {
             **bad,
             **{a: f"{r.code} {' '.join(r.message.split())}" for a, r in errors.items()},
@@ -330,12 +334,12 @@ async def _worker(batch: _Batch, settings: SmtpSettings) -> None:
     try:
         while batch.pending and batch.callback_error is None:
             index, message = batch.pending.popleft()
-            unsendable = _unsendable(message)
-            if unsendable is not None:
-                batch.record(index, unsendable)
+            good, bad = split_recipients(message)
+            if not good:
+                batch.record(index, _no_address(message, bad))
                 continue
             try:
-                result = await _send_one(conn, message, batch.now())
+                result = await _send_one(conn, message, batch.now(), good, bad)
             except _ConnectFailed as failed:
                 batch.pending.appendleft((index, message))
                 batch.live -= 1

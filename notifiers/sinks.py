@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from notifiers.email import Clock, DeliveryResult, ResultCallback
-from notifiers.message import Message, MessageError, build_email, split_recipients
+from notifiers.message import Message, MessageError, message_bytes, split_recipients
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -99,10 +99,9 @@ class FileSink:
     def _write(self, message: Message) -> DeliveryResult:
         _, bad = split_recipients(message)
         try:
-            mail = build_email(message, now=self.now() if self.now else None)
+            data = message_bytes(message, now=self.now() if self.now else None)
         except MessageError as exc:
             return DeliveryResult(message.key, "permanent", str(exc), refused=bad)
-        data = mail.as_bytes()
         target = self.path_for(message.key)
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".eml")
         try:
