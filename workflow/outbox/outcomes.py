@@ -253,6 +253,7 @@ class Recorder:
             "message_id": make_message_id(message_key(row), self.domain),
             "next_attempt_at": None,
             "attempts": row.attempts + 1,
+            "last_error": None,
         }
         resend = None
         if result.refused:
