@@ -191,6 +191,7 @@ def _environment(override_dir: Path | None) -> jinja2.Environment:
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
         undefined=jinja2.StrictUndefined,
+        auto_reload=False,  # a renderer lives for one run: no stat() of every file per mail
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,

@@ -79,7 +79,7 @@ def server_url(config: Config) -> str | None:
     raw = table["url"]
     where = _where(config, "server", "url")
     if not isinstance(raw, str):
-        raise ConfigError(f"{where} 应为网址文本，例如 \"https://duban.example.gov.cn\"")
+        raise ConfigError(f'{where} 应为网址文本，例如 "https://duban.example.gov.cn"')
     url = raw.strip().rstrip("/")
     try:
         parts = urlsplit(url)

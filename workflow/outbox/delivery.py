@@ -84,7 +84,7 @@ __all__ = [
     "count_due",
     "deliver_pending",
     "message_key",
-    "retry_now",
+    "retry_now_rows",
     "waiting_rows",
 ]
 
@@ -119,7 +119,7 @@ def waiting_rows(db: Database, now: datetime) -> tuple[int, datetime | None, int
     return len(backing_off), min(backing_off, default=None), len(future) - len(backing_off)
 
 
-def retry_now(db: Database, now: datetime) -> int:
+def retry_now_rows(db: Database, now: datetime) -> int:
     """Make every row backing off due at ``now`` (``duban notify send --now``); claims of live
     senders are left alone. Attempts are kept: the retry budget still counts."""
     now = aware(now)
@@ -223,8 +223,12 @@ def deliver_pending(
     progress: Callable[[int, int], None] | None = None,
     sink=None,
     monotonic: Callable[[], float] = time.monotonic,
+    retry_waiting: bool = False,
 ) -> DeliverySummary:
     """Deliver the pending notifications due at ``now`` (see the module doc).
+
+    ``retry_waiting`` (``duban notify send --now``): rows backing off after a temporary failure
+    are made due first, so they are tried at once (their attempts still count).
 
     ``sink`` defaults to the one ``[notify] delivery`` selects; ``progress(done, total)`` is
     called after each row; ``monotonic`` times the renewal of claims. Raises ConfigError for bad
@@ -239,6 +243,8 @@ def deliver_pending(
         sink = make_sink(config, now=lambda: now)
     summary = DeliverySummary()
     try:
+        if retry_waiting:
+            summary.retried_now = retry_now_rows(db, now)
         total = count_due(db, now)
     except sa.exc.SQLAlchemyError as exc:
         raise DatabaseError(f"读取待发送通知时数据库出错：{db_error(exc)}") from None

@@ -67,13 +67,14 @@ class DeliverySummary:
     waiting: int = 0
     next_retry_at: datetime | None = None
     sending_elsewhere: int = 0
+    retried_now: int = 0  # rows made due at once by ``--now``
 
     @property
     def total(self) -> int:
         return self.sent + self.failed + self.retried + self.skipped + self.blocked + self.dropped
 
     def summary(self) -> str:
-        parts = []
+        parts = [f"{self.retried_now} 封等待重试的通知已改为立即重试"] if self.retried_now else []
         if self.total:
             text = f"已发送 {self.sent} 封，失败 {self.failed} 封，稍后重试 {self.retried} 封"
             if self.dropped:
@@ -81,7 +82,7 @@ class DeliverySummary:
             if self.skipped:
                 text += f"，跳过 {self.skipped} 封（已由其他进程接手）"
             parts.append(text)
-        elif not self.waiting and not self.sending_elsewhere:
+        elif not self.waiting and not self.sending_elsewhere and not parts:
             return "没有待发送的通知"
         else:
             parts.append("现在没有到期的通知")
@@ -106,6 +107,7 @@ class DeliverySummary:
             "waiting": self.waiting,
             "next_retry_at": self.next_retry_at,
             "sending_elsewhere": self.sending_elsewhere,
+            "retried_now": self.retried_now,
             "errors": [e.to_dict() for e in self.errors],
         }
 
