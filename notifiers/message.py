@@ -155,9 +155,9 @@ def build_email(message: Message, *, now: datetime | None = None) -> EmailMessag
 
 # ---------------------------------------------------------------- the wire form, fast
 
-# Encoded words of at most this many UTF-8 bytes: 56 base64 characters + 12 of markup, so a
-# folded line ("Subject: " + one word) stays within RFC 5322's 78 characters.
-_WORD_BYTES = 42
+# Encoded words of at most this many UTF-8 bytes (as the stdlib splits them): 60 base64
+# characters + 12 of markup, within RFC 2047's 75 per word.
+_WORD_BYTES = 45
 _PLAIN_HEADER = re.compile(r"^[\x21-\x7e]+( [\x21-\x7e]+)*$")
 _PLAIN_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]+$")  # atext and spaces: no quoting
 _FOLD = "\r\n "

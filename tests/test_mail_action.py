@@ -222,3 +222,30 @@ def test_after_a_temporary_failure_send_says_how_many_wait_and_when(office, serv
     rows = office.json("notify", "list")
     assert {(r["state"], r["attempts"]) for r in rows} == {("sent", 2)}
     assert office.ok("notify", "send").stdout.strip() == "没有待发送的通知"
+
+
+# ---------------------------------------------------------------- preview as of a date
+
+
+def test_preview_as_of_a_date_shows_that_day_state(office, server):
+    configure(office, server, office=CONTACT)
+    tuesday = at(office, "2026-03-03T10:00")
+    tuesday.ok("check")  # #5 (due 02-26) is marked overdue today
+    tuesday.ok("task", "extend", "1", "--to", "2026-03-20", "--reason", "等待上级文件")
+
+    def preview(task: str, day: str) -> dict:
+        return office.json("notify", "preview", "reminder", "--task", task, "--as-of", day)
+
+    before = preview("5", "2026-02-24")  # two working days before its due date
+    assert "剩余2个工作日" in before["text"] and "，已逾期" not in before["text"]
+    assert "当前状态：已分派" in before["text"]
+    late = preview("5", "2026-03-02")  # past due, not yet marked: overdue all the same
+    assert "已逾期3个工作日" in late["text"]  # 02-27, 调休 Saturday 02-28, 03-02
+    assert "当前状态：已逾期" in late["text"]
+    assert "剩余" not in late["text"] and "蓝色预警" not in late["text"].split("预警说明")[0]
+    # the extension made on 03-03 is not in force on 03-02, and is after it
+    assert "2026年3月5日" in preview("1", "2026-03-02")["text"]
+    assert "2026年3月20日" in preview("1", "2026-03-04")["text"]
+    # and the preview says how to act, as the delivered mail does
+    assert "duban task report 1 --text" in preview("1", "2026-03-02")["text"]
+    assert "0750-3501234" in preview("1", "2026-03-02")["html"]
