@@ -38,10 +38,12 @@ import aiosmtplib
 
 from notifiers.message import (
     SHANGHAI,
+    LazyMessage,
     Message,
     MessageError,
     bare_address,
     message_bytes,
+    resolve,
     split_recipients,
 )
 
@@ -251,7 +253,7 @@ class _Connection:
 
 @dataclass
 class _Batch:
-    pending: deque[tuple[int, Message]]
+    pending: deque[tuple[int, Message | LazyMessage]]
     results: list[DeliveryResult | None]
     on_result: ResultCallback | None
     now: Clock
@@ -278,8 +280,25 @@ class _Batch:
 
     def settle_rest(self, status: Status, error: str) -> None:
         while self.pending and self.callback_error is None:
-            index, message = self.pending.popleft()
-            self.record(index, _unsendable(message) or DeliveryResult(message.key, status, error))
+            index, item = self.pending.popleft()
+            message = self.take(index, item)
+            if message is not None:
+                result = _unsendable(message) or DeliveryResult(message.key, status, error)
+                self.record(index, result)
+
+    def take(self, index: int, item: Message | LazyMessage) -> Message | None:
+        """The message to send; None when it was settled without sending: the caller could
+        not build it (recorded by the caller, no ``on_result``), or building it raised (the
+        batch stops and the error is re-raised, like a failing ``on_result``)."""
+        try:
+            message = resolve(item)
+        except BaseException as exc:  # noqa: BLE001 - re-raised by deliver_batch
+            self.callback_error = exc
+            self.results[index] = DeliveryResult(item.key, "temporary", "未发送")
+            return None
+        if message is None:
+            self.results[index] = DeliveryResult(item.key, "permanent", "未生成邮件")
+        return message
 
 
 def _no_address(message: Message, bad: dict[str, str]) -> DeliveryResult:
@@ -333,7 +352,10 @@ async def _worker(batch: _Batch, settings: SmtpSettings) -> None:
     conn = _Connection(settings)
     try:
         while batch.pending and batch.callback_error is None:
-            index, message = batch.pending.popleft()
+            index, item = batch.pending.popleft()
+            message = batch.take(index, item)
+            if message is None:
+                continue
             good, bad = split_recipients(message)
             if not good:
                 batch.record(index, _no_address(message, bad))
@@ -341,7 +363,7 @@ async def _worker(batch: _Batch, settings: SmtpSettings) -> None:
             try:
                 result = await _send_one(conn, message, batch.now(), good, bad)
             except _ConnectFailed as failed:
-                batch.pending.appendleft((index, message))
+                batch.pending.appendleft((index, message))  # built: not built twice
                 batch.live -= 1
                 if batch.live == 0:
                     batch.drain(failed.cause)
@@ -359,7 +381,7 @@ def _default_clock() -> datetime:
 
 
 async def deliver_batch(
-    messages: Iterable[Message],
+    messages: Iterable[Message | LazyMessage],
     settings: SmtpSettings,
     on_result: ResultCallback | None = None,
     *,
@@ -391,7 +413,7 @@ async def deliver_batch(
 
 
 def deliver(
-    messages: Iterable[Message],
+    messages: Iterable[Message | LazyMessage],
     settings: SmtpSettings,
     on_result: ResultCallback | None = None,
     *,
@@ -413,6 +435,6 @@ class SmtpSink:
         self.now = now
 
     def deliver(
-        self, messages: Iterable[Message], on_result: ResultCallback | None = None
+        self, messages: Iterable[Message | LazyMessage], on_result: ResultCallback | None = None
     ) -> list[DeliveryResult]:
         return deliver(messages, self.settings, on_result, now=self.now)

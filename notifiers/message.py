@@ -12,6 +12,7 @@ import base64
 import functools
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
@@ -73,6 +74,22 @@ class Message:
     def recipients(self) -> tuple[str, ...]:
         """Every envelope recipient (To then Cc), as written."""
         return self.to + self.cc
+
+
+@dataclass(frozen=True)
+class LazyMessage:
+    """A message built only when a sender is about to send it: ``build()`` returns the
+    :class:`Message`, or None when the caller has already settled it (it could not be built;
+    the caller recorded why, and the sink reports nothing for it). Building just in time lets
+    one connection's rendering overlap another's wait for the server."""
+
+    key: str
+    build: Callable[[], Message | None]
+
+
+def resolve(item: Message | LazyMessage) -> Message | None:
+    """The message itself, built now when it is lazy."""
+    return item.build() if isinstance(item, LazyMessage) else item
 
 
 def make_message_id(key: str, domain: str) -> str:

@@ -43,7 +43,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from notifiers.message import Message, MessageError, make_message_id
+from notifiers.message import LazyMessage, Message, MessageError, make_message_id
 from notifiers.render import RenderError, TemplateOverrideError
 from workflow.clock import local_date
 from workflow.config import Config
@@ -280,6 +280,22 @@ def deliver_pending(
     return summary
 
 
+def _builder(run: _Run, row: Notification, context: dict[str, Any]):
+    """Build ``row``'s mail when a sender is ready for it; a row that cannot be built is failed
+    here (no attempt used) and the sink skips it; a broken office template stops the run."""
+
+    def build() -> Message | None:
+        try:
+            return build_message(row, run.render, run.sender, run.domain, context)
+        except TemplateOverrideError as exc:  # the office's template: its fault, not the row's
+            raise ConfigError(str(exc)) from None
+        except (RenderError, MessageError) as exc:
+            run.recorder.failed(row, f"无法生成邮件：{exc}", answered=False)
+            return None
+
+    return build
+
+
 def _claim_and_send(run: _Run, limit: int | None, settings) -> None:
     claimed_count = 0
     while limit is None or claimed_count < limit:
@@ -299,22 +315,17 @@ def _claim_and_send(run: _Run, limit: int | None, settings) -> None:
 
 def _send_chunk(claimed: Claimed, run: _Run) -> None:
     recorder = run.recorder
-    messages = []
     try:
         contexts = run.contexts(claimed)
+        lazy = []
         for row in claimed.rows.values():
             context = contexts[row.key]
             if isinstance(context, str):
                 recorder.dropped(row, context)
-                continue
-            try:
-                messages.append(build_message(row, run.render, run.sender, run.domain, context))
-            except TemplateOverrideError as exc:  # the office's template: its fault, not the row's
-                raise ConfigError(str(exc)) from None
-            except (RenderError, MessageError) as exc:
-                recorder.failed(row, f"无法生成邮件：{exc}", answered=False)
-        if messages:
-            run.sink.deliver(messages, recorder)
+            else:
+                lazy.append(LazyMessage(row.key, _builder(run, row, context)))
+        if lazy:  # each mail is rendered just before its connection sends it
+            run.sink.deliver(lazy, recorder)
     except sa.exc.SQLAlchemyError as exc:
         recorder.release(f"记录发送结果时数据库出错：{db_error(exc)}")
         raise DatabaseError(f"记录发送结果时数据库出错：{db_error(exc)}") from None
