@@ -473,7 +473,8 @@ def _scrubber(target: RobotTarget, extra: Iterable[str] = ()) -> Callable[[str],
             text = text.replace(s, "***")
         text = re.sub(r"(https?://[^\s?#]*)\?\S*", r"\1?…", text)  # no query strings
         text = re.sub(r"(/hook/)[^\s/?#\"']+", r"\1…", text)  # no Feishu hook ids
-        return text[:160]
+        text = re.sub(r"\b(key|access_token|sign|secret)=(?!\*\*\*)[^\s&,;]+", r"\1=***", text)
+        return text[:300]
 
     return scrub
 
@@ -614,6 +615,8 @@ class RobotSink:
         if answer is not None and answer[0] != 0:
             code, errmsg = answer
             status, explanation = classify_answer(target.kind, code, errmsg)
+            errmsg = scrub(errmsg)
+            errmsg = errmsg if len(errmsg) <= 80 else errmsg[:79] + "…"
             detail = f"（{code}{'：' + errmsg if errmsg else ''}）"
             stop = status == "blocked" or (status == "temporary" and "频繁" in explanation)
             return result(status, explanation + detail, stop)
