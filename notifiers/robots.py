@@ -534,7 +534,9 @@ class RobotSink:
 
     ``endpoints`` overrides the base URLs; ``now`` is the clock for signatures (inject one in
     tests); ``timeout`` bounds each request (connect, read, write) in seconds; ``client`` lets a
-    caller share an ``httpx.Client`` (not closed here).
+    caller share an ``httpx.Client`` (not closed here). Messages go one at a time, in order;
+    an exception raised by ``on_result`` propagates and stops the batch (the remaining
+    messages were not sent).
     """
 
     def __init__(

@@ -15,7 +15,8 @@ platform's code (WeCom 93000, DingTalk 300001, Feishu 19001); a missing or wrong
 a timestamp more than an hour from ``now``, with DingTalk 310000 / Feishu 19021 (the signature
 is recomputed here with the documented algorithm); content over the platform's limit with
 WeCom 40058 / DingTalk 460101 / Feishu 9499. ``fail_next(kind, mode)`` forces the next answers:
-``rate_limit`` (45009 / 130101 / 11232), ``http500``, ``garbage`` (200 with HTML).
+``rate_limit`` (45009 / 130101 / 11232), ``http500``, ``garbage`` (200 with HTML), ``hang``
+(no answer until :meth:`stop`, for client timeouts).
 Error messages deliberately echo the key, as careless relays do, so tests can check that the
 sink scrubs them.
 """
@@ -83,6 +84,7 @@ class RobotServer:
             "feishu": deque(),
         }
         self._lock = threading.Lock()
+        self._release = threading.Event()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -131,6 +133,7 @@ class RobotServer:
         return self
 
     def stop(self) -> None:
+        self._release.set()
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -162,6 +165,9 @@ class RobotServer:
         with self._lock:
             self.requests.append(Received(kind, parts.path, parts.query, query, raw, body, ctype))
             forced = self._forced[kind].popleft() if self._forced[kind] else None
+        if forced == "hang":
+            self._release.wait(10)
+            return 500, b"<html>too late</html>"
         if forced == "http500":
             return 500, b"<html>502 Bad Gateway</html>"
         if forced == "garbage":

@@ -310,6 +310,15 @@ def test_connection_refused_is_temporary():
     assert_safe(results[0].error)
 
 
+def test_a_hanging_robot_times_out_as_temporary(server):
+    server.fail_next("feishu", "hang")
+    sink = RobotSink(server.endpoints(), now=lambda: NOW, timeout=0.3)
+    results = sink.deliver([msg("feishu", "a"), msg("feishu", "b"), msg("wecom", "c")])
+    assert [r.status for r in results] == ["temporary", "temporary", "sent"]
+    assert "超时" in results[0].error
+    assert_safe(results[0].error)
+
+
 @pytest.mark.parametrize(
     "kind, code, errmsg, status",
     [
