@@ -8,7 +8,8 @@ by today):
 
 * reported / verified / cancelled → left out ("已报送", "已核验", "已撤销");
 * its due date changed (extended, reopened with a new date) → left out: the check queues a
-  new notice for the new date (its cover key carries the date);
+  new notice for the new date (its cover key carries the date); a progress request keeps the
+  item with its new date;
 * a reminder (``reminder`` / ``due_today``) whose due date has passed → left out: the overdue
   notice supersedes it; a ``progress_request`` whose report date passed → dropped;
 * otherwise kept, with its working days, state and requirement (具体要求) as of that day.
@@ -149,7 +150,9 @@ class Refresher:
             return _GONE[now.state]
         due = item.get("due")
         if isinstance(due, date) and due != now.due:
-            return f"截止日期已改为 {now.due}"
+            if kind != "progress_request":  # progress is asked for whatever the due date
+                return f"截止日期已改为 {now.due}"
+            item["due"] = now.due
         if kind in REMINDER_KINDS and now.due < day:
             return f"已过截止日期 {now.due}（逾期通知另行发送）"
         working_days = self.working_days(now.due, day)
