@@ -242,14 +242,7 @@ def deliver_pending(
     if sink is None:
         sink = make_sink(config, now=lambda: now)
     summary = DeliverySummary()
-    try:
-        if retry_waiting:
-            summary.retried_now = retry_now_rows(db, now)
-        total = count_due(db, now)
-    except sa.exc.SQLAlchemyError as exc:
-        raise DatabaseError(f"读取待发送通知时数据库出错：{db_error(exc)}") from None
-    total = min(total, limit) if limit is not None else total
-    done = 0
+    total, done = 0, 0
 
     def tick() -> None:
         nonlocal done
@@ -257,9 +250,15 @@ def deliver_pending(
         if progress is not None:
             progress(done, max(total, done))
 
-    domain = message_id_domain(config)
-    recorder = Recorder(db, settings, now, domain, summary, tick, monotonic)
-    run = _Run(db, config, now, sink, recorder)
+    recorder = Recorder(db, settings, now, message_id_domain(config), summary, tick, monotonic)
+    run = _Run(db, config, now, sink, recorder)  # every setting checked before any change
+    try:
+        if retry_waiting:
+            summary.retried_now = retry_now_rows(db, now)
+        total = count_due(db, now)
+    except sa.exc.SQLAlchemyError as exc:
+        raise DatabaseError(f"读取待发送通知时数据库出错：{db_error(exc)}") from None
+    total = min(total, limit) if limit is not None else total
     try:
         with sending(db) as held:
             recorder.lock_held = held
