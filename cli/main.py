@@ -22,7 +22,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "db": ("cli.setup", "db", "数据库维护（升级）"),
     "token": ("cli.tokens", "token", "签发、列出、吊销令牌"),
     "unit": ("cli.units", "unit", "单位名录：新增、列出、查看、修改"),
-    "leader": ("cli.units", "leader", "领导名录：新增、列出"),
+    "leader": ("cli.units", "leader", "领导名录：新增、列出、修改（含群机器人）"),
     "plan": ("cli.plans", "plan", "工作计划：列出、查看"),
     "task": ("cli.tasks", "task", "任务：新增、列出、查看、推进状态"),
     "calendar": ("cli.calendar", "calendar", "工作日日历：月历、加减工作日、年度状态、导入调休"),
