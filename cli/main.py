@@ -29,7 +29,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "import": ("cli.ledger", "import_ledger", "导入任务分解表 / 台账（.xlsx / .docx / .csv）"),
     "export": ("cli.export", "export", "导出台账或考核结果"),
     "event": ("cli.events", "event", "事件触发的工作日时限（政策解读、依申请公开等）"),
-    "notify": ("cli.notify", "notify", "通知：预览、发送、列出、重试"),
+    "notify": ("cli.notify", "notify", "通知：预览、发送、列出、重试、群机器人测试"),
     "mail": ("cli.notify", "mail", "邮件设置检查"),
     "check": ("cli.check", "check", "按日检查：逾期、提醒、升级（守护进程每天运行）"),
     "daemon": ("cli.check", "daemon", "运行守护进程（定时检查与发送）"),

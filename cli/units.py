@@ -258,13 +258,7 @@ def leader_add(name, email, title, principal, as_json) -> None:
         p = add_leader(
             ctx.session, ctx.caller, name, now(), email=email, title=title, principal=principal
         )
-        view = {
-            "id": p.id,
-            "name": p.name,
-            "email": p.email,
-            "title": p.title,
-            "principal": p.principal,
-        }
+        view = leader_view(ctx.session, p)
     emit_json(view) if as_json else info(f"已新增领导 #{view['id']}：{view['name']}")
 
 

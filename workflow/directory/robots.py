@@ -51,7 +51,9 @@ class RobotChange:
     mentions: tuple[str, ...] | None = None
 
     def __repr__(self) -> str:  # never the token or secret
-        return f"RobotChange(kind={self.kind!r}, remove={self.remove!r}, mentions={self.mentions!r})"
+        return (
+            f"RobotChange(kind={self.kind!r}, remove={self.remove!r}, mentions={self.mentions!r})"
+        )
 
     __str__ = __repr__
 
@@ -195,7 +197,11 @@ def edit_leader(
                 action="leader.edit",
                 actor=caller.name,
                 role=caller.role,
-                data={"name": person.name, "before": before, "after": {"email": person.email, "title": person.title}},
+                data={
+                    "name": person.name,
+                    "before": before,
+                    "after": {"email": person.email, "title": person.title},
+                },
                 at=now,
             )
         )

@@ -56,6 +56,7 @@ from workflow.outbox.claims import (
     renew,
     sending,
 )
+from workflow.outbox.robots import RobotDelivery
 from workflow.outbox.settings import (
     NotifySettings,
     mail_sender,
@@ -97,16 +98,24 @@ class DeliverySummary:
     blocked: int = 0  # kept queued because the SMTP settings are wrong
     blocked_error: str | None = None
     errors: list[RowOutcome] = field(default_factory=list)
+    robot_held: int = 0  # robot rows kept queued because that robot's settings are wrong
+    robot_blocked: dict[str, str] = field(default_factory=dict)  # one message per robot
 
     @property
     def total(self) -> int:
-        return self.sent + self.failed + self.retried + self.skipped + self.blocked
+        return (
+            self.sent + self.failed + self.retried + self.skipped + self.blocked + self.robot_held
+        )
 
     def summary(self) -> str:
         if self.total == 0:
             return "没有待发送的通知"
         text = f"已发送 {self.sent} 封，失败 {self.failed} 封，稍后重试 {self.retried} 封"
-        return text + (f"，跳过 {self.skipped} 封（已由其他进程接手）" if self.skipped else "")
+        text += f"，跳过 {self.skipped} 封（已由其他进程接手）" if self.skipped else ""
+        if self.robot_blocked:  # one message per misconfigured robot (workflow.outbox.robots)
+            text += f"；{self.robot_held} 条群机器人通知因机器人设置有误仍在队列中："
+            text += "；".join(self.robot_blocked.values())
+        return text
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -116,6 +125,8 @@ class DeliverySummary:
             "skipped": self.skipped,
             "blocked": self.blocked,
             "errors": [e.to_dict() for e in self.errors],
+            "robot_held": self.robot_held,
+            "robot_blocked": list(self.robot_blocked.values()),
         }
 
 
@@ -184,6 +195,7 @@ class _Recorder:
         self.lock_held: Callable[[], bool] = lambda: True  # set by deliver_pending
         self.lock_checked = self.started
         self.releasing = False
+        self.robots: Any = None  # workflow.outbox.robots.RobotDelivery, set by deliver_pending
 
     def hold(self, claimed: Claimed) -> None:
         """Work on a fresh claim; it is renewed every third of ``claim_minutes``."""
@@ -364,6 +376,7 @@ def deliver_pending(
             progress(done, max(total, done))
 
     recorder = _Recorder(db, settings, now, domain, summary, tick, monotonic)
+    recorder.robots = RobotDelivery(db, config, now)  # robot rows: workflow.outbox.robots
     try:
         with sending(db) as held:
             recorder.lock_held = held
@@ -398,13 +411,18 @@ def _claim_and_send(db, now, limit, settings, recorder, sink, render, sender, do
 def _send_chunk(claimed: Claimed, recorder: _Recorder, sink, render, sender, domain) -> None:
     messages = []
     try:
+        robot_rows = [r for r in claimed.rows.values() if r.channel != "email"]
         for row in claimed.rows.values():
+            if row.channel != "email":
+                continue
             try:
                 messages.append(build_message(row, render, sender, domain))
             except (RenderError, MessageError) as exc:
                 recorder.failed(row, f"无法生成邮件：{exc}")
         if messages:
             sink.deliver(messages, recorder)
+        if robot_rows:
+            recorder.robots.deliver(robot_rows, recorder)
     except sa.exc.SQLAlchemyError as exc:
         recorder.release(f"记录发送结果时数据库出错：{db_error(exc)}")
         raise DatabaseError(f"记录发送结果时数据库出错：{db_error(exc)}") from None
