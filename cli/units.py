@@ -7,6 +7,8 @@ signing secret when ``--robot-secret`` is given)."""
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from cli.common import acting
@@ -52,7 +54,7 @@ def _read_secrets(prompts: list[str]) -> list[str]:
     """One value per prompt: asked without echo on a terminal, else one line each from stdin."""
     from workflow.errors import InvalidInput
 
-    stdin = click.get_text_stream("stdin")
+    stdin = sys.stdin
     if stdin.isatty():
         return [click.prompt(p, hide_input=True, err=True) for p in prompts]
     lines = stdin.read().splitlines()

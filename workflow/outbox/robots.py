@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -222,7 +222,8 @@ class RobotDelivery:
         values = {
             "attempts": max(row.attempts - 1, 0),
             "last_error": error,
-            "next_attempt_at": self.now.replace(microsecond=0),  # due; a whole second: no claim
+            # due from the next run on (not this one's next chunk); a whole second: no claim
+            "next_attempt_at": self.now.replace(microsecond=0) + timedelta(seconds=1),
         }
         owner, name, kind = self.where.get(row.key, (str(row.context.get(OWNER)), "", row.channel))
         summary = recorder.summary
@@ -283,7 +284,8 @@ def send_test_robots(
             results.append({"kind": kind, "status": "blocked", "error": target})
             continue
         try:
-            messages.append(renderer.message(f"test:{owner}:{kind}", target, "test", context))
+            ctx = {**context, "host": KIND_LABELS[kind]}  # the mail's "server" field
+            messages.append(renderer.message(f"test:{owner}:{kind}", target, "test", ctx))
         except RenderError as exc:
             raise ConfigError(f"测试消息模板有误：{exc}") from None
     sink = sink or RobotSink(settings.endpoints, now=lambda: now, timeout=settings.timeout)
