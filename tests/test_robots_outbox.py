@@ -376,3 +376,21 @@ def test_bad_robot_settings_stop_send_with_exit_7(duban, smtp, robots, extra, en
     result = Cli({**duban.env, **env})("notify", "send")
     assert result.exit_code == 7
     assert words in result.stderr
+
+
+def test_an_office_without_smtp_still_reaches_robot_only_units(duban, robots):
+    from conftest import Cli
+
+    env = {**duban.env, "DUBAN_ROBOT_WECOM_URL": robots.endpoints().wecom}
+    office = Cli(env)
+    office.ok("unit", "add", "公开科")  # no e-mail, no [smtp] anywhere
+    edit(office, "unit", "公开科", "wecom", WECOM_KEY)
+    office.ok("task", "add", "政策解读专栏更新", "--unit", "公开科", "--due", "2026-03-05")
+    office.ok("check")
+    assert "已发送 1 封" in office.ok("notify", "send").stdout
+    assert len(posted(robots, "wecom")) == 1
+    office.ok("unit", "add", "法规科", "--email", "fg@office.example.cn")
+    office.ok("task", "add", "规范性文件集中公开", "--unit", "法规科", "--due", "2026-03-05")
+    office.ok("check")
+    result = office("notify", "send")  # a mail is due: [smtp] is needed again
+    assert result.exit_code == 7 and "未配置 SMTP 服务器" in result.stderr

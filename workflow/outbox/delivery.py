@@ -56,11 +56,10 @@ from workflow.outbox.claims import (
     renew,
     sending,
 )
-from workflow.outbox.robots import RobotDelivery
+from workflow.outbox.robots import RobotDelivery, mail_sink
 from workflow.outbox.settings import (
     NotifySettings,
     mail_sender,
-    make_sink,
     message_id_domain,
     notify_settings,
     renderer,
@@ -358,8 +357,8 @@ def deliver_pending(
     settings = notify_settings(config)
     sender = mail_sender(config)
     domain = message_id_domain(config)
-    if sink is None:
-        sink = make_sink(config, now=lambda: now)
+    if sink is None:  # make_sink, or none needed when only robot rows are due
+        sink = mail_sink(db, config, now)
     render = renderer(config)
     summary = DeliverySummary()
     try:

@@ -60,8 +60,8 @@ from workflow.db import Database
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import ConfigError, DeliveryError, InvalidInput
 from workflow.models import Notification, Robot
-from workflow.outbox.claims import record
-from workflow.outbox.settings import notify_settings
+from workflow.outbox.claims import due_clause, record
+from workflow.outbox.settings import make_sink, notify_settings
 
 ROBOTS_KEYS = ("wecom_url", "dingtalk_url", "feishu_url", "timeout")
 CHANNELS = ("email", *ROBOT_KINDS)
@@ -245,6 +245,44 @@ class RobotDelivery:
             summary.robot_held += 1
         recorder.keep_claim()
         recorder.tick()
+
+
+class _NoMail:
+    """The mail sink of an office without ``[smtp]`` while only robot rows are due: a mail
+    that turns up meanwhile is held as a settings error (queued, nothing failed)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def deliver(self, messages, on_result=None) -> list[DeliveryResult]:
+        results = [DeliveryResult(m.key, "blocked", self.reason) for m in messages]
+        for result in results:
+            if on_result is not None:
+                on_result(result)
+        return results
+
+
+def mail_sink(db: Database, config: Config, now: datetime):
+    """:func:`make_sink`, except that an office with no ``[smtp]`` at all still delivers its
+    robot rows when no mail is due (a wrong ``[smtp]`` is refused as before)."""
+    try:
+        return make_sink(config, now=lambda: now)
+    except ConfigError as exc:
+        configured = config.section("smtp") or (config.env.get("DUBAN_SMTP_HOST") or "").strip()
+        if configured:
+            raise
+        n = Notification.__table__
+        with db.engine.connect() as conn:
+            due = dict(
+                conn.execute(
+                    sa.select(n.c.channel == "email", sa.func.count())
+                    .where(due_clause(now))
+                    .group_by(n.c.channel == "email")
+                ).all()
+            )
+        if due.get(True) or not due.get(False):
+            raise
+        return _NoMail(exc.message)
 
 
 # ---------------------------------------------------------------- duban notify test-robot
