@@ -275,12 +275,12 @@ def mail_sink(db: Database, config: Config, now: datetime):
         with db.engine.connect() as conn:
             due = dict(
                 conn.execute(
-                    sa.select(n.c.channel == "email", sa.func.count())
+                    sa.select(n.c.channel, sa.func.count())
                     .where(due_clause(now))
-                    .group_by(n.c.channel == "email")
+                    .group_by(n.c.channel)
                 ).all()
             )
-        if due.get(True) or not due.get(False):
+        if due.get("email") or not due:
             raise
         return _NoMail(exc.message)
 
