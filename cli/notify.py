@@ -9,6 +9,7 @@ import click
 from cli.common import acting, as_of_option, resolve_as_of
 from cli.output import console, emit_json, info, json_option, table, warn
 
+_CHANNEL_NOTE = {"wecom": "（企业微信群）", "dingtalk": "（钉钉群）", "feishu": "（飞书群）"}
 KIND_CHOICES = ("reminder", "due_today", "overdue", "escalation", "digest", "progress_request")
 
 
@@ -28,17 +29,36 @@ def notify() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="把 HTML 正文写入此文件，可用浏览器打开",
 )
+@click.option(
+    "--channel",
+    type=click.Choice(("email", "wecom", "dingtalk", "feishu")),
+    default="email",
+    show_default=True,
+    help="渠道：邮件，或企业微信 / 钉钉 / 飞书群机器人（显示将发送的 markdown）",
+)
 @as_of_option
 @json_option
-def preview(kind, assignment_id, html_file, as_of, as_json) -> None:
-    """按模板生成一封通知邮件并显示（不发送）。"""
+def preview(kind, assignment_id, html_file, channel, as_of, as_json) -> None:
+    """按模板生成一封通知邮件（或群机器人消息）并显示（不发送）。"""
     from workflow.errors import InvalidInput
     from workflow.outbox.preview import preview_notification
 
     day = resolve_as_of(as_of)
     with acting() as ctx:
-        view = preview_notification(ctx.session, ctx.caller, ctx.config, kind, assignment_id, day)
+        view = preview_notification(
+            ctx.session, ctx.caller, ctx.config, kind, assignment_id, day, channel
+        )
         ctx.session.rollback()  # a preview writes nothing
+    if channel != "email":
+        if as_json:
+            emit_json(view)
+            return
+        cut = "，已按平台长度限制截断" if view["truncated"] else ""
+        info(f"发往：{view['recipient']} 的{channel}群机器人（请求 {view['bytes']} 字节{cut}）")
+        info(f"标题：{view['title']}")
+        info("")
+        info(view["markdown"].rstrip("\n"))
+        return
     if html_file is not None:
         try:
             html_file.write_text(view["html"], encoding="utf-8")
@@ -74,13 +94,34 @@ def send(limit, retry_now, as_json) -> None:
     if as_json:
         summary = deliver_pending(db, config, now(), limit=limit, retry_waiting=retry_now)
         emit_json(summary.to_dict())
+    else:
+        summary = _send_with_progress(db, config, now(), limit, retry_now)
+        info(summary.summary(robots=False))  # wrong robots: the 错误 lines below
+        for e in summary.errors:
+            label = {"failed": "失败", "retry": "稍后重试", "skipped": "跳过", "sent": "部分拒收",
+                     "dropped": "作废"}  # fmt: skip
+            warn(f"通知 #{e.id}（{e.recipient}）{label.get(e.status, e.status)}：{e.error}")
+    if summary.robot_blocked:  # wrong robot settings: one line per robot, its rows kept queued
+        for message in summary.robot_blocked.values():
+            click.echo(f"错误：{message}", err=True)
+        raise SystemExit(10)
+
+
+@notify.command("test-robot")
+@click.argument("name")
+@json_option
+def test_robot(name, as_json) -> None:
+    """向一个单位（或领导）的每个群机器人发送一条测试消息。"""
+    from workflow.clock import now
+    from workflow.outbox.robots import send_test_robots
+
+    with acting() as ctx:
+        results = send_test_robots(ctx.session, ctx.caller, ctx.config, name, now())
+    if as_json:
+        emit_json(results)
         return
-    summary = _send_with_progress(db, config, now(), limit, retry_now)
-    info(summary.summary())
-    for e in summary.errors:
-        label = {"failed": "失败", "retry": "稍后重试", "skipped": "跳过", "sent": "部分拒收",
-                 "dropped": "作废"}  # fmt: skip
-        warn(f"通知 #{e.id}（{e.recipient}）{label.get(e.status, e.status)}：{e.error}")
+    for r in results:
+        info(f"测试消息已发送：{r['robot']}")
 
 
 def _send_with_progress(db, config, when, limit, retry_waiting):
@@ -133,7 +174,7 @@ def list_(state, kind, limit, as_json) -> None:
             (
                 r["id"],
                 KIND_LABELS.get(r["kind"], r["kind"]),
-                r["recipient"],
+                r["recipient"] + _CHANNEL_NOTE.get(r.get("channel") or "email", ""),
                 r["state_label"],
                 r["attempts"],
                 when(r["next_attempt_at"]) if r["state"] == "pending" else "",

@@ -208,6 +208,9 @@ class Notification(SQLModel, table=True):
     )
     # pending | sent | failed | dropped (stale before it went out: see ``note``)
     state: str = Field(default="pending", max_length=20, index=True)
+    channel: str = Field(
+        default="email", max_length=20, sa_column_kwargs={"server_default": "email"}
+    )  # email | wecom | dingtalk | feishu (a robot row's key is the email key + "#<channel>")
     attempts: int = 0  # answers from the mail server (not claims: a crash uses up nothing)
     next_attempt_at: datetime | None = _ts(nullable=True)
     last_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
@@ -217,6 +220,23 @@ class Notification(SQLModel, table=True):
     as_of: date | None = None  # the check date that queued it
     created_at: datetime | None = _ts()
     sent_at: datetime | None = _ts(nullable=True)
+
+
+class Robot(SQLModel, table=True):
+    """A group robot (企业微信 / 钉钉 / 飞书 webhook) of a unit (``owner`` "u<id>") or a leader
+    ("p<id>"); at most one per kind per owner. ``token`` and ``secret`` are encrypted at rest
+    (:mod:`workflow.secretbox`); ``fingerprint`` tells keys apart without showing them."""
+
+    __table_args__ = (sa.UniqueConstraint("owner", "kind", name="uq_robot"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner: str = Field(max_length=20, index=True)
+    kind: str = Field(max_length=20)  # wecom | dingtalk | feishu
+    token: str = Field(sa_column=sa.Column(sa.Text, nullable=False))  # encrypted
+    secret: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    fingerprint: str = Field(max_length=16)
+    mention_mobiles: list[str] = _json()
+    updated_at: datetime | None = _ts()
 
 
 class ExtensionRequest(SQLModel, table=True):

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 import states
+from workflow.chasing.channels import robot_owners, with_channels
 from workflow.chasing.items import Group, OpenRow, Queued, WorkdayCalendar, local_date_of
 from workflow.chasing.policy import Policy
 from workflow.models import Assignment, Notification, Person, Plan, Report, Task, Unit
@@ -76,6 +77,7 @@ class Planner:
             )
         ]
         self.units = {u.id: u for u in s.execute(sa.select(Unit)).scalars()}
+        self.robots = robot_owners(s)  # owner -> robot kinds (workflow.chasing.channels)
         self.people = {p.id: p for p in s.execute(sa.select(Person)).scalars()}
         task_ids = sa.select(a.c.task_id).where(a.c.state.in_(open_states)).distinct()
         t = Task.__table__
@@ -178,9 +180,9 @@ class Planner:
 
     def add_for_unit(self, kind: str, row: OpenRow, working_days: int, cover: str) -> None:
         unit = self.units[row.unit_id]
-        if not unit.emails:
+        if not unit.emails and f"u{unit.id}" not in self.robots:
             self.warn(
-                f"单位“{unit.name}”没有登记邮箱，发给该单位的通知未排队（用 duban unit edit 添加邮箱）"
+                f"单位“{unit.name}”没有登记邮箱或群机器人，发给该单位的通知未排队（用 duban unit edit 添加邮箱）"
             )
             return
         group = self.groups.get((kind, unit.id))
@@ -215,8 +217,8 @@ class Planner:
     def _add_person(
         self, person: Person, unit: Unit, level: int, row: OpenRow, working_days: int, cover: str
     ) -> None:
-        if not person.email:
-            self.warn(f"领导“{person.name}”没有登记邮箱，发给其的通知未排队")
+        if not person.email and f"p{person.id}" not in self.robots:
+            self.warn(f"领导“{person.name}”没有登记邮箱或群机器人，发给其的通知未排队")
             return
         key = ("escalation", person.id, unit.id)
         group = self.groups.get(key)
@@ -247,9 +249,9 @@ class Planner:
                 if cover in self.covered:
                     continue
                 unit = self.units[row.unit_id]
-                if not unit.emails:
+                if not unit.emails and f"u{unit.id}" not in self.robots:
                     self.warn(
-                        f"单位“{unit.name}”没有登记邮箱，发给该单位的通知未排队（用 duban unit edit 添加邮箱）"
+                        f"单位“{unit.name}”没有登记邮箱或群机器人，发给该单位的通知未排队（用 duban unit edit 添加邮箱）"
                     )
                     continue
                 key = ("progress_request", unit.id, report_due)
@@ -312,8 +314,8 @@ class Planner:
             by_unit = for_principal if person.principal else by_leader.get(person.id, {})
             if not by_unit:
                 continue
-            if not person.email:
-                self.warn(f"领导“{person.name}”没有登记邮箱，发给其的通知未排队")
+            if not person.email and f"p{person.id}" not in self.robots:
+                self.warn(f"领导“{person.name}”没有登记邮箱或群机器人，发给其的通知未排队")
                 continue
             units = [(self.units[uid], items) for uid, items in sorted(by_unit.items())]
             self.digests.append((person, period, label, units))
@@ -487,7 +489,7 @@ class Planner:
             if keys
             else set()
         )
-        planned = self.planned()
+        planned = with_channels(self.session, self.planned(), self.robots)
         if not planned:
             return []
         existing = set(
