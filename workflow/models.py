@@ -242,3 +242,19 @@ class Waiver(SQLModel, table=True):
     reason: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     actor: str = Field(max_length=100)
     created_at: datetime | None = _ts()
+
+
+class ChaseCover(SQLModel, table=True):
+    """One item the daily check has told its audience about, never told twice.
+
+    ``what`` is the audience and occasion: ``r<offset>`` (a reminder that many working days
+    before ``due``), ``unit`` / ``leader`` / ``principal`` (overdue, by escalation level) or
+    ``p`` (a progress request; ``due`` is then the plan's report date). ``run`` numbers the
+    check that wrote it, so the check can read back what it has just covered.
+    """
+
+    assignment_id: int = Field(primary_key=True)
+    due: date = Field(primary_key=True)
+    what: str = Field(primary_key=True, max_length=20)
+    run: int = Field(index=True)
+    as_of: date

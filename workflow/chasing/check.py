@@ -51,23 +51,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 import states
+from workflow.chasing.cutoffs import calendar_range
+from workflow.chasing.expiry import expire
 from workflow.chasing.items import KIND_LABELS, Queued, WorkdayCalendar
 from workflow.chasing.planner import Planner
 from workflow.chasing.policy import Policy
-from workflow.directory.roles import Caller
 from workflow.errors import CalendarInputError, Conflict
-from workflow.models import Assignment, History, Notification
+from workflow.models import Notification
 
 ITEM_KINDS = ("reminder", "due_today", "overdue", "escalation", "progress_request")
 DATE_FIELDS = ("as_of", "due", "report_due", "last_report_at")
-SYSTEM = Caller.system()
 
 
 @dataclass
@@ -113,7 +112,7 @@ def run_check(
     try:
         working = calendar.is_working_day(as_of)
         report = CheckReport(as_of=as_of, working_day=working)
-        report.expired = _expire(session, as_of, now)
+        report.expired = expire(session, as_of, now, calendar_range(calendar)[0])
         if working:
             planner = Planner(session, as_of, calendar, policy, now)
             report.queued = planner.run()
@@ -139,7 +138,7 @@ def check_database(
 
     session = SQLModelSession(db.engine, expire_on_commit=False)
     try:
-        _one_check_at_a_time(session)
+        one_check_at_a_time(session)
         report = run_check(session, as_of, calendar=calendar, policy=policy, now=now)
         report.dry_run = dry_run
         if dry_run:
@@ -154,14 +153,31 @@ def check_database(
         session.close()
 
 
-def _one_check_at_a_time(session) -> None:
-    """Serialise checks (the daemon's and a hand-run ``duban check``) on PostgreSQL: a
-    transaction-level advisory lock, released at commit or rollback, so the second check sees
-    what the first queued and queues nothing twice. SQLite's single writer does this already."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
+def one_check_at_a_time(session) -> None:
+    """Serialise checks (the daemon's and any ``duban check`` by hand) BEFORE the check reads,
+    so the second sees what the first queued and queues nothing twice.
+
+    PostgreSQL: a transaction-level advisory lock, released at commit or rollback. SQLite:
+    ``BEGIN IMMEDIATE`` takes the database's write lock first (reading, then writing, would not
+    be serialised); a check that cannot get it within the busy timeout is refused with one line.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(
             sa.text("select pg_advisory_xact_lock(hashtext('duban-check' || current_schema()))")
         )
+    elif conn.dialect.name == "sqlite":
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except sa.exc.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise
+            raise Conflict(
+                "另一个每日检查（或其他写入）正在运行，本次检查未执行；请稍后再运行 duban check"
+            ) from None
+
+
+_one_check_at_a_time = one_check_at_a_time  # the name the PostgreSQL test imports
 
 
 def load_calendar(config) -> WorkdayCalendar:
@@ -188,77 +204,6 @@ def render_context(context: dict[str, Any]) -> dict[str, Any]:
         return value
 
     return convert(context)
-
-
-# ---------------------------------------------------------------- 1. overdue
-
-
-def _expire(session: Session, as_of: date, now: datetime) -> list[int]:
-    """Mark waiting assignments past due as overdue, in bulk; returns their ids."""
-    table = Assignment.__table__
-    sources = [s for s in states.STATES if "expire" in states.allowed_triggers(s)]
-    rows = session.execute(
-        sa.select(table.c.id, table.c.task_id, table.c.state, table.c.due, table.c.version)
-        .where(table.c.state.in_(sources), table.c.due < as_of)
-        .order_by(table.c.id)
-    ).all()
-    if not rows:
-        return []
-    transition: dict[str, str] = {}
-    for state in {r.state for r in rows}:  # the lifecycle decides, once per source state
-        transition[state] = states.fire(SimpleNamespace(state=state), "expire")[1]
-    update = (
-        sa.update(table)
-        .where(table.c.id == sa.bindparam("b_id"), table.c.version == sa.bindparam("b_version"))
-        .values(
-            state=sa.bindparam("b_state"),
-            overdue_since=sa.bindparam("b_due"),
-            version=sa.bindparam("b_new_version"),
-        )
-    )
-    params = [
-        {
-            "b_id": r.id,
-            "b_version": r.version,
-            "b_state": transition[r.state],
-            "b_due": r.due,
-            "b_new_version": r.version + 1,
-        }
-        for r in rows
-    ]
-    result = session.execute(update, params, execution_options={"synchronize_session": False})
-    if result.rowcount not in (-1, len(rows)):
-        raise Conflict(
-            f"每日检查标记逾期时有 {len(rows) - result.rowcount} 项任务刚被他人修改，本次检查未保存，请重新运行"
-        )
-    session.execute(
-        sa.insert(History.__table__),
-        [
-            {
-                "assignment_id": r.id,
-                "task_id": r.task_id,
-                "entity": "assignment",
-                "action": "expire",
-                "from_state": r.state,
-                "to_state": transition[r.state],
-                "actor": SYSTEM.name,
-                "role": SYSTEM.role,
-                "reason": None,
-                "data": {"due": r.due.isoformat(), "as_of": as_of.isoformat()},
-                "at": now,
-            }
-            for r in rows
-        ],
-    )
-    _expire_loaded(session, {r.id for r in rows})
-    return [r.id for r in rows]
-
-
-def _expire_loaded(session: Session, ids: set[int]) -> None:
-    """Refresh ORM copies of rows changed behind the session's back."""
-    for obj in list(session.identity_map.values()):
-        if isinstance(obj, Assignment) and obj.id in ids:
-            session.expire(obj)
 
 
 def covers_of(rows: Iterable[Notification]) -> set[str]:
