@@ -247,10 +247,11 @@ class Waiver(SQLModel, table=True):
 class ChaseCover(SQLModel, table=True):
     """One item the daily check has told its audience about, never told twice.
 
-    ``what`` is the audience and occasion: ``r<offset>`` (a reminder that many working days
-    before ``due``), ``unit`` / ``leader`` / ``principal`` (overdue, by escalation level) or
-    ``p`` (a progress request; ``due`` is then the plan's report date). ``run`` numbers the
-    check that wrote it, so the check can read back what it has just covered.
+    ``what`` is the occasion: ``r<offset>`` (a reminder that many working days before ``due``),
+    ``o`` (overdue: ``levels`` holds one bit per audience told — 1 the unit, 2 its leader in
+    charge, 4 the principal) or ``p`` (a progress request; ``due`` is the plan's report date).
+    ``run`` numbers the check that last wrote it and ``new_levels`` what that check added, so
+    the check reads back what it has just covered.
     """
 
     assignment_id: int = Field(primary_key=True)
@@ -258,3 +259,5 @@ class ChaseCover(SQLModel, table=True):
     what: str = Field(primary_key=True, max_length=20)
     run: int = Field(index=True)
     as_of: date
+    levels: int = 0
+    new_levels: int = 0

@@ -24,6 +24,21 @@ A = Assignment.__table__
 C = ChaseCover.__table__
 T = Task.__table__
 WAITING = ("assigned", "in_progress")
+BITS = {"unit": 1, "leader": 2, "principal": 4}
+
+
+@dataclass(frozen=True)
+class Level:
+    """An escalation level: its bit, the due-date cutoff it has reached, the units it may tell
+    (None: every unit)."""
+
+    name: str
+    cutoff: date
+    units: Sequence[int] | None
+
+    @property
+    def bit(self) -> int:
+        return BITS[self.name]
 
 
 @dataclass(frozen=True)
@@ -72,6 +87,89 @@ def cover(
     )
 
 
+def _bits(levels: Sequence[Level]) -> sa.ColumnElement[int]:
+    """The level bits an overdue row has reached (for the units each level may tell)."""
+    total: Any = sa.literal(0)
+    for level in levels:
+        cond = A.c.due <= level.cutoff
+        if level.units is not None:
+            cond = sa.and_(cond, A.c.unit_id.in_(level.units))
+        total = total + sa.case((cond, level.bit), else_=0)
+    return total
+
+
+def cover_overdue(
+    session: Session, levels: Sequence[Level], first_day: date, run: int, as_of: date
+) -> None:
+    """Every level an overdue row has reached and not yet told, in two statements: an INSERT
+    for rows without an ``o`` cover, an UPDATE … FROM adding bits to the others."""
+    levels = [lv for lv in levels if lv.units is None or lv.units]
+    if not levels:
+        return
+    bits = _bits(levels)
+    loosest = max(lv.cutoff for lv in levels)
+    where = (A.c.state == "overdue", A.c.due <= loosest, A.c.due >= first_day)
+    exists = (
+        sa.select(sa.literal(1))
+        .select_from(C)
+        .where(C.c.assignment_id == A.c.id, C.c.due == A.c.due, C.c.what == "o")
+        .exists()
+    )
+    session.execute(
+        sa.insert(C).from_select(
+            ["assignment_id", "due", "what", "run", "as_of", "levels", "new_levels"],
+            sa.select(
+                A.c.id,
+                A.c.due,
+                sa.literal("o"),
+                sa.literal(run),
+                sa.literal(as_of, sa.Date),
+                bits,
+                bits,
+            ).where(*where, ~exists, bits > 0),
+        )
+    )
+    new = bits - bits.op("&")(C.c.levels)
+    session.execute(
+        sa.update(C)
+        .where(
+            C.c.assignment_id == A.c.id,
+            C.c.due == A.c.due,
+            C.c.what == "o",
+            C.c.run != run,
+            *where,
+            new > 0,
+        )
+        .values(levels=C.c.levels.op("|")(bits), new_levels=new, run=run, as_of=as_of),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def overdue_left_out(
+    session: Session, level: Level, first_day: date, units: Sequence[int]
+) -> list[int]:
+    """Units with overdue rows at ``level`` not told, outside ``units`` (no recipient)."""
+    told = (
+        sa.select(sa.literal(1))
+        .select_from(C)
+        .where(
+            C.c.assignment_id == A.c.id,
+            C.c.due == A.c.due,
+            C.c.what == "o",
+            C.c.levels.op("&")(level.bit) > 0,
+        )
+        .exists()
+    )
+    where = (
+        A.c.state == "overdue",
+        A.c.due <= level.cutoff,
+        A.c.due >= first_day,
+        A.c.unit_id.not_in(units),
+        ~told,
+    )
+    return list(session.execute(sa.select(A.c.unit_id).where(*where).distinct()).scalars())
+
+
 def units_left_out(session: Session, sel: Selection, units: Sequence[int]) -> list[int]:
     """Units with items due under ``sel`` that are not in ``units`` (no recipient: warned)."""
     what, source, where = _source(sel, None)
@@ -86,7 +184,8 @@ def units_left_out(session: Session, sel: Selection, units: Sequence[int]) -> li
 def covered_now(session: Session, run: int, whats: Sequence[str]) -> Iterator[tuple[str, Any]]:
     """(what, row) of this run's covers in ``whats``, by unit, due date and id (streamed)."""
     rows = session.execute(
-        sa.select(C.c.what, C.c.due.label("cover_due"), A.c.id, A.c.unit_id, A.c.task_id)
+        sa.select(C.c.what, C.c.due.label("cover_due"), C.c.new_levels, A.c.id, A.c.unit_id)
+        .add_columns(A.c.task_id)
         .add_columns(A.c.state, A.c.due)
         .select_from(C.join(A, A.c.id == C.c.assignment_id))
         .where(C.c.run == run, C.c.what.in_(whats))
@@ -98,10 +197,17 @@ def covered_now(session: Session, run: int, whats: Sequence[str]) -> Iterator[tu
 
 
 def bounded_by_unit(
-    session: Session, cutoff: date, first_day: date, limit: int
-) -> dict[int, tuple[int, list[OpenRow]]]:
-    """Unit id → (count, the first ``limit`` rows) of overdue rows due on or before ``cutoff``."""
+    session: Session, cutoff: date, inner: date | None, first_day: date, limit: int
+) -> dict[int, tuple[int, int, list[OpenRow]]]:
+    """Unit id → (count due on or before ``cutoff``, count on or before ``inner``, the first
+    ``limit`` rows by due date) of overdue rows: one query for both digest levels (the earliest
+    rows of the wider set are the earliest of the narrower one too)."""
     where = (A.c.state == "overdue", A.c.due <= cutoff, A.c.due >= first_day)
+    inner_count: Any = sa.literal(0)
+    if inner is not None:
+        inner_count = sa.func.sum(sa.case((A.c.due <= inner, 1), else_=0)).over(
+            partition_by=A.c.unit_id
+        )
     ranked = (
         sa.select(
             A.c.id,
@@ -113,15 +219,16 @@ def bounded_by_unit(
             .over(partition_by=A.c.unit_id, order_by=(A.c.due, A.c.id))
             .label("rn"),
             sa.func.count().over(partition_by=A.c.unit_id).label("n"),
+            inner_count.label("n_inner"),
         )
         .where(*where)
         .subquery()
     )
-    out: dict[int, tuple[int, list[OpenRow]]] = {}
+    out: dict[int, tuple[int, int, list[OpenRow]]] = {}
     for r in session.execute(
         sa.select(ranked).where(ranked.c.rn <= limit).order_by(ranked.c.unit_id, ranked.c.rn)
     ):
-        count, rows = out.setdefault(r.unit_id, (r.n, []))
+        _, _, rows = out.setdefault(r.unit_id, (r.n, int(r.n_inner or 0), []))
         rows.append(OpenRow(r.id, r.unit_id, r.task_id, r.state, r.due))
     return out
 

@@ -20,13 +20,14 @@ from workflow.chasing import covers as cv
 from workflow.chasing.cutoffs import calendar_range, overdue_cutoff, reminder_bands
 from workflow.chasing.items import OpenRow, Queued, WorkdayCalendar
 from workflow.chasing.mails import UnitPart, Writer, cover_key
-from workflow.chasing.policy import LEVEL_LABELS, Policy
-from workflow.models import Assignment, Notification, Person, Plan, Report, Task, Unit
+from workflow.chasing.policy import Policy
+from workflow.models import Notification, Person, Plan, Report, Task, Unit
 
 A = cv.A
 NO_EMAIL = "单位“{}”没有登记邮箱，发给该单位的通知未排队（用 duban unit edit 添加邮箱）"
 NO_LEADER = "单位“{}”没有分管领导，逾期升级未排队（用 duban unit edit --leader 设置）"
 LEADER_NO_EMAIL = "领导“{}”没有登记邮箱，发给其的通知未排队"
+LEVEL_OF = {1: "unit", 2: "leader", 4: "principal"}
 NO_PRINCIPAL = "领导名录中没有主要领导，逾期升级未排队（用 duban leader add --principal 添加）"
 
 
@@ -111,7 +112,7 @@ class Planner:
         self.select_due()
         self.unit_mails()
         digests = self.plan_digests()
-        riding = self.escalations(digests)
+        riding = self.overdue_mails(digests)
         self.write_digests(digests, riding)
         return self.writer.done()
 
@@ -148,8 +149,12 @@ class Planner:
             )
             sel = cv.Selection("p", where, sa.literal(report_due, sa.Date), joins_task=True)
             out.append((sel, unit_ok, NO_EMAIL))
+        return out
+
+    def levels(self) -> list[cv.Level]:
+        """The enabled escalation levels as due-date cutoffs, with the units each may tell."""
         eligible = {
-            "unit": unit_ok,
+            "unit": [u.id for u in self.units.values() if u.emails],
             "leader": [
                 u.id
                 for u in self.units.values()
@@ -157,11 +162,10 @@ class Planner:
             ],
             "principal": None if any(p.email for p in self.principals) else [],
         }
-        for level, threshold in self.policy.levels():
-            cutoff = overdue_cutoff(self.cal, self.as_of, threshold)
-            where = (A.c.state == "overdue", A.c.due <= cutoff, A.c.due >= self.first_day)
-            out.append((cv.Selection(level, where), eligible[level], level))
-        return out
+        return [
+            cv.Level(name, overdue_cutoff(self.cal, self.as_of, threshold), eligible[name])
+            for name, threshold in self.policy.levels()
+        ]
 
     def report_dates(self) -> list[date]:
         """Plan report dates the progress-request window has reached (``self.windows``)."""
@@ -181,13 +185,20 @@ class Planner:
         return sorted({d for dates in self.windows.values() for d in dates})
 
     def select_due(self) -> None:
-        """Cover everything due today (one INSERT … SELECT each); warn about who is left out."""
+        """Cover everything due today (a few INSERT … SELECT); warn about who is left out."""
         for sel, units, why in self.selections():
             cv.cover(self.session, sel, units, self.run_no, self.as_of)
-            if units is None or len(units) == len(self.units):
-                continue
-            for unit_id in cv.units_left_out(self.session, sel, units):
-                self.warn_left_out(why, self.units[unit_id])
+            if units is not None and len(units) < len(self.units):
+                for unit_id in cv.units_left_out(self.session, sel, units):
+                    self.warn_left_out(why, self.units[unit_id])
+        levels = self.levels()
+        cv.cover_overdue(self.session, levels, self.first_day, self.run_no, self.as_of)
+        for level in levels:
+            if level.units is not None and len(level.units) < len(self.units):
+                for unit_id in cv.overdue_left_out(
+                    self.session, level, self.first_day, level.units
+                ):
+                    self.warn_left_out(level.name, self.units[unit_id])
 
     def warn_left_out(self, why: str, unit: Unit) -> None:
         if why == "leader":
@@ -203,9 +214,9 @@ class Planner:
         else:
             self.warn(NO_EMAIL.format(unit.name))
 
-    # -- the units' own mails: all their items
+    # -- the units' own reminders and progress requests: all their items
     def unit_mails(self) -> None:
-        whats = [f"r{o}" for o in self.policy.reminder_offsets] + ["p", "unit"]
+        whats = [f"r{o}" for o in self.policy.reminder_offsets] + ["p"]
         rows = cv.covered_now(self.session, self.run_no, whats)
         for unit_id, unit_rows in groupby(rows, key=lambda wr: wr[1].unit_id):
             unit = self.units[unit_id]
@@ -214,8 +225,6 @@ class Planner:
                 row = OpenRow(r.id, r.unit_id, r.task_id, r.state, r.due)
                 if what == "p":
                     group = ("progress_request", r.cover_due)
-                elif what == "unit":
-                    group = ("overdue", None)
                 else:
                     group = ("due_today" if what == "r0" else "reminder", None)
                 items, covers = groups[group]
@@ -227,39 +236,48 @@ class Planner:
                 extra = {"report_due": report_due.isoformat()} if report_due else {}
                 self.writer.unit_mail(kind, unit, items, covers, **extra)
 
-    # -- escalations: one mail per leader per day, every unit at its level, bounded per unit
-    def escalations(self, digests: dict[int, tuple]) -> dict[int, list[str]]:
-        """Queue today's escalations; those of a leader whose digest goes out today ride in it
+    # -- overdue: the unit's notice, then one escalation per leader per day, bounded per unit
+    def overdue_mails(self, digests: dict[int, tuple]) -> dict[int, list[str]]:
+        """Queue today's overdue notices and escalations (one stream over this run's ``o``
+        covers, by unit); the escalations of a leader whose digest goes out today ride in it
         (returned: person id → covers)."""
         limit = self.policy.items_per_unit
         report_by = self.cal.add_working_days(self.as_of, self.policy.report_within_days)
-        by_person: dict[int, dict[str, list[UnitPart]]] = defaultdict(lambda: defaultdict(list))
-        for level in ("leader", "principal"):
-            rows = cv.covered_now(self.session, self.run_no, [level])
-            for unit_id, unit_rows in groupby(rows, key=lambda wr: wr[1].unit_id):
-                part = UnitPart(self.units[unit_id])
-                for _, r in unit_rows:
-                    part.total += 1
-                    part.ids.append(r.id)
-                    part.covers.append(cover_key(level, r.id, r.cover_due))
-                    if len(part.rows) < limit:
-                        row = OpenRow(r.id, r.unit_id, r.task_id, r.state, r.due)
-                        part.rows.append((row, self.remaining(row.due)))
-                if level == "leader":
-                    by_person[part.unit.leader_id][level].append(part)
-                else:
-                    for person in self.principals:
-                        if person.email:
-                            by_person[person.id][level].append(part)
+        by_person: dict[int, dict[int, list[UnitPart]]] = defaultdict(lambda: defaultdict(list))
+        rows = cv.covered_now(self.session, self.run_no, ["o"])
+        for unit_id, unit_rows in groupby(rows, key=lambda wr: wr[1].unit_id):
+            unit = self.units[unit_id]
+            notice: tuple[list, list] = ([], [])
+            parts = {2: UnitPart(unit), 4: UnitPart(unit)}
+            for _, r in unit_rows:
+                row = OpenRow(r.id, r.unit_id, r.task_id, r.state, r.due)
+                bits = r.new_levels
+                if bits & 1:
+                    notice[0].append((row, self.remaining(row.due)))
+                    notice[1].append(cover_key("unit", r.id, r.cover_due))
+                for bit, part in parts.items():
+                    if bits & bit:
+                        part.total += 1
+                        part.ids.append(r.id)
+                        part.covers.append(cover_key(LEVEL_OF[bit], r.id, r.cover_due))
+                        if len(part.rows) < limit:
+                            part.rows.append((row, self.remaining(row.due)))
+            if notice[0]:
+                self.writer.unit_mail("overdue", unit, *notice)
+            if parts[2].total:
+                by_person[unit.leader_id][1].append(parts[2])
+            if parts[4].total:
+                for person in self.principals:
+                    if person.email:
+                        by_person[person.id][2].append(parts[4])
         riding: dict[int, list[str]] = {}
         for person_id in sorted(by_person):
             person = self.people[person_id]
-            for level, parts in by_person[person_id].items():
+            for number, parts_ in sorted(by_person[person_id].items()):
                 if person_id in digests and self.digest_day() == self.as_of:
-                    riding.setdefault(person_id, []).extend(c for p in parts for c in p.covers)
+                    riding.setdefault(person_id, []).extend(c for p in parts_ for c in p.covers)
                     continue
-                number = 2 if level == "principal" else 1
-                self.writer.escalation(person, number, parts, report_by)
+                self.writer.escalation(person, number, parts_, report_by)
         return riding
 
     # -- digests
@@ -299,20 +317,34 @@ class Planner:
             .all()
         )
         limit = self.policy.items_per_unit
-        found: dict[str, dict[int, tuple[int, list[OpenRow]]]] = {}
-        for level in ("leader", "principal"):
-            at = self.policy.escalation.get(level)
-            if at is not None:
-                cutoff = overdue_cutoff(self.cal, day, at)
-                found[level] = cv.bounded_by_unit(self.session, cutoff, self.first_day, limit)
+        pending = [p for p in self.people.values() if keys[p.id] not in existing]
+        needed = {"principal" if p.principal else "leader" for p in pending}
+        cut = {
+            level: overdue_cutoff(self.cal, day, at)
+            for level, at in self.policy.escalation.items()
+            if level in needed
+        }
+        found: dict[int, tuple[int, int, list[OpenRow]]] = {}
+        if cut:  # one query: the wider cutoff, the narrower one counted inside it
+            wide, narrow = cut.get("leader") or cut["principal"], cut.get("principal")
+            if "leader" not in cut:
+                narrow = None
+            found = cv.bounded_by_unit(self.session, wide, narrow, self.first_day, limit)
         out: dict[int, tuple[str, str, list[UnitPart]]] = {}
         for person in sorted(self.people.values(), key=lambda p: p.id):
             if keys[person.id] in existing:
                 continue
-            level = "principal" if person.principal else "leader"
-            units = found.get(level, {})
-            if not person.principal:
-                units = {u: v for u, v in units.items() if self.units[u].leader_id == person.id}
+            units: dict[int, tuple[int, list[OpenRow]]] = {}
+            if person.principal and "principal" in cut:
+                narrowed = "leader" in cut
+                for unit_id, (n, n_inner, rows) in found.items():
+                    count = n_inner if narrowed else n
+                    if count:
+                        units[unit_id] = (count, rows[:count] if narrowed else rows)
+            elif not person.principal and "leader" in cut:
+                for unit_id, (n, _, rows) in found.items():
+                    if self.units[unit_id].leader_id == person.id:
+                        units[unit_id] = (n, rows)
             if not units:
                 continue
             if not person.email:
@@ -332,6 +364,3 @@ class Planner:
         for person_id, (key, label, parts) in digests.items():
             covers = sorted(riding.get(person_id, []))
             self.writer.digest(key, self.people[person_id], label, parts, covers)
-
-
-__all__ = ["LEVEL_LABELS", "Planner", "Assignment"]

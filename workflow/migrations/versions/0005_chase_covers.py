@@ -26,6 +26,8 @@ def upgrade() -> None:
         sa.Column("what", sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
         sa.Column("run", sa.Integer(), nullable=False),
         sa.Column("as_of", sa.Date(), nullable=False),
+        sa.Column("levels", sa.Integer(), nullable=False),
+        sa.Column("new_levels", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("assignment_id", "due", "what"),
     )
     with op.batch_alter_table("chasecover", schema=None) as batch_op:
@@ -37,21 +39,24 @@ def _backfill() -> None:
     """Covers recorded so far in the outbox rows' ``context["covers"]`` become rows (run 0)."""
     conn = op.get_bind()
     rows = conn.execute(sa.text("SELECT context, as_of FROM notification")).all()
-    covers: dict[tuple[int, str, str], str] = {}
+    bits = {"unit": 1, "leader": 2, "principal": 4}
+    covers: dict[tuple[int, str, str], list] = {}
     for context, as_of in rows:
         if isinstance(context, str):
             context = json.loads(context)
         for cover in (context or {}).get("covers", []):
             parts = str(cover).split(":")
+            level = 0
             if parts[0] == "r" and len(parts) == 4:
                 key = (int(parts[1]), parts[2], f"r{parts[3]}")
-            elif parts[0] == "o" and len(parts) == 4:
-                key = (int(parts[1]), parts[2], parts[3])
+            elif parts[0] == "o" and len(parts) == 4 and parts[3] in bits:
+                key, level = (int(parts[1]), parts[2], "o"), bits[parts[3]]
             elif parts[0] == "p" and len(parts) == 3:
                 key = (int(parts[1]), parts[2], "p")
             else:
                 continue
-            covers.setdefault(key, str(as_of)[:10] if as_of else parts[2])
+            entry = covers.setdefault(key, [str(as_of)[:10] if as_of else parts[2], 0])
+            entry[1] |= level
     table = sa.table(
         "chasecover",
         sa.column("assignment_id", sa.Integer),
@@ -59,6 +64,8 @@ def _backfill() -> None:
         sa.column("what", sa.String),
         sa.column("run", sa.Integer),
         sa.column("as_of", sa.Date),
+        sa.column("levels", sa.Integer),
+        sa.column("new_levels", sa.Integer),
     )
     if covers:
         op.bulk_insert(
@@ -70,8 +77,10 @@ def _backfill() -> None:
                     "what": w,
                     "run": 0,
                     "as_of": date.fromisoformat(on),
+                    "levels": levels,
+                    "new_levels": 0,
                 }
-                for (a, d, w), on in covers.items()
+                for (a, d, w), (on, levels) in covers.items()
             ],
         )
 
