@@ -124,7 +124,12 @@ class Assignment(SQLModel, table=True):
     "2023-07-31"); it is "" for a one-off task. ``version`` is the optimistic lock.
     """
 
-    __table_args__ = (sa.UniqueConstraint("task_id", "unit_id", "period", name="uq_assignment"),)
+    __table_args__ = (
+        sa.UniqueConstraint("task_id", "unit_id", "period", name="uq_assignment"),
+        sa.Index(
+            "ix_assignment_state_due", "state", "due", "unit_id"
+        ),  # the daily check's selections
+    )
     __mapper_args__ = {"version_id_col": _assignment_version}  # noqa: RUF012
 
     id: int | None = Field(default=None, primary_key=True)
@@ -132,7 +137,7 @@ class Assignment(SQLModel, table=True):
     unit_id: int = Field(foreign_key="unit.id", index=True)
     role: str = Field(default="responsible", max_length=20)  # lead | responsible | cooperating
     period: str = Field(default="", max_length=30)
-    state: str = Field(default="assigned", max_length=20, index=True)
+    state: str = Field(default="assigned", max_length=20)
     due: date = Field(index=True)
     original_due: date
     due_rule: str | None = Field(default=None, max_length=300)  # JSON: how ``due`` was computed

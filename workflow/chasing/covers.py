@@ -129,14 +129,16 @@ def cover_overdue(
             ).where(*where, ~exists, bits > 0),
         )
     )
+    full = sum(lv.bit for lv in levels)  # rows told at every level are not looked at again
     new = bits - bits.op("&")(C.c.levels)
     session.execute(
         sa.update(C)
         .where(
-            C.c.assignment_id == A.c.id,
-            C.c.due == A.c.due,
             C.c.what == "o",
             C.c.run != run,
+            C.c.levels.op("&")(full) != full,
+            C.c.assignment_id == A.c.id,
+            C.c.due == A.c.due,
             *where,
             new > 0,
         )
@@ -203,10 +205,11 @@ def bounded_by_unit(
     ``limit`` rows by due date) of overdue rows: one query for both digest levels (the earliest
     rows of the wider set are the earliest of the narrower one too)."""
     where = (A.c.state == "overdue", A.c.due <= cutoff, A.c.due >= first_day)
+    window: dict[str, Any] = {"partition_by": A.c.unit_id, "order_by": (A.c.due, A.c.id)}
     inner_count: Any = sa.literal(0)
-    if inner is not None:
+    if inner is not None:  # one window specification: the database sorts once
         inner_count = sa.func.sum(sa.case((A.c.due <= inner, 1), else_=0)).over(
-            partition_by=A.c.unit_id
+            **window, rows=(None, None)
         )
     ranked = (
         sa.select(
@@ -215,10 +218,8 @@ def bounded_by_unit(
             A.c.task_id,
             A.c.state,
             A.c.due,
-            sa.func.row_number()
-            .over(partition_by=A.c.unit_id, order_by=(A.c.due, A.c.id))
-            .label("rn"),
-            sa.func.count().over(partition_by=A.c.unit_id).label("n"),
+            sa.func.row_number().over(**window).label("rn"),
+            sa.func.count().over(**window, rows=(None, None)).label("n"),
             inner_count.label("n_inner"),
         )
         .where(*where)

@@ -9,8 +9,10 @@ and ``more`` (the link or command for the items not listed).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,13 +26,23 @@ from workflow.models import Notification, Unit
 NOTIFICATION_COLUMNS = [c.name for c in Notification.__table__.columns if c.name != "id"]
 
 
+_ISO: dict[date, str] = {}
+
+
+def iso(d: date) -> str:
+    text = _ISO.get(d)
+    if text is None:
+        text = _ISO[d] = d.isoformat()
+    return text
+
+
 def cover_key(what: str, assignment_id: int, due: date) -> str:
     """The cover's text form, as stored in ``context["covers"]`` since the first version."""
     if what == "p":
-        return f"p:{assignment_id}:{due.isoformat()}"
-    if what.startswith("r"):
-        return f"r:{assignment_id}:{due.isoformat()}:{what[1:]}"
-    return f"o:{assignment_id}:{due.isoformat()}:{what}"
+        return f"p:{assignment_id}:{iso(due)}"
+    if what[0] == "r":
+        return f"r:{assignment_id}:{iso(due)}:{what[1:]}"
+    return f"o:{assignment_id}:{iso(due)}:{what}"
 
 
 def mail_key(kind: str, who: str, as_of: date, covers: list[str]) -> str:
@@ -60,33 +72,48 @@ class Writer:
         as_of: date,
         now: datetime,
         policy: Policy,
-        tasks: dict[int, Any],
-        reports: dict[int, tuple[str, Any]],
+        load_tasks: Callable[[], dict[int, Any]],
+        load_reports: Callable[[], dict[int, tuple[str, Any]]],
     ) -> None:
         self.session = session
         self.as_of = as_of
         self.now = now
         self.policy = policy
-        self.tasks = tasks
-        self.reports = reports
+        self._load_tasks = load_tasks
+        self._load_reports = load_reports
         self.pending: list[dict[str, Any]] = []
         self.queued: list[Queued] = []
-        self.dry_keys: set[str] = set()
+        self._tasks: dict[int, tuple[str, str]] = {}
 
-    # -- pieces
+    # -- pieces (tasks and last reports are read only when a mail is written)
+    @cached_property
+    def tasks(self) -> dict[int, Any]:
+        return self._load_tasks()
+
+    @cached_property
+    def reports(self) -> dict[int, tuple[str, Any]]:
+        return self._load_reports()
+
     def item(self, row: OpenRow, working_days: int) -> dict[str, Any]:
-        task = self.tasks[row.task_id]
+        title, section = self._task(row.task_id)
         text, at = self.reports.get(row.id, (None, None))
         return {
             "assignment_id": row.id,
-            "task_title": task.title,
-            "section": " / ".join(task.section_path or []),
-            "due": row.due.isoformat(),
+            "task_title": title,
+            "section": section,
+            "due": iso(row.due),
             "working_days": working_days,
             "state_label": states.STATE_LABELS[row.state],
             "last_report": text,
             "last_report_at": local_date_of(at),
         }
+
+    def _task(self, task_id: int) -> tuple[str, str]:
+        cached = self._tasks.get(task_id)
+        if cached is None:
+            task = self.tasks[task_id]
+            cached = self._tasks[task_id] = (task.title, " / ".join(task.section_path or []))
+        return cached
 
     def base(self) -> dict[str, Any]:
         return {
@@ -115,9 +142,17 @@ class Writer:
 
     # -- rows
     def unit_mail(
-        self, kind: str, unit: Unit, rows: list[tuple[OpenRow, int]], covers: list[str], **extra
+        self,
+        kind: str,
+        unit: Unit,
+        rows: list[tuple[OpenRow, int]],
+        covers: list[str],
+        ids: list[int] | None = None,
+        **extra,
     ) -> None:
-        """A unit's reminder / due_today / overdue / progress_request mail with all its items."""
+        """A unit's reminder / due_today / overdue / progress_request mail. ``rows`` are the
+        items listed; ``ids`` (when given) every item it covers, the rest counted in
+        ``omitted`` with ``more``, where the unit sees them all."""
         who = f"u{unit.id}" + (f":{extra['report_due']}" if "report_due" in extra else "")
         context = {
             **self.base(),
@@ -127,8 +162,17 @@ class Writer:
             **extra,
             "covers": covers,
         }
+        if ids is None:
+            ids = [r.id for r, _ in rows]
+        else:
+            context["total"] = len(ids)
+            context["omitted"] = len(ids) - len(rows)
+            context["more"] = (
+                f"{self.policy.server_url}/tasks"
+                if self.policy.server_url
+                else "duban task list --overdue"
+            )
         key = mail_key(kind, who, self.as_of, covers)
-        ids = [r.id for r, _ in rows]
         self.add(key, kind, list(unit.emails), unit.name, context, ids, 0, unit.name)
 
     def escalation(self, person, level: int, parts: list[UnitPart], report_by: date) -> None:

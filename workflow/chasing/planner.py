@@ -78,32 +78,33 @@ class Planner:
         self.principals = sorted(
             (p for p in self.people.values() if p.principal), key=lambda p: p.id
         )
-        open_states = list(states.OPEN_STATES)
+        self.run_no = cv.next_run(s)
+        self.writer = Writer(s, self.as_of, self.now, self.policy, self.tasks, self.reports)
+
+    def tasks(self) -> dict[int, Any]:
         t = Task.__table__
-        task_ids = sa.select(A.c.task_id).where(A.c.state.in_(open_states)).distinct()
-        self.tasks = {
+        return {
             r.id: r
-            for r in s.execute(
-                sa.select(t.c.id, t.c.title, t.c.section_path, t.c.plan_id).where(
-                    t.c.id.in_(task_ids)
-                )
+            for r in self.session.execute(
+                sa.select(t.c.id, t.c.title, t.c.section_path, t.c.plan_id)
             )
         }
+
+    def reports(self) -> dict[int, tuple[str, Any]]:
+        """The last report of each open assignment that has one (returned work)."""
         r = Report.__table__
         latest = (
             sa.select(sa.func.max(r.c.id))
             .join(A, A.c.id == r.c.assignment_id)
-            .where(A.c.state.in_(open_states))
+            .where(A.c.state.in_(states.OPEN_STATES))
             .group_by(r.c.assignment_id)
         )
-        self.reports = {
+        return {
             row.assignment_id: (row.text, row.created_at)
-            for row in s.execute(
+            for row in self.session.execute(
                 sa.select(r.c.assignment_id, r.c.text, r.c.created_at).where(r.c.id.in_(latest))
             )
         }
-        self.run_no = cv.next_run(s)
-        self.writer = Writer(s, self.as_of, self.now, self.policy, self.tasks, self.reports)
 
     # -- deciding
     def run(self) -> list[Queued]:
@@ -247,14 +248,16 @@ class Planner:
         rows = cv.covered_now(self.session, self.run_no, ["o"])
         for unit_id, unit_rows in groupby(rows, key=lambda wr: wr[1].unit_id):
             unit = self.units[unit_id]
-            notice: tuple[list, list] = ([], [])
+            notice: tuple[list, list, list] = ([], [], [])
             parts = {2: UnitPart(unit), 4: UnitPart(unit)}
             for _, r in unit_rows:
                 row = OpenRow(r.id, r.unit_id, r.task_id, r.state, r.due)
                 bits = r.new_levels
                 if bits & 1:
-                    notice[0].append((row, self.remaining(row.due)))
+                    if len(notice[0]) < limit:
+                        notice[0].append((row, self.remaining(row.due)))
                     notice[1].append(cover_key("unit", r.id, r.cover_due))
+                    notice[2].append(r.id)
                 for bit, part in parts.items():
                     if bits & bit:
                         part.total += 1
@@ -263,7 +266,7 @@ class Planner:
                         if len(part.rows) < limit:
                             part.rows.append((row, self.remaining(row.due)))
             if notice[0]:
-                self.writer.unit_mail("overdue", unit, *notice)
+                self.writer.unit_mail("overdue", unit, notice[0], notice[1], notice[2])
             if parts[2].total:
                 by_person[unit.leader_id][1].append(parts[2])
             if parts[4].total:

@@ -32,6 +32,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("chasecover", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_chasecover_run"), ["run"], unique=False)
+    with op.batch_alter_table("assignment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_assignment_state"))
+        batch_op.create_index(
+            "ix_assignment_state_due", ["state", "due", "unit_id"], unique=False
+        )
     _backfill()
 
 
@@ -86,6 +91,9 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("assignment", schema=None) as batch_op:
+        batch_op.drop_index("ix_assignment_state_due")
+        batch_op.create_index(batch_op.f("ix_assignment_state"), ["state"], unique=False)
     with op.batch_alter_table("chasecover", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_chasecover_run"))
     op.drop_table("chasecover")
