@@ -3,47 +3,59 @@
 One function, used by the daemon, by ``duban check`` and by the tests; deterministic for a given
 date and database. In order:
 
-1. **Overdue.** Every assignment still waiting (assigned / in progress) whose due date is before
-   ``as_of`` becomes overdue, ``overdue_since`` = the missed *due date* (not the check date).
-   The transition comes from ``states/``; the rows are changed in one bulk UPDATE guarded by the
-   ``version`` column (the optimistic lock: a row changed meanwhile fails the whole check, which
-   rolls back and is simply run again) plus one bulk INSERT of history rows.
+0. **One check at a time.** :func:`check_database` takes the check lock before reading
+   (PostgreSQL: an advisory lock; SQLite: ``BEGIN IMMEDIATE``), so checks started together —
+   the daemon's and any by hand, for the same or neighbouring dates — queue everything once.
+1. **Overdue** (:mod:`.expiry`). Every assignment still waiting (assigned / in progress) whose
+   due date is before ``as_of`` becomes overdue, ``overdue_since`` = the missed *due date*. The
+   transition comes from ``states/``; one ``INSERT … SELECT`` writes the history rows, one
+   ``UPDATE … RETURNING id`` the rows (a row changed meanwhile fails the whole check, which rolls
+   back and is simply run again).
 2. **Notifications** (working days only: on a day off nothing is queued, the next working day
-   catches up) into the outbox:
+   catches up) into the outbox (:mod:`.planner` decides, :mod:`.covers` selects, :mod:`.mails`
+   writes):
 
    * ``reminder`` / ``due_today`` at the policy's offsets (working days before due);
-   * ``overdue`` to the unit, ``escalation`` to the leader in charge and then to the principal
-     leader(s), after the policy's working days overdue;
+   * ``overdue`` to the unit, ``escalation`` to the leader in charge (level 1) and to the
+     principal leader(s) (level 2), after the policy's working days overdue;
    * ``progress_request`` before each plan report date, for open work due after that date;
    * ``digest`` to each leader once per period (weekly on the policy's weekday, or daily).
 
-Grouping and exactly-once. A person gets one mail per kind per day, listing all their items:
-a unit's reminders in one mail; a leader's escalations of the day in one mail (the
-``escalation`` template when they concern one unit, the ``digest`` template grouped by unit,
-titled 逾期升级报告, when several); on the leader's digest day they ride inside the digest.
-Each item inside a mail is identified by a *cover* key — ``r:<assignment>:<due>:<offset>``,
-``o:<assignment>:<due>:<level>``, ``p:<assignment>:<report date>`` — stored in the row's
-``context["covers"]``; an item whose cover exists is never queued again, so running the check
-twice queues nothing new, and work added later in the day still gets its own mail. The outbox key
-of a grouped mail is ``<kind>:<recipient>:<as_of>:<hash of its covers>``; a digest's key is
+Thresholds become due-date cutoffs (:mod:`.cutoffs`), so every selection is one set-based
+statement: ``INSERT INTO chasecover … SELECT`` of the items due today that were not told before,
+restricted to units whose recipient has an address; the check then reads this run's covers back,
+streamed by unit, and writes the mails.
+
+Grouping and exactly-once. A person gets one mail per kind per day: a unit's reminders in one
+mail, its overdue notice in one; a leader's escalations of the day in one ``escalation`` mail
+grouped by unit; on the leader's digest day they ride inside the digest. A leader's mail (and a
+unit's overdue notice) lists at most ``[check] items_per_unit`` (20) items per unit and counts
+the rest (``omitted``, with ``more``: the page or the command that lists them), so no mail
+carries thousands of items. Each item told to an audience is a row of ``chasecover`` — keyed
+(assignment, due date, ``r<offset>`` / ``o`` / ``p``), the ``o`` row holding one bit per level
+told — and its text form (``r:<assignment>:<due>:<offset>``, ``o:<assignment>:<due>:<level>``,
+``p:<assignment>:<report date>``) is kept in the mail's ``context["covers"]``. An item covered is
+never queued again, so running the check twice queues nothing new. The outbox key of a mail is
+``<kind>:<recipient>:<as_of>:<hash of its covers>``; a digest's key is
 ``digest:<person>:<period>``.
 
-Catch-up after downtime. Each run looks at where every assignment *is*, not at what happened
-since the last run: a reminder is due for the latest offset already reached (e.g. the due day),
-so offsets missed while the daemon was down are not sent late one by one; an overdue assignment
-is notified at the highest escalation level it has reached, lower levels missed are skipped.
-A digest missed on its weekday is sent on the next run of the same week, with the content it
-would have had on its day (minus what was reported since).
+Catch-up after downtime. Each run looks at where every assignment *is*: a reminder is due for the
+latest offset already reached (missed offsets are not sent late one by one); an overdue
+assignment is told once to every audience whose level it has reached — the unit its overdue
+notice, the leader in charge the escalation, the principal the top-level escalation — each at its
+own level, none twice. A digest missed on its weekday is sent on the next run of the same week,
+as it would have been on its day (minus what was reported since).
 
 Missing addresses. A unit without e-mail, a unit without a leader in charge, a leader without
 e-mail, or no principal leader: nothing is queued for that recipient and the report carries a
-warning. Nothing is marked as covered either, so once the office fills in the address the next
-run queues what is still applicable.
+warning; nothing is covered for it either, so once the office fills in the address the next run
+queues what is still applicable.
 
-SQL. A fixed number of statements whatever the number of assignments (executemany batches aside):
-one select of waiting rows to expire, one UPDATE and one INSERT (executemany), then one select
-each for open assignments, their tasks, last reports, units, leaders, plans and existing covers,
-one for existing keys and one flush of the new rows.
+Bad rows. An open assignment whose due date the calendar cannot count (before its first or after
+its last year) is skipped with a warning naming it; everyone else's mails still go out.
+
+SQL. A bounded number of statements whatever the number of assignments (about 30 on a working
+day; executemany batches of outbox rows aside).
 """
 
 from __future__ import annotations
