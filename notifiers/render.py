@@ -40,8 +40,8 @@ Context per kind (dates are ``datetime.date``)::
         {"office", "leader", "as_of", "period_label": str,
          "units": [{"unit": str, "items": [item, ...]}, ...]}, optionally "level" (1 / 2)
     a unit group (digest, escalation) may add "total" (its items, listed or not; default the
-    listed ones), "omitted" (int: items not listed) and "more" (where to see them: a link or
-    a command); a unit's own mail may add "omitted" / "more" / "total" the same way.
+    listed ones), "omitted" (int: items not listed) and "more_at" (where to see them: a link or
+    a command); a unit's own mail may add "omitted" / "more_at" / "total" the same way.
     Any context may give "warning_days": items with more working days left than that get no
     预警 grade (grade "", e.g. a progress request for a task due in 87 working days).
     test (``duban mail test``):
@@ -249,7 +249,7 @@ def _int(kind: str, where: str, value: Any) -> int:
 
 
 def _units(kind: str, raw_units: Any, window: int | None) -> list[dict[str, Any]]:
-    """Unit groups with their items normalised and "total" / "omitted" / "more" filled in."""
+    """Unit groups with their items normalised and "total" / "omitted" / "more_at" filled in."""
     if not isinstance(raw_units, list | tuple):
         raise RenderError(f"渲染 {kind} 邮件：units 应为列表")
     units = []
@@ -267,7 +267,7 @@ def _units(kind: str, raw_units: Any, window: int | None) -> list[dict[str, Any]
                 "counts": _counts(items),
                 "total": total,
                 "omitted": omitted,
-                "more": raw.get("more") or "",
+                "more_at": raw.get("more_at") or "",
                 "most_late": max((-it["working_days"] for it in items), default=0),
             }
         )
@@ -309,7 +309,7 @@ def prepare_context(kind: str, context: Mapping[str, Any]) -> dict[str, Any]:
         if not ctx["items"]:
             raise RenderError(f"{kind} 邮件没有任何事项，不发送")
         ctx["omitted"] = _int(kind, "omitted", ctx.get("omitted", 0))
-        ctx["more"] = ctx.get("more") or ""
+        ctx["more_at"] = ctx.get("more_at") or ""
         ctx["counts"] = _counts(ctx["items"])
         ctx["counts"]["total"] = len(ctx["items"]) + ctx["omitted"]
     return ctx

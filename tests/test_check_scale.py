@@ -81,7 +81,7 @@ def test_leader_mails_are_bounded_per_unit_and_cover_everything(db):
     units = {u["unit"]: u for u in esc.context["units"]}
     assert (units["公开科"]["total"], units["公开科"]["omitted"]) == (7, 4)
     assert len(units["公开科"]["items"]) == 3 and units["法规科"]["omitted"] == 0
-    assert units["公开科"]["more"] == "duban task list --unit 公开科 --overdue"
+    assert units["公开科"]["more_at"] == "duban task list --unit 公开科 --overdue"
     assert len(esc.context["covers"]) == 8 and esc.context["report_by"] == "2026-03-06"
     mail = rendered(esc)
     assert "另有4项未列出" in mail.text and "请督促上述单位于2026年3月6日前报送" in mail.text

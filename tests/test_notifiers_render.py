@@ -255,7 +255,7 @@ UNITS = [
         "items": LATE,
         "total": 42,
         "omitted": 40,
-        "more": "https://d.example/board",
+        "more_at": "https://d.example/board",
     },
     {"unit": "信息科", "items": [item(4, -1)]},
 ]

@@ -3,7 +3,7 @@
 Every context keeps the keys the renderer has always read (see :mod:`notifiers.render`) and adds:
 ``covers`` (the cover keys this mail carries), ``warning_days`` (预警 grades only within the
 reminder window) and, for a leader's mail, ``units`` grouped by unit with ``total``, ``omitted``
-and ``more`` (the link or command for the items not listed).
+and ``more_at`` (the link or command for the items not listed).
 """
 
 from __future__ import annotations
@@ -135,7 +135,7 @@ class Writer:
                 "items": [self.item(r, wd) for r, wd in p.rows],
                 "total": p.total,
                 "omitted": p.total - len(p.rows),
-                "more": self.more(p.unit),
+                "more_at": self.more(p.unit),
             }
             for p in parts
         ]
@@ -152,7 +152,7 @@ class Writer:
     ) -> None:
         """A unit's reminder / due_today / overdue / progress_request mail. ``rows`` are the
         items listed; ``ids`` (when given) every item it covers, the rest counted in
-        ``omitted`` with ``more``, where the unit sees them all."""
+        ``omitted`` with ``more_at``, where the unit sees them all."""
         who = f"u{unit.id}" + (f":{extra['report_due']}" if "report_due" in extra else "")
         context = {
             **self.base(),
@@ -167,7 +167,7 @@ class Writer:
         else:
             context["total"] = len(ids)
             context["omitted"] = len(ids) - len(rows)
-            context["more"] = (
+            context["more_at"] = (
                 f"{self.policy.server_url}/tasks"
                 if self.policy.server_url
                 else "duban task list --overdue"
