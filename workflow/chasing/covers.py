@@ -195,7 +195,7 @@ def covered_now(session: Session, run: int, whats: Sequence[str]) -> Iterator[tu
         execution_options={"yield_per": 5000},
     )
     for r in rows:
-        yield r.what, r
+        yield r[0], r
 
 
 def bounded_by_unit(

@@ -19,7 +19,7 @@ import states
 from workflow.chasing import covers as cv
 from workflow.chasing.cutoffs import calendar_range, overdue_cutoff, reminder_bands
 from workflow.chasing.items import OpenRow, Queued, WorkdayCalendar
-from workflow.chasing.mails import UnitPart, Writer, cover_key
+from workflow.chasing.mails import UnitPart, Writer, cover_key, iso
 from workflow.chasing.policy import Policy
 from workflow.models import Notification, Person, Plan, Report, Task, Unit
 
@@ -250,21 +250,23 @@ class Planner:
             unit = self.units[unit_id]
             notice: tuple[list, list, list] = ([], [], [])
             parts = {2: UnitPart(unit), 4: UnitPart(unit)}
-            for _, r in unit_rows:
-                row = OpenRow(r.id, r.unit_id, r.task_id, r.state, r.due)
-                bits = r.new_levels
+            # the hot loop of a big catch-up: plain tuples, cover texts from a cached date
+            for _, (_, cover_due, bits, aid, uid, task_id, state, due) in unit_rows:
+                day = iso(cover_due)
                 if bits & 1:
                     if len(notice[0]) < limit:
-                        notice[0].append((row, self.remaining(row.due)))
-                    notice[1].append(cover_key("unit", r.id, r.cover_due))
-                    notice[2].append(r.id)
+                        row = OpenRow(aid, uid, task_id, state, due)
+                        notice[0].append((row, self.remaining(due)))
+                    notice[1].append(f"o:{aid}:{day}:unit")
+                    notice[2].append(aid)
                 for bit, part in parts.items():
                     if bits & bit:
                         part.total += 1
-                        part.ids.append(r.id)
-                        part.covers.append(cover_key(LEVEL_OF[bit], r.id, r.cover_due))
+                        part.ids.append(aid)
+                        part.covers.append(f"o:{aid}:{day}:{LEVEL_OF[bit]}")
                         if len(part.rows) < limit:
-                            part.rows.append((row, self.remaining(row.due)))
+                            row = OpenRow(aid, uid, task_id, state, due)
+                            part.rows.append((row, self.remaining(due)))
             if notice[0]:
                 self.writer.unit_mail("overdue", unit, notice[0], notice[1], notice[2])
             if parts[2].total:
