@@ -128,9 +128,6 @@ class Planner:
         if rows and rows[0].n > len(rows):
             self.warn(f"另有 {rows[0].n - len(rows)} 项任务的截止日期超出工作日历范围，已跳过")
 
-    def in_range(self) -> tuple[Any, ...]:
-        return (A.c.due >= self.first_day, A.c.due <= self.last_day)
-
     def selections(self) -> list[tuple[cv.Selection, list[int] | None, str]]:
         """(what is due, the units whose recipient has an address, the warning otherwise)."""
         unit_ok = [u.id for u in self.units.values() if u.emails]
