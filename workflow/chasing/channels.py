@@ -19,8 +19,7 @@ from collections import defaultdict
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from workflow.chasing.items import Queued
-from workflow.models import Notification, Robot
+from workflow.models import Robot
 
 CHANNEL_LABELS = {"wecom": "企业微信机器人", "dingtalk": "钉钉机器人", "feishu": "飞书机器人"}
 OWNER = "_owner"  # context key of a robot row: whose robot it goes to
@@ -38,52 +37,3 @@ def robot_owners(session: Session) -> dict[str, list[str]]:
 def owner_of_key(key: str) -> str | None:
     parts = key.split(":")
     return parts[1] if len(parts) > 1 and parts[1][:1] in ("u", "p") else None
-
-
-def with_channels(
-    session: Session,
-    planned: list[tuple[Notification, Queued]],
-    robots: dict[str, list[str]],
-) -> list[tuple[Notification, Queued]]:
-    """``planned`` plus one robot row per robot of each row's recipient (see module doc);
-    e-mail rows without an address are dropped, robot rows queued before are left out."""
-    if not robots:
-        return planned
-    out: list[tuple[Notification, Queued]] = []
-    extra: list[tuple[Notification, Queued]] = []
-    for row, queued in planned:
-        addresses = [a for a in row.recipients or [] if a]
-        if addresses:
-            out.append((row, queued))
-        owner = owner_of_key(row.key)
-        for kind in robots.get(owner or "", []):
-            copy = Notification(
-                key=f"{row.key}#{kind}",
-                kind=row.kind,
-                channel=kind,
-                recipients=[],
-                recipient_name=row.recipient_name,
-                assignment_id=row.assignment_id,
-                level=row.level,
-                context={**(row.context or {}), OWNER: owner},
-                as_of=row.as_of,
-                created_at=row.created_at,
-                next_attempt_at=row.next_attempt_at,
-            )
-            q = Queued(
-                copy.key,
-                queued.kind,
-                queued.recipient_name,
-                [CHANNEL_LABELS[kind]],
-                queued.level,
-                queued.unit,
-                list(queued.assignment_ids),
-                channel=kind,
-            )
-            extra.append((copy, q))
-    if extra:
-        n = Notification.__table__
-        keys = [row.key for row, _ in extra]
-        existing = set(session.execute(sa.select(n.c.key).where(n.c.key.in_(keys))).scalars())
-        out += [(row, q) for row, q in extra if row.key not in existing]
-    return sorted(out, key=lambda p: p[0].key)
