@@ -11,11 +11,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from workflow.errors import DatabaseError
+
+if TYPE_CHECKING:  # the ORM costs ~0.4 s to import: read paths on Core never load it
+    from sqlalchemy.orm import Session
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration. Checked against alembic's own view by tests/test_migrations.py; kept
