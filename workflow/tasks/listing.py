@@ -12,6 +12,7 @@ due date has passed is listed as overdue even before the daily check has marked 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -48,7 +49,7 @@ _task = sa.table(
     sa.column("id", sa.Integer),
     sa.column("plan_id", sa.Integer),
     sa.column("title", sa.String),
-    sa.column("section_path", sa.JSON),
+    sa.column("section_path", sa.String),  # JSON text, decoded once per task below
     sa.column("number", sa.String),
 )
 _unit = sa.table("unit", sa.column("id", sa.Integer), sa.column("name", sa.String))
@@ -142,28 +143,57 @@ def list_assignment_rows(
         query = query.where(t.plan_id == flt.plan_id)
     query = query.order_by(a.due, a.id)
     labels = STATE_LABELS
+    sections: dict[str | None, str] = {}
     out = []
-    for r in conn.execute(query):
-        state = effective_state(r.state, r.due, today)
+    for (
+        id_,
+        task_id,
+        plan_id,
+        unit,
+        role,
+        title,
+        section_path,
+        number,
+        period,
+        recorded,
+        due,
+        original_due,
+        late,
+        provisional,
+        version,
+    ) in conn.execute(query).all():
+        section = sections.get(section_path)
+        if section is None:
+            section = sections[section_path] = " / ".join(_json_list(section_path))
+        state = "overdue" if recorded in EXPIRING and due < today else recorded
         out.append(
             {
-                "id": r.id,
-                "task_id": r.task_id,
-                "plan_id": r.plan_id,
-                "unit": r.name,
-                "role": r.role,
-                "title": r.title,
-                "section": " / ".join(r.section_path or ()),
-                "number": r.number,
-                "period": r.period,
+                "id": id_,
+                "task_id": task_id,
+                "plan_id": plan_id,
+                "unit": unit,
+                "role": role,
+                "title": title,
+                "section": section,
+                "number": number,
+                "period": period,
                 "state": state,
                 "state_label": labels[state],
-                "recorded_state": r.state,
-                "due": r.due.isoformat(),
-                "original_due": r.original_due.isoformat(),
-                "late": bool(r.late),
-                "provisional": bool(r.due_provisional),
-                "version": r.version,
+                "recorded_state": recorded,
+                "due": due.isoformat(),
+                "original_due": original_due.isoformat(),
+                "late": bool(late),
+                "provisional": bool(provisional),
+                "version": version,
             }
         )
     return out
+
+
+def _json_list(value: Any) -> list[str]:
+    """A JSON list column read as text (SQLite) or already decoded (PostgreSQL's json)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return json.loads(value) or []
+    return list(value)
