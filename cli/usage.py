@@ -95,3 +95,23 @@ class ChineseHelpFormatter(click.HelpFormatter):
             self.write(lines[0] + "\n")
             for line in lines[1:]:
                 self.write(hang + line + "\n")
+
+
+def usage_message(exc: click.UsageError) -> str:
+    """One Chinese line: what was wrong, the closest command, and where to read the usage."""
+    where = exc.ctx.command_path if exc.ctx is not None else "duban"
+    text = exc.format_message().strip().replace("\n", " ")
+    hint = ""
+    match = _HINT.search(text)
+    if match:
+        hint = f"，是否想用 {match.group(1).strip()}"
+        text = text[: match.start()].strip()
+    if isinstance(exc, click.exceptions.NoSuchCommand) and exc.possibilities:
+        hint = "，是否想用 " + " 或 ".join(f"{where} {p}" for p in exc.possibilities[:3])
+    message = f"命令用法不正确：{text}"
+    for pattern, template in _PATTERNS:
+        found = pattern.match(text)
+        if found:
+            message = template.format(*found.groups())
+            break
+    return f"{message}{hint}（用 {where} --help 查看用法）"

@@ -96,6 +96,7 @@ class DeliverySummary:
     skipped: int = 0
     blocked: int = 0  # kept queued because the SMTP settings are wrong
     blocked_error: str | None = None
+    released: int = 0  # given back unsent because the daemon was stopping
     errors: list[RowOutcome] = field(default_factory=list)
 
     @property
@@ -103,10 +104,11 @@ class DeliverySummary:
         return self.sent + self.failed + self.retried + self.skipped + self.blocked
 
     def summary(self) -> str:
-        if self.total == 0:
+        if self.total == 0 and not self.released:
             return "没有待发送的通知"
         text = f"已发送 {self.sent} 封，失败 {self.failed} 封，稍后重试 {self.retried} 封"
-        return text + (f"，跳过 {self.skipped} 封（已由其他进程接手）" if self.skipped else "")
+        text += f"，跳过 {self.skipped} 封（已由其他进程接手）" if self.skipped else ""
+        return text + (f"，{self.released} 封因停止而放回队列" if self.released else "")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -115,8 +117,13 @@ class DeliverySummary:
             "retried": self.retried,
             "skipped": self.skipped,
             "blocked": self.blocked,
+            "released": self.released,
             "errors": [e.to_dict() for e in self.errors],
         }
+
+
+class Stopping(Exception):
+    """The daemon is stopping (SIGTERM): claim nothing more, give back what is not sent."""
 
 
 class LockLost(DatabaseError):
@@ -184,6 +191,7 @@ class _Recorder:
         self.lock_held: Callable[[], bool] = lambda: True  # set by deliver_pending
         self.lock_checked = self.started
         self.releasing = False
+        self.stop: Callable[[], bool] = lambda: False  # set by deliver_pending
 
     def hold(self, claimed: Claimed) -> None:
         """Work on a fresh claim; it is renewed every third of ``claim_minutes``."""
@@ -195,6 +203,8 @@ class _Recorder:
         third of its time has passed. Called after every result."""
         if self.releasing:
             return
+        if self.stop():
+            raise Stopping
         if self.monotonic() - self.lock_checked >= LOCK_CHECK_SECONDS:
             self.lock_checked = self.monotonic()
             if not self.lock_held():
@@ -312,6 +322,23 @@ class _Recorder:
             "created_at": self.now,
         }
 
+    def give_back(self) -> None:
+        """Stopping: rows not yet sent are due again at once, their claim's attempt returned."""
+        assert self.claimed is not None
+        self.releasing = True
+        for key, row in self.claimed.rows.items():
+            if key in self.claimed.settled:
+                continue
+            values = {
+                "attempts": max(row.attempts - 1, 0),  # the claim counted one
+                "next_attempt_at": self.now.replace(microsecond=0),  # due; not a claim token
+            }
+            try:
+                if record(self.db, self.claimed, row, values):
+                    self.summary.released += 1
+            except Exception:  # noqa: BLE001 - best effort; the claim is released at next start
+                return
+
     def release(self, error: str) -> None:
         """After the sink stopped early: rows not yet settled count as a temporary failure."""
         assert self.claimed is not None
@@ -333,6 +360,7 @@ def deliver_pending(
     progress: Callable[[int, int], None] | None = None,
     sink=None,
     monotonic: Callable[[], float] = time.monotonic,
+    stop: Callable[[], bool] | None = None,
 ) -> DeliverySummary:
     """Deliver the pending notifications due at ``now`` (see the module doc).
 
@@ -364,6 +392,8 @@ def deliver_pending(
             progress(done, max(total, done))
 
     recorder = _Recorder(db, settings, now, domain, summary, tick, monotonic)
+    if stop is not None:  # the daemon stopping: no new claims; unsent rows given back
+        recorder.stop = stop
     try:
         with sending(db) as held:
             recorder.lock_held = held
@@ -381,6 +411,8 @@ def deliver_pending(
 def _claim_and_send(db, now, limit, settings, recorder, sink, render, sender, domain) -> None:
     claimed_count = 0
     while limit is None or claimed_count < limit:
+        if recorder.stop():
+            break
         want = CHUNK if limit is None else min(CHUNK, limit - claimed_count)
         try:
             claimed = claim(db, now, want, settings)
@@ -408,6 +440,8 @@ def _send_chunk(claimed: Claimed, recorder: _Recorder, sink, render, sender, dom
     except sa.exc.SQLAlchemyError as exc:
         recorder.release(f"记录发送结果时数据库出错：{db_error(exc)}")
         raise DatabaseError(f"记录发送结果时数据库出错：{db_error(exc)}") from None
+    except Stopping:
+        recorder.give_back()
     except LockLost as exc:
         recorder.release(exc.message)
         raise
