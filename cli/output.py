@@ -163,6 +163,14 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+def _numeric(rows: list[tuple], i: int) -> str:
+    """A column of numbers (ints, floats; blanks allowed) is right-aligned."""
+    values = [row[i] for row in rows if i < len(row) and row[i] not in (None, "")]
+    if values and all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return "right"
+    return "left"
+
+
 def _fit(cols: list[Col], natural: list[int], width: int) -> list[int]:
     """Column widths: shrink the wrapping columns (widest first) until the table fits."""
     widths = list(natural)
@@ -193,7 +201,10 @@ def render_table(
     colour: bool = False,
 ) -> str:
     """The table as text (no trailing newline)."""
-    cols = [c if isinstance(c, Col) else Col(c) for c in columns]
+    rows = [tuple(row) for row in rows]
+    cols = [
+        c if isinstance(c, Col) else Col(c, align=_numeric(rows, i)) for i, c in enumerate(columns)
+    ]
     cells = [[_text(v) for v in row] for row in rows]
     natural = [cell_width(c.header) for c in cols]
     for row in cells:
