@@ -91,7 +91,7 @@ def _unit_id(conn: sa.Connection, name: str) -> int:
     found = conn.execute(sa.select(_unit.c.id).where(_unit.c.name == name.strip())).scalar()
     if found is not None:
         return found
-    from sqlalchemy.orm import Session
+    from sqlmodel import Session
 
     from workflow.directory.units import resolve_unit  # aliases, near matches, the error
 
