@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -57,13 +58,18 @@ def _prepare(env: dict[str, str], assignments: int) -> None:
             add_task(s, office, title, names, date(2026, 3 + i % 9, 28), now)
 
 
-def _time(cmd: list[str], env: dict[str, str], runs: int) -> list[float]:
-    out = []
+def _time(cmd: list[str], env: dict[str, str], runs: int) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU (user + system) seconds of each run. On a busy machine the CPU time
+    is the steadier figure: wall time then includes waiting for a core."""
+    wall, cpu = [], []
     for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run(cmd, env=env, check=True, capture_output=True)
-        out.append(time.perf_counter() - start)
-    return out
+        wall.append(time.perf_counter() - start)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def main() -> None:
@@ -86,13 +92,15 @@ def main() -> None:
             ("list", f"duban task list ({n} rows)", [_duban(), "task", "list"]),
             ("json", f"duban task list --json ({n})", [_duban(), "task", "list", "--json"]),
         ]:
-            times = _time(cmd, env, args.runs)
+            times, cpu = _time(cmd, env, args.runs)
             median = statistics.median(times) * 1000
             verdict = "ok" if median < TARGET[key] else f"over {TARGET[key]} ms"
             print(
                 f"{label:34s} median {median:7.1f} ms   best {min(times) * 1000:7.1f} ms"
+                f"   cpu {statistics.median(cpu) * 1000:6.1f} ms"
                 f"   (before: {OLD[key]}; target < {TARGET[key]} ms: {verdict}; {args.runs} runs)"
             )
+        print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":
