@@ -11,7 +11,7 @@ import hashlib
 import sqlalchemy as sa
 
 from workflow.directory.roles import Caller
-from workflow.errors import PermissionDenied
+from workflow.errors import NotAuthenticated
 
 _token = sa.table(
     "token",
@@ -34,7 +34,7 @@ def hash_token(token: str) -> str:
 def authenticate_connection(conn: sa.Connection, token: str | None) -> Caller:
     """Turn a presented token into a Caller, or refuse."""
     if not token:
-        raise PermissionDenied("未提供令牌：请设置环境变量 DUBAN_TOKEN 或运行 duban login")
+        raise NotAuthenticated("未提供令牌：请设置环境变量 DUBAN_TOKEN 或运行 duban login")
     t = _token.c
     row = conn.execute(
         sa.select(t.id, t.role, t.unit_id, t.person_id, t.label, t.revoked_at).where(
@@ -42,9 +42,9 @@ def authenticate_connection(conn: sa.Connection, token: str | None) -> Caller:
         )
     ).first()
     if row is None:
-        raise PermissionDenied("令牌无效：请检查 DUBAN_TOKEN 或重新运行 duban login")
+        raise NotAuthenticated("令牌无效：请检查 DUBAN_TOKEN 或重新运行 duban login")
     if row.revoked_at is not None:
-        raise PermissionDenied(f"令牌已吊销（{row.label}）：请向办公室申领新令牌")
+        raise NotAuthenticated(f"令牌已吊销（{row.label}）：请向办公室申领新令牌")
     if row.role == "unit":
         name = conn.execute(sa.select(_unit.c.name).where(_unit.c.id == row.unit_id)).scalar()
         return Caller(role="unit", name=name or row.label, unit_id=row.unit_id, token_id=row.id)
