@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -332,13 +333,20 @@ class Daemon:
         """Stop: no new jobs or claims, wait up to ``stop_timeout`` for the running job (which
         gives back what it has not sent), release the lock. False if a job was abandoned."""
         self.stop_event.set()
+        deadline = time.monotonic() + self.stop_timeout
+
+        def left() -> float:
+            return max(deadline - time.monotonic(), 0.0)
+
         idle = True
         try:
-            with self._scheduler_lock:
-                if self.scheduler is not None and self.scheduler.running:
-                    self.scheduler.shutdown(wait=False)
+            # the scheduler's shutdown joins its thread, which may wait on the database: bounded
+            stopper = threading.Thread(target=self._shutdown_scheduler, daemon=True)
+            stopper.start()
+            stopper.join(left())
             with self.changed:
-                idle = self.changed.wait_for(lambda: self._busy == 0, self.stop_timeout)
+                idle = self.changed.wait_for(lambda: self._busy == 0, left())
+            idle = idle and not stopper.is_alive()
             if not idle:
                 log.warning(
                     "%s 秒内未能完成正在运行的任务，强制停止（检查未提交的部分不会生效；"
@@ -352,6 +360,11 @@ class Daemon:
             self.lock.release()
             log.info("守护进程已停止")
         return idle
+
+    def _shutdown_scheduler(self) -> None:
+        with self._scheduler_lock:
+            if self.scheduler is not None and self.scheduler.running:
+                self.scheduler.shutdown(wait=False)
 
     def serve_forever(self, *, standby: bool = False) -> bool:
         """Start, then wait for SIGTERM/SIGINT (``stop_event``) and stop within the timeout.
