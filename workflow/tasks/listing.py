@@ -143,7 +143,7 @@ def list_assignment_rows(
         query = query.where(t.plan_id == flt.plan_id)
     query = query.order_by(a.due, a.id)
     labels = STATE_LABELS
-    sections: dict[str | None, str] = {}
+    sections: dict[Any, str] = {}  # by JSON text (SQLite); PostgreSQL hands decoded lists
     out = []
     for (
         id_,
@@ -162,9 +162,10 @@ def list_assignment_rows(
         provisional,
         version,
     ) in conn.execute(query).all():
-        section = sections.get(section_path)
+        key = section_path if section_path is None or isinstance(section_path, str) else id_
+        section = sections.get(key)
         if section is None:
-            section = sections[section_path] = " / ".join(_json_list(section_path))
+            section = sections[key] = " / ".join(_json_list(section_path))
         state = "overdue" if recorded in EXPIRING and due < today else recorded
         out.append(
             {
