@@ -79,4 +79,9 @@ def daemon(standby, verbose) -> None:
     config = load_config()
     db = Database(config.database_url)
     db.ensure_ready()
-    Daemon(db=db, config=config).serve_forever(standby=standby)
+    if not Daemon(db=db, config=config).serve_forever(standby=standby):
+        import os
+        import sys
+
+        sys.stderr.flush()
+        os._exit(0)  # a job overran [notify] stop_timeout: do not wait for its thread

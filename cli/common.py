@@ -41,6 +41,18 @@ def acting() -> Iterator[Context]:
         yield Context(config=config, db=db, session=session, caller=caller)
 
 
+@contextmanager
+def reading() -> Iterator[tuple[object, object]]:
+    """(connection, caller) for read paths on SQLAlchemy Core: no ORM, no models imported."""
+    from workflow.config import saved_token
+    from workflow.directory.callers import authenticate_connection
+
+    config, db = load()
+    with db.engine.connect() as conn:
+        caller = authenticate_connection(conn, saved_token(config))
+        yield conn, caller
+
+
 def date_arg(value: str | None, what: str = "日期") -> date | None:
     from workflow.clock import parse_date
 

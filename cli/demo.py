@@ -19,12 +19,28 @@ WEEKDAYS = "一二三四五六日"
     type=click.Path(file_okay=False, path_type=Path),
     help="把演示数据库保存在此目录（默认用完即弃）",
 )
+@click.option(
+    "--sample",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="只把示例台账（.xlsx）写到此文件，供 duban import 试用（见 README 的上手示例）",
+)
 @json_option
-def demo(year, quiet, keep, as_json) -> None:
+def demo(year, quiet, keep, sample, as_json) -> None:
     """演示：在临时数据库中导入示例台账，逐日模拟一整年的督办，最后给出年终考核结果。"""
     import shutil
 
-    from workflow.demo.story import BEHAVIOURS, mail_line, run_demo
+    from workflow.demo.story import BEHAVIOURS, mail_line, run_demo, write_sample
+
+    if sample is not None:
+        path = write_sample(sample)
+        if as_json:
+            emit_json({"sample": str(path)})
+        else:
+            info(
+                f"示例台账已写入 {path}（2023 年银川市卫健委任务落实台账，14 项任务，截止时间分布全年）"
+            )
+            info("它需要的单位和分组见 README 的上手示例；导入前可先 duban import 文件 --dry-run")
+        return
 
     def on_day(day) -> None:
         if quiet or as_json or not (day.mails or day.expired):
@@ -68,9 +84,35 @@ def demo(year, quiet, keep, as_json) -> None:
             title=f"{year} 年终考核（截至 {year}-12-31）",
         )
         if result.kept:
-            info(f"\n演示数据库保存在 {result.database_url}，用以下环境变量即可用各命令查看：")
-            info(f"  export DUBAN_DATABASE_URL={result.database_url} DUBAN_TOKEN={result.token}")
-            info(f"  duban score --plan {year} --as-of {year}-12-31 --detail")
+            token_file = Path(result.directory) / "token"
+            token_file.write_text(result.token + "\n", encoding="utf-8")
+            token_file.chmod(0o600)
+            info(
+                f"\n演示数据库保存在 {result.database_url}；办公室令牌在 {token_file}（仅本人可读）。"
+            )
+            info("用以下环境变量即可用各命令查看：")
+            info(f"  export DUBAN_DATABASE_URL={result.database_url}")
+            info(f'  export DUBAN_TOKEN="$(cat {token_file})"')
+        info("\n接下来可以试试：")
+        for line in _next_steps(year, result.kept):
+            info(f"  {line}")
     finally:
         if not result.kept:
             shutil.rmtree(result.directory, ignore_errors=True)
+
+
+def _next_steps(year: int, kept: bool) -> list[str]:
+    steps = [] if kept else ["duban demo --keep 演示        # 保留演示数据库，用各命令查看"]
+    if kept:
+        steps += [
+            f"duban task list --overdue --plan {year}        # 年底仍逾期的任务（按今天计算）",
+            "duban task show 1                         # 一项任务的全部办理记录",
+            f"duban score --plan {year} --as-of {year}-12-31 --detail   # 每一项扣分及原因",
+            f"duban export evaluation --plan {year} 考核.xlsx --html 考核.html",
+            "duban notify preview reminder --task 1    # 看看提醒邮件的样子",
+        ]
+    steps += [
+        "duban demo --sample 台账.xlsx              # 取出示例台账，按 README 的上手示例走一遍",
+        "duban calendar show 2026-10               # 国庆调休后的工作日",
+    ]
+    return steps

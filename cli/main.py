@@ -14,6 +14,10 @@ import sys
 
 import click
 
+from cli.usage import ChineseHelpFormatter
+
+click.Context.formatter_class = ChineseHelpFormatter  # 用法 / 选项 / 命令 in every --help
+
 # name -> ("module", "attribute", short help shown by --help without importing the module)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("cli.setup", "init", "创建数据库和办公室账号（首次使用）"),
@@ -52,6 +56,14 @@ class LazyGroup(click.Group):
         module_name, attr, _ = spec
         return getattr(importlib.import_module(module_name), attr)
 
+    def resolve_command(self, ctx: click.Context, args: list[str]):
+        try:
+            return super().resolve_command(ctx, args)
+        except click.exceptions.NoSuchCommand as exc:  # suggest the closest command
+            raise click.exceptions.NoSuchCommand(
+                exc.command_name, possibilities=self.list_commands(ctx), ctx=ctx
+            ) from None
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
         if rows:
@@ -83,6 +95,9 @@ class LazyGroup(click.Group):
 
 
 def _usage_error(exc: click.UsageError):
+    if isinstance(exc, click.exceptions.NoArgsIsHelpError):  # `duban`, `duban task`: the help
+        click.echo(exc.ctx.get_help())
+        sys.exit(0)
     from cli.usage import usage_message
 
     click.echo(f"错误：{usage_message(exc)}", err=True)
@@ -107,7 +122,7 @@ def _available(name: str) -> bool:
 
 
 @click.group(name="duban", cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="duban", prog_name="duban")
+@click.version_option(package_name="duban", prog_name="duban", message="%(prog)s 版本 %(version)s")
 def cli() -> None:
     """督办 duban：政务公开工作要点任务督办。"""
 

@@ -25,9 +25,15 @@ def init(as_json: bool) -> None:
 @click.command()
 @click.argument("token", required=False)
 def login(token: str | None) -> None:
-    """保存令牌到用户配置目录，后续命令自动使用。"""
+    """保存令牌到用户配置目录，后续命令自动使用。
+
+    不带参数时从终端提示输入（不回显），或从标准输入读取，例如
+    duban token issue 财务审计科 | duban login（令牌不出现在命令行上）。
+    """
     from workflow.directory.setup import login as do_login
 
+    if token is None:
+        token = _token_from_stdin() if not _stdin_is_tty() else None
     if token is None:
         token = click.prompt("令牌", hide_input=True)
     caller, path = do_login(token)
@@ -66,3 +72,25 @@ def upgrade(as_json: bool) -> None:
         info(f"数据库已是最新版本（{after}）：{url}")
     else:
         info(f"数据库已升级：{before or '空'} → {after}：{url}")
+
+
+def _stdin_is_tty() -> bool:
+    import sys
+
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def _token_from_stdin() -> str | None:
+    """The first ``dbn_…`` token in what was piped in (e.g. the output of ``duban init``)."""
+    import re
+    import sys
+
+    from workflow.errors import InvalidInput
+
+    text = sys.stdin.read()
+    found = re.search(r"dbn_[A-Za-z0-9_-]+", text)
+    if found is None:
+        raise InvalidInput(
+            "标准输入中没有令牌（应形如 dbn_…）：请把 duban init 或 duban token issue 的输出接到 duban login"
+        )
+    return found.group(0)

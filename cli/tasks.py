@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.common import acting, date_arg
-from cli.output import emit_json, info, json_option, table
+from cli.output import Col, count_line, emit_json, info, json_option, table
 
 
 @click.group()
@@ -53,16 +53,20 @@ def add(title, units, lead, due, content, plan_id, as_json) -> None:
 @task.command("list")
 @click.option("--unit", help="单位")
 @click.option(
-    "--state", help="状态：assigned / in_progress / reported / verified / overdue / cancelled"
+    "--state",
+    help="状态：assigned 已分派 / in_progress 办理中 / reported 已报送 / verified 已核验 / "
+    "overdue 已逾期 / cancelled 已撤销（英文或中文均可）",
 )
-@click.option("--overdue", is_flag=True, help="只看已逾期")
+@click.option("--overdue", is_flag=True, help="只看已逾期（按今天计算，不必等每日检查）")
 @click.option("--due-before", help="截止日期不晚于 YYYY-MM-DD")
 @click.option("--due-after", help="截止日期不早于 YYYY-MM-DD")
 @click.option("--plan", "plan_id", type=int, help="工作计划编号")
 @json_option
 def list_(unit, state, overdue, due_before, due_after, plan_id, as_json) -> None:
     """列出任务（单位令牌只看到本单位的任务）。"""
-    from workflow.tasks.assignments import TaskFilter, list_assignments
+    from cli.common import reading
+    from workflow.clock import today
+    from workflow.tasks.listing import TaskFilter, list_assignment_rows
 
     flt = TaskFilter(
         unit=unit,
@@ -72,8 +76,8 @@ def list_(unit, state, overdue, due_before, due_after, plan_id, as_json) -> None
         due_after=date_arg(due_after, "--due-after 日期"),
         plan_id=plan_id,
     )
-    with acting() as ctx:
-        rows = list_assignments(ctx.session, ctx.caller, flt)
+    with reading() as (conn, caller):
+        rows = list_assignment_rows(conn, caller, flt, today())
     if as_json:
         emit_json(rows)
     else:
@@ -81,8 +85,12 @@ def list_(unit, state, overdue, due_before, due_after, plan_id, as_json) -> None
 
 
 def _render(rows: list[dict]) -> None:
+    if not rows:
+        info("（没有符合条件的任务）")
+        return
+    overdue = [r["state"] == "overdue" for r in rows]
     table(
-        ["编号", "单位", "任务", "状态", "截止", "逾期"],
+        [Col("编号", align="right"), "单位", Col("任务", wrap=True), "状态", "截止", "逾期报送"],
         [
             (
                 r["id"],
@@ -90,13 +98,22 @@ def _render(rows: list[dict]) -> None:
                 r["title"],
                 r["state_label"],
                 r["due"] + ("（暂定）" if r["provisional"] else ""),
-                "是" if r["late"] or r["state"] == "overdue" else "",
+                "是" if r["late"] else "",
             )
             for r in rows
         ],
+        marked=overdue,
+        footer=[
+            count_line(
+                len(rows),
+                extra=[
+                    ("已逾期", sum(overdue)),
+                    ("已报送", sum(r["state"] == "reported" for r in rows)),
+                    ("已核验", sum(r["state"] == "verified" for r in rows)),
+                ],
+            )
+        ],
     )
-    if not rows:
-        info("（没有符合条件的任务）")
 
 
 @task.command("show")

@@ -81,7 +81,9 @@ def test_daemon_jobs_in_its_job_store_and_start_up_check(db, tmp_path):
         with db.engine.connect() as conn:
             ids = set(conn.execute(sa.text(f"select id from {JOBSTORE_TABLE}")).scalars())
         assert ids == {CHECK_JOB, DELIVER_JOB}
-        other = Daemon(db=Database(db.url), config=config, clock=lambda: at(clock_day[0]))
+        other = Daemon(
+            db=Database(db.url), config=config, clock=lambda: at(clock_day[0]), deliver=print
+        )
         with pytest.raises(Conflict):
             other.start()
     finally:
@@ -168,6 +170,7 @@ def _wait_for_line(proc: subprocess.Popen, words: str, timeout: float = 60) -> l
 
 def test_two_daemon_processes_second_refuses_sigterm_stops(cli_env, tmp_path):
     env = {k: v for k, v in cli_env.items() if k != "DUBAN_TOKEN"}
+    env["DUBAN_NOTIFY_DELIVERY"] = "file"  # no SMTP server configured: the daemon would refuse
     first = _spawn(env)
     try:
         lines = _wait_for_line(first, "守护进程启动")

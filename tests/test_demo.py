@@ -71,4 +71,23 @@ def test_a_kept_demo_can_be_explored_with_every_command(tmp_path):
     [listed] = json.loads(plans.stdout)
     assert "2026年" in listed["title"] and "2023" not in listed["title"]  # the demo year
     printed = _run(tmp_path, "--quiet", "--keep", str(tmp_path / "kept2")).stdout
-    assert "export DUBAN_DATABASE_URL=" in printed and "DUBAN_TOKEN=dbn_" in printed
+    token_file = tmp_path / "kept2" / "token"
+    assert (
+        "export DUBAN_DATABASE_URL=" in printed and f'DUBAN_TOKEN="$(cat {token_file})"' in printed
+    )
+    assert "dbn_" not in printed  # the token is in a 0600 file, never on a command line
+    assert token_file.stat().st_mode & 0o077 == 0 and token_file.read_text().startswith("dbn_")
+    assert "接下来可以试试" in printed and "duban score --plan 2026" in printed
+
+
+def test_the_story_spreads_over_the_year_and_the_sample_is_shipped(tmp_path):
+    keep = tmp_path / "kept"
+    _run(tmp_path, "--json", "--keep", str(keep), "--year", "2023")
+    import sqlite3
+
+    with sqlite3.connect(keep / "demo.db") as conn:
+        months = {row[0][:7] for row in conn.execute("select original_due from assignment")}
+    assert len(months) >= 8, sorted(months)  # not all due on 30 November
+    sample = tmp_path / "台账.xlsx"
+    result = _run(tmp_path, "--sample", str(sample))
+    assert result.exit_code == 0 and sample.stat().st_size > 0 and "示例台账已写入" in result.stdout

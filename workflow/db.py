@@ -8,14 +8,18 @@ alembic's view (see ``migrations/env.py``).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from workflow.errors import DatabaseError
+
+if TYPE_CHECKING:  # the ORM costs ~0.4 s to import: read paths on Core never load it
+    from sqlalchemy.orm import Session
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration. Checked against alembic's own view by tests/test_migrations.py; kept
@@ -35,11 +39,27 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cur.close()
 
 
+def create_private_file(path: Path) -> None:
+    """Create the SQLite file readable by its owner only (0600), in a 0700 directory when duban
+    makes the directory: the database holds token hashes, names and addresses. SQLite gives its
+    -wal and -shm files the database file's mode."""
+    path = path.expanduser()
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+        path.parent.chmod(0o700)  # mkdir's mode is filtered by the umask
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+    path.chmod(0o600)
+
+
 def make_engine(url: str) -> sa.Engine:
     if url.startswith("sqlite"):
-        path = url.split(":///", 1)[-1]
-        if path and path != ":memory:":
-            Path(path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        path = url.split(":///", 1)[-1].split("?", 1)[0]
+        if path and path != ":memory:" and not path.startswith("file:"):
+            create_private_file(Path(path))
         engine = sa.create_engine(url, connect_args={"timeout": 10})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         return engine

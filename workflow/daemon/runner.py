@@ -15,6 +15,16 @@ The job store is a ``SQLAlchemyJobStore`` in duban's own database (table ``apsch
 outside alembic's view); jobs use ``coalesce=True, misfire_grace_time=None`` and fixed ids with
 ``replace_existing=True``, so a restart neither duplicates nor drops them.
 
+Stopping (SIGTERM/SIGINT): the daemon stops claiming, lets the mail in flight finish and gives
+back the rows of its batch not yet sent (due again at once, their attempt returned), releases
+the lock and exits, all within ``[notify] stop_timeout`` seconds (30). A job still running
+after that (a check's transaction, a hung SMTP connection) is abandoned: the process exits, the
+database rolls the check back, and the next sender releases the abandoned claims at once (the
+senders' lock died with the process). ``deploy/duban-daemon.service`` allows more than that.
+
+Settings are checked at start: a wrong ``[smtp]`` or ``[notify]`` value stops the daemon at once
+(:class:`~workflow.errors.ConfigError`, exit code 7) rather than failing every delivery run.
+
 One daemon at a time: two APScheduler 3.x schedulers on one job store run jobs twice. On
 PostgreSQL the daemon holds ``pg_try_advisory_lock`` (keyed by database and schema) on a
 dedicated connection for its lifetime — this holds across machines; on SQLite a ``filelock``
@@ -26,7 +36,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -36,6 +48,7 @@ from workflow.clock import SHANGHAI, local_date
 from workflow.clock import now as wall_clock
 from workflow.config import Config
 from workflow.daemon.lock import DaemonLock
+from workflow.daemon.logs import configure_logging, every  # noqa: F401 - the daemon's API
 from workflow.db import Database
 from workflow.errors import DubanError, MailSettingsError
 
@@ -91,12 +104,36 @@ class Daemon:
         self.changed = threading.Condition()
         self.scheduler: Any = None
         self.mail_blocked: tuple[datetime, int] | None = None  # (paused until, failures in a row)
+        self.stop_timeout: float = 30.0  # [notify] stop_timeout, read at start
+        self._busy = 0  # jobs running now (under ``changed``)
+        self._scheduler_lock = threading.Lock()  # starting vs stopping the scheduler
+
+    @contextmanager
+    def _working(self) -> Iterator[None]:
+        with self.changed:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self.changed:
+                self._busy -= 1
+                self.changed.notify_all()
+
+    def check_settings(self) -> None:
+        """Refuse to start on wrong ``[notify]`` / ``[smtp]`` values (ConfigError, exit 7)."""
+        from workflow.outbox.settings import make_sink, notify_settings
+
+        self.stop_timeout = float(notify_settings(self.config).stop_timeout)
+        if self.deliver is None:  # the real delivery: its sink's settings must be right
+            make_sink(self.config)
 
     # -- jobs (also called directly)
     def run_check_job(self) -> JobRun:
+        if self.stop_event.is_set():
+            return self._record(JobRun("check", local_date(self.clock()), True, "正在停止，跳过"))
         if not self._still_the_daemon("check"):
             return self.runs[-1]
-        with self._check_lock:
+        with self._working(), self._check_lock:
             return self._check(self.clock())
 
     def _still_the_daemon(self, job: str) -> bool:
@@ -129,20 +166,26 @@ class Daemon:
         return self._record(JobRun("check", as_of, True, summary, report))
 
     def run_deliver_job(self) -> JobRun:
+        if self.stop_event.is_set():
+            return self._record(JobRun("deliver", local_date(self.clock()), True, "正在停止，跳过"))
         if not self._still_the_daemon("deliver"):
             return self.runs[-1]
-        now = self.clock()
+        with self._working():
+            return self._deliver(self.clock())
+
+    def _deliver(self, now: datetime) -> JobRun:
         self._retry_missed_check(now)
         self._release_stale_claims(now)
         paused = self._mail_paused(now)
         if paused is not None:
             return self._record(JobRun("deliver", local_date(now), True, paused))
-        if self.deliver is not None:
-            deliver = self.deliver
-        else:
-            from workflow.outbox.delivery import deliver_pending as deliver
         try:
-            result = deliver(self.db, self.config, now)
+            if self.deliver is not None:
+                result = self.deliver(self.db, self.config, now)
+            else:
+                from workflow.outbox.delivery import deliver_pending
+
+                result = deliver_pending(self.db, self.config, now, stop=self.stop_event.is_set)
         except MailSettingsError as exc:
             minutes = self._pause_mail(now)
             message = f"投递失败：{exc.message}（{minutes} 分钟内不再尝试登录）"
@@ -214,26 +257,39 @@ class Daemon:
     # -- lifecycle
     def start(self, *, standby: bool = False) -> bool:
         """Take the lock, run both jobs once, start the scheduler. False if stopped while waiting."""
+        if not self._begin(standby):
+            return False
+        self._run_startup()
+        return True
+
+    def _begin(self, standby: bool) -> bool:
+        """Check the settings and take the lock (raises ConfigError / Conflict)."""
+        self.check_settings()
         if not self.lock.acquire(wait=standby, stop=self.stop_event):
             return False
+        _RUNNING["daemon"] = self
+        log.info(
+            "守护进程启动：数据库 %s；每日 %s（上海时间）检查，每 %s 分钟投递，领导汇总%s",
+            self.db.safe_url,
+            self.policy.check_time.strftime("%H:%M"),
+            self.policy.delivery_interval_minutes,
+            self.policy.digest_label,
+        )
+        return True
+
+    def _run_startup(self) -> None:
+        """Both jobs once (the catch-up), then the scheduler, unless a stop came meanwhile."""
         try:
-            _RUNNING["daemon"] = self
-            log.info(
-                "守护进程启动：数据库 %s；每日 %s（上海时间）检查，每 %s 分钟投递，领导汇总%s",
-                self.db.safe_url,
-                self.policy.check_time.strftime("%H:%M"),
-                self.policy.delivery_interval_minutes,
-                self.policy.digest_label,
-            )
             self.run_check_job()
             self.run_deliver_job()
-            self.scheduler = self._scheduler()
-            self.scheduler.start()
+            with self._scheduler_lock:
+                if not self.stop_event.is_set():
+                    self.scheduler = self._scheduler()
+                    self.scheduler.start()
         except BaseException:
             _RUNNING.pop("daemon", None)
             self.lock.release()
             raise
-        return True
 
     def _scheduler(self):
         from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -273,21 +329,46 @@ class Daemon:
             )
         return scheduler
 
-    def stop(self) -> None:
-        """Stop the scheduler (waiting for a running job) and release the lock."""
+    def stop(self) -> bool:
+        """Stop: no new jobs or claims, wait up to ``stop_timeout`` for the running job (which
+        gives back what it has not sent), release the lock. False if a job was abandoned."""
         self.stop_event.set()
+        deadline = time.monotonic() + self.stop_timeout
+
+        def left() -> float:
+            return max(deadline - time.monotonic(), 0.0)
+
+        idle = True
         try:
-            if self.scheduler is not None and self.scheduler.running:
-                self.scheduler.shutdown(wait=True)
+            # the scheduler's shutdown joins its thread, which may wait on the database: bounded
+            stopper = threading.Thread(target=self._shutdown_scheduler, daemon=True)
+            stopper.start()
+            stopper.join(left())
+            with self.changed:
+                idle = self.changed.wait_for(lambda: self._busy == 0, left())
+            idle = idle and not stopper.is_alive()
+            if not idle:
+                log.warning(
+                    "%s 秒内未能完成正在运行的任务，强制停止（检查未提交的部分不会生效；"
+                    "未发出的通知由下一个发送进程立即重新排队）",
+                    f"{self.stop_timeout:g}",
+                )
         finally:
             self.scheduler = None
             if _RUNNING.get("daemon") is self:
                 _RUNNING.pop("daemon", None)
             self.lock.release()
             log.info("守护进程已停止")
+        return idle
 
-    def serve_forever(self, *, standby: bool = False) -> None:
-        """Start, then wait for SIGTERM/SIGINT (``stop_event``) and stop cleanly."""
+    def _shutdown_scheduler(self) -> None:
+        with self._scheduler_lock:
+            if self.scheduler is not None and self.scheduler.running:
+                self.scheduler.shutdown(wait=False)
+
+    def serve_forever(self, *, standby: bool = False) -> bool:
+        """Start, then wait for SIGTERM/SIGINT (``stop_event``) and stop within the timeout.
+        False if a job had to be abandoned (the caller then exits without waiting for it)."""
         import signal
 
         def on_signal(signum, _frame) -> None:
@@ -296,14 +377,23 @@ class Daemon:
 
         previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
-            if not self.start(standby=standby):
+            if not self._begin(standby):
                 log.info("热备等待期间收到停止信号，未启动")
-                return
+                return True
+            # the start-up catch-up runs beside this thread, so a SIGTERM is heard during it too
+            threading.Thread(target=self._startup_in_background, daemon=True).start()
             self.stop_event.wait()
-            self.stop()
+            return self.stop()
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler)
+
+    def _startup_in_background(self) -> None:
+        try:
+            self._run_startup()
+        except Exception:  # noqa: BLE001 - logged; the daemon stops rather than run half-started
+            log.exception("守护进程启动时出错，停止运行")
+            self.stop_event.set()
 
 
 def scheduled_job(name: str) -> None:
@@ -331,27 +421,3 @@ def _describe(result: Any) -> str:
         if value is not None:
             return str(value)
     return str(result)
-
-
-def configure_logging(level: int = logging.INFO) -> None:
-    """Plain timestamped lines on stderr (journald adds its own metadata)."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger("duban")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
-    # APScheduler's own warnings and errors go to the same log, timestamped like duban's lines
-    scheduler_log = logging.getLogger("apscheduler")
-    scheduler_log.handlers[:] = [handler]
-    scheduler_log.setLevel(max(level, logging.WARNING))
-    scheduler_log.propagate = False
-
-
-def every(seconds: float):
-    """An accelerated interval trigger (tests, demos)."""
-    from apscheduler.triggers.interval import IntervalTrigger
-
-    return IntervalTrigger(
-        seconds=seconds, start_date=datetime.now(SHANGHAI) + timedelta(seconds=seconds)
-    )

@@ -3,7 +3,8 @@
 It never touches the user's database or config: a fresh SQLite file in a temporary directory
 (or in ``keep``), the official calendar without the office's overrides, the default policy.
 It imports the sample ledger shipped with duban (:mod:`workflow.samples`, the 2023 Yinchuan
-台账, dated into the chosen year with report dates 31 July and 30 November), gives the units
+台账 with its deadlines spread over the year — 3月底前, 每季度, 上半年, 第三季度 … — dated into the
+chosen year with report dates 31 July and 30 November), gives the units
 leaders and addresses, and plays the year with a simulated clock: each morning the daemon's
 check (:func:`workflow.chasing.check.run_check`), each afternoon what the units do. Units behave by a
 fixed script: most report two working days early, some a few working days late, one very late,
@@ -160,7 +161,7 @@ def _directory(keep: Path | None) -> Path:
 def _setup(session, calendar, year: int, now: datetime) -> int:
     from workflow.directory.units import add_leader, add_unit
     from workflow.ledger.importing import import_ledger
-    from workflow.samples import YINCHUAN_DIRECTORY, YINCHUAN_LEDGER
+    from workflow.samples import YINCHUAN_DEMO_LEDGER, YINCHUAN_DIRECTORY
 
     for name, email, group in LEADERS:
         add_leader(session, OFFICE, name, now, email=email, principal=group is None)
@@ -179,7 +180,7 @@ def _setup(session, calendar, year: int, now: datetime) -> int:
     result = import_ledger(
         session,
         OFFICE,
-        YINCHUAN_LEDGER,
+        YINCHUAN_DEMO_LEDGER,
         calendar=calendar,
         now=now,
         plan_year=year,
@@ -286,6 +287,16 @@ def _year_end(session, plan_id: int, as_of: date, calendar, behaviours) -> list[
         {**u.to_dict(), "behaviour": BEHAVIOURS[behaviours.get(u.unit, "on_time")]}
         for u in evaluation.units
     ]
+
+
+def write_sample(path: Path) -> Path:
+    """Copy the sample ledger (the one the demo plays) to ``path`` for the README's walk-through."""
+    from workflow.files import atomic_write
+    from workflow.samples import YINCHUAN_DEMO_LEDGER
+
+    data = YINCHUAN_DEMO_LEDGER.read_bytes()
+    atomic_write(Path(path), lambda tmp: tmp.write_bytes(data))
+    return Path(path)
 
 
 def mail_line(mail: Mail) -> str:

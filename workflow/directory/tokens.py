@@ -7,22 +7,18 @@ assignments), ``leader`` (领导: read). Tokens are random, shown once, stored a
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
+from workflow.directory.callers import authenticate_connection, hash_token
 from workflow.directory.roles import Caller, require_role
-from workflow.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied
-from workflow.models import Person, Token, Unit
+from workflow.errors import Conflict, NotFound, PermissionDenied
+from workflow.models import Token
 
 TOKEN_PREFIX = "dbn_"
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.strip().encode("utf-8")).hexdigest()
 
 
 def _new_token() -> str:
@@ -104,20 +100,5 @@ def revoke_token(session: Session, caller: Caller, token_id: int, now: datetime)
 
 
 def authenticate(session: Session, token: str | None) -> Caller:
-    """Turn a presented token into a Caller, or refuse."""
-    if not token:
-        raise NotAuthenticated("未提供令牌：请设置环境变量 DUBAN_TOKEN 或运行 duban login")
-    row = session.exec(select(Token).where(Token.token_hash == hash_token(token))).first()
-    if row is None:
-        raise NotAuthenticated("令牌无效：请检查 DUBAN_TOKEN 或重新运行 duban login")
-    if row.revoked_at is not None:
-        raise NotAuthenticated(f"令牌已吊销（{row.label}）：请向办公室申领新令牌")
-    if row.role == "unit":
-        unit = session.get(Unit, row.unit_id)
-        name = unit.name if unit else row.label
-        return Caller(role="unit", name=name, unit_id=row.unit_id, token_id=row.id)
-    if row.role == "leader":
-        person = session.get(Person, row.person_id)
-        name = person.name if person else row.label
-        return Caller(role="leader", name=name, person_id=row.person_id, token_id=row.id)
-    return Caller(role="office", name=row.label, token_id=row.id)
+    """Turn a presented token into a Caller, or refuse (Core: see ``directory/callers.py``)."""
+    return authenticate_connection(session.connection(), token)

@@ -65,6 +65,7 @@ from workflow.outbox.outcomes import (
     LockLost,
     Recorder,
     RowOutcome,
+    Stopping,
     message_key,
 )
 from workflow.outbox.robots import RobotDelivery, mail_sink
@@ -223,6 +224,7 @@ def deliver_pending(
     progress: Callable[[int, int], None] | None = None,
     sink=None,
     monotonic: Callable[[], float] = time.monotonic,
+    stop: Callable[[], bool] | None = None,
     retry_waiting: bool = False,
 ) -> DeliverySummary:
     """Deliver the pending notifications due at ``now`` (see the module doc).
@@ -251,6 +253,8 @@ def deliver_pending(
             progress(done, max(total, done))
 
     recorder = Recorder(db, settings, now, message_id_domain(config), summary, tick, monotonic)
+    if stop is not None:  # the daemon stopping: no new claims; unsent rows given back
+        recorder.stop = stop
     run = _Run(db, config, now, sink, recorder)  # every setting checked before any change
     recorder.robots = RobotDelivery(db, config, now)  # robot rows: workflow.outbox.robots
     try:
@@ -299,6 +303,8 @@ def _builder(run: _Run, row: Notification, context: dict[str, Any]):
 def _claim_and_send(run: _Run, limit: int | None, settings) -> None:
     claimed_count = 0
     while limit is None or claimed_count < limit:
+        if run.recorder.stop():
+            break
         want = CHUNK if limit is None else min(CHUNK, limit - claimed_count)
         try:
             claimed = claim(run.db, run.now, want, settings)
@@ -333,6 +339,8 @@ def _send_chunk(claimed: Claimed, run: _Run) -> None:
     except sa.exc.SQLAlchemyError as exc:
         recorder.release(f"记录发送结果时数据库出错：{db_error(exc)}")
         raise DatabaseError(f"记录发送结果时数据库出错：{db_error(exc)}") from None
+    except Stopping:
+        recorder.give_back()
     except (LockLost, ConfigError) as exc:
         recorder.release(exc.message)
         raise

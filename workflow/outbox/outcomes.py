@@ -68,6 +68,7 @@ class DeliverySummary:
     next_retry_at: datetime | None = None
     sending_elsewhere: int = 0
     retried_now: int = 0  # rows made due at once by ``--now``
+    released: int = 0  # given back unsent because the daemon was stopping
     robot_held: int = 0  # robot rows kept queued because that robot's settings are wrong
     robot_blocked: dict[str, str] = field(default_factory=dict)  # one message per robot
 
@@ -91,7 +92,7 @@ class DeliverySummary:
                 text += f"；{self.robot_held} 条群机器人通知因机器人设置有误仍在队列中："
                 text += "；".join(self.robot_blocked.values())
             parts.append(text)
-        elif not self.waiting and not self.sending_elsewhere and not parts:
+        elif not self.waiting and not self.sending_elsewhere and not parts and not self.released:
             return "没有待发送的通知"
         else:
             parts.append("现在没有到期的通知")
@@ -103,6 +104,8 @@ class DeliverySummary:
             )
         if self.sending_elsewhere:
             parts.append(f"{self.sending_elsewhere} 封正由另一个发送进程发送")
+        if self.released:
+            parts.append(f"{self.released} 封因停止而放回队列")
         return "；".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -117,6 +120,7 @@ class DeliverySummary:
             "next_retry_at": self.next_retry_at,
             "sending_elsewhere": self.sending_elsewhere,
             "retried_now": self.retried_now,
+            "released": self.released,
             "robot_held": self.robot_held,
             "robot_blocked": list(self.robot_blocked.values()),
             "errors": [e.to_dict() for e in self.errors],
@@ -127,6 +131,10 @@ def _local(at: datetime | None) -> str:
     from workflow.clock import SHANGHAI
 
     return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if at else ""
+
+
+class Stopping(Exception):
+    """The daemon is stopping (SIGTERM): claim nothing more, give back what is not sent."""
 
 
 class LockLost(DatabaseError):
@@ -159,6 +167,7 @@ class Recorder:
         self.claimed: Claimed | None = None
         self.notes: dict[str, str] = {}  # key -> what was left out of the mail (fresh.py)
         self.robots: Any = None  # workflow.outbox.robots.RobotDelivery, set by deliver_pending
+        self.stop: Callable[[], bool] = lambda: False  # set by deliver_pending (the daemon)
         self.lock_held: Callable[[], bool] = lambda: True  # set by deliver_pending
         self.lock_checked = self.started
         self.releasing = False
@@ -174,6 +183,8 @@ class Recorder:
         third of its time has passed. Called after every result."""
         if self.releasing:
             return
+        if self.stop():
+            raise Stopping
         if self.monotonic() - self.lock_checked >= LOCK_CHECK_SECONDS:
             self.lock_checked = self.monotonic()
             if not self.lock_held():
@@ -311,6 +322,21 @@ class Recorder:
             "as_of": row.as_of,
             "created_at": self.now,
         }
+
+    def give_back(self) -> None:
+        """Stopping: rows not yet sent are due again at once (no attempt used: claims are not
+        attempts)."""
+        assert self.claimed is not None
+        self.releasing = True
+        for key, row in self.claimed.rows.items():
+            if key in self.claimed.settled:
+                continue
+            values = {"next_attempt_at": self.now.replace(microsecond=0)}  # due; not a claim
+            try:
+                if record(self.writer, self.claimed, row, values):
+                    self.summary.released += 1
+            except Exception:  # noqa: BLE001 - best effort; the claim is released at next start
+                return
 
     def release(self, error: str) -> None:
         """After the sending stopped early (our side broke off: the database, the lock, an

@@ -21,6 +21,7 @@ Example (every key of ``[smtp]`` can be overridden by ``DUBAN_SMTP_<KEY>``)::
     retry_minutes = 1                  # first back-off; doubles per attempt …
     retry_max_minutes = 240            # … up to this
     claim_minutes = 30                 # how long a sender owns the rows it is delivering
+    stop_timeout = 30                  # seconds the daemon takes to stop on SIGTERM (at most)
 
 The password is never read from the command line or from duban.toml itself (the file is often
 shared and backed up): ``DUBAN_SMTP_PASSWORD`` wins, else ``password_file`` (first line).
@@ -71,6 +72,7 @@ NOTIFY_KEYS = (
     "retry_minutes",
     "retry_max_minutes",
     "claim_minutes",
+    "stop_timeout",
 )
 DEFAULT_SENDER = "督办系统 <duban@localhost>"
 
@@ -85,6 +87,7 @@ class NotifySettings:
     retry_minutes: int = 1
     retry_max_minutes: int = 240
     claim_minutes: int = 30
+    stop_timeout: int = 30  # seconds: the daemon finishes or gives back its batch within this
 
     def backoff_minutes(self, attempts: int) -> int:
         """Minutes to wait after the ``attempts``-th failed attempt: 1, 2, 4 … capped."""
@@ -293,6 +296,7 @@ def notify_settings(config: Config) -> NotifySettings:
             ("retry_minutes", 1, 1440),
             ("retry_max_minutes", 1, 10080),
             ("claim_minutes", 1, 1440),
+            ("stop_timeout", 1, 3600),
         )
         if key in table
     }

@@ -4,6 +4,9 @@
   workbook: merged title and section rows, the 填报单位 line, the header repeated per section,
   the report dates 7/31 and 11/30 in the intro. Regenerate with ``python
   workflow/samples/make_samples.py`` (it uses the builders in ``tests/ledgers.py``).
+* ``yinchuan-2023-demo.xlsx``: the same ledger with its deadlines spread over the year (3月底前,
+  每季度, 上半年, 第三季度 …): what ``duban demo`` plays and ``duban demo --sample FILE`` writes
+  for the README's walk-through.
 * :data:`YINCHUAN_DIRECTORY`: a unit directory the sample resolves against:
   (name, aliases, groups); "委机关各科室" and "委属各单位" are groups.
 """
@@ -14,6 +17,7 @@ from pathlib import Path
 
 SAMPLES = Path(__file__).parent
 YINCHUAN_LEDGER = SAMPLES / "yinchuan-2023.xlsx"
+YINCHUAN_DEMO_LEDGER = SAMPLES / "yinchuan-2023-demo.xlsx"
 
 YINCHUAN_DIRECTORY: list[tuple[str, list[str], list[str]]] = [
     ("办公室", ["委办公室"], ["委机关各科室"]),

@@ -7,18 +7,18 @@ In the CLI a "task" row is one unit's share of a task (an :class:`Assignment`) w
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
-from states import STATE_LABELS, STATES
+from states import STATE_LABELS
 from workflow.directory.roles import Caller, require_role
 from workflow.directory.units import resolve_unit
 from workflow.errors import InvalidInput, NotFound
 from workflow.models import Assignment, History, Plan, Report, Task, Unit
+from workflow.tasks.listing import TaskFilter, list_assignment_rows
 
 ROLES = ("lead", "responsible", "cooperating")
 ROLE_LABELS = {"lead": "牵头", "responsible": "责任", "cooperating": "配合"}
@@ -130,16 +130,6 @@ def add_task(
 
 
 # -- reading ------------------------------------------------------------------------------------
-@dataclass
-class TaskFilter:
-    unit: str | None = None
-    state: str | None = None
-    overdue: bool = False
-    due_before: date | None = None
-    due_after: date | None = None
-    plan_id: int | None = None
-
-
 def assignment_view(a: Assignment, task: Task, unit: Unit) -> dict[str, Any]:
     """The documented JSON shape of one row of ``duban task list --json``."""
     return {
@@ -167,30 +157,15 @@ def view_of(session: Session, a: Assignment) -> dict[str, Any]:
     return assignment_view(a, session.get(Task, a.task_id), session.get(Unit, a.unit_id))
 
 
-def list_assignments(session: Session, caller: Caller, flt: TaskFilter) -> list[dict[str, Any]]:
-    query = (
-        select(Assignment, Task, Unit)
-        .join(Task, Task.id == Assignment.task_id)
-        .join(Unit, Unit.id == Assignment.unit_id)
-    )
-    if caller.role == "unit":
-        query = query.where(Assignment.unit_id == caller.unit_id)
-    if flt.unit:
-        query = query.where(Assignment.unit_id == resolve_unit(session, flt.unit).id)
-    if flt.state:
-        if flt.state not in STATES:
-            raise InvalidInput(f"未知状态：{flt.state}（可选 {' / '.join(STATES)}）")
-        query = query.where(Assignment.state == flt.state)
-    if flt.overdue:
-        query = query.where(Assignment.state == "overdue")
-    if flt.due_before:
-        query = query.where(Assignment.due <= flt.due_before)
-    if flt.due_after:
-        query = query.where(Assignment.due >= flt.due_after)
-    if flt.plan_id is not None:
-        query = query.where(Task.plan_id == flt.plan_id)
-    query = query.order_by(Assignment.due, Assignment.id)
-    return [assignment_view(a, t, u) for a, t, u in session.exec(query).all()]
+def list_assignments(
+    session: Session, caller: Caller, flt: TaskFilter, today: date | None = None
+) -> list[dict[str, Any]]:
+    """``duban task list``: see :func:`workflow.tasks.listing.list_assignment_rows` (Core)."""
+    if today is None:
+        from workflow.clock import today as clock_today
+
+        today = clock_today()
+    return list_assignment_rows(session.connection(), caller, flt, today)
 
 
 def action_label(action: str) -> str:
