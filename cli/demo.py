@@ -24,6 +24,9 @@ def demo(year, quiet, keep, as_json) -> None:
     """演示：在临时数据库中导入示例台账，逐日模拟一整年的督办，最后给出年终考核结果。"""
     import shutil
 
+    from cli.common import local_only
+
+    local_only("duban demo")
     from workflow.demo.story import BEHAVIOURS, mail_line, run_demo
 
     def on_day(day) -> None:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from cli.common import acting, as_of_option, resolve_as_of
-from cli.output import console, emit_json, info, json_option, table, warn
+from cli.common import as_of_option, call
+from cli.output import console, emit_json, info, json_option, local_time, table, warn
 
 KIND_CHOICES = ("reminder", "due_today", "overdue", "escalation", "digest", "progress_request")
 
@@ -33,12 +33,8 @@ def notify() -> None:
 def preview(kind, assignment_id, html_file, as_of, as_json) -> None:
     """按模板生成一封通知邮件并显示（不发送）。"""
     from workflow.errors import InvalidInput
-    from workflow.outbox.preview import preview_notification
 
-    day = resolve_as_of(as_of)
-    with acting() as ctx:
-        view = preview_notification(ctx.session, ctx.caller, ctx.config, kind, assignment_id, day)
-        ctx.session.rollback()  # a preview writes nothing
+    view = call("notify.preview", kind=kind, assignment_id=assignment_id, as_of=as_of)
     if html_file is not None:
         try:
             html_file.write_text(view["html"], encoding="utf-8")
@@ -62,29 +58,18 @@ def preview(kind, assignment_id, html_file, as_of, as_json) -> None:
 @json_option
 def send(limit, as_json) -> None:
     """发送所有到期的待发送通知（守护进程也会每隔几分钟自动发送）。"""
-    from workflow.clock import now
-    from workflow.directory.roles import require_role
-    from workflow.outbox.delivery import deliver_pending
-
-    with acting() as ctx:
-        require_role(ctx.caller, "office", "发送通知")
-        config, db = ctx.config, ctx.db
-    # The command's session is closed here: delivery records each result in its own transaction.
     if as_json:
-        summary = deliver_pending(db, config, now(), limit=limit)
-        emit_json(summary.to_dict())
+        emit_json(call("notify.send", limit=limit)["result"])
         return
-    summary = _send_with_progress(db, config, now(), limit)
-    info(summary.summary())
-    for e in summary.errors:
+    out = _send_with_progress(limit)
+    info(out["summary"])
+    for e in out["result"]["errors"]:
         label = {"failed": "失败", "retry": "稍后重试", "skipped": "跳过", "sent": "部分拒收"}
-        warn(f"通知 #{e.id}（{e.recipient}）{label.get(e.status, e.status)}：{e.error}")
+        warn(f"通知 #{e['id']}（{e['recipient']}）{label.get(e['status'], e['status'])}：{e['error']}")
 
 
-def _send_with_progress(db, config, when, limit):
+def _send_with_progress(limit):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from workflow.outbox.delivery import deliver_pending
 
     with Progress(
         TextColumn("发送通知"),
@@ -98,7 +83,7 @@ def _send_with_progress(db, config, when, limit):
         def progress(done: int, total: int) -> None:
             bar.update(task_id, completed=done, total=total)
 
-        return deliver_pending(db, config, when, limit=limit, progress=progress)
+        return call("notify.send", _local={"progress": progress}, limit=limit)
 
 
 @notify.command("list")
@@ -108,25 +93,19 @@ def _send_with_progress(db, config, when, limit):
 @json_option
 def list_(state, kind, limit, as_json) -> None:
     """列出发件箱中的通知（最新的在前）。"""
-    from workflow.outbox.queue import list_notifications
-
-    with acting() as ctx:
-        rows = list_notifications(ctx.session, ctx.caller, state=state, kind=kind, limit=limit)
+    out = call("notify.list", state=state, kind=kind, limit=limit)
+    rows, labels = out["rows"], out["kind_labels"]
     if as_json:
         emit_json(rows)
         return
-    from workflow.chasing.items import KIND_LABELS
-    from workflow.clock import SHANGHAI
-
-    def when(value):
-        return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if value else ""
+    when = local_time
 
     table(
         ["编号", "类型", "收件人", "状态", "尝试", "下次尝试", "发送时间", "错误"],
         [
             (
                 r["id"],
-                KIND_LABELS.get(r["kind"], r["kind"]),
+                labels.get(r["kind"], r["kind"]),
                 r["recipient"],
                 r["state_label"],
                 r["attempts"],
@@ -147,19 +126,14 @@ def list_(state, kind, limit, as_json) -> None:
 @json_option
 def retry(notification_id, all_failed, as_json) -> None:
     """把发送失败的通知放回待发送队列（例如改正 SMTP 密码之后）。"""
-    from workflow.clock import now
     from workflow.errors import InvalidInput
-    from workflow.outbox.queue import retry_all_failed, retry_notification
 
-    if (notification_id is None) == (not all_failed):
+    if (notification_id is None) == (not all_failed):  # before asking anyone
         raise InvalidInput("请指定一个通知编号，或使用 --all-failed（二者选一）")
-    with acting() as ctx:
-        if all_failed:
-            ids = retry_all_failed(ctx.session, ctx.caller, now())
-        else:
-            ids = [retry_notification(ctx.session, ctx.caller, notification_id, now()).id]
+    out = call("notify.retry", notification_id=notification_id, all_failed=all_failed)
+    ids = out["requeued"]
     if as_json:
-        emit_json({"requeued": ids})
+        emit_json(out)
         return
     if not ids:
         info("没有发送失败的通知")
@@ -181,17 +155,10 @@ def mail() -> None:
 @click.argument("address")
 def mail_test(address) -> None:
     """用当前 SMTP 设置发送一封测试邮件，检查服务器、加密和登录是否正确。"""
-    from workflow.clock import now
-    from workflow.directory.roles import require_role
-    from workflow.outbox.settings import send_test_mail
-
-    with acting() as ctx:
-        require_role(ctx.caller, "office", "发送测试邮件")
-        config = ctx.config
-    settings, message_id = send_test_mail(config, address, now())
+    sent = call("mail.test", address=address)
     info(
-        f"测试邮件已发送至 {address}（服务器 {settings.host}:{settings.port}，"
-        f"加密 {settings.tls}，发件人 {settings.sender}，Message-ID {message_id}）"
+        f"测试邮件已发送至 {address}（服务器 {sent['host']}:{sent['port']}，"
+        f"加密 {sent['tls']}，发件人 {sent['sender']}，Message-ID {sent['message_id']}）"
     )
 
 
@@ -199,27 +166,7 @@ def mail_test(address) -> None:
 @json_option
 def mail_settings(as_json) -> None:
     """显示生效的 SMTP 与投递设置（含环境变量覆盖；不显示密码）。"""
-    from workflow.directory.roles import require_role
-    from workflow.outbox.settings import describe_smtp, notify_settings, smtp_settings
-
-    with acting() as ctx:
-        require_role(ctx.caller, "office", "查看邮件设置")
-        config = ctx.config
-    from workflow.errors import ConfigError
-
-    notify_cfg = notify_settings(config)
-    try:
-        smtp = describe_smtp(smtp_settings(config))
-    except ConfigError:
-        if notify_cfg.delivery == "smtp":
-            raise
-        smtp = None  # a dry run does not need a server
-    view = {
-        "delivery": notify_cfg.delivery,
-        "directory": str(notify_cfg.directory) if notify_cfg.directory else None,
-        "max_attempts": notify_cfg.max_attempts,
-        "smtp": smtp,
-    }
+    view = call("mail.settings")
     if as_json:
         emit_json(view)
         return

@@ -45,6 +45,16 @@ def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], title: str | No
     console().print(t)
 
 
+def local_time(value: str | datetime | None) -> str:
+    """An instant (ISO text as the operations return it) as Shanghai wall time, to the minute."""
+    if not value:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    instant = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return instant.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+
+
 def info(message: str) -> None:
     click.echo(message)
 

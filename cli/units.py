@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.common import acting
+from cli.common import call
 from cli.output import emit_json, info, json_option, table
 
 
@@ -30,21 +30,14 @@ def unit() -> None:
 @json_option
 def add(name, alias, group, email, leader, as_json) -> None:
     """新增单位。名称可带括号别名，如“海域处（审批处）”。"""
-    from workflow.clock import now
-    from workflow.directory.units import add_unit, unit_view
-
-    with acting() as ctx:
-        u = add_unit(
-            ctx.session,
-            ctx.caller,
-            name,
-            now(),
-            aliases=_split(alias),
-            groups=_split(group),
-            emails=_split(email),
-            leader=leader,
-        )
-        view = unit_view(ctx.session, u)
+    view = call(
+        "unit.add",
+        name=name,
+        aliases=_split(alias),
+        groups=_split(group),
+        emails=_split(email),
+        leader=leader,
+    )
     emit_json(view) if as_json else info(f"已新增单位 #{view['id']}：{view['name']}")
 
 
@@ -52,10 +45,7 @@ def add(name, alias, group, email, leader, as_json) -> None:
 @json_option
 def list_(as_json) -> None:
     """列出全部单位。"""
-    from workflow.directory.units import list_units
-
-    with acting() as ctx:
-        rows = list_units(ctx.session)
+    rows = call("unit.list")
     if as_json:
         emit_json(rows)
         return
@@ -81,10 +71,7 @@ def list_(as_json) -> None:
 @json_option
 def show(name, as_json) -> None:
     """查看一个单位（名称或别名）。"""
-    from workflow.directory.units import resolve_unit, unit_view
-
-    with acting() as ctx:
-        view = unit_view(ctx.session, resolve_unit(ctx.session, name))
+    view = call("unit.show", name=name)
     if as_json:
         emit_json(view)
         return
@@ -126,26 +113,19 @@ def edit(
     as_json,
 ) -> None:
     """修改单位：别名、分组、邮箱、分管领导、名称。"""
-    from workflow.clock import now
-    from workflow.directory.units import edit_unit, unit_view
-
-    with acting() as ctx:
-        u = edit_unit(
-            ctx.session,
-            ctx.caller,
-            name,
-            now(),
-            add_aliases=_split(add_alias),
-            remove_aliases=_split(remove_alias),
-            add_groups=_split(add_group),
-            remove_groups=_split(remove_group),
-            add_emails=_split(add_email),
-            remove_emails=_split(remove_email),
-            leader=leader,
-            rename=rename,
-            active=False if deactivate else None,
-        )
-        view = unit_view(ctx.session, u)
+    view = call(
+        "unit.edit",
+        name=name,
+        add_aliases=_split(add_alias),
+        remove_aliases=_split(remove_alias),
+        add_groups=_split(add_group),
+        remove_groups=_split(remove_group),
+        add_emails=_split(add_email),
+        remove_emails=_split(remove_email),
+        leader=leader,
+        rename=rename,
+        deactivate=deactivate,
+    )
     emit_json(view) if as_json else info(f"已更新单位：{view['name']}")
 
 
@@ -162,20 +142,7 @@ def leader() -> None:
 @json_option
 def leader_add(name, email, title, principal, as_json) -> None:
     """新增领导。"""
-    from workflow.clock import now
-    from workflow.directory.units import add_leader
-
-    with acting() as ctx:
-        p = add_leader(
-            ctx.session, ctx.caller, name, now(), email=email, title=title, principal=principal
-        )
-        view = {
-            "id": p.id,
-            "name": p.name,
-            "email": p.email,
-            "title": p.title,
-            "principal": p.principal,
-        }
+    view = call("leader.add", name=name, email=email, title=title, principal=principal)
     emit_json(view) if as_json else info(f"已新增领导 #{view['id']}：{view['name']}")
 
 
@@ -183,10 +150,7 @@ def leader_add(name, email, title, principal, as_json) -> None:
 @json_option
 def leader_list(as_json) -> None:
     """列出领导。"""
-    from workflow.directory.units import list_leaders
-
-    with acting() as ctx:
-        rows = list_leaders(ctx.session)
+    rows = call("leader.list")
     if as_json:
         emit_json(rows)
         return
