@@ -92,6 +92,9 @@ class Remote:
         for key in (*op.uploads, *op.downloads):
             if rest.get(key) is not None:
                 rest[key] = str(PurePath(str(rest[key])))
+        missing = [k for k in op.downloads if rest.get(k) and not Path(rest[k]).parent.is_dir()]
+        if missing:  # the server then lacks that folder too, and says so as a local run would
+            rest["_missing_folders"] = missing
         url = f"{self.url}{API_PREFIX}{op.url_path(in_path)}"
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         request: dict[str, Any] = {"headers": headers}

@@ -29,6 +29,13 @@ class ServerState:
         stays the one the server started with."""
         return load_config(self.env() if self.env else None)
 
+    def now(self):
+        """The server's clock: its own environment's ``DUBAN_NOW`` if pinned, else the time."""
+        from workflow import clock
+
+        pinned = self.env().get("DUBAN_NOW") if self.env else None
+        return clock.parse_instant(pinned) if pinned else clock.now()
+
 
 def server_state(request: Request) -> ServerState:
     return request.app.state.duban

@@ -31,6 +31,7 @@ from workflow.web.deps import bearer_token, remote_address, server_state
 from workflow.web.limits import BODY_LIMIT, upload_limit
 
 router = APIRouter(tags=["operations"])
+MISSING_FOLDERS = "_missing_folders"  # download names whose folder the client does not have
 
 
 def _endpoint(op: Operation):
@@ -69,6 +70,7 @@ async def _handle(op: Operation, request: Request) -> JSONResponse:
                 database=lambda: state.db,
                 token=bearer_token(request),
                 address=address,
+                now=state.now(),
                 require_caller=True,
             )
         except NotAuthenticated:
@@ -129,23 +131,30 @@ async def _params(
     else:
         params = _from_json(request)
     params.update(request.path_params)
+    missing = _checked(MISSING_FOLDERS, params.pop(MISSING_FOLDERS, None), "list | None") or []
     for key, value in params.items():
         params[key] = _checked(key, value, annotations.get(key, ""))
     labels: dict[str, str] = {}
+    slots: dict[str, Path] = {}
     for key in (*op.uploads, *op.downloads):
         if key in op.uploads and key not in params:
             raise InvalidInput(f"缺少参数 {key}")
         if params.get(key) is None:
             continue
         label = str(params[key])
-        target = tmp / ("in" if key in op.uploads else "out") / key / _safe_name(label)
-        target.parent.mkdir(parents=True, exist_ok=True)
         if key in op.uploads:
+            target = tmp / "in" / key / _safe_name(label)
+            target.parent.mkdir(parents=True)
             upload = form.get(key)
             if isinstance(upload, UploadFile):
                 target.write_bytes(await upload.read())
+        else:  # the same name twice is the same file; a folder the client lacks is lacking here
+            target = slots.setdefault(label, tmp / "out" / str(len(slots)) / _safe_name(label))
+            if key not in missing:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            labels[str(target.parent)] = str(PurePosixPath(label).parent)
         params[key] = str(target)
-        labels[str(target)] = label
+        labels = {str(target): label, **labels}  # the whole path is replaced before its folder
     return params, labels
 
 
@@ -153,7 +162,7 @@ def _from_query(request: Request, annotations: dict[str, str]) -> dict[str, Any]
     out: dict[str, Any] = {}
     for key in request.query_params:
         values = request.query_params.getlist(key)
-        kind = annotations.get(key, "")
+        kind = "list" if key == MISSING_FOLDERS else annotations.get(key, "")
         if "list" in kind:
             out[key] = values
         elif re.search(r"\bbool\b", kind):
