@@ -225,8 +225,7 @@ def _checked(key: str, value: Any, kind: str) -> Any:
     elif re.search(r"\bint\b", kind) and "str" not in kind:
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif re.search(r"\bstr\b", kind):
-        ok = isinstance(value, str | int) and not isinstance(value, bool)
-        value = str(value) if ok else value
+        ok = isinstance(value, str)
     else:
         ok = True
     if not ok:
