@@ -87,7 +87,9 @@ def main() -> None:
             f"one unit's list has {args.tasks} rows"
         )
         local_env = dict(env, DUBAN_TOKEN=token, DUBAN_SERVER="")
-        with serve({k: env[k] for k in ("DUBAN_CONFIG_DIR", "DUBAN_DATA_DIR")}, Path(tmp, "log")) as url:
+        with serve(
+            {k: env[k] for k in ("DUBAN_CONFIG_DIR", "DUBAN_DATA_DIR")}, Path(tmp, "log")
+        ) as url:
             desk = dict(
                 os.environ, DUBAN_CONFIG_DIR=f"{tmp}/desk", DUBAN_DATA_DIR=f"{tmp}/desk-data",
                 DUBAN_SERVER=url, DUBAN_TOKEN=token,

@@ -124,7 +124,9 @@ def _query(values: dict[str, Any]) -> list[tuple[str, str]]:
         if value is None:
             continue
         for item in value if isinstance(value, list | tuple) else [value]:
-            out.append((key, ("true" if item else "false") if isinstance(item, bool) else str(item)))
+            out.append(
+                (key, ("true" if item else "false") if isinstance(item, bool) else str(item))
+            )
     return out
 
 

@@ -24,9 +24,7 @@ def event() -> None:
 @json_option
 def add(kind, event_date, unit, ref, plan_id, as_json) -> None:
     """登记一个事件，按工作日计算截止日期。KIND 可用中文名或英文键（见 duban event kinds）。"""
-    added = call(
-        "event.add", kind=kind, event_date=event_date, unit=unit, ref=ref, plan_id=plan_id
-    )
+    added = call("event.add", kind=kind, event_date=event_date, unit=unit, ref=ref, plan_id=plan_id)
     view = added["event"]
     if added["warning"]:
         warn(added["warning"])

@@ -15,9 +15,7 @@ from cli.output import emit_json, info, json_option, table
 @json_option
 def request_extension(assignment_id, new_due, reason, as_json) -> None:
     """申请延期（单位，须在截止日期前提出；批准前仍按原日期督办）。"""
-    view = call(
-        "extension.request", assignment_id=assignment_id, new_due=new_due, reason=reason
-    )
+    view = call("extension.request", assignment_id=assignment_id, new_due=new_due, reason=reason)
     if as_json:
         emit_json(view)
         return

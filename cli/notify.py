@@ -65,7 +65,9 @@ def send(limit, as_json) -> None:
     info(out["summary"])
     for e in out["result"]["errors"]:
         label = {"failed": "失败", "retry": "稍后重试", "skipped": "跳过", "sent": "部分拒收"}
-        warn(f"通知 #{e['id']}（{e['recipient']}）{label.get(e['status'], e['status'])}：{e['error']}")
+        warn(
+            f"通知 #{e['id']}（{e['recipient']}）{label.get(e['status'], e['status'])}：{e['error']}"
+        )
 
 
 def _send_with_progress(limit):

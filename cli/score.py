@@ -32,7 +32,11 @@ def score(ctx, plan, as_of, unit, detail, as_json) -> None:
 
 
 def _render(ev: dict, detail: bool) -> None:
-    table(["排名", "单位", "得分", "扣分", "免扣", "扣分项", "按时完成率"], ev["units"], title=ev["title"])
+    table(
+        ["排名", "单位", "得分", "扣分", "免扣", "扣分项", "按时完成率"],
+        ev["units"],
+        title=ev["title"],
+    )
     if not ev["units"]:
         info("该计划下没有计分的任务。")
     if ev["forecast"]:

@@ -74,7 +74,10 @@ def logout() -> None:
     from cli import client
 
     removed = client.forget_login()
-    info("已退出登录" + (f"，已删除 {'、'.join(map(str, removed))}" if removed else "（没有保存的令牌）"))
+    info(
+        "已退出登录"
+        + (f"，已删除 {'、'.join(map(str, removed))}" if removed else "（没有保存的令牌）")
+    )
 
 
 @click.command()
@@ -120,4 +123,3 @@ def upgrade(as_json: bool) -> None:
         info(f"数据库已是最新版本（{after}）：{url}")
     else:
         info(f"数据库已升级：{before or '空'} → {after}：{url}")
-

@@ -66,7 +66,9 @@ OTHERS = [
 @pytest.mark.parametrize(("name", "params", "status"), OTHERS, ids=[o[0] for o in OTHERS])
 def test_a_unit_token_cannot_touch_another_units_assignment(world, cli_env, name, params, status):
     before = snapshot(cli_env["DUBAN_DATABASE_URL"])
-    r = request(world, name, world["tokens"]["法规处"], assignment_id=world["ids"]["海域处"], **params)
+    r = request(
+        world, name, world["tokens"]["法规处"], assignment_id=world["ids"]["海域处"], **params
+    )
     assert r.status_code == status, r.text
     assert r.json()["error"]["message"]
     assert snapshot(cli_env["DUBAN_DATABASE_URL"]) == before
@@ -123,7 +125,11 @@ def test_a_request_cannot_set_what_the_server_supplies(world, cli_env, field):
 
 @pytest.mark.parametrize(
     ("token", "status", "words"),
-    [(None, 401, "未提供令牌"), ("Bearer dbn_wrong", 401, "令牌无效"), ("Basic YTpi", 401, "未提供令牌")],
+    [
+        (None, 401, "未提供令牌"),
+        ("Bearer dbn_wrong", 401, "令牌无效"),
+        ("Basic YTpi", 401, "未提供令牌"),
+    ],
 )
 def test_missing_or_wrong_token_is_401(world, token, status, words):
     headers = {"Authorization": token} if token is not None else {}
@@ -167,7 +173,10 @@ def test_bad_bodies(world, cli_env, content_type, body, status, words):
     r = httpx.post(
         f"{world['url']}/api/v1/assignments/{aid}/report",
         content=body,
-        headers={"Authorization": f"Bearer {world['tokens']['海域处']}", "Content-Type": content_type},
+        headers={
+            "Authorization": f"Bearer {world['tokens']['海域处']}",
+            "Content-Type": content_type,
+        },
     )
     assert r.status_code == status and words in r.json()["error"]["message"], r.text
     assert snapshot(cli_env["DUBAN_DATABASE_URL"]) == before
@@ -195,9 +204,13 @@ def test_an_unexpected_failure_shows_no_trace(world, monkeypatch):
         raise RuntimeError("secret internals at /srv/duban/workflow/x.py line 12")
 
     monkeypatch.setattr(calls, "whoami", explode)
-    r = httpx.get(f"{world['url']}/api/v1/me", headers={"Authorization": f"Bearer {world['office']}"})
+    r = httpx.get(
+        f"{world['url']}/api/v1/me", headers={"Authorization": f"Bearer {world['office']}"}
+    )
     assert r.status_code == 500
-    assert r.json() == {"error": {"code": "internal", "message": "服务器内部错误，请联系办公室查看服务日志"}}
+    assert r.json() == {
+        "error": {"code": "internal", "message": "服务器内部错误，请联系办公室查看服务日志"}
+    }
     assert "Traceback" not in r.text and "secret" not in r.text
 
 

@@ -88,7 +88,9 @@ OPERATIONS: dict[str, Operation] = {
         Operation("event.kinds", "GET", "/event-kinds", f"{_T}:event_kinds_view"),
         Operation("event.add", "POST", "/events", f"{_T}:event_add"),
         Operation("event.list", "GET", "/events", f"{_T}:event_list"),
-        Operation("event.extend", "POST", "/events/{assignment_id:int}/extend", f"{_T}:event_extend"),
+        Operation(
+            "event.extend", "POST", "/events/{assignment_id:int}/extend", f"{_T}:event_extend"
+        ),
         # ledger: import, export, the calendar
         Operation("import", "POST", "/imports", f"{_L}:import_file", ("file",), ("to_ledger",)),
         Operation("export.ledger", "GET", "/exports/ledger", f"{_L}:export_file", (), ("path",)),

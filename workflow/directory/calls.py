@@ -115,7 +115,13 @@ def leader_add(
     principal: bool = False,
 ) -> dict[str, Any]:
     p = add_leader(session, caller, name, now, email=email, title=title, principal=principal)
-    return {"id": p.id, "name": p.name, "email": p.email, "title": p.title, "principal": p.principal}
+    return {
+        "id": p.id,
+        "name": p.name,
+        "email": p.email,
+        "title": p.title,
+        "principal": p.principal,
+    }
 
 
 def leader_list(session: Session, caller: Caller) -> list[dict[str, Any]]:

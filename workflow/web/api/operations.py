@@ -98,8 +98,7 @@ async def _read_body(request: Request, limit: int, *, uploads: bool) -> bytes:
     what = "上传文件" if uploads else "请求内容"
     mb = f"{limit / 1024 / 1024:g} MB"
     too_large = TooLarge(
-        f"{what}过大（上限 {mb}"
-        + ("，见 duban.toml [server] max_upload_mb）" if uploads else "）")
+        f"{what}过大（上限 {mb}" + ("，见 duban.toml [server] max_upload_mb）" if uploads else "）")
     )
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > 4 * limit:
@@ -194,8 +193,8 @@ def _from_json(request: Request) -> dict[str, Any]:
 
 async def _from_multipart(request: Request) -> tuple[dict[str, Any], Any]:
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind != "multipart/form-data":
-        raise HTTPException(415)
+    if kind not in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        raise HTTPException(415)  # (a form without its file is urlencoded: the file is missing)
     try:
         form = await request.form(max_files=4, max_fields=8)
     except HTTPException:
