@@ -107,6 +107,8 @@ def create_app(config: Config | None = None, env=None) -> FastAPI:
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if request.url.path.startswith(API_PREFIX):
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     _include_routers(app)

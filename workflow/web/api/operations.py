@@ -53,7 +53,7 @@ async def _handle(op: Operation, request: Request) -> JSONResponse:
     left = state.throttle.blocked(address)
     if left:
         raise TooManyRequests(
-            f"本机地址令牌错误次数过多，已暂停访问，请 {math.ceil(left / 60)} 分钟后再试"
+            f"来自该地址的错误令牌过多，已暂停访问，请 {math.ceil(left / 60)} 分钟后再试"
         )
     config = state.current_config()
     limit = upload_limit(config) if op.uploads else BODY_LIMIT
