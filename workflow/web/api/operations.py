@@ -43,8 +43,28 @@ def _endpoint(op: Operation):
     return endpoint
 
 
+def _description(op: Operation) -> str:
+    where = "query string" if op.method == "GET" else "JSON object"
+    if op.uploads:
+        where = "multipart form: `params` (a JSON object) and the file part(s) " + ", ".join(
+            f"`{u}`" for u in op.uploads
+        )
+    params = ", ".join(f"`{k}`: {v}" for k, v in public_params(function_of(op)).items())
+    text = f"Runs `{op.target}`. Parameters ({where}): {params or 'none'}."
+    if op.downloads:
+        text += " Files written come back base64-encoded in `files`."
+    return text
+
+
 for _op in OPERATIONS.values():
-    router.add_api_route(_op.path, _endpoint(_op), methods=[_op.method], name=_op.name)
+    router.add_api_route(
+        _op.path,
+        _endpoint(_op),
+        methods=[_op.method],
+        name=_op.name,
+        summary=_op.name,
+        description=_description(_op),
+    )
 
 
 async def _handle(op: Operation, request: Request) -> JSONResponse:
