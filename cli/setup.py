@@ -57,7 +57,9 @@ def login(token: str | None, server: str | None) -> None:
 
 
 def _read_token() -> str:
-    stdin = click.get_text_stream("stdin")
+    import sys
+
+    stdin = sys.stdin
     if stdin.isatty():
         return click.prompt("令牌", hide_input=True)
     line = stdin.readline().strip()
