@@ -55,22 +55,24 @@ def preview(kind, assignment_id, html_file, as_of, as_json) -> None:
 
 @notify.command("send")
 @click.option("--limit", type=click.IntRange(min=1), help="最多发送多少封")
+@click.option("--now", "retry_now", is_flag=True, help="等待重试的通知也立即重试（不等退避时间）")
 @json_option
-def send(limit, as_json) -> None:
+def send(limit, retry_now, as_json) -> None:
     """发送所有到期的待发送通知（守护进程也会每隔几分钟自动发送）。"""
     if as_json:
-        emit_json(call("notify.send", limit=limit)["result"])
+        emit_json(call("notify.send", limit=limit, retry_waiting=retry_now)["result"])
         return
-    out = _send_with_progress(limit)
+    out = _send_with_progress(limit, retry_now)
     info(out["summary"])
     for e in out["result"]["errors"]:
-        label = {"failed": "失败", "retry": "稍后重试", "skipped": "跳过", "sent": "部分拒收"}
+        label = {"failed": "失败", "retry": "稍后重试", "skipped": "跳过", "sent": "部分拒收",
+                 "dropped": "作废"}  # fmt: skip
         warn(
             f"通知 #{e['id']}（{e['recipient']}）{label.get(e['status'], e['status'])}：{e['error']}"
         )
 
 
-def _send_with_progress(limit):
+def _send_with_progress(limit, retry_waiting):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     with Progress(
@@ -85,11 +87,18 @@ def _send_with_progress(limit):
         def progress(done: int, total: int) -> None:
             bar.update(task_id, completed=done, total=total)
 
-        return call("notify.send", _local={"progress": progress}, limit=limit)
+        return call(
+            "notify.send",
+            _local={"progress": progress},
+            limit=limit,
+            retry_waiting=retry_waiting,
+        )
 
 
 @notify.command("list")
-@click.option("--state", type=click.Choice(("pending", "sent", "failed")), help="只看此状态")
+@click.option(
+    "--state", type=click.Choice(("pending", "sent", "failed", "dropped")), help="只看此状态"
+)
 @click.option("--kind", type=click.Choice((*KIND_CHOICES, "test")), help="只看此类型")
 @click.option("--limit", type=click.IntRange(min=1), help="最多显示多少条（最新的在前）")
 @json_option
@@ -103,7 +112,7 @@ def list_(state, kind, limit, as_json) -> None:
     when = local_time
 
     table(
-        ["编号", "类型", "收件人", "状态", "尝试", "下次尝试", "发送时间", "错误"],
+        ["编号", "类型", "收件人", "状态", "尝试", "下次尝试", "发送时间", "错误或说明"],
         [
             (
                 r["id"],
@@ -113,7 +122,7 @@ def list_(state, kind, limit, as_json) -> None:
                 r["attempts"],
                 when(r["next_attempt_at"]) if r["state"] == "pending" else "",
                 when(r["sent_at"]),
-                r["last_error"] or "",
+                "；".join(x for x in (r["last_error"], r["note"]) if x),
             )
             for r in rows
         ],

@@ -37,11 +37,14 @@ def notify_preview(
 
 def notify_send(
     db: Database, caller: Caller, config: Config, now: datetime, limit: int | None = None,
-    progress: Any = None,
+    retry_waiting: bool = False, progress: Any = None,
 ) -> dict[str, Any]:  # fmt: skip
-    """Deliver what is due now; each result is recorded in its own transaction."""
+    """Deliver what is due now (``retry_waiting``: rows waiting to retry too); each result is
+    recorded in its own transaction."""
     require_role(caller, "office", "发送通知")
-    summary = deliver_pending(db, config, now, limit=limit, progress=progress)
+    summary = deliver_pending(
+        db, config, now, limit=limit, progress=progress, retry_waiting=retry_waiting
+    )
     return {"result": summary.to_dict(), "summary": summary.summary()}
 
 
