@@ -42,9 +42,9 @@ def request(world, name, token, /, **params):
     path = {k: params.pop(k) for k in op.path_params}
     url = f"{world['url']}/api/v1{op.url_path(path)}"
     headers = {"Authorization": f"Bearer {token}"}
-    if op.method == "GET":
-        return httpx.get(url, params=params, headers=headers)
-    return httpx.request(op.method, url, json=params, headers=headers)
+    if op.method == "GET":  # a generous timeout: CI machines can be busy
+        return httpx.get(url, params=params, headers=headers, timeout=60)
+    return httpx.request(op.method, url, json=params, headers=headers, timeout=60)
 
 
 # A unit's token (法规处) against every endpoint that names another unit's (海域处) assignment.
