@@ -14,12 +14,18 @@ every unit, due dates spread over 2026, everything still open. Three runs are ti
 * ``next``: the next working day.
 
 Statements are counted with a ``before_cursor_execute`` listener (an executemany counts once).
+The checks run in a child process (the data is populated by another), so its peak resident
+memory (``ru_maxrss``) is the check's own. The figures before the rework (issue 18, measured on
+this 2-core machine at 1,000,000) are printed beside the new ones.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +46,12 @@ from workflow.models import Assignment, Person, Task, Unit  # noqa: E402
 
 UNITS = 1000
 AS_OF = date(2026, 6, 15)
+# Measured before the set-based rework (issue 18), 1,000,000 open assignments, this machine.
+OLD = {
+    "SQLite": "first 38 s, again 10 s, peak 1.1 GB",
+    "PostgreSQL": "first 72–86 s, again ~10 s, peak 1.1 GB",
+}
+TARGET = "first < 10 s, again < 2 s, peak < 400 MB"
 
 
 def populate(db: Database, n: int) -> None:
@@ -135,6 +147,31 @@ def timed_check(db: Database, as_of: date, calendar, policy) -> tuple[float, int
     return elapsed, len(statements), len(report.expired), len(report.queued)
 
 
+def run_checks(url: str) -> list[dict]:
+    """The three timed checks, in this process (a child of :func:`bench`)."""
+    db = Database(url)
+    calendar, policy = ChinaCalendar(), Policy()
+    calendar.is_working_day(AS_OF)  # build the calendar index outside the timing
+    next_day = calendar.add_working_days(AS_OF, 1)
+    out = []
+    for name, day in (("first", AS_OF), ("again", AS_OF), ("next", next_day)):
+        elapsed, statements, expired, queued = timed_check(db, day, calendar, policy)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        out.append(
+            {
+                "name": name,
+                "day": day.isoformat(),
+                "seconds": elapsed,
+                "statements": statements,
+                "expired": expired,
+                "queued": queued,
+                "peak_mb": rss,
+            }
+        )
+    db.engine.dispose()
+    return out
+
+
 def bench(label: str, db: Database, n: int) -> None:
     db.upgrade()
     start = time.perf_counter()
@@ -142,15 +179,21 @@ def bench(label: str, db: Database, n: int) -> None:
     print(
         f"[{label}] {n:,} open assignments, {UNITS} units: populated in {time.perf_counter() - start:.1f}s"
     )
-    calendar, policy = ChinaCalendar(), Policy()
-    calendar.is_working_day(AS_OF)  # build the calendar index outside the timing
-    next_day = calendar.add_working_days(AS_OF, 1)
-    for name, day in (("first", AS_OF), ("again", AS_OF), ("next", next_day)):
-        elapsed, statements, expired, queued = timed_check(db, day, calendar, policy)
+    url = db.engine.url.render_as_string(hide_password=False)
+    db.engine.dispose()
+    child = subprocess.run(
+        [sys.executable, __file__, "--run-checks", url],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    for r in json.loads(child.stdout.strip().splitlines()[-1]):
         print(
-            f"[{label}] {name:5s} {day}: {elapsed:7.2f}s  {statements:3d} SQL statements  "
-            f"expired {expired:,}  queued {queued:,}"
+            f"[{label}] {r['name']:5s} {r['day']}: {r['seconds']:7.2f}s  "
+            f"{r['statements']:3d} SQL statements  expired {r['expired']:,}  "
+            f"queued {r['queued']:,}  peak {r['peak_mb']:.0f} MB (process so far)"
         )
+    print(f"[{label}] before (issue 18, 1,000,000): {OLD[label]}; target: {TARGET}")
 
 
 def sqlite_db(n: int) -> tuple[Database, Path]:
@@ -179,7 +222,11 @@ def main() -> None:
         help="PostgreSQL URL (a fresh schema is created and dropped)",
     )
     parser.add_argument("--no-sqlite", action="store_true")
+    parser.add_argument("--run-checks", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.run_checks:
+        print(json.dumps(run_checks(args.run_checks)))
+        return
     import shutil
 
     for n in args.sizes:

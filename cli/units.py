@@ -1,10 +1,17 @@
-"""``duban unit add|list|show|edit`` and ``duban leader add|list``."""
+"""``duban unit add|list|show|edit`` and ``duban leader add|list|edit``.
+
+Robot keys and signing secrets are never options (a command line ends up in shell history and
+``ps``): ``--robot wecom`` asks for the key without echo, or reads it from standard input when
+that is not a terminal (first line the key or the whole webhook address, second line the
+signing secret when ``--robot-secret`` is given)."""
 
 from __future__ import annotations
 
+import sys
+
 import click
 
-from cli.common import call
+from cli.common import acting
 from cli.output import emit_json, info, json_option, table
 
 
@@ -14,6 +21,74 @@ def _split(values: tuple[str, ...]) -> list[str]:
     for v in values:
         out += [p.strip() for p in v.replace("、", ",").replace("，", ",").split(",") if p.strip()]
     return out
+
+
+ROBOT_CHOICES = ("wecom", "dingtalk", "feishu", "none")
+
+
+def robot_options(func):
+    func = click.option(
+        "--robot-mention",
+        multiple=True,
+        help="钉钉群消息中 @提醒的联系人手机号，可重复；none 表示清除",
+    )(func)
+    func = click.option(
+        "--remove-robot",
+        multiple=True,
+        type=click.Choice(ROBOT_CHOICES[:3]),
+        help="删除这一种群机器人",
+    )(func)
+    func = click.option(
+        "--robot-secret",
+        is_flag=True,
+        help="同时设置签名密钥（钉钉加签 / 飞书签名校验），同样不回显输入或从标准输入第二行读取",
+    )(func)
+    return click.option(
+        "--robot",
+        type=click.Choice(ROBOT_CHOICES),
+        help="设置群机器人（key 不在命令行中给出：会提示输入，或从标准输入读取）；none 删除全部",
+    )(func)
+
+
+def _read_secrets(prompts: list[str]) -> list[str]:
+    """One value per prompt: asked without echo on a terminal, else one line each from stdin."""
+    from workflow.errors import InvalidInput
+
+    stdin = sys.stdin
+    if stdin.isatty():
+        return [click.prompt(p, hide_input=True, err=True) for p in prompts]
+    lines = stdin.read().splitlines()
+    values = []
+    for i, prompt in enumerate(prompts):
+        value = lines[i].strip() if i < len(lines) else ""
+        if not value:
+            raise InvalidInput(f"没有从标准输入读到{prompt}（标准输入不是终端时，每行一项）")
+        values.append(value)
+    return values
+
+
+def robot_change(robot, robot_secret, remove_robot, robot_mention):
+    """The RobotChange the options ask for, reading the key/secret without a command line."""
+    from workflow.directory.robots import RobotChange
+    from workflow.errors import InvalidInput
+
+    mentions = None
+    if robot_mention:
+        values = _split(robot_mention)
+        mentions = () if values == ["none"] else tuple(values)
+    if robot_secret and robot in (None, "none", "wecom"):
+        raise InvalidInput("--robot-secret 只能与 --robot dingtalk 或 --robot feishu 一起使用")
+    if robot is None or robot == "none":
+        remove = ("all",) if robot == "none" else tuple(remove_robot)
+        return RobotChange(remove=remove, mentions=mentions)
+    label = {"wecom": "企业微信机器人 key", "dingtalk": "钉钉机器人 access_token",
+             "feishu": "飞书机器人 webhook"}[robot]  # fmt: skip
+    prompts = [f"{label}（或整个 webhook 地址）"] + (["签名密钥"] if robot_secret else [])
+    token, *rest = _read_secrets(prompts)
+    secret = rest[0] if rest else None
+    return RobotChange(
+        kind=robot, token=token, secret=secret, remove=tuple(remove_robot), mentions=mentions
+    )
 
 
 @click.group()
@@ -30,14 +105,21 @@ def unit() -> None:
 @json_option
 def add(name, alias, group, email, leader, as_json) -> None:
     """新增单位。名称可带括号别名，如“海域处（审批处）”。"""
-    view = call(
-        "unit.add",
-        name=name,
-        aliases=_split(alias),
-        groups=_split(group),
-        emails=_split(email),
-        leader=leader,
-    )
+    from workflow.clock import now
+    from workflow.directory.units import add_unit, unit_view
+
+    with acting() as ctx:
+        u = add_unit(
+            ctx.session,
+            ctx.caller,
+            name,
+            now(),
+            aliases=_split(alias),
+            groups=_split(group),
+            emails=_split(email),
+            leader=leader,
+        )
+        view = unit_view(ctx.session, u)
     emit_json(view) if as_json else info(f"已新增单位 #{view['id']}：{view['name']}")
 
 
@@ -45,12 +127,15 @@ def add(name, alias, group, email, leader, as_json) -> None:
 @json_option
 def list_(as_json) -> None:
     """列出全部单位。"""
-    rows = call("unit.list")
+    from workflow.directory.units import list_units
+
+    with acting() as ctx:
+        rows = list_units(ctx.session)
     if as_json:
         emit_json(rows)
         return
     table(
-        ["编号", "名称", "别名", "分组", "邮箱", "分管领导", "状态"],
+        ["编号", "名称", "别名", "分组", "邮箱", "群机器人", "分管领导", "状态"],
         [
             (
                 r["id"],
@@ -58,6 +143,7 @@ def list_(as_json) -> None:
                 "、".join(r["aliases"]),
                 "、".join(r["groups"]),
                 "、".join(r["emails"]),
+                "、".join(v["label"] for v in r["robots"]),
                 r["leader"] or "",
                 "" if r["active"] else "停用",
             )
@@ -71,7 +157,10 @@ def list_(as_json) -> None:
 @json_option
 def show(name, as_json) -> None:
     """查看一个单位（名称或别名）。"""
-    view = call("unit.show", name=name)
+    from workflow.directory.units import resolve_unit, robots_text, unit_view
+
+    with acting() as ctx:
+        view = unit_view(ctx.session, resolve_unit(ctx.session, name))
     if as_json:
         emit_json(view)
         return
@@ -85,6 +174,7 @@ def show(name, as_json) -> None:
     ]:
         value = view[key]
         info(f"{label}：{'、'.join(value) if isinstance(value, list) else (value or '')}")
+    info(f"群机器人：{robots_text(view['robots'])}")
 
 
 @unit.command("edit")
@@ -98,6 +188,7 @@ def show(name, as_json) -> None:
 @click.option("--leader", help="分管领导姓名；空字符串表示清除")
 @click.option("--rename", help="新名称")
 @click.option("--deactivate", is_flag=True, help="停用（不再分派新任务）")
+@robot_options
 @json_option
 def edit(
     name,
@@ -110,23 +201,43 @@ def edit(
     leader,
     rename,
     deactivate,
+    robot,
+    robot_secret,
+    remove_robot,
+    robot_mention,
     as_json,
 ) -> None:
-    """修改单位：别名、分组、邮箱、分管领导、名称。"""
-    view = call(
-        "unit.edit",
-        name=name,
-        add_aliases=_split(add_alias),
-        remove_aliases=_split(remove_alias),
-        add_groups=_split(add_group),
-        remove_groups=_split(remove_group),
-        add_emails=_split(add_email),
-        remove_emails=_split(remove_email),
-        leader=leader,
-        rename=rename,
-        deactivate=deactivate,
-    )
-    emit_json(view) if as_json else info(f"已更新单位：{view['name']}")
+    """修改单位：别名、分组、邮箱、分管领导、名称、群机器人。"""
+    from workflow.clock import now
+    from workflow.directory.robots import edit_unit_and_robots
+    from workflow.directory.units import robots_text, unit_view
+
+    change = robot_change(robot, robot_secret, remove_robot, robot_mention)
+    with acting() as ctx:
+        u = edit_unit_and_robots(
+            ctx.session,
+            ctx.caller,
+            ctx.config,
+            name,
+            now(),
+            change,
+            add_aliases=_split(add_alias),
+            remove_aliases=_split(remove_alias),
+            add_groups=_split(add_group),
+            remove_groups=_split(remove_group),
+            add_emails=_split(add_email),
+            remove_emails=_split(remove_email),
+            leader=leader,
+            rename=rename,
+            active=False if deactivate else None,
+        )
+        view = unit_view(ctx.session, u)
+    if as_json:
+        emit_json(view)
+        return
+    info(f"已更新单位：{view['name']}")
+    if robot or remove_robot or robot_mention:
+        info(f"群机器人：{robots_text(view['robots']) or '（无）'}")
 
 
 @click.group()
@@ -142,7 +253,14 @@ def leader() -> None:
 @json_option
 def leader_add(name, email, title, principal, as_json) -> None:
     """新增领导。"""
-    view = call("leader.add", name=name, email=email, title=title, principal=principal)
+    from workflow.clock import now
+    from workflow.directory.units import add_leader, leader_view
+
+    with acting() as ctx:
+        p = add_leader(
+            ctx.session, ctx.caller, name, now(), email=email, title=title, principal=principal
+        )
+        view = leader_view(ctx.session, p)
     emit_json(view) if as_json else info(f"已新增领导 #{view['id']}：{view['name']}")
 
 
@@ -150,14 +268,53 @@ def leader_add(name, email, title, principal, as_json) -> None:
 @json_option
 def leader_list(as_json) -> None:
     """列出领导。"""
-    rows = call("leader.list")
+    from workflow.directory.units import list_leaders
+
+    with acting() as ctx:
+        rows = list_leaders(ctx.session)
     if as_json:
         emit_json(rows)
         return
     table(
-        ["编号", "姓名", "职务", "邮箱", "主要领导"],
+        ["编号", "姓名", "职务", "邮箱", "群机器人", "主要领导"],
         [
-            (r["id"], r["name"], r["title"] or "", r["email"] or "", "是" if r["principal"] else "")
+            (
+                r["id"],
+                r["name"],
+                r["title"] or "",
+                r["email"] or "",
+                "、".join(v["label"] for v in r["robots"]),
+                "是" if r["principal"] else "",
+            )
             for r in rows
         ],
     )
+
+
+@leader.command("edit")
+@click.argument("name")
+@click.option("--email", help="邮箱；空字符串表示清除")
+@click.option("--title", help="职务")
+@robot_options
+@json_option
+def leader_edit(
+    name, email, title, robot, robot_secret, remove_robot, robot_mention, as_json
+) -> None:
+    """修改领导：邮箱、职务、群机器人。"""
+    from workflow.clock import now
+    from workflow.directory.robots import edit_leader
+    from workflow.directory.units import leader_view, robots_text
+
+    change = robot_change(robot, robot_secret, remove_robot, robot_mention)
+    with acting() as ctx:
+        p = edit_leader(
+            ctx.session, ctx.caller, ctx.config, name, now(), email=email, title=title,
+            robots=change,
+        )  # fmt: skip
+        view = leader_view(ctx.session, p)
+    if as_json:
+        emit_json(view)
+        return
+    info(f"已更新领导：{view['name']}")
+    if view["robots"]:
+        info(f"群机器人：{robots_text(view['robots'])}")

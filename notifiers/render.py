@@ -43,12 +43,19 @@ Context per kind (dates are ``datetime.date``)::
     reminder, due_today, overdue:
         {"office", "unit", "recipient", "as_of", "items": [item, ...]}
     escalation:
-        the same plus {"level": int (1 = 分管领导, 2 = 主要领导), "leader": str}
+        the same plus {"level": int (1 = 分管领导, 2 = 主要领导), "leader": str}, and
+        optionally "units" (grouped as for a digest; made from "unit" / "items" when absent),
+        "total" (items in all, listed or not), "report_by" (date: report before then)
     progress_request (the plan's report dates):
         {"office", "unit", "recipient", "as_of", "report_due": date, "items": [item, ...]}
     digest (one mail per leader, grouped by unit):
         {"office", "leader", "as_of", "period_label": str,
-         "units": [{"unit": str, "items": [item, ...]}, ...]}
+         "units": [{"unit": str, "items": [item, ...]}, ...]}, optionally "level" (1 / 2)
+    a unit group (digest, escalation) may add "total" (its items, listed or not; default the
+    listed ones), "omitted" (int: items not listed) and "more_at" (where to see them: a link or
+    a command); a unit's own mail may add "omitted" / "more_at" / "total" the same way.
+    Any context may give "warning_days": items with more working days left than that get no
+    预警 grade (grade "", e.g. a progress request for a task due in 87 working days).
     test (``duban mail test``):
         {"office", "as_of", "host": str}
 
@@ -91,6 +98,9 @@ GRADE_STYLE: dict[str, dict[str, str]] = {
     },
     "blue": {"name": "蓝色预警", "short": "蓝", "bar": "#2b6cb0", "bg": "#ebf4ff", "fg": "#1e4e8c"},
 }
+
+# Outside the warning window an item carries no grade and is drawn in neutral grey.
+NO_GRADE = {"name": "", "short": "", "bar": "#a0aec0", "bg": "#f7f8fa", "fg": "#4a5568"}
 
 ITEM_KEYS = (
     "assignment_id",
@@ -206,7 +216,7 @@ def _environment(override_dir: Path | None) -> jinja2.Environment:
         clip=clip,
         nl2br=nl2br,
     )
-    env.globals.update(GRADE_STYLE=GRADE_STYLE, GRADES=GRADES)
+    env.globals.update(GRADE_STYLE=GRADE_STYLE, GRADES=GRADES, NO_GRADE=NO_GRADE)
     return env
 
 
@@ -222,7 +232,7 @@ def _require(kind: str, where: str, mapping: Any, keys: tuple[str, ...]) -> None
         raise RenderError(f"渲染 {kind} 邮件缺少字段：{names}")
 
 
-def _item(kind: str, where: str, raw: Any) -> dict[str, Any]:
+def _item(kind: str, where: str, raw: Any, window: int | None = None) -> dict[str, Any]:
     _require(kind, where, raw, ITEM_KEYS)
     item = dict(raw)
     item.setdefault("requirement", None)
@@ -230,6 +240,9 @@ def _item(kind: str, where: str, raw: Any) -> dict[str, Any]:
         raise RenderError(f"渲染 {kind} 邮件：{where}.due 应为日期，实际为 {item['due']!r}")
     if isinstance(item["working_days"], bool) or not isinstance(item["working_days"], int):
         raise RenderError(f"渲染 {kind} 邮件：{where}.working_days 应为整数")
+    if window is not None and item["working_days"] > window and not item.get("grade"):
+        item["grade"] = ""  # outside the warning window: no 预警 grade at all
+        return item
     grade = item.get("grade") or grade_for(item["working_days"])
     if grade not in GRADE_STYLE:
         raise RenderError(f"渲染 {kind} 邮件：{where}.grade 只能是 blue、yellow、red")
@@ -237,19 +250,52 @@ def _item(kind: str, where: str, raw: Any) -> dict[str, Any]:
     return item
 
 
-def _items(kind: str, where: str, raw: Any) -> list[dict[str, Any]]:
+def _items(kind: str, where: str, raw: Any, window: int | None = None) -> list[dict[str, Any]]:
     if not isinstance(raw, list | tuple):
         raise RenderError(f"渲染 {kind} 邮件：{where} 应为列表")
-    items = [_item(kind, f"{where}[{i}]", it) for i, it in enumerate(raw)]
+    items = [_item(kind, f"{where}[{i}]", it, window) for i, it in enumerate(raw)]
     return sorted(items, key=lambda it: (it["working_days"], it["due"]))
 
 
 def _counts(items: list[dict[str, Any]]) -> dict[str, int]:
     counts = {g: 0 for g in GRADES}
     for it in items:
-        counts[it["grade"]] += 1
+        if it["grade"]:
+            counts[it["grade"]] += 1
     counts["total"] = len(items)
     return counts
+
+
+def _int(kind: str, where: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise RenderError(f"渲染 {kind} 邮件：{where} 应为非负整数")
+    return value
+
+
+def _units(kind: str, raw_units: Any, window: int | None) -> list[dict[str, Any]]:
+    """Unit groups with their items normalised and "total" / "omitted" / "more_at" filled in."""
+    if not isinstance(raw_units, list | tuple):
+        raise RenderError(f"渲染 {kind} 邮件：units 应为列表")
+    units = []
+    for i, raw in enumerate(raw_units):
+        _require(kind, f"units[{i}]", raw, ("unit", "items"))
+        items = _items(kind, f"units[{i}].items", raw["items"], window)
+        if not items:
+            continue
+        omitted = _int(kind, f"units[{i}].omitted", raw.get("omitted", 0))
+        total = _int(kind, f"units[{i}].total", raw.get("total", len(items) + omitted))
+        units.append(
+            {
+                **raw,
+                "items": items,
+                "counts": _counts(items),
+                "total": total,
+                "omitted": omitted,
+                "more_at": raw.get("more_at") or "",
+                "most_late": max((-it["working_days"] for it in items), default=0),
+            }
+        )
+    return units
 
 
 def prepare_context(kind: str, context: Mapping[str, Any]) -> dict[str, Any]:
@@ -267,22 +313,34 @@ def prepare_context(kind: str, context: Mapping[str, Any]) -> dict[str, Any]:
     contact = context.get("contact") if isinstance(context.get("contact"), Mapping) else {}
     ctx["contact"] = {k: contact.get(k) or None for k in ("name", "person", "phone", "email")}
     ctx["contact"]["name"] = ctx["contact"]["name"] or ctx["office"]
-    if kind == "digest":
-        units = []
-        for i, raw in enumerate(ctx["units"]):
-            _require(kind, f"units[{i}]", raw, ("unit", "items"))
-            items = _items(kind, f"units[{i}].items", raw["items"])
-            if items:
-                units.append({**raw, "items": items, "counts": _counts(items)})
+    window = ctx.get("warning_days")
+    if window is not None:
+        window = _int(kind, "warning_days", window)
+    if kind == "escalation" and "units" not in ctx:
+        ctx["units"] = [{"unit": ctx["unit"], "items": ctx["items"]}]
+    if kind in ("digest", "escalation"):
+        ctx.setdefault("level", 1)
+        ctx.setdefault("report_by", None)
+        units = _units(kind, ctx["units"], window)
         if not units:
-            raise RenderError("汇总邮件没有任何事项，不发送")
+            if kind == "digest":
+                raise RenderError("汇总邮件没有任何事项，不发送")
+            raise RenderError(f"{kind} 邮件没有任何事项，不发送")
         ctx["units"] = units
-        ctx["counts"] = _counts([it for u in units for it in u["items"]])
+        listed = [it for u in units for it in u["items"]]
+        ctx["counts"] = _counts(listed)
+        ctx["counts"]["total"] = sum(u["total"] for u in units)
+        ctx["omitted"] = sum(u["omitted"] for u in units)
+        if kind == "escalation":
+            ctx["items"] = _items(kind, "items", ctx["items"], window) or listed
     elif "items" in ctx:
-        ctx["items"] = _items(kind, "items", ctx["items"])
+        ctx["items"] = _items(kind, "items", ctx["items"], window)
         if not ctx["items"]:
             raise RenderError(f"{kind} 邮件没有任何事项，不发送")
+        ctx["omitted"] = _int(kind, "omitted", ctx.get("omitted", 0))
+        ctx["more_at"] = ctx.get("more_at") or ""
         ctx["counts"] = _counts(ctx["items"])
+        ctx["counts"]["total"] = len(ctx["items"]) + ctx["omitted"]
     return ctx
 
 

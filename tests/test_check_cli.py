@@ -85,6 +85,8 @@ def test_policy_defaults_and_parsing():
     assert p.reminder_offsets == (5, 1) and p.digest_weekday == 4 and p.check_time == time(8, 30)
     assert p.escalation == {"unit": 1, "leader": 3} and p.level_reached(20) == "leader"
     assert parse_policy({"digest": "daily"}).digest_weekday is None
+    q = parse_policy({"items_per_unit": 5}, server={"url": "https://d.example.cn/"})
+    assert (q.items_per_unit, q.report_within_days, q.server_url) == (5, 3, "https://d.example.cn")
 
 
 @pytest.mark.parametrize(
@@ -98,6 +100,8 @@ def test_policy_defaults_and_parsing():
         ({"time": "25:00"}, "HH:MM"),
         ({"delivery_interval_minutes": 0}, "delivery_interval_minutes"),
         ({"remind": [1]}, "未知的设置"),
+        ({"items_per_unit": 0}, "items_per_unit"),
+        ({"report_within_days": "3"}, "report_within_days"),
     ],
 )
 def test_policy_errors(section, words):

@@ -85,7 +85,7 @@ def test_daemon_checks_and_delivers_each_mail_once(db, tmp_path):
     ) == 1 - sum(r.as_of == D("2026-03-05") and r.recipient_name == "公开科" for r in dropped)
     assert (
         ("zhang@office.example.cn",),
-        "【督办汇总】逾期升级报告（分管领导）：2个单位2项任务需关注（逾期2项）",
+        "【逾期督办·分管领导】您分管的2个单位共2项任务经提醒仍未报送",
     ) in subjects
     assert all("更新政策解读专栏" in r.text and "<html" in r.html.lower() for r in received)
     assert len(rows) == 9 and {r.state for r in rows} <= {"sent", "dropped"}

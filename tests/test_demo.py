@@ -25,7 +25,7 @@ def test_demo_plays_a_year_and_leaves_the_user_alone(tmp_path):
     out = result.stdout
     assert "2026-07-24 周五" in out and "【进展报送】" in out  # 5 working days before 7/31
     assert "2026-12-01 周二  标记逾期" in out and "【逾期通知】" in out
-    assert "逾期升级报告" in out and "【督办汇总】" in out
+    assert "【逾期督办·分管领导】" in out and "【督办汇总】" in out
     assert "年终考核" in out and "从不报送" in out
     assert not (tmp_path / "user.db").exists() and not (tmp_path / "data").exists()
 

@@ -339,7 +339,9 @@ def test_check_killed_before_commit_leaves_nothing_and_rerun_queues_it_all(db, c
         return json.loads(done.stdout)
 
     plan = duban_json("check", "--as-of", "2026-03-02", "--dry-run")
-    assert plan["expired"] and len(plan["queued"]) == 3  # 2 reminders, the Monday digest
+    # 2 reminders, 2 overdue notices (caught up: each audience at its own level), the Monday
+    # digest carrying the leader's escalation
+    assert plan["expired"] and len(plan["queued"]) == 5
     before = snapshot(db.url)
 
     killed = subprocess.run(

@@ -80,9 +80,7 @@ def test_every_kind_renders_chinese_text_and_html(renderer, kind):
     assert "<div" not in mail.html.lower()
 
 
-@pytest.mark.parametrize(
-    "kind", ["reminder", "due_today", "overdue", "escalation", "progress_request"]
-)
+@pytest.mark.parametrize("kind", ["reminder", "due_today", "overdue", "progress_request"])
 def test_item_kinds_show_grades_days_and_last_report(renderer, kind):
     mail = renderer.render(kind, context(kind))
     for part in (mail.text, mail.html):
@@ -114,11 +112,11 @@ def test_subjects(renderer):
         == "【逾期通知】政法科有3项任务已逾期"
     )
     esc = renderer.render("escalation", context("escalation")).subject
-    assert esc == "【督办报告·分管领导】政法科有3项任务逾期未办结（最长逾期2个工作日）"
+    assert esc == "【逾期督办·分管领导】您分管的政法科有3项任务经提醒仍未报送"
     esc2 = renderer.render("escalation", {**context("escalation"), "level": 2}).subject
-    assert "主要领导" in esc2
+    assert esc2 == "【逾期督办·主要领导】政法科有3项任务经提醒仍未报送"
     digest = renderer.render("digest", context("digest")).subject
-    assert digest == "【督办汇总】2026年第10周：2个单位2项任务需关注（逾期1项）"
+    assert digest == "【督办汇总】2026年第10周：您分管的2个单位2项任务逾期需关注"
 
 
 def test_digest_is_grouped_by_unit_and_skips_empty_units(renderer):
@@ -248,3 +246,70 @@ def test_filters():
     assert days_text(3) == "剩余3个工作日"
     assert days_text(0) == "今天到期"
     assert days_text(-2) == "已逾期2个工作日"
+
+
+LATE = [item(1, -5), item(2, -3)]
+UNITS = [
+    {
+        "unit": "政法科",
+        "items": LATE,
+        "total": 42,
+        "omitted": 40,
+        "more_at": "https://d.example/board",
+    },
+    {"unit": "信息科", "items": [item(4, -1)]},
+]
+
+
+@pytest.mark.parametrize(
+    ("level", "sentence"),
+    [
+        (
+            1,
+            "您分管的2个单位有43项政务公开任务已超过完成时限，经提醒仍未报送，请督促上述单位于2026年3月5日前报送",
+        ),
+        (
+            2,
+            "截至2026年3月2日，2个单位有43项政务公开任务已超过完成时限，经提醒仍未报送，请督促上述单位于2026年3月5日前报送",
+        ),
+    ],
+)
+def test_escalation_reads_as_an_escalation_by_level(renderer, level, sentence):
+    ctx = {**context("escalation"), "level": level, "units": UNITS, "report_by": date(2026, 3, 5)}
+    mail = renderer.render("escalation", ctx)
+    for part in (mail.text, mail.html):
+        assert sentence in part.replace(" ", "")
+        assert ("您分管的" in part) == (level == 1)
+        assert "汇总" not in part
+        for head in ("单位", "任务", "截止", "逾期工作日", "状态"):
+            assert head in part
+        assert "另有40项未列出" in part.replace(" ", "")
+        assert "https://d.example/board" in part
+
+
+def test_digest_is_a_compact_table_counts_first_and_bounded(renderer):
+    ctx = {**context("digest"), "units": UNITS, "level": 2}
+    mail = renderer.render("digest", ctx)
+    for part in (mail.text, mail.html):
+        flat = part.replace(" ", "")
+        assert "共有43项" in flat and "您分管的" not in part
+        # counts per unit come before the table
+        assert flat.index("42项") < flat.index("第1项")
+        assert "另有40项未列出" in flat
+    assert mail.subject == "【督办汇总】2026年第10周：2个单位43项任务逾期需关注"
+
+
+@pytest.mark.parametrize(
+    ("working_days", "grade"),
+    [(-1, "红色预警"), (0, "黄色预警"), (1, "黄色预警"), (3, "蓝色预警"), (4, None), (87, None)],
+)
+def test_grades_only_inside_the_warning_window(renderer, working_days, grade):
+    ctx = {**context("progress_request"), "items": [item(1, working_days)], "warning_days": 3}
+    mail = renderer.render("progress_request", ctx)
+    for part in (mail.text, mail.html):
+        shown = [
+            g
+            for g in ("红色预警", "黄色预警", "蓝色预警")
+            if f"{g}</span>" in part or f"【{g}】" in part
+        ]
+        assert shown == ([grade] if grade else [])

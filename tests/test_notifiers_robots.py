@@ -473,4 +473,4 @@ def test_rendered_notice_end_to_end(server, renderer, kind):
     assert sink_for(server).deliver([message]) == [DeliveryResult("row-7", "sent")]
     body = server.requests[0].body
     blob = json.dumps(body, ensure_ascii=False)
-    assert "督办报告" in blob and "第2项" in blob
+    assert "逾期督办" in blob and "第2项" in blob

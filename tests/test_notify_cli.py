@@ -73,7 +73,7 @@ def test_preview_every_kind_json(office):
     escalation = office.json("notify", "preview", "escalation", "--task", "2")
     assert escalation["recipient"] == "张副主任"
     assert escalation["recipients"] == ["zhang@office.example.cn"]
-    assert "红色预警" in escalation["html"]
+    assert "请督促" in escalation["html"] and "逾期工作日" in escalation["html"]
     # the digest groups the leader's units; #1 is not overdue, so only 法规科 is listed
     digest = office.json("notify", "preview", "digest", "--task", "2", "--as-of", "2026-03-02")
     assert digest["recipient"] == "张副主任" and "法规科" in digest["text"]

@@ -124,7 +124,12 @@ class Assignment(SQLModel, table=True):
     "2023-07-31"); it is "" for a one-off task. ``version`` is the optimistic lock.
     """
 
-    __table_args__ = (sa.UniqueConstraint("task_id", "unit_id", "period", name="uq_assignment"),)
+    __table_args__ = (
+        sa.UniqueConstraint("task_id", "unit_id", "period", name="uq_assignment"),
+        sa.Index(
+            "ix_assignment_state_due", "state", "due", "unit_id"
+        ),  # the daily check's selections
+    )
     __mapper_args__ = {"version_id_col": _assignment_version}  # noqa: RUF012
 
     id: int | None = Field(default=None, primary_key=True)
@@ -132,7 +137,7 @@ class Assignment(SQLModel, table=True):
     unit_id: int = Field(foreign_key="unit.id", index=True)
     role: str = Field(default="responsible", max_length=20)  # lead | responsible | cooperating
     period: str = Field(default="", max_length=30)
-    state: str = Field(default="assigned", max_length=20, index=True)
+    state: str = Field(default="assigned", max_length=20)
     due: date = Field(index=True)
     original_due: date
     due_rule: str | None = Field(default=None, max_length=300)  # JSON: how ``due`` was computed
@@ -209,6 +214,9 @@ class Notification(SQLModel, table=True):
     )
     # pending | sent | failed | dropped (stale before it went out: see ``note``)
     state: str = Field(default="pending", max_length=20, index=True)
+    channel: str = Field(
+        default="email", max_length=20, sa_column_kwargs={"server_default": "email"}
+    )  # email | wecom | dingtalk | feishu (a robot row's key is the email key + "#<channel>")
     attempts: int = 0  # answers from the mail server (not claims: a crash uses up nothing)
     next_attempt_at: datetime | None = _ts(nullable=True)
     last_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
@@ -218,6 +226,23 @@ class Notification(SQLModel, table=True):
     as_of: date | None = None  # the check date that queued it
     created_at: datetime | None = _ts()
     sent_at: datetime | None = _ts(nullable=True)
+
+
+class Robot(SQLModel, table=True):
+    """A group robot (企业微信 / 钉钉 / 飞书 webhook) of a unit (``owner`` "u<id>") or a leader
+    ("p<id>"); at most one per kind per owner. ``token`` and ``secret`` are encrypted at rest
+    (:mod:`workflow.secretbox`); ``fingerprint`` tells keys apart without showing them."""
+
+    __table_args__ = (sa.UniqueConstraint("owner", "kind", name="uq_robot"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    owner: str = Field(max_length=20, index=True)
+    kind: str = Field(max_length=20)  # wecom | dingtalk | feishu
+    token: str = Field(sa_column=sa.Column(sa.Text, nullable=False))  # encrypted
+    secret: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    fingerprint: str = Field(max_length=16)
+    mention_mobiles: list[str] = _json()
+    updated_at: datetime | None = _ts()
 
 
 class ExtensionRequest(SQLModel, table=True):
@@ -246,3 +271,22 @@ class Waiver(SQLModel, table=True):
     reason: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
     actor: str = Field(max_length=100)
     created_at: datetime | None = _ts()
+
+
+class ChaseCover(SQLModel, table=True):
+    """One item the daily check has told its audience about, never told twice.
+
+    ``what`` is the occasion: ``r<offset>`` (a reminder that many working days before ``due``),
+    ``o`` (overdue: ``levels`` holds one bit per audience told — 1 the unit, 2 its leader in
+    charge, 4 the principal) or ``p`` (a progress request; ``due`` is the plan's report date).
+    ``run`` numbers the check that last wrote it and ``new_levels`` what that check added, so
+    the check reads back what it has just covered.
+    """
+
+    assignment_id: int = Field(primary_key=True)
+    due: date = Field(primary_key=True)
+    what: str = Field(primary_key=True, max_length=20)
+    run: int = Field(index=True)
+    as_of: date
+    levels: int = 0
+    new_levels: int = 0

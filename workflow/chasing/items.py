@@ -37,6 +37,7 @@ class Queued:
     level: int
     unit: str | None
     assignment_ids: list[int]
+    channel: str = "email"  # or a robot: wecom | dingtalk | feishu
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +49,7 @@ class Queued:
             "level": self.level,
             "unit": self.unit,
             "assignments": self.assignment_ids,
+            "channel": self.channel,
         }
 
 

@@ -11,6 +11,8 @@ Example (every key optional; these are the defaults)::
     digest = "monday"               # "daily", or a weekday: monday … sunday / 周一 … 周日
     time = "09:00"                  # the daily check, Asia/Shanghai
     delivery_interval_minutes = 5   # how often the daemon delivers the outbox
+    items_per_unit = 20             # a leader's mail lists at most this many items per unit
+    report_within_days = 3          # an escalation asks for the report within N working days
 
     [check.escalation]              # working days overdue → who is told; false disables a level
     unit = 1                        # the unit's contact (overdue notice)
@@ -48,6 +50,8 @@ _KEYS = {
     "time",
     "delivery_interval_minutes",
     "escalation",
+    "items_per_unit",
+    "report_within_days",
 }
 
 
@@ -62,6 +66,9 @@ class Policy:
     check_time: time = time(9, 0)
     delivery_interval_minutes: int = 5
     office_name: str = "办公室"
+    items_per_unit: int = 20
+    report_within_days: int = 3
+    server_url: str | None = None  # [server] url: mails link to its pages instead of commands
 
     @property
     def max_offset(self) -> int:
@@ -94,6 +101,8 @@ class Policy:
             "time": self.check_time.strftime("%H:%M"),
             "delivery_interval_minutes": self.delivery_interval_minutes,
             "office": self.office_name,
+            "items_per_unit": self.items_per_unit,
+            "report_within_days": self.report_within_days,
         }
 
 
@@ -166,7 +175,10 @@ def _time(value: Any, where: str) -> time:
 
 
 def parse_policy(
-    section: dict[str, Any], office: dict[str, Any] | None = None, config: Config | None = None
+    section: dict[str, Any],
+    office: dict[str, Any] | None = None,
+    config: Config | None = None,
+    server: dict[str, Any] | None = None,
 ) -> Policy:
     """Validate a ``[check]`` table (and ``[office]``); every problem is a Chinese ConfigError."""
     unknown = set(section) - _KEYS
@@ -196,14 +208,22 @@ def parse_policy(
             1,
             1440,
         )
+    for key, low, high in (("items_per_unit", 1, 1000), ("report_within_days", 1, 60)):
+        if key in section:
+            kwargs[key] = _int(section[key], _where(config, key), low, high)
     name = (office or {}).get("name")
     if name is not None:
         if not isinstance(name, str) or not name.strip():
             raise ConfigError('配置文件的 [office] name 应为非空的单位名称，例如 "市政府办公室"')
         kwargs["office_name"] = name.strip()
+    url = (server or {}).get("url")
+    if isinstance(url, str) and url.strip():
+        kwargs["server_url"] = url.strip().rstrip("/")
     return Policy(**kwargs)
 
 
 def load_policy(config: Config) -> Policy:
     """The office's policy from ``config`` (defaults for everything not set)."""
-    return parse_policy(config.section("check"), config.section("office"), config)
+    return parse_policy(
+        config.section("check"), config.section("office"), config, config.section("server")
+    )

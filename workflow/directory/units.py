@@ -17,7 +17,7 @@ from sqlmodel import select
 
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import Conflict, InvalidInput, NotFound
-from workflow.models import History, Person, Unit
+from workflow.models import History, Person, Robot, Unit
 
 _PREFIXES = ("局", "委", "厅", "市")
 _BRACKET = re.compile(r"^(?P<name>[^（(]+)[（(](?P<alias>[^）)]+)[）)]$")
@@ -218,7 +218,39 @@ def unit_view(session: Session, unit: Unit) -> dict:
         "emails": list(unit.emails),
         "leader": leader.name if leader else None,
         "active": unit.active,
+        "robots": robot_views(session, f"u{unit.id}"),
     }
+
+
+ROBOT_LABELS = {"wecom": "企业微信", "dingtalk": "钉钉", "feishu": "飞书"}
+
+
+def robot_views(session: Session, owner: str) -> list[dict]:
+    """An owner's group robots as shown to the office: kind and whether a key / signing
+    secret is set, never the key or secret themselves."""
+    rows = session.exec(select(Robot).where(Robot.owner == owner).order_by(Robot.kind)).all()
+    return [
+        {
+            "kind": r.kind,
+            "label": ROBOT_LABELS.get(r.kind, r.kind),
+            "key": "已设置",
+            "secret": "已设置" if r.secret else None,
+            "fingerprint": r.fingerprint,
+            "mention_mobiles": list(r.mention_mobiles or []),
+        }
+        for r in rows
+    ]
+
+
+def robots_text(views: list[dict]) -> str:
+    """``企业微信（已设置）、钉钉（已设置，已加签，@13800138000）``."""
+    parts = []
+    for v in views:
+        extra = "，已加签" if v["secret"] else ""
+        if v["mention_mobiles"]:
+            extra += "，@" + "、".join(v["mention_mobiles"])
+        parts.append(f"{v['label']}（{v['key']}{extra}）")
+    return "、".join(parts)
 
 
 def list_units(session: Session) -> list[dict]:
@@ -270,12 +302,20 @@ def add_leader(
     return person
 
 
+def leader_view(session: Session, p: Person) -> dict:
+    return {
+        "id": p.id,
+        "name": p.name,
+        "email": p.email,
+        "title": p.title,
+        "principal": p.principal,
+        "robots": robot_views(session, f"p{p.id}"),
+    }
+
+
 def list_leaders(session: Session) -> list[dict]:
     rows = session.exec(select(Person).order_by(Person.id)).all()
-    return [
-        {"id": p.id, "name": p.name, "email": p.email, "title": p.title, "principal": p.principal}
-        for p in rows
-    ]
+    return [leader_view(session, p) for p in rows]
 
 
 def principal_leaders(session: Session) -> list[Person]:

@@ -67,9 +67,9 @@ from workflow.outbox.outcomes import (
     RowOutcome,
     message_key,
 )
+from workflow.outbox.robots import RobotDelivery, mail_sink
 from workflow.outbox.settings import (
     mail_sender,
-    make_sink,
     message_id_domain,
     notify_settings,
     renderer,
@@ -239,8 +239,8 @@ def deliver_pending(
     if limit is not None and limit < 1:
         raise InvalidInput(f"--limit 应为正整数，实际为 {limit}")
     settings = notify_settings(config)
-    if sink is None:
-        sink = make_sink(config, now=lambda: now)
+    if sink is None:  # make_sink, or none needed when only robot rows are due
+        sink = mail_sink(db, config, now)
     summary = DeliverySummary()
     total, done = 0, 0
 
@@ -252,6 +252,7 @@ def deliver_pending(
 
     recorder = Recorder(db, settings, now, message_id_domain(config), summary, tick, monotonic)
     run = _Run(db, config, now, sink, recorder)  # every setting checked before any change
+    recorder.robots = RobotDelivery(db, config, now)  # robot rows: workflow.outbox.robots
     try:
         if retry_waiting:
             summary.retried_now = retry_now_rows(db, now)
@@ -316,15 +317,19 @@ def _send_chunk(claimed: Claimed, run: _Run) -> None:
     recorder = run.recorder
     try:
         contexts = run.contexts(claimed)
-        lazy = []
+        lazy, robot_rows = [], []
         for row in claimed.rows.values():
             context = contexts[row.key]
             if isinstance(context, str):
                 recorder.dropped(row, context)
+            elif row.channel != "email":
+                robot_rows.append(row)
             else:
                 lazy.append(LazyMessage(row.key, _builder(run, row, context)))
         if lazy:  # each mail is rendered just before its connection sends it
             run.sink.deliver(lazy, recorder)
+        if robot_rows:
+            recorder.robots.deliver(robot_rows, recorder, contexts)
     except sa.exc.SQLAlchemyError as exc:
         recorder.release(f"记录发送结果时数据库出错：{db_error(exc)}")
         raise DatabaseError(f"记录发送结果时数据库出错：{db_error(exc)}") from None

@@ -68,12 +68,16 @@ class DeliverySummary:
     next_retry_at: datetime | None = None
     sending_elsewhere: int = 0
     retried_now: int = 0  # rows made due at once by ``--now``
+    robot_held: int = 0  # robot rows kept queued because that robot's settings are wrong
+    robot_blocked: dict[str, str] = field(default_factory=dict)  # one message per robot
 
     @property
     def total(self) -> int:
-        return self.sent + self.failed + self.retried + self.skipped + self.blocked + self.dropped
+        done = self.sent + self.failed + self.retried + self.skipped + self.dropped
+        return done + self.blocked + self.robot_held
 
-    def summary(self) -> str:
+    def summary(self, robots: bool = True) -> str:
+        """One line; ``robots``: include the wrong robots' messages (the CLI prints them apart)."""
         parts = [f"{self.retried_now} 封等待重试的通知已改为立即重试"] if self.retried_now else []
         if self.total:
             text = f"已发送 {self.sent} 封，失败 {self.failed} 封，稍后重试 {self.retried} 封"
@@ -81,6 +85,11 @@ class DeliverySummary:
                 text += f"，作废 {self.dropped} 封（内容已过时）"
             if self.skipped:
                 text += f"，跳过 {self.skipped} 封（已由其他进程接手）"
+            if (
+                robots and self.robot_blocked
+            ):  # one message per misconfigured robot (workflow.outbox.robots)
+                text += f"；{self.robot_held} 条群机器人通知因机器人设置有误仍在队列中："
+                text += "；".join(self.robot_blocked.values())
             parts.append(text)
         elif not self.waiting and not self.sending_elsewhere and not parts:
             return "没有待发送的通知"
@@ -108,6 +117,8 @@ class DeliverySummary:
             "next_retry_at": self.next_retry_at,
             "sending_elsewhere": self.sending_elsewhere,
             "retried_now": self.retried_now,
+            "robot_held": self.robot_held,
+            "robot_blocked": list(self.robot_blocked.values()),
             "errors": [e.to_dict() for e in self.errors],
         }
 
@@ -147,6 +158,7 @@ class Recorder:
         self.started = monotonic()
         self.claimed: Claimed | None = None
         self.notes: dict[str, str] = {}  # key -> what was left out of the mail (fresh.py)
+        self.robots: Any = None  # workflow.outbox.robots.RobotDelivery, set by deliver_pending
         self.lock_held: Callable[[], bool] = lambda: True  # set by deliver_pending
         self.lock_checked = self.started
         self.releasing = False

@@ -38,9 +38,16 @@ PREVIEW_KINDS = ("reminder", "due_today", "overdue", "escalation", "digest", "pr
 
 
 def preview_notification(
-    session: Session, caller: Caller, config: Config, kind: str, assignment_id: int, as_of: date
+    session: Session,
+    caller: Caller,
+    config: Config,
+    kind: str,
+    assignment_id: int,
+    as_of: date,
+    channel: str = "email",
 ) -> dict[str, Any]:
-    """Subject, text and HTML of a ``kind`` mail about ``assignment_id`` as of ``as_of``."""
+    """Subject, text and HTML of a ``kind`` mail about ``assignment_id`` as of ``as_of``;
+    for a robot ``channel`` (wecom / dingtalk / feishu), the markdown it would post."""
     from notifiers.render import RenderError
     from workflow.chasing.policy import load_policy
     from workflow.outbox.contact import mail_contact
@@ -59,6 +66,12 @@ def preview_notification(
         recipient, recipients, context = builder.build(kind, assignment)
     except ValueError as exc:  # calendars.CalendarError: a date outside the calendar's range
         raise CalendarInputError(f"预览通知时无法计算工作日：{exc}") from None
+    if channel != "email":
+        from workflow.outbox.robots import preview_robot
+
+        robot = preview_robot(config, kind, channel, context)
+        return {"kind": kind, "assignment_id": assignment_id, "as_of": as_of,
+                "recipient": recipient, **robot}  # fmt: skip
     try:
         mail = render.render(kind, {**context, **action})
     except RenderError as exc:

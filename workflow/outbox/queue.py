@@ -68,6 +68,7 @@ def notification_view(n: Notification) -> dict[str, Any]:
         "id": n.id,
         "key": n.key,
         "kind": n.kind,
+        "channel": n.channel,
         "recipient": n.recipient_name,
         "recipients": list(n.recipients or []),
         "assignment_id": n.assignment_id,

@@ -1,7 +1,7 @@
 """history: the remote address of a change made over HTTP
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-27 14:00:00
 """
 
@@ -11,7 +11,7 @@ import sqlmodel
 
 
 revision = '0007'
-down_revision = '0004'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,138 @@
+"""The daily check's set-based parts: due-date cutoffs, rows outside the calendar, bounded
+leader mails, every audience at its own level, grades only inside the warning window."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+from check_helpers import CAL, all_rows, check, directory, rendered, task
+
+from workflow.chasing.check import render_context
+from workflow.chasing.cutoffs import overdue_cutoff, reminder_bands
+from workflow.chasing.policy import Policy
+from workflow.models import Assignment
+
+D = date.fromisoformat
+
+
+def working_days(start: date, end: date):
+    d = start
+    while d <= end:
+        if CAL.is_working_day(d):
+            yield d
+        d += timedelta(1)
+
+
+@pytest.mark.parametrize("threshold", [1, 2, 3, 10, 25])
+def test_overdue_cutoff_is_the_threshold_in_due_dates(threshold):
+    """late >= threshold exactly when due <= cutoff, for every due date around the 2026
+    Spring Festival and National Day (days off, 调休 Saturdays)."""
+    for as_of in [*working_days(D("2026-02-10"), D("2026-03-06")), D("2026-10-09")]:
+        cutoff = overdue_cutoff(CAL, as_of, threshold)
+        for back in range(1, 60):
+            due = as_of - timedelta(back)
+            late = CAL.working_days_between(due, as_of)
+            assert (late >= threshold) == (due <= cutoff), (as_of, due, late)
+
+
+@pytest.mark.parametrize("offsets", [(3, 1, 0), (5, 1), (0,), (10, 3)])
+def test_reminder_bands_name_the_latest_offset_reached(offsets):
+    for as_of in working_days(D("2026-02-10"), D("2026-03-06")):
+        bands = reminder_bands(CAL, as_of, offsets)
+        for ahead in range(0, 40):
+            due = as_of + timedelta(ahead)
+            remaining = CAL.working_days_between(as_of, due)
+            reached = [o for o in offsets if o >= remaining]
+            band = [o for o, start, before in bands if start <= due < before]
+            assert band == ([min(reached)] if reached else []), (as_of, due)
+
+
+@pytest.mark.parametrize("bad_due", ["0001-01-01", "2000-12-31", "2101-01-01"])
+def test_a_due_date_outside_the_calendar_is_skipped_and_the_others_still_go_out(db, bad_due):
+    with db.session() as s:
+        directory(s)
+        (bad,) = task(s, "旧库里的坏数据", D("2026-03-10"), "公开科")
+        (good,) = task(s, "正常任务", D("2026-03-10"), "法规科")
+        (late,) = task(s, "逾期任务", D("2026-02-25"), "法规科")
+        s.execute(sa.update(Assignment).where(Assignment.id == bad).values(due=D(bad_due)))
+    rep = check(db, D("2026-03-05"))
+    assert any(f"#{bad}" in w and bad_due in w and "跳过" in w for w in rep.warnings)
+    covered = {c for r in all_rows(db) for c in r.context["covers"]}
+    assert f"r:{good}:2026-03-10:3" in covered and f"o:{late}:2026-02-25:unit" in covered
+    assert not any(f":{bad}:" in c for c in covered)
+    assert bad not in rep.expired and late in rep.expired
+
+
+def test_leader_mails_are_bounded_per_unit_and_cover_everything(db):
+    with db.session() as s:
+        directory(s)
+        ids = [
+            task(s, f"任务{i}", D("2026-02-24") + timedelta(i % 2), "公开科")[0] for i in range(7)
+        ]
+        (other,) = task(s, "另一单位的任务", D("2026-02-25"), "法规科")
+    policy = Policy(items_per_unit=3)
+    check(db, D("2026-03-03"), policy)  # leader level (3 working days) reached, not principal
+    rows = {r.kind: r for r in all_rows(db) if r.kind in ("escalation", "overdue")}
+    esc = rows["escalation"]
+    assert esc.recipient_name == "张副主任" and esc.level == 1
+    units = {u["unit"]: u for u in esc.context["units"]}
+    assert (units["公开科"]["total"], units["公开科"]["omitted"]) == (7, 4)
+    assert len(units["公开科"]["items"]) == 3 and units["法规科"]["omitted"] == 0
+    assert units["公开科"]["more_at"] == "duban task list --unit 公开科 --overdue"
+    assert len(esc.context["covers"]) == 8 and esc.context["report_by"] == "2026-03-06"
+    mail = rendered(esc)
+    assert "另有4项未列出" in mail.text and "请督促上述单位于2026年3月6日前报送" in mail.text
+    # the units' own notices are bounded the same way
+    notices = [r for r in all_rows(db) if r.kind == "overdue" and r.recipient_name == "公开科"]
+    assert [(len(r.context["items"]), r.context["omitted"]) for r in notices] == [(3, 4)]
+    # the next Monday's digest: bounded, counts per unit, nothing covered twice
+    check(db, D("2026-03-09"), policy)
+    digest = next(r for r in all_rows(db) if r.kind == "digest" and r.level == 1)
+    assert [(u["unit"], u["total"], len(u["items"])) for u in digest.context["units"]] == [
+        ("公开科", 7, 3),
+        ("法规科", 1, 1),
+    ]
+    covers = Counter(c for r in all_rows(db) for c in r.context["covers"])
+    assert max(covers.values()) == 1 and len(ids) == 7 and other
+
+
+def test_catch_up_gives_each_audience_its_own_mail_once(db):
+    with db.session() as s:
+        directory(s)
+        (a,) = task(s, "任务", D("2026-02-12"), "公开科")
+    check(db, D("2026-03-06"))  # 14 working days late, nobody checked before
+    by_kind = sorted((r.kind, r.recipient_name, r.level) for r in all_rows(db))
+    assert by_kind == [
+        ("digest", "张副主任", 1),
+        ("escalation", "张副主任", 1),
+        ("escalation", "李主任", 2),
+        ("overdue", "公开科", 0),
+    ]
+    for row in all_rows(db):
+        text = rendered(row).text
+        if row.kind == "escalation":
+            assert ("您分管的" in text) == (row.level == 1) and "请督促公开科" in text
+    assert check(db, D("2026-03-06")).queued == [] and check(db, D("2026-03-09")).queued != []
+
+
+def test_progress_requests_far_from_due_carry_no_grade(db):
+    from check_helpers import OFFICE, SETUP
+
+    from workflow.models import Plan
+    from workflow.tasks.assignments import add_task
+
+    with db.session() as s:
+        directory(s)
+        plan = Plan(year=2026, title="要点", report_dates=["2026-07-31"])
+        s.add(plan)
+        s.flush()
+        add_task(s, OFFICE, "长期坚持", ["公开科"], D("2026-12-31"), SETUP, plan_id=plan.id)
+    check(db, D("2026-07-24"))
+    (row,) = [r for r in all_rows(db) if r.kind == "progress_request"]
+    assert row.context["items"][0]["working_days"] > 80
+    mail = rendered(row)
+    assert not any(g in mail.text + mail.html for g in ("蓝色预警】", "蓝色预警</span>"))
+    assert render_context(row.context)["warning_days"] == 3
