@@ -13,6 +13,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 BENCHES = [
     "bench_startup.py",
+    "bench_client.py",
     "bench_calendar.py",
     "bench_mail.py",
     "bench_check.py",

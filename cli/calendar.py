@@ -7,26 +7,11 @@ from typing import Any
 
 import click
 
+from cli.common import call
 from cli.output import console, emit_json, info, json_option, table, warn
 
 
-def _calendar():
-    from workflow.config import load_config
-    from workflow.workdays import load_calendar
-
-    return load_calendar(load_config())
-
-
-def _date(value: str, what: str) -> date:
-    from workflow.clock import parse_date
-
-    return parse_date(value, what)
-
-
-def _warn_provisional(years: list[int]) -> None:
-    from workflow.workdays import provisional_message
-
-    message = provisional_message(years)
+def _warn_provisional(message: str | None) -> None:
     if message:
         warn(message)
 
@@ -46,16 +31,14 @@ def calendar() -> None:
 @json_option
 def show(month: str, as_json: bool) -> None:
     """显示某月月历：休 = 放假，班 = 调休上班。"""
-    from workflow.workdays import month_view, parse_month
-
-    year, mon = parse_month(month)
-    view = month_view(_calendar(), year, mon)
+    out = call("calendar.show", month=month)
+    view = out["month"]
     if as_json:
         emit_json(view)
         return
-    _render_month(view, year, mon)
-    if view["provisional"]:
-        _warn_provisional([year])
+    first = date.fromisoformat(view["days"][0]["date"])
+    _render_month(view, first.year, first.month)
+    _warn_provisional(out["warning"])
 
 
 def _cell(day: dict[str, Any]) -> str:
@@ -100,16 +83,15 @@ def _render_month(view: dict[str, Any], year: int, month: int) -> None:
 @json_option
 def add(start: str, n: int, as_json: bool) -> None:
     """DATE 加 N 个工作日（N 可为负；0 = 当天或顺延到下一个工作日）。"""
-    from workflow.workdays import add_view
-
-    view = add_view(_calendar(), _date(start, "日期"), n)
+    out = call("calendar.add", start=start, n=n)
+    view = out["result"]
     if as_json:
         emit_json(view)
     else:
         note = f"（{view['name']}）" if view["name"] else ""
         info(f"{view['result']}（周{view['weekday']}）{note}")
         info(f"即 {view['meaning']}")
-    _warn_provisional(view["provisional_years"])
+    _warn_provisional(out["warning"])
 
 
 @calendar.command("between")
@@ -118,25 +100,22 @@ def add(start: str, n: int, as_json: bool) -> None:
 @json_option
 def between(a: str, b: str, as_json: bool) -> None:
     """A 到 B 之间的工作日数（不含 A、含 B；B 早于 A 时为负数）。"""
-    from workflow.workdays import between_view
-
-    view = between_view(_calendar(), _date(a, "起始日期"), _date(b, "结束日期"))
+    out = call("calendar.between", a=a, b=b)
+    view = out["result"]
     if as_json:
         emit_json(view)
     else:
         info(
             f"{view['from']} 至 {view['to']}：{view['working_days']} 个工作日（{view['meaning']}）"
         )
-    _warn_provisional(view["provisional_years"])
+    _warn_provisional(out["warning"])
 
 
 @calendar.command("status")
 @json_option
 def status(as_json: bool) -> None:
     """各年度节假日安排的来源与状态（已确认 / 暂定）。"""
-    from workflow.workdays import status_view
-
-    rows = status_view(_calendar())
+    rows = call("calendar.status")
     if as_json:
         emit_json(rows)
         return
@@ -152,21 +131,18 @@ def status(as_json: bool) -> None:
 @json_option
 def import_override(path: str, as_json: bool) -> None:
     """导入国务院办公厅节假日安排（TOML 文件，格式见文档），校验通过后安装。"""
-    from cli.common import acting
-    from workflow.ledger.recompute import import_calendar
-
-    with acting() as ctx:
-        result, changes = import_calendar(ctx.session, ctx.caller, ctx.config, path)
+    result = call("calendar.import", path=path)
     if as_json:
-        emit_json({**result.to_dict(), "recomputed": [c.to_dict() for c in changes]})
+        emit_json(result)
         return
-    scope = "整年安排" if result.scope == "year" else "个别日期修正"
+    scope = "整年安排" if result["scope"] == "year" else "个别日期修正"
     info(
-        f"已导入 {result.year} 年{scope}：{result.source}（{result.holidays} 个假期，{result.workdays} 个调休上班日）"
+        f"已导入 {result['year']} 年{scope}：{result['source']}"
+        f"（{result['holidays']} 个假期，{result['workdays']} 个调休上班日）"
     )
-    info(f"文件：{result.installed}")
-    for old in result.replaced:
+    info(f"文件：{result['installed']}")
+    for old in result["replaced"]:
         info(f"已替换：{old}")
-    info(f"{result.year} 年状态：{'已确认' if result.confirmed else '暂定'}")
-    for c in changes:
-        info(f"任务 #{c.assignment_id} 截止日期按新日历重算：{c.old_due} → {c.new_due}")
+    info(f"{result['year']} 年状态：{'已确认' if result['confirmed'] else '暂定'}")
+    for c in result["recomputed"]:
+        info(f"任务 #{c['assignment_id']} 截止日期按新日历重算：{c['old_due']} → {c['new_due']}")

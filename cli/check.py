@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.common import as_of_option, resolve_as_of
+from cli.common import as_of_option, call
 from cli.output import emit_json, info, json_option, table, warn
 
 
@@ -14,53 +14,15 @@ from cli.output import emit_json, info, json_option, table, warn
 @json_option
 def check(as_of, dry_run, as_json) -> None:
     """按日检查：标记逾期，排队提醒、逾期通知、升级、进展报送与领导汇总（办公室）。"""
-    from workflow.chasing.check import check_database, load_calendar
-    from workflow.chasing.policy import load_policy
-    from workflow.clock import now
-    from workflow.config import load_config, saved_token
-    from workflow.db import Database
-    from workflow.directory.roles import require_role
-    from workflow.directory.tokens import authenticate
-
-    day = resolve_as_of(as_of)
-    config = load_config()
-    policy = load_policy(config)
-    calendar = load_calendar(config)
-    db = Database(config.database_url)
-    db.ensure_ready()
-    with db.session() as session:
-        require_role(authenticate(session, saved_token(config)), "office", "运行每日检查")
-    report = check_database(db, day, calendar=calendar, policy=policy, now=now(), dry_run=dry_run)
+    out = call("check", as_of=as_of, dry_run=dry_run)
     if as_json:
-        emit_json(report.to_dict())
+        emit_json(out["result"])
         return
-    _render(report)
-
-
-def _render(report) -> None:
-    from workflow.chasing.check import KIND_LABELS
-
-    kind = "工作日" if report.working_day else "休息日，不发送通知"
-    prefix = "（演练，未写入）" if report.dry_run else ""
-    info(
-        f"{prefix}{report.as_of}（{kind}）：标记逾期 {len(report.expired)} 项，"
-        f"排队通知 {len(report.queued)} 封"
-    )
-    if report.queued:
-        table(
-            ["类型", "收件人", "单位", "事项", "地址"],
-            [
-                (
-                    KIND_LABELS[q.kind],
-                    q.recipient_name,
-                    q.unit or "",
-                    len(q.assignment_ids),
-                    "、".join(q.recipients),
-                )
-                for q in report.queued
-            ],
-        )
-    for text in report.warnings:
+    view = out["display"]
+    info(view["headline"])
+    if view["queued"]:
+        table(["类型", "收件人", "单位", "事项", "地址"], view["queued"])
+    for text in view["warnings"]:
         warn(text)
 
 
@@ -71,6 +33,9 @@ def daemon(standby, verbose) -> None:
     """运行守护进程：每天定时检查，定期投递通知；SIGTERM 时安全停止。"""
     import logging
 
+    from cli.common import local_only
+
+    local_only("duban daemon")
     from workflow.config import load_config
     from workflow.daemon.runner import Daemon, configure_logging
     from workflow.db import Database

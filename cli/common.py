@@ -1,4 +1,5 @@
-"""What every command needs: settings, the database, the caller. No business logic."""
+"""What every command needs: one call to an operation (locally, or over HTTP in client mode),
+settings, the database, the caller. No business logic."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import click
 
@@ -51,6 +53,48 @@ def reading() -> Iterator[tuple[object, object]]:
     with db.engine.connect() as conn:
         caller = authenticate_connection(conn, saved_token(config))
         yield conn, caller
+
+
+def call(name: str, /, _local: dict[str, Any] | None = None, **params: Any) -> Any:
+    """Run operation ``name`` (see ``workflow/calls/table.py``) and return its plain JSON data.
+
+    With a server configured (``duban login --server`` or ``DUBAN_SERVER``) this is one HTTP
+    request and no database code is imported; otherwise the same ``workflow`` function runs
+    here on this machine's database. ``_local`` holds callbacks (a progress bar) that only a
+    local run can use.
+    """
+    from cli import client
+
+    remote = client.settings()
+    if remote is not None:
+        return remote.call(name, params)
+    from workflow.calls.runner import run
+    from workflow.config import load_config, saved_token
+
+    config = load_config()
+
+    def database():
+        from workflow.db import Database
+
+        db = Database(config.database_url)
+        db.ensure_ready()
+        return db
+
+    return run(
+        name, params, config=config, database=database, token=saved_token(config), extras=_local
+    )
+
+
+def local_only(command: str) -> None:
+    """Refuse a command that only makes sense on the server machine when this is a client."""
+    from cli import client
+    from workflow.errors import InvalidInput
+
+    remote = client.settings()
+    if remote is not None:
+        raise InvalidInput(
+            f"{command} 只能在服务器本机运行（当前为客户端模式，服务器 {remote.url}）"
+        )
 
 
 def date_arg(value: str | None, what: str = "日期") -> date | None:

@@ -42,6 +42,10 @@ def demo(year, quiet, keep, sample, as_json) -> None:
             info("它需要的单位和分组见 README 的上手示例；导入前可先 duban import 文件 --dry-run")
         return
 
+    from cli.common import local_only
+
+    local_only("duban demo")
+
     def on_day(day) -> None:
         if quiet or as_json or not (day.mails or day.expired):
             return

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 import click
 
-from cli.common import acting, date_arg
+from cli.common import call
 from cli.output import emit_json, info, json_option, table, warn
 
 
 @click.group()
 def event() -> None:
     """事件触发的工作日时限（政策解读、依申请公开等）。"""
-
-
-def _kinds(config):
-    from workflow.tasks.events import event_kinds
-
-    return event_kinds(config.section("events"))
 
 
 @event.command("add")
@@ -30,28 +24,10 @@ def _kinds(config):
 @json_option
 def add(kind, event_date, unit, ref, plan_id, as_json) -> None:
     """登记一个事件，按工作日计算截止日期。KIND 可用中文名或英文键（见 duban event kinds）。"""
-    from workflow.clock import now
-    from workflow.tasks.events import add_event, event_view
-    from workflow.workdays import load_calendar, provisional_message
-
-    d = date_arg(event_date, "--date 事件日期")
-    with acting() as ctx:
-        kinds = _kinds(ctx.config)
-        added = add_event(
-            ctx.session,
-            ctx.caller,
-            kind,
-            d,
-            unit,
-            ref,
-            calendar=load_calendar(ctx.config),
-            now=now(),
-            kinds=kinds,
-            plan_id=plan_id,
-        )
-        view = event_view(added.assignment, added.task, added.unit, kinds)
-    if view["provisional"]:
-        warn(provisional_message([added.assignment.due.year]))
+    added = call("event.add", kind=kind, event_date=event_date, unit=unit, ref=ref, plan_id=plan_id)
+    view = added["event"]
+    if added["warning"]:
+        warn(added["warning"])
     if as_json:
         emit_json(view)
         return
@@ -69,10 +45,7 @@ def add(kind, event_date, unit, ref, plan_id, as_json) -> None:
 @json_option
 def list_(kind, unit, as_json) -> None:
     """列出事件时限任务（单位令牌只看到本单位的）。"""
-    from workflow.tasks.events import list_events
-
-    with acting() as ctx:
-        rows = list_events(ctx.session, ctx.caller, kinds=_kinds(ctx.config), kind=kind, unit=unit)
+    rows = call("event.list", kind=kind, unit=unit)
     if as_json:
         emit_json(rows)
         return
@@ -103,18 +76,7 @@ def list_(kind, unit, as_json) -> None:
 @json_option
 def kinds_(as_json) -> None:
     """列出事件类型及其工作日时限（含 duban.toml [events] 的设置）。"""
-    from workflow.config import load_config
-
-    kinds = _kinds(load_config())
-    rows = [
-        {
-            "key": k.key,
-            "name": k.name,
-            "working_days": k.working_days,
-            "extension_days": k.extension_days,
-        }
-        for k in kinds.values()
-    ]
+    rows = call("event.kinds")
     if as_json:
         emit_json(rows)
         return
@@ -139,27 +101,7 @@ def kinds_(as_json) -> None:
 @json_option
 def extend(assignment_id, days, reason, as_json) -> None:
     """延长事件时限（仅办公室，仅一次，例如依申请公开延长不超过 20 个工作日）。"""
-    from workflow.clock import now
-    from workflow.tasks.events import extend_event
-    from workflow.workdays import load_calendar
-
-    with acting() as ctx:
-        a = extend_event(
-            ctx.session,
-            ctx.caller,
-            assignment_id,
-            days,
-            reason,
-            calendar=load_calendar(ctx.config),
-            now=now(),
-            kinds=_kinds(ctx.config),
-        )
-        view = {
-            "id": a.id,
-            "due": a.due.isoformat(),
-            "original_due": a.original_due.isoformat(),
-            "state": a.state,
-        }
+    view = call("event.extend", assignment_id=assignment_id, days=days, reason=reason)
     if as_json:
         emit_json(view)
         return

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.common import acting, as_of_option, resolve_as_of
+from cli.common import as_of_option, call
 from cli.output import emit_json, info, json_option
 
 
@@ -20,16 +20,13 @@ def export() -> None:
 @json_option
 def ledger(plan, path, as_of, as_json) -> None:
     """按办公室的台账格式导出（.xlsx 或 .csv）：板块、原有各列、最新进展、状态、截止日期、逾期标记。"""
-    from workflow.ledger.export import export_ledger
-
-    day = resolve_as_of(as_of)
-    with acting() as ctx:
-        summary = export_ledger(ctx.session, ctx.caller, plan, path, as_of=day)
+    summary = call("export.ledger", plan=plan, path=path, as_of=as_of)
     if as_json:
-        emit_json({**summary.to_dict(), "as_of": day.isoformat()})
+        emit_json(summary)
         return
     info(
-        f"已导出工作计划 #{summary.plan_id} 的台账（{summary.tasks} 项任务，状态截至 {day}）：{summary.path}"
+        f"已导出工作计划 #{summary['plan_id']} 的台账（{summary['tasks']} 项任务，"
+        f"状态截至 {summary['as_of']}）：{summary['path']}"
     )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from cli.common import acting, as_of_option, resolve_as_of
+from cli.common import as_of_option, call
 from cli.output import emit_json, info, json_option, warn
 
 
@@ -25,19 +25,13 @@ from cli.output import emit_json, info, json_option, warn
 @json_option
 def evaluation(plan, path, html, as_of, as_json) -> None:
     """导出年终考核结果：PATH 为 .xlsx（汇总表 + 扣分明细 + 扣分规则）或 .html（含扣分图）。"""
-    from workflow.evaluation.workbook import export_evaluation
-
-    day = resolve_as_of(as_of)
-    with acting() as ctx:
-        result = export_evaluation(
-            ctx.session, ctx.caller, plan, path, as_of=day, config=ctx.config, html=html
-        )
+    result = call("export.evaluation", plan=plan, path=path, html=html, as_of=as_of)
     if as_json:
-        emit_json(result.to_dict())
+        emit_json(result)
         return
     info(
-        f"已导出工作计划 #{result.plan_id} 的考核结果（{result.units} 个单位，{result.rows} 条扣分，截至 {day}）："
-        + "、".join(result.files)
+        f"已导出工作计划 #{result['plan_id']} 的考核结果（{result['units']} 个单位，"
+        f"{result['deductions']} 条扣分，截至 {result['as_of']}）：" + "、".join(result["files"])
     )
-    if result.forecast:
+    if result["forecast"]:
         warn("计划年度尚未结束，导出的是预测结果（情况不变时）")

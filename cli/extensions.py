@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.common import acting, date_arg
+from cli.common import call
 from cli.output import emit_json, info, json_option, table
 
 
@@ -15,17 +15,13 @@ from cli.output import emit_json, info, json_option, table
 @json_option
 def request_extension(assignment_id, new_due, reason, as_json) -> None:
     """申请延期（单位，须在截止日期前提出；批准前仍按原日期督办）。"""
-    from workflow.clock import now
-    from workflow.tasks.extensions import request_extension as request
-
-    due = date_arg(new_due, "申请的截止日期")
-    with acting() as ctx:
-        req = request(ctx.session, ctx.caller, assignment_id, due, reason, now())
-        view = {"id": req.id, "assignment_id": assignment_id, "requested_due": req.requested_due}
+    view = call("extension.request", assignment_id=assignment_id, new_due=new_due, reason=reason)
     if as_json:
         emit_json(view)
         return
-    info(f"已提交延期申请 #{view['id']}（任务 #{assignment_id} 申请延至 {due}），等待办公室审批")
+    info(
+        f"已提交延期申请 #{view['id']}（任务 #{assignment_id} 申请延至 {view['requested_due']}），等待办公室审批"
+    )
 
 
 @click.group("extension")
@@ -38,10 +34,7 @@ def extension() -> None:
 @json_option
 def list_(status, as_json) -> None:
     """列出延期申请。"""
-    from workflow.tasks.extensions import list_extensions
-
-    with acting() as ctx:
-        rows = list_extensions(ctx.session, ctx.caller, status)
+    rows = call("extension.list", status=status)
     if as_json:
         emit_json(rows)
         return
@@ -72,13 +65,8 @@ def list_(status, as_json) -> None:
 @json_option
 def approve(request_id, reason, as_json) -> None:
     """批准延期申请：任务截止日期改为申请的日期。"""
-    from workflow.clock import now
-    from workflow.tasks.extensions import approve_extension, request_view
-
-    with acting() as ctx:
-        req = approve_extension(ctx.session, ctx.caller, request_id, now(), reason)
-        due, assignment_id = req.requested_due, req.assignment_id
-        view = request_view(ctx.session, req)
+    view = call("extension.approve", request_id=request_id, reason=reason)
+    due, assignment_id = view["requested_due"], view["assignment_id"]
     if as_json:
         emit_json(view)
         return
@@ -91,13 +79,8 @@ def approve(request_id, reason, as_json) -> None:
 @json_option
 def refuse(request_id, reason, as_json) -> None:
     """驳回延期申请：仍按原截止日期督办。"""
-    from workflow.clock import now
-    from workflow.tasks.extensions import refuse_extension, request_view
-
-    with acting() as ctx:
-        req = refuse_extension(ctx.session, ctx.caller, request_id, now(), reason)
-        assignment_id = req.assignment_id
-        view = request_view(ctx.session, req)
+    view = call("extension.refuse", request_id=request_id, reason=reason)
+    assignment_id = view["assignment_id"]
     if as_json:
         emit_json(view)
         return

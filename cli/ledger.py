@@ -4,30 +4,10 @@ from __future__ import annotations
 
 import click
 
-from cli.common import acting
+from cli.common import call
 from cli.output import console, emit_json, info, json_option, warn
 
 PROGRESS_THRESHOLD = 50  # tasks: below this a progress bar would only flicker
-
-
-def _report_dates(value: str | None):
-    from workflow.clock import parse_date
-
-    if not value:
-        return None
-    parts = [p.strip() for p in value.replace("，", ",").replace("、", ",").split(",") if p.strip()]
-    return [parse_date(p, "--report-dates 报送日期") for p in parts]
-
-
-def _plan_year(value: str | None) -> int | None:
-    from workflow.errors import InvalidInput
-
-    if value is None:
-        return None
-    text = value.strip().removesuffix("年")
-    if not text.isdigit() or not 1950 <= int(text) <= 2100:
-        raise InvalidInput(f"--plan-year 无效：“{value}”（应为年份，如 2023）")
-    return int(text)
 
 
 class _Bar:
@@ -93,91 +73,42 @@ def import_ledger(
 
     同一文件再次导入不做任何改动；导入修改后的版本只更新有变化的部分，可先用 --dry-run 查看差异。
     """
-    from workflow.clock import now
-    from workflow.ledger.importing import import_ledger as run_import
-    from workflow.workdays import load_calendar
-
-    year = _plan_year(plan_year)
-    dates = _report_dates(report_dates)
     bar = _Bar(enabled=not as_json)
-    review = None
     try:
-        with acting() as ctx:
-            if to_ledger:  # written first: a refused import still leaves the workbook to fix
-                review = _write_review(ctx, file, to_ledger, year, dates, sheet)
-            result = run_import(
-                ctx.session,
-                ctx.caller,
-                file,
-                calendar=load_calendar(ctx.config),
-                now=now(),
-                plan_year=year,
-                report_dates=dates,
-                sheet=sheet,
-                create_units=create_units,
-                dry_run=dry_run,
-                progress=bar,
-            )
+        out = call(
+            "import",
+            _local={"progress": bar},
+            file=file,
+            plan_year=plan_year,
+            report_dates=report_dates,
+            sheet=sheet,
+            create_units=create_units,
+            dry_run=dry_run,
+            to_ledger=to_ledger,
+        )
     finally:
         bar.close()
     if as_json:
-        emit_json({**result.as_json(), **({"review_ledger": review.to_dict()} if review else {})})
+        emit_json(out["result"])
         return
+    view, review = out["display"], out["review"]
     if dry_run:
-        render_preview(result)
+        render_preview(view)
     else:
-        render_summary(result)
+        render_summary(view)
     if review is not None:
         info(
-            f"已写出复核台账 {review.path}（{review.tasks} 项任务，{review.flagged} 项有备注）："
+            f"已写出复核台账 {review['path']}（{review['tasks']} 项任务，{review['flagged']} 项有备注）："
             "在 Excel/WPS 中核对修改后，用 duban import 导入该工作簿"
         )
-
-
-def _write_review(ctx, file, target, year, dates, sheet):
-    from workflow.clock import now
-    from workflow.ledger.review import export_review
-    from workflow.workdays import load_calendar
-
-    return export_review(
-        ctx.session, ctx.caller, file, target, calendar=load_calendar(ctx.config), now=now(),
-        plan_year=year, report_dates=dates, sheet=sheet,
-    )  # fmt: skip
-
-
-def _units_text(units: list[dict]) -> str:
-    from workflow.tasks.assignments import ROLE_LABELS
-
-    buckets: dict[tuple[str, str], list[str]] = {}
-    for u in units:
-        buckets.setdefault((u["role"], u["how"]), []).append(u["name"])
-    lines = []
-    for (role, how), names in buckets.items():
-        note = "" if how == "名称一致" else f"（{how}）"
-        lines.append(f"{ROLE_LABELS.get(role, role)}：{'、'.join(names)}{note}")
-    return "\n".join(lines)
-
-
-def _dues_text(view) -> str:
-    dates = sorted({d for d, _, _ in view.dues})
-    if len(dates) <= 3:
-        shown = "\n".join(d.isoformat() for d in dates)
-    else:
-        shown = f"{len(dates)} 期：{dates[0].isoformat()} … {dates[-1].isoformat()}"
-    phrase = view.dues[0][2] if view.dues else ""
-    source = {"deadline_cell": "完成时限", "text": "正文", "plan_default": ""}.get(
-        view.deadline_source, ""
-    )
-    origin = f"{source}“{phrase}”" if source else phrase
-    return f"{shown}\n← {origin}" if origin else shown
 
 
 _STATUS = {"created": "新增", "updated": "修改", "unchanged": "不变"}
 _ACTION = {"create": "新建", "update": "更新", "unchanged": "无变化"}
 
 
-def _plan_line(result) -> str:
-    plan = result.plan
+def _plan_line(result: dict) -> str:
+    plan = result["plan"]
     dates = "、".join(plan["report_dates"]) or "无"
     origin = {"option": "（--report-dates）", "intro": "（取自开头说明）", "none": ""}[
         plan["report_dates_source"]
@@ -189,7 +120,7 @@ def _plan_line(result) -> str:
     )
 
 
-def render_preview(result) -> None:
+def render_preview(result: dict) -> None:
     from rich.table import Table
 
     out = console()
@@ -198,22 +129,22 @@ def render_preview(result) -> None:
     t = Table(show_lines=True)
     for col in ("序号", "章节", "任务", "单位（角色，匹配方式）", "截止日期 ← 依据", "变化"):
         t.add_column(col, overflow="fold")
-    for view in result.tasks:
+    for view in result["tasks"]:
         t.add_row(
-            view.number or "",
-            " / ".join(view.section_path),
-            view.title,
-            _units_text(view.units),
-            _dues_text(view),
-            _STATUS[view.status],
+            view["number"],
+            view["section"],
+            view["title"],
+            view["units"],
+            view["dues"],
+            _STATUS[view["status"]],
         )
     out.print(t)
     _render_changes(result, out)
     _render_warnings(result)
 
 
-def _counts_line(result) -> str:
-    c = result.counts
+def _counts_line(result: dict) -> str:
+    c = result["counts"]
     parts = [
         f"新增任务 {c['tasks_created']}",
         f"修改任务 {c['tasks_updated']}",
@@ -224,40 +155,40 @@ def _counts_line(result) -> str:
     ]
     if c["assignments_reopened"]:
         parts.append(f"恢复分派 {c['assignments_reopened']}")
-    if result.created_units:
-        parts.append(f"新建单位 {len(result.created_units)}")
+    if result["created_units"]:
+        parts.append(f"新建单位 {len(result['created_units'])}")
     return "，".join(parts)
 
 
-def _render_changes(result, out) -> None:
-    verb = "将会" if result.dry_run else "已"
-    if not result.changed:
-        out.print(f"与数据库中的计划相比没有变化（共 {len(result.tasks)} 项任务）")
+def _render_changes(result: dict, out) -> None:
+    verb = "将会" if result["dry_run"] else "已"
+    if not result["changed"]:
+        out.print(f"与数据库中的计划相比没有变化（共 {len(result['tasks'])} 项任务）")
         return
     out.print(f"{verb}：{_counts_line(result)}")
-    if result.plan["action"] != "create":
-        for line in result.changes:
+    if result["plan"]["action"] != "create":
+        for line in result["changes"]:
             out.print(f"  · {line}")
-    elif result.created_units:
-        out.print(f"  · 新建单位：{'、'.join(result.created_units)}")
+    elif result["created_units"]:
+        out.print(f"  · 新建单位：{'、'.join(result['created_units'])}")
 
 
-def _render_warnings(result) -> None:
-    for line in result.warnings:
+def _render_warnings(result: dict) -> None:
+    for line in result["warnings"]:
         warn(line)
 
 
-def render_summary(result) -> None:
-    plan = result.plan
-    if not result.changed:
-        info(f"“{plan['title']}”已是最新，没有任何改动（共 {len(result.tasks)} 项任务）")
+def render_summary(result: dict) -> None:
+    plan = result["plan"]
+    if not result["changed"]:
+        info(f"“{plan['title']}”已是最新，没有任何改动（共 {len(result['tasks'])} 项任务）")
     else:
         info(
             f"已导入“{plan['title']}”（计划 #{plan['id']}，{plan['year']} 年）：{_counts_line(result)}"
         )
         if plan["action"] != "create":
-            for line in result.changes:
+            for line in result["changes"]:
                 info(f"  · {line}")
-        elif result.created_units:
-            info(f"  · 新建单位：{'、'.join(result.created_units)}")
+        elif result["created_units"]:
+            info(f"  · 新建单位：{'、'.join(result['created_units'])}")
     _render_warnings(result)

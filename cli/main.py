@@ -22,6 +22,7 @@ click.Context.formatter_class = ChineseHelpFormatter  # 用法 / 选项 / 命令
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "init": ("cli.setup", "init", "创建数据库和办公室账号（首次使用）"),
     "login": ("cli.setup", "login", "保存令牌，供后续命令使用"),
+    "logout": ("cli.setup", "logout", "删除保存的令牌和服务地址"),
     "whoami": ("cli.setup", "whoami", "显示当前令牌对应的身份"),
     "db": ("cli.setup", "db", "数据库维护（升级）"),
     "token": ("cli.tokens", "token", "签发、列出、吊销令牌"),

@@ -272,6 +272,16 @@ def count_line(n: int, what: str = "条", extra: Sequence[tuple[str, int]] = ())
     return f"共 {n} {what}" + (f"（{parts}）" if parts else "")
 
 
+def local_time(value: str | datetime | None) -> str:
+    """An instant (ISO text as the operations return it) as Shanghai wall time, to the minute."""
+    if not value:
+        return ""
+    from zoneinfo import ZoneInfo
+
+    instant = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return instant.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+
+
 def info(message: str) -> None:
     click.echo(message)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.common import acting
+from cli.common import call
 from cli.output import emit_json, info, json_option, table
 
 
@@ -17,10 +17,7 @@ def plan() -> None:
 @json_option
 def list_(as_json) -> None:
     """列出已导入的工作计划（编号用于 --plan）。"""
-    from workflow.directory.plans import list_plans
-
-    with acting() as ctx:
-        rows = list_plans(ctx.session)
+    rows = call("plan.list")
     if as_json:
         emit_json(rows)
         return
@@ -50,10 +47,7 @@ def list_(as_json) -> None:
 @json_option
 def show(plan_ref, as_json) -> None:
     """查看一个工作计划：PLAN 为编号或年份（只有一个计划时可省略）。"""
-    from workflow.directory.plans import show_plan
-
-    with acting() as ctx:
-        view = show_plan(ctx.session, plan_ref)
+    view = call("plan.show", plan=plan_ref)
     if as_json:
         emit_json(view)
         return

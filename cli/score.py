@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import click
 
-from cli.common import acting, as_of_option, resolve_as_of
+from cli.common import as_of_option, call
 from cli.output import emit_json, info, json_option, table, warn
 
 
@@ -24,53 +24,33 @@ def score(ctx, plan, as_of, unit, detail, as_json) -> None:
     """年终考核：各单位得分、扣分、按时完成率与排名；年内为“情况不变”时的预测。"""
     if ctx.invoked_subcommand is not None:
         return
-    from workflow.evaluation.scores import evaluate
-
-    day = resolve_as_of(as_of)
-    with acting() as ctx_:
-        ev = evaluate(ctx_.session, ctx_.caller, plan, day, config=ctx_.config, unit=unit)
+    out = call("score", plan=plan, as_of=as_of, unit=unit)
     if as_json:
-        emit_json(ev.to_dict())
+        emit_json(out["result"])
         return
-    _render(ev, detail)
+    _render(out["display"], detail)
 
 
-def _render(ev, detail: bool) -> None:
-    from workflow.evaluation.scores import fmt_points
-
-    title = f"{ev.plan_title} 年终考核（截至 {ev.as_of}，基础分 {fmt_points(ev.rules.base)}）"
+def _render(ev: dict, detail: bool) -> None:
     table(
         ["排名", "单位", "得分", "扣分", "免扣", "扣分项", "按时完成率"],
-        [
-            (
-                u.rank,
-                u.unit,
-                fmt_points(u.score),
-                fmt_points(u.deducted) + ("（已封顶）" if u.capped else ""),
-                fmt_points(u.waived) if u.waived else "",
-                u.rows,
-                _rate(u),
-            )
-            for u in ev.units
-        ],
-        title=title,
+        ev["units"],
+        title=ev["title"],
     )
-    if not ev.units:
+    if not ev["units"]:
         info("该计划下没有计分的任务。")
-    if ev.forecast:
+    if ev["forecast"]:
         warn(
-            f"{ev.plan_year} 年尚未结束，以上为预测：已过截止日期仍未报送的任务按截至 {ev.as_of} 的逾期计算"
+            f"{ev['plan_year']} 年尚未结束，以上为预测：已过截止日期仍未报送的任务按截至 {ev['as_of']} 的逾期计算"
         )
     if detail:
         _render_rows(ev)
-    elif ev.rows:
+    elif ev["rows"]:
         info("用 --detail 查看每一条扣分的依据。")
 
 
-def _render_rows(ev) -> None:
-    from workflow.evaluation.scores import fmt_points
-
-    if not ev.rows:
+def _render_rows(ev: dict) -> None:
+    if not ev["rows"]:
         info("没有扣分。")
         return
     table(
@@ -85,29 +65,9 @@ def _render_rows(ev) -> None:
             "扣分",
             "依据 / 免扣",
         ],
-        [
-            (
-                r.row_id,
-                r.unit,
-                f"{r.task_number + ' ' if r.task_number else ''}{r.task}"
-                + (f"（{r.period}）" if r.period else ""),
-                r.rule_label + ("（预测）" if r.forecast else ""),
-                r.due,
-                r.report_date or "未报送",
-                "" if r.days_late is None else r.days_late,
-                ("已免扣 " if r.waived else "") + fmt_points(r.points),
-                r.note + (f"；免扣理由：{r.waiver_reason}" if r.waived else ""),
-            )
-            for r in ev.rows
-        ],
+        ev["rows"],
         title="扣分明细",
     )
-
-
-def _rate(u) -> str:
-    if u.on_time_rate is None:
-        return "—（尚无到期任务）"
-    return f"{u.on_time_rate:.1%}（{u.on_time}/{u.due}）"
 
 
 @score.command("waive")
@@ -116,40 +76,23 @@ def _rate(u) -> str:
 @json_option
 def waive_command(row, reason, as_json) -> None:
     """免扣一条扣分（申诉）：ROW 为 --detail 中的行号，如 12:late_days。仅办公室。"""
-    from workflow.clock import now
-    from workflow.evaluation.scores import RULE_LABELS, parse_row_id, waive_deduction
-
-    assignment_id, rule = parse_row_id(row)
-    with acting() as ctx:
-        w = waive_deduction(
-            ctx.session, ctx.caller, assignment_id, rule, reason, now(), config=ctx.config
-        )
-        result = {
-            "row": f"{w.assignment_id}:{w.rule}",
-            "assignment_id": w.assignment_id,
-            "rule": w.rule,
-            "rule_label": RULE_LABELS[w.rule],
-            "reason": w.reason,
-            "actor": w.actor,
-            "at": w.created_at,
-        }
+    result = call("score.waive", row=row, reason=reason)
     if as_json:
         emit_json(result)
         return
-    info(f"已免扣任务 #{assignment_id} 的“{RULE_LABELS[rule]}”扣分，理由：{result['reason']}")
+    info(
+        f"已免扣任务 #{result['assignment_id']} 的“{result['rule_label']}”扣分，理由：{result['reason']}"
+    )
 
 
 @score.command("rules")
 @json_option
 def rules_command(as_json) -> None:
     """显示当前生效的扣分规则（duban.toml 的 [scoring]，未设置的取默认值）。"""
-    from workflow.config import load_config
-    from workflow.evaluation.scores import load_rules
-
-    rules = load_rules(load_config())
+    out = call("score.rules")
     if as_json:
-        emit_json(rules.to_dict())
+        emit_json(out["result"])
         return
     info("扣分规则（duban.toml 的 [scoring]）：")
-    for key, text in rules.describe():
+    for key, text in out["describe"]:
         info(f"  {key:<15} {text}")

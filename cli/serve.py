@@ -12,9 +12,11 @@ import click
 @click.option("--ssl-keyfile", default=None, help="TLS 私钥文件（PEM）")
 def serve(host: str, port: int, ssl_certfile: str | None, ssl_keyfile: str | None) -> None:
     """运行督办服务（HTTP API 与网页），数据库和配置只留在本机。"""
+    from cli.common import load, local_only
+
+    local_only("duban serve")
     import uvicorn
 
-    from cli.common import load
     from workflow.web.app import create_app
 
     config, _ = load()  # refuse at start when the database is missing or behind the code

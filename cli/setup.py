@@ -1,4 +1,4 @@
-"""``duban init``, ``login``, ``whoami``, ``db upgrade``."""
+"""``duban init``, ``login``, ``logout``, ``whoami``, ``db upgrade``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from cli.output import emit_json, info, json_option
 @json_option
 def init(as_json: bool) -> None:
     """创建数据库（或升级已有数据库）并生成办公室令牌（只显示一次）。"""
+    from cli.common import local_only
+
+    local_only("duban init")
     from workflow.directory.setup import initialize
 
     result = initialize()
@@ -24,34 +27,75 @@ def init(as_json: bool) -> None:
 
 @click.command()
 @click.argument("token", required=False)
-def login(token: str | None) -> None:
-    """保存令牌到用户配置目录，后续命令自动使用。
+@click.option(
+    "--server",
+    metavar="URL",
+    help="督办服务地址（如 https://duban.example.gov.cn）：此后各命令都通过该服务办理",
+)
+def login(token: str | None, server: str | None) -> None:
+    """保存令牌（和服务地址）到用户配置目录，后续命令自动使用。
 
-    不带参数时从终端提示输入（不回显），或从标准输入读取，例如
-    duban token issue 财务审计科 | duban login（令牌不出现在命令行上）。
+    不给出 TOKEN 时从终端读取（不回显），或从标准输入读取一行，如
+    echo "$TOKEN" | duban login --server https://duban.example.gov.cn
     """
-    from workflow.directory.setup import login as do_login
+    from cli import client
 
     if token is None:
-        token = _token_from_stdin() if not _stdin_is_tty() else None
-    if token is None:
-        token = click.prompt("令牌", hide_input=True)
-    caller, path = do_login(token)
-    info(f"已登录：{caller.name}（{caller.role}），令牌保存在 {path}")
+        token = _read_token()
+    token = token.strip()
+    remote = client.settings()
+    url = client.normalize_url(server) if server else (remote.url if remote else None)
+    if url is None:
+        from workflow.directory.setup import login as do_login
+
+        caller, path = do_login(token)
+        info(f"已登录：{caller.name}（{caller.role}），令牌保存在 {path}")
+        return
+    me = client.Remote(url=url, token=token).call("whoami", {})
+    path = client.save_login(url, token, server_given=server is not None)
+    info(f"已登录：{me['name']}（{me['role']}） @ {url}，令牌保存在 {path}")
+
+
+def _read_token() -> str:
+    import sys
+
+    if sys.stdin is None or sys.stdin.isatty():
+        return click.prompt("令牌", hide_input=True)
+    return _token_from_stdin()  # e.g. duban init | duban login
+
+
+@click.command()
+def logout() -> None:
+    """删除保存的令牌和服务地址（此后在本机数据库上工作，或重新 duban login）。"""
+    from cli import client
+
+    removed = client.forget_login()
+    info(
+        "已退出登录"
+        + (f"，已删除 {'、'.join(map(str, removed))}" if removed else "（没有保存的令牌）")
+    )
 
 
 @click.command()
 @json_option
 def whoami(as_json: bool) -> None:
-    """显示当前身份。"""
-    from cli.common import acting
+    """显示当前身份（和所连接的服务器或数据库）。"""
+    from cli import client
+    from cli.common import call
 
-    with acting() as ctx:
-        data = {"role": ctx.caller.role, "name": ctx.caller.name, "database": ctx.db.safe_url}
+    remote = client.settings()
+    data = call("whoami")
+    if remote is not None:
+        data["server"] = remote.url
+    else:
+        from workflow.config import load_config
+        from workflow.db import Database
+
+        data["database"] = Database(load_config().database_url).safe_url
     if as_json:
         emit_json(data)
     else:
-        info(f"{data['name']}（{data['role']}） @ {data['database']}")
+        info(f"{data['name']}（{data['role']}） @ {data.get('server') or data['database']}")
 
 
 @click.group()
@@ -63,6 +107,9 @@ def db() -> None:
 @json_option
 def upgrade(as_json: bool) -> None:
     """把已有数据库升级到当前版本（保留数据）。"""
+    from cli.common import local_only
+
+    local_only("duban db upgrade")
     from workflow.directory.setup import upgrade_database
 
     before, after, url = upgrade_database()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from cli.common import acting, date_arg
-from cli.output import Col, count_line, emit_json, info, json_option, table
+from cli.common import call, date_arg
+from cli.output import Col, count_line, emit_json, info, json_option, local_time, table
 
 
 @click.group()
@@ -23,30 +23,20 @@ def task() -> None:
 @json_option
 def add(title, units, lead, due, content, plan_id, as_json) -> None:
     """手工新增一项任务，为每个单位各分派一份。"""
-    from workflow.clock import now
-    from workflow.tasks.assignments import TaskFilter, add_task, list_assignments
-
-    due_date = date_arg(due, "截止日期")
-    with acting() as ctx:
-        t, assignments = add_task(
-            ctx.session,
-            ctx.caller,
-            title,
-            list(units),
-            due_date,
-            now(),
-            content=content,
-            lead=list(lead),
-            plan_id=plan_id,
-        )
-        ids = {a.id for a in assignments}
-        rows = [
-            r for r in list_assignments(ctx.session, ctx.caller, TaskFilter()) if r["id"] in ids
-        ]
+    added = call(
+        "task.add",
+        title=title,
+        units=list(units),
+        lead=list(lead),
+        due=due,
+        content=content,
+        plan_id=plan_id,
+    )
+    rows = added["assignments"]
     if as_json:
         emit_json(rows)
         return
-    info(f"已新增任务“{t.title}”，分派 {len(rows)} 个单位：")
+    info(f"已新增任务“{added['title']}”，分派 {len(rows)} 个单位：")
     _render(rows)
 
 
@@ -64,20 +54,33 @@ def add(title, units, lead, due, content, plan_id, as_json) -> None:
 @json_option
 def list_(unit, state, overdue, due_before, due_after, plan_id, as_json) -> None:
     """列出任务（单位令牌只看到本单位的任务）。"""
-    from cli.common import reading
-    from workflow.clock import today
-    from workflow.tasks.listing import TaskFilter, list_assignment_rows
+    from cli import client
 
-    flt = TaskFilter(
-        unit=unit,
-        state=state,
-        overdue=overdue,
-        due_before=date_arg(due_before, "--due-before 日期"),
-        due_after=date_arg(due_after, "--due-after 日期"),
-        plan_id=plan_id,
-    )
-    with reading() as (conn, caller):
-        rows = list_assignment_rows(conn, caller, flt, today())
+    if client.settings() is None:  # local: the Core read path (no ORM, no models imported)
+        from cli.common import reading
+        from workflow.clock import today
+        from workflow.tasks.listing import TaskFilter, list_assignment_rows
+
+        flt = TaskFilter(
+            unit=unit,
+            state=state,
+            overdue=overdue,
+            due_before=date_arg(due_before, "--due-before 日期"),
+            due_after=date_arg(due_after, "--due-after 日期"),
+            plan_id=plan_id,
+        )
+        with reading() as (conn, caller):
+            rows = list_assignment_rows(conn, caller, flt, today())
+    else:
+        rows = call(
+            "task.list",
+            unit=unit,
+            state=state,
+            overdue=overdue,
+            due_before=due_before,
+            due_after=due_after,
+            plan_id=plan_id,
+        )
     if as_json:
         emit_json(rows)
     else:
@@ -121,15 +124,11 @@ def _render(rows: list[dict]) -> None:
 @json_option
 def show(assignment_id, as_json) -> None:
     """查看任务详情和全部办理记录。"""
-    from workflow.tasks.assignments import show_assignment
-
-    with acting() as ctx:
-        view = show_assignment(ctx.session, ctx.caller, assignment_id)
+    view = call("task.show", assignment_id=assignment_id)
     if as_json:
         emit_json(view)
         return
     from states import STATE_LABELS
-    from workflow.clock import SHANGHAI
 
     info(f"任务 #{view['id']}（任务 {view['task_id']}）{view['title']}")
     if view["section"]:
@@ -142,14 +141,14 @@ def show(assignment_id, as_json) -> None:
         info(f"要求：{view['content']}")
     for r in view["reports"]:
         info(
-            f"进展（{r['at'].astimezone(SHANGHAI):%Y-%m-%d %H:%M} {r['actor']}）：{r['text']}"
+            f"进展（{local_time(r['at'])} {r['actor']}）：{r['text']}"
             + (f"　佐证：{'；'.join(r['evidence'])}" if r["evidence"] else "")
         )
     table(
         ["时间", "操作", "从", "到", "操作人", "理由"],
         [
             (
-                h["at"].astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+                local_time(h["at"]),
                 h["action_label"],
                 STATE_LABELS.get(h["from"], ""),
                 STATE_LABELS.get(h["to"], ""),
@@ -163,18 +162,11 @@ def show(assignment_id, as_json) -> None:
 
 
 def _fire(assignment_id: int, trigger: str, as_json: bool = False, **kwargs) -> None:
-    from states import STATE_LABELS
-    from workflow.clock import now
-    from workflow.tasks.assignments import view_of
-    from workflow.tasks.lifecycle import fire
-
-    with acting() as ctx:
-        a = fire(ctx.session, assignment_id, trigger, ctx.caller, now=now(), **kwargs)
-        view = view_of(ctx.session, a)
+    view = call(f"task.{trigger}", assignment_id=assignment_id, **kwargs)
     if as_json:
         emit_json(view)
     else:
-        info(f"任务 #{assignment_id} 现为“{STATE_LABELS[view['state']]}”")
+        info(f"任务 #{assignment_id} 现为“{view['state_label']}”")
 
 
 @task.command("start")
@@ -224,7 +216,7 @@ def extend(assignment_id, new_due, reason, as_json) -> None:
         assignment_id,
         "extend",
         as_json,
-        new_due=date_arg(new_due, "新的截止日期") if new_due else None,
+        new_due=new_due,
         reason=reason,
     )
 

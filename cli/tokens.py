@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.common import acting
+from cli.common import call
 from cli.output import emit_json, info, json_option, table
 
 
@@ -25,11 +25,7 @@ def token() -> None:
 @json_option
 def issue(holder: str, role: str, as_json: bool) -> None:
     """为单位（默认）、领导或办公室人员签发令牌，如 duban token issue 法规处。"""
-    from workflow.clock import now
-    from workflow.directory.tokens import issue_token
-
-    with acting() as ctx:
-        value = issue_token(ctx.session, ctx.caller, holder, now(), role=role)
+    value = call("token.issue", holder=holder, role=role)["token"]
     if as_json:
         emit_json({"token": value})
     else:
@@ -40,10 +36,7 @@ def issue(holder: str, role: str, as_json: bool) -> None:
 @json_option
 def list_(as_json: bool) -> None:
     """列出令牌（只显示前缀）。"""
-    from workflow.directory.tokens import list_tokens
-
-    with acting() as ctx:
-        rows = list_tokens(ctx.session, ctx.caller)
+    rows = call("token.list")
     if as_json:
         emit_json(rows)
         return
@@ -55,7 +48,7 @@ def list_(as_json: bool) -> None:
                 r["prefix"] + "…",
                 r["role"],
                 r["holder"],
-                r["created_at"].date(),
+                r["created_at"][:10],
                 "已吊销" if r["revoked"] else "有效",
             )
             for r in rows
@@ -68,12 +61,8 @@ def list_(as_json: bool) -> None:
 @json_option
 def revoke(token_id: int, as_json: bool) -> None:
     """吊销令牌（按编号）。"""
-    from workflow.clock import now
-    from workflow.directory.tokens import revoke_token
-
-    with acting() as ctx:
-        t = revoke_token(ctx.session, ctx.caller, token_id, now())
+    view = call("token.revoke", token_id=token_id)
     if as_json:
-        emit_json({"id": t.id, "holder": t.label, "role": t.role, "revoked": True})
+        emit_json(view)
         return
-    info(f"已吊销令牌 #{t.id}（{t.label}）")
+    info(f"已吊销令牌 #{view['id']}（{view['holder']}）")

@@ -127,6 +127,7 @@ def cli_env(tmp_path: Path, database_url: str) -> dict[str, str]:
         "DUBAN_DATA_DIR": str(tmp_path / "data"),
         "DUBAN_DATABASE_URL": database_url,
         "DUBAN_TOKEN": "",
+        "DUBAN_SERVER": "",  # local mode unless a test says otherwise
         "DUBAN_NOW": "2026-03-02T09:00",
     }
     result = Cli(env).json("init")
@@ -134,10 +135,32 @@ def cli_env(tmp_path: Path, database_url: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture
-def duban(cli_env: dict[str, str]) -> Cli:
-    """``duban(...)`` runs a command as the office; ``token=`` acts as someone else."""
-    return Cli(cli_env)
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        "markers", "local_only: a CLI test that makes sense on the database's machine only"
+    )
+
+
+@pytest.fixture(params=["local", "http"])
+def duban(request, cli_env: dict[str, str]) -> Iterator[Cli]:
+    """``duban(...)`` runs a command as the office; ``token=`` acts as someone else.
+
+    Every test using it runs twice: on the embedded database (``local``), and as a client of a
+    real HTTP server on a free loopback port (``http``: the server app on uvicorn in a thread,
+    over the same database), so every command is proven over HTTP.
+    """
+    if request.param == "local":
+        yield Cli(cli_env)
+        return
+    if request.node.get_closest_marker("local_only"):
+        pytest.skip("runs on the database's machine only")
+    from live_server import ThreadServer
+
+    server = ThreadServer(cli_env)
+    try:
+        yield Cli({**cli_env, "DUBAN_SERVER": server.url})
+    finally:
+        server.stop()
 
 
 @pytest.fixture

@@ -23,7 +23,8 @@ MAY_USE: dict[str, set[str]] = {
     "evaluation": {"ground", "directory", "tasks"},
     "daemon": {"ground", "directory", "tasks", "ledger", "chasing", "outbox", "evaluation"},
     "demo": {"ground", "directory", "tasks", "ledger", "chasing", "outbox", "evaluation"},
-    "web": {"ground", "directory", "tasks", "ledger", "chasing", "outbox", "evaluation"},
+    "calls": {"ground", "directory", "tasks", "ledger", "chasing", "outbox", "evaluation"},
+    "web": {"ground", "directory", "tasks", "ledger", "chasing", "outbox", "evaluation", "calls"},
 }
 
 

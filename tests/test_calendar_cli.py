@@ -5,9 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
-
-from cli.main import cli
 
 SAMPLE_2027 = """\
 year = 2027
@@ -25,13 +22,12 @@ name = "春节调休"
 
 
 @pytest.fixture
-def run(cli_env: dict[str, str]):
-    """``duban calendar …`` as the office of an initialised database (import is office only)."""
-    env = cli_env
-    runner = CliRunner()
+def run(duban):
+    """``duban calendar …`` as the office of an initialised database (import is office only),
+    locally and over HTTP."""
 
     def invoke(*args: str):
-        return runner.invoke(cli, ["calendar", *args], env=env, catch_exceptions=False)
+        return duban("calendar", *args)
 
     return invoke
 

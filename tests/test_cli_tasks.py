@@ -201,6 +201,7 @@ def test_login_saves_the_token(duban, office_setup, tmp_path):
     assert bad.exit_code == 4
 
 
+@pytest.mark.local_only
 def test_init_twice_is_refused(duban):
     _refused(duban, ["init"], code=5, words=["已初始化"])
 

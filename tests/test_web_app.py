@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import httpx
 import pytest
+from conftest import Cli
+from dbsnap import snapshot
 from live_server import serve
 
 
@@ -33,3 +38,65 @@ def test_unknown_route_is_a_chinese_json_404(server, path):
 def test_openapi_is_served(server):
     r = httpx.get(f"{server}/api/v1/openapi.json")
     assert r.status_code == 200 and r.json()["info"]["title"].startswith("duban")
+
+
+@pytest.fixture
+def guarded(cli_env, tmp_path):
+    """``duban serve`` with a small upload limit and a quick throttle (settings in duban.toml)."""
+    config = Path(cli_env["DUBAN_CONFIG_DIR"]) / "duban.toml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        "[server]\nmax_upload_mb = 0.01\nfailed_token_delay = 0.001\n", encoding="utf-8"
+    )
+    log = tmp_path / "serve.log"
+    with serve(cli_env, log) as url:
+        yield url, log
+
+
+def test_oversized_upload_is_413_and_nothing_is_imported(guarded, cli_env, tmp_path):
+    url, _ = guarded
+    big = tmp_path / "台账.csv"
+    big.write_bytes(b"x" * 20_000)
+    before = snapshot(cli_env["DUBAN_DATABASE_URL"])
+    r = httpx.post(
+        f"{url}/api/v1/imports",
+        headers={"Authorization": f"Bearer {cli_env['DUBAN_TOKEN']}"},
+        data={"params": json.dumps({"file": "台账.csv"})},
+        files={"file": ("台账.csv", big.read_bytes())},
+    )
+    assert r.status_code == 413 and "上传文件过大" in r.json()["error"]["message"]
+    assert snapshot(cli_env["DUBAN_DATABASE_URL"]) == before
+    cli = Cli({**cli_env, "DUBAN_SERVER": url})
+    result = cli("import", str(big))
+    assert result.exit_code == 2 and result.stderr.startswith("错误：上传文件过大")
+
+
+def test_a_thousand_bad_tokens_are_slowed_then_refused(guarded, cli_env):
+    url, log = guarded
+    statuses = []
+    with httpx.Client() as http:
+        for i in range(1000):
+            r = http.get(
+                f"{url}/api/v1/assignments", headers={"Authorization": f"Bearer dbn_guess{i:04d}"}
+            )
+            statuses.append(r.status_code)
+        good = http.get(
+            f"{url}/api/v1/assignments",
+            headers={"Authorization": f"Bearer {cli_env['DUBAN_TOKEN']}"},
+        )
+    assert statuses[:19] == [401] * 19 and set(statuses[20:]) == {429}
+    assert good.status_code == 429 and "分钟后再试" in good.json()["error"]["message"]
+    text = log.read_text(encoding="utf-8", errors="replace")
+    assert "refusing 127.0.0.1" in text and "GET /api/v1/assignments" in text
+    assert "dbn_guess" not in text and cli_env["DUBAN_TOKEN"] not in text
+
+
+def test_the_cli_over_a_real_duban_serve(server, cli_env):
+    office = Cli(cli_env)
+    office.ok("unit", "add", "法规处")
+    office.ok("task", "add", "修订指南", "--unit", "法规处", "--due", "2026-11-30")
+    remote = Cli({**cli_env, "DUBAN_SERVER": server})
+    assert remote.ok("task", "list").stdout == office.ok("task", "list").stdout
+    assert remote.json("task", "show", "1") == office.json("task", "show", "1")
+    missing = remote("task", "show", "99")
+    assert missing.exit_code == 3 and missing.stderr == office("task", "show", "99").stderr

@@ -30,6 +30,7 @@ from workflow.errors import ConfigError
 
 CONFIG_FILE = "duban.toml"
 TOKEN_FILE = "token"
+SERVER_FILE = "server"  # the server URL saved by ``duban login --server`` (client mode)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,11 @@ class Config:
         if not isinstance(value, dict):
             raise ConfigError(f"配置文件 {self.config_file} 中的 [{name}] 应为一个表（section）")
         return dict(value)
+
+
+def config_dir_of(env: Mapping[str, str]) -> Path:
+    """The config directory for ``env`` (``$DUBAN_CONFIG_DIR`` or the platform's default)."""
+    return _default_config_dir(env)
 
 
 def _default_config_dir(env: Mapping[str, str]) -> Path:

@@ -94,6 +94,10 @@ class TooLarge(InvalidInput):
     """A request or file over the configured limits (HTTP 413)."""
 
 
+class TooManyRequests(PermissionDenied):
+    """Too many failed tokens from one address: refused for a while (HTTP 429)."""
+
+
 # HTTP status per error class, for the server door (the most specific class wins).
 HTTP_STATUS: dict[type[DubanError], int] = {
     DubanError: 400,
@@ -102,6 +106,7 @@ HTTP_STATUS: dict[type[DubanError], int] = {
     NotFound: 404,
     PermissionDenied: 403,
     NotAuthenticated: 401,
+    TooManyRequests: 429,
     Conflict: 409,
     TransitionNotAllowed: 409,
     ConfigError: 500,

@@ -175,6 +175,7 @@ class History(SQLModel, table=True):
     to_state: str | None = Field(default=None, max_length=20)
     actor: str = Field(max_length=100)
     role: str = Field(max_length=20)
+    address: str | None = Field(default=None, max_length=64)  # remote address, over HTTP
     reason: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     data: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
     at: datetime | None = _ts(index=True)

@@ -18,13 +18,14 @@ ROLE_LABELS = {"office": "办公室", "unit": "单位", "leader": "领导", "sys
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is acting. ``name`` is what the history records."""
+    """Who is acting. ``name`` (and, over HTTP, ``address``) is what the history records."""
 
     role: str
     name: str
     unit_id: int | None = None
     person_id: int | None = None
     token_id: int | None = None
+    address: str | None = None  # the remote address of a request to the server (history)
 
     @classmethod
     def system(cls, name: str = "系统（每日检查）") -> Caller:

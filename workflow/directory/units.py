@@ -122,6 +122,7 @@ def _log(
             action=action,
             actor=caller.name,
             role=caller.role,
+            address=caller.address,
             data={"unit": unit.name, **data},
             at=now,
         )
@@ -293,6 +294,7 @@ def add_leader(
             action="leader.add",
             actor=caller.name,
             role=caller.role,
+            address=caller.address,
             data={"name": name},
             at=now,
         )

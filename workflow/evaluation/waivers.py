@@ -75,6 +75,7 @@ def waive(
             action="waive",
             actor=caller.name,
             role=caller.role,
+            address=caller.address,
             reason=reason,
             data={"rule": rule, "rule_label": RULE_LABELS[rule], "row": f"{a.id}:{rule}"},
             at=now,

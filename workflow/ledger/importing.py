@@ -145,6 +145,7 @@ class _Importer:
                 action=action,
                 actor=self.caller.name,
                 role=self.caller.role,
+                address=self.caller.address,
                 data={"file": self.parsed.path.name, **data},
                 at=self.now,
             )

@@ -103,6 +103,7 @@ def recompute_due_dates(
                 to_state=assignment.state,
                 actor=actor.name,
                 role=actor.role,
+                address=actor.address,
                 reason="节假日安排已更新，按新日历重新计算截止日期",
                 data={
                     "from": old_due.isoformat(),

@@ -66,6 +66,7 @@ def create_assignment(
             to_state=assignment.state,
             actor=actor.name,
             role=actor.role,
+            address=actor.address,
             data={"unit": unit.name, "role": role, "due": due.isoformat(), "period": period},
             at=now,
         )
@@ -226,6 +227,7 @@ def show_assignment(session: Session, caller: Caller, assignment_id: int) -> dic
                     "to": h.to_state,
                     "actor": h.actor,
                     "role": h.role,
+                    "address": h.address,
                     "reason": h.reason,
                     "data": h.data,
                 }

@@ -201,6 +201,7 @@ def _history(
             to_state=a.state,
             actor=caller.name,
             role=caller.role,
+            address=caller.address,
             reason=reason,
             data=data,
             at=now,

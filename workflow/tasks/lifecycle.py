@@ -94,6 +94,7 @@ def fire(
             to_state=after,
             actor=caller.name,
             role=caller.role,
+            address=caller.address,
             reason=reason,
             data=record or None,
             at=now,

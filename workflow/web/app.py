@@ -18,6 +18,7 @@ from workflow.config import Config, load_config
 from workflow.db import Database
 from workflow.errors import DubanError, error_code, http_status
 from workflow.web.deps import ServerState
+from workflow.web.throttle import throttle_from
 
 API_PREFIX = "/api/v1"
 log = logging.getLogger("duban.web")
@@ -37,6 +38,7 @@ _HTTP_MESSAGES = {
     404: ("not_found", "没有这个地址"),
     405: ("method_not_allowed", "该地址不支持此请求方法"),
     413: ("too_large", "请求内容过大"),
+    401: ("not_authenticated", "未提供有效令牌"),
     415: ("unsupported_media_type", "请求内容类型不受支持"),
 }
 
@@ -59,8 +61,13 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "；".join(parts) or "请求参数不正确"
 
 
-def create_app(config: Config | None = None) -> FastAPI:
-    """The app for ``config`` (default: this process's settings and database)."""
+def create_app(config: Config | None = None, env=None) -> FastAPI:
+    """The app for ``config`` (default: this process's settings and database).
+
+    ``env`` (a callable returning a mapping) is where each request reads its settings from;
+    by default the process environment. The clock is the process's own (``DUBAN_NOW`` in the
+    server's environment pins it): a request can never set it.
+    """
     config = config or load_config()
     app = FastAPI(
         title="duban 督办 API",
@@ -69,7 +76,12 @@ def create_app(config: Config | None = None) -> FastAPI:
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
     )
-    app.state.duban = ServerState(config=config, db=Database(config.database_url))
+    app.state.duban = ServerState(
+        config=config,
+        db=Database(config.database_url),
+        throttle=throttle_from(config.section("server")),
+        env=env,
+    )
 
     @app.exception_handler(DubanError)
     async def _duban_error(request: Request, exc: DubanError) -> JSONResponse:
@@ -95,6 +107,8 @@ def create_app(config: Config | None = None) -> FastAPI:
         response = await call_next(request)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        if request.url.path.startswith(API_PREFIX):
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     _include_routers(app)
@@ -104,5 +118,7 @@ def create_app(config: Config | None = None) -> FastAPI:
 def _include_routers(app: FastAPI) -> None:
     """The API and the pages register themselves here (one line each)."""
     from workflow.web.api.health import router as health
+    from workflow.web.api.operations import router as operations
 
     app.include_router(health, prefix=API_PREFIX)
+    app.include_router(operations, prefix=API_PREFIX)

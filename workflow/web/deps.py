@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
 
-from workflow.config import Config
+from workflow.config import Config, load_config
 from workflow.db import Database
 from workflow.directory.roles import Caller
+from workflow.web.throttle import Throttle
 
 
 @dataclass
@@ -19,6 +20,21 @@ class ServerState:
 
     config: Config
     db: Database
+    throttle: Throttle = field(default_factory=Throttle)
+    # The environment settings are read from for each request (default: this process's).
+    env: Callable[[], Mapping[str, str]] | None = None
+
+    def current_config(self) -> Config:
+        """duban.toml as it is now (the office may edit it while the server runs); the database
+        stays the one the server started with."""
+        return load_config(self.env() if self.env else None)
+
+    def now(self):
+        """The server's clock: its own environment's ``DUBAN_NOW`` if pinned, else the time."""
+        from workflow import clock
+
+        pinned = self.env().get("DUBAN_NOW") if self.env else None
+        return clock.parse_instant(pinned) if pinned else clock.now()
 
 
 def server_state(request: Request) -> ServerState:

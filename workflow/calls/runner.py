@@ -1,0 +1,146 @@
+"""Run one operation of :mod:`workflow.calls.table`: the same code for the CLI and the API.
+
+The function gets what it asks for by name — ``session`` (one unit of work, committed when
+it returns), ``caller`` (from the token), ``config``, ``db``, ``now`` — plus the request's
+own parameters, which may never name those. Its result is returned as plain JSON data
+(dates as ISO strings), so a local command and a remote one render the very same values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+import json
+from collections.abc import Callable, Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import PurePath
+from typing import Any
+
+from workflow.calls.table import OPERATIONS, Operation
+from workflow.errors import DatabaseError, InvalidInput, NotFound
+
+INJECTED = ("session", "caller", "config", "db", "now")
+LOCAL_ONLY = ("progress",)  # callbacks a local command may pass; never from a request
+
+
+def operation(name: str) -> Operation:
+    try:
+        return OPERATIONS[name]
+    except KeyError:
+        raise NotFound(f"没有这个操作：{name}") from None
+
+
+def function_of(op: Operation) -> Callable[..., Any]:
+    module, _, attr = op.target.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def public_params(fn: Callable[..., Any]) -> dict[str, str]:
+    """Name → annotation (as text) of the parameters a request may give."""
+    return {
+        name: str(p.annotation)
+        for name, p in inspect.signature(fn).parameters.items()
+        if name not in INJECTED and name not in LOCAL_ONLY
+    }
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, PurePath):
+        return str(value)
+    if hasattr(value, "model_dump"):
+        return value.model_dump()
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def plain(data: Any) -> Any:
+    """``data`` as the JSON a client receives (the local door renders the same thing)."""
+    return json.loads(json.dumps(data, ensure_ascii=False, default=_default))
+
+
+def check_params(fn: Callable[..., Any], params: Mapping[str, Any]) -> None:
+    allowed = public_params(fn)
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise InvalidInput(f"未知参数：{'、'.join(unknown)}")
+
+
+def run(
+    name: str,
+    params: Mapping[str, Any],
+    *,
+    config: Any,
+    database: Callable[[], Any],
+    token: str | None,
+    address: str | None = None,
+    now: datetime | None = None,
+    require_caller: bool = False,
+    extras: Mapping[str, Any] | None = None,
+) -> Any:
+    """Run operation ``name`` with ``params``; return its result as plain JSON data.
+
+    ``database`` makes (or returns) the :class:`workflow.db.Database` only when the function
+    needs it. ``require_caller`` (the server) authenticates even a function that does not ask
+    who is calling: every request needs a valid token.
+    """
+    from workflow import clock
+
+    fn = function_of(operation(name))
+    check_params(fn, params)
+    wanted = set(inspect.signature(fn).parameters)
+    kwargs: dict[str, Any] = {**params, **(extras or {})}
+    if "config" in wanted:
+        kwargs["config"] = config
+    if "now" in wanted:
+        kwargs["now"] = now or clock.now()
+    needs_db = bool(wanted & {"session", "caller", "db"}) or require_caller
+    db = database() if needs_db else None
+    if "db" in wanted:
+        kwargs["db"] = db
+    if not (wanted & {"session", "caller"} or require_caller):
+        return plain(fn(**kwargs))
+    with _database_errors(), db.session() as session:
+        caller = _authenticate(session, token, address)
+        if "caller" in wanted:
+            kwargs["caller"] = caller
+        if "session" in wanted:
+            kwargs["session"] = session
+            return plain(fn(**kwargs))
+    with _database_errors():
+        return plain(fn(**kwargs))
+
+
+def _authenticate(session: Any, token: str | None, address: str | None) -> Any:
+    from workflow.directory.tokens import authenticate
+
+    caller = authenticate(session, token)
+    return dataclasses.replace(caller, address=address) if address else caller
+
+
+class _database_errors:
+    """The database went away mid-request: a Chinese line (exit 11 / HTTP 503), no trace."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, exc, tb) -> bool:
+        if exc is None:
+            return False
+        import sqlalchemy.exc as sa_exc
+
+        if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
+            orig = getattr(exc, "orig", None) or exc
+            text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+            raise DatabaseError(f"数据库不可用，本次操作未完成：{text}") from None
+        return False

@@ -1,0 +1,267 @@
+"""The tasks room's operations as the doors call them (see ``workflow/calls/table.py``): plain
+values in (dates as text, checked here), plain data out. A unit's token acts only on its own
+assignments: the functions called here decide, whatever the request says."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from workflow.clock import parse_date
+from workflow.config import Config
+from workflow.directory.roles import Caller
+from workflow.tasks.assignments import TaskFilter, add_task, list_assignments, show_assignment
+from workflow.tasks.assignments import view_of as assignment_of
+from workflow.tasks.events import add_event, event_kinds, event_view, extend_event, list_events
+from workflow.tasks.extensions import (
+    approve_extension,
+    list_extensions,
+    refuse_extension,
+    request_view,
+)
+from workflow.tasks.extensions import request_extension as request
+from workflow.tasks.lifecycle import fire
+from workflow.workdays import load_calendar, provisional_message
+
+
+def _date(value: str | None, what: str):
+    return None if value is None else parse_date(value, what)
+
+
+def task_add(
+    session: Session,
+    caller: Caller,
+    now: datetime,
+    title: str,
+    due: str,
+    units: list[str] | None = None,
+    lead: list[str] | None = None,
+    content: str | None = None,
+    plan_id: int | None = None,
+) -> dict[str, Any]:
+    """One task by hand: ``{"title", "assignments": [rows of task list]}``."""
+    due_date = parse_date(due, "截止日期")
+    t, assignments = add_task(
+        session,
+        caller,
+        title,
+        list(units or []),
+        due_date,
+        now,
+        content=content,
+        lead=list(lead or []),
+        plan_id=plan_id,
+    )
+    ids = {a.id for a in assignments}
+    rows = [r for r in list_assignments(session, caller, TaskFilter()) if r["id"] in ids]
+    return {"title": t.title, "assignments": rows}
+
+
+def task_list(
+    session: Session,
+    caller: Caller,
+    now: datetime,
+    unit: str | None = None,
+    state: str | None = None,
+    overdue: bool = False,
+    due_before: str | None = None,
+    due_after: str | None = None,
+    plan_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """The same rows as the local CLI's Core read path (lateness as of today)."""
+    from workflow.clock import local_date
+    from workflow.tasks.listing import TaskFilter as ListFilter
+    from workflow.tasks.listing import list_assignment_rows
+
+    flt = ListFilter(
+        unit=unit,
+        state=state,
+        overdue=overdue,
+        due_before=_date(due_before, "--due-before 日期"),
+        due_after=_date(due_after, "--due-after 日期"),
+        plan_id=plan_id,
+    )
+    return list_assignment_rows(session.connection(), caller, flt, local_date(now))
+
+
+def task_show(session: Session, caller: Caller, assignment_id: int) -> dict[str, Any]:
+    return show_assignment(session, caller, assignment_id)
+
+
+def _fire(session, caller, now, assignment_id, trigger, **kwargs) -> dict[str, Any]:
+    a = fire(session, assignment_id, trigger, caller, now=now, **kwargs)
+    return assignment_of(session, a)
+
+
+def task_start(session: Session, caller: Caller, now: datetime, assignment_id: int) -> dict:
+    return _fire(session, caller, now, assignment_id, "start")
+
+
+def task_report(
+    session: Session,
+    caller: Caller,
+    now: datetime,
+    assignment_id: int,
+    text: str | None = None,
+    evidence: list[str] | None = None,
+) -> dict:
+    return _fire(session, caller, now, assignment_id, "report", text=text, evidence=evidence or [])
+
+
+def task_verify(
+    session: Session, caller: Caller, now: datetime, assignment_id: int, reason: str | None = None
+) -> dict:
+    return _fire(session, caller, now, assignment_id, "verify", reason=reason)
+
+
+def task_return(
+    session: Session, caller: Caller, now: datetime, assignment_id: int, reason: str | None = None
+) -> dict:
+    return _fire(session, caller, now, assignment_id, "return", reason=reason)
+
+
+def task_extend(
+    session: Session,
+    caller: Caller,
+    now: datetime,
+    assignment_id: int,
+    new_due: str | None = None,
+    reason: str | None = None,
+) -> dict:
+    due = _date(new_due, "新的截止日期") if new_due else None
+    return _fire(session, caller, now, assignment_id, "extend", new_due=due, reason=reason)
+
+
+def task_cancel(
+    session: Session, caller: Caller, now: datetime, assignment_id: int, reason: str | None = None
+) -> dict:
+    return _fire(session, caller, now, assignment_id, "cancel", reason=reason)
+
+
+def task_reopen(
+    session: Session, caller: Caller, now: datetime, assignment_id: int, reason: str | None = None
+) -> dict:
+    return _fire(session, caller, now, assignment_id, "reopen", reason=reason)
+
+
+# ------------------------------------------------------------------ extension requests
+
+
+def extension_request(
+    session: Session,
+    caller: Caller,
+    now: datetime,
+    assignment_id: int,
+    new_due: str,
+    reason: str,
+) -> dict[str, Any]:
+    due = parse_date(new_due, "申请的截止日期")
+    req = request(session, caller, assignment_id, due, reason, now)
+    return {"id": req.id, "assignment_id": assignment_id, "requested_due": req.requested_due}
+
+
+def extension_list(
+    session: Session, caller: Caller, status: str | None = None
+) -> list[dict[str, Any]]:
+    return list_extensions(session, caller, status)
+
+
+def extension_approve(
+    session: Session, caller: Caller, now: datetime, request_id: int, reason: str | None = None
+) -> dict[str, Any]:
+    return request_view(session, approve_extension(session, caller, request_id, now, reason))
+
+
+def extension_refuse(
+    session: Session, caller: Caller, now: datetime, request_id: int, reason: str
+) -> dict[str, Any]:
+    return request_view(session, refuse_extension(session, caller, request_id, now, reason))
+
+
+# ------------------------------------------------------------------ events
+
+
+def _kinds(config: Config):
+    return event_kinds(config.section("events"))
+
+
+def event_kinds_view(config: Config) -> list[dict[str, Any]]:
+    return [
+        {
+            "key": k.key,
+            "name": k.name,
+            "working_days": k.working_days,
+            "extension_days": k.extension_days,
+        }
+        for k in _kinds(config).values()
+    ]
+
+
+def event_add(
+    session: Session,
+    caller: Caller,
+    config: Config,
+    now: datetime,
+    kind: str,
+    event_date: str,
+    unit: str,
+    ref: str,
+    plan_id: int | None = None,
+) -> dict[str, Any]:
+    """``{"event": the event's row, "warning": the provisional-calendar line or None}``."""
+    d = parse_date(event_date, "--date 事件日期")
+    kinds = _kinds(config)
+    added = add_event(
+        session,
+        caller,
+        kind,
+        d,
+        unit,
+        ref,
+        calendar=load_calendar(config),
+        now=now,
+        kinds=kinds,
+        plan_id=plan_id,
+    )
+    view = event_view(added.assignment, added.task, added.unit, kinds)
+    warning = provisional_message([added.assignment.due.year]) if view["provisional"] else None
+    return {"event": view, "warning": warning}
+
+
+def event_list(
+    session: Session,
+    caller: Caller,
+    config: Config,
+    kind: str | None = None,
+    unit: str | None = None,
+) -> list[dict[str, Any]]:
+    return list_events(session, caller, kinds=_kinds(config), kind=kind, unit=unit)
+
+
+def event_extend(
+    session: Session,
+    caller: Caller,
+    config: Config,
+    now: datetime,
+    assignment_id: int,
+    days: int,
+    reason: str,
+) -> dict[str, Any]:
+    a = extend_event(
+        session,
+        caller,
+        assignment_id,
+        days,
+        reason,
+        calendar=load_calendar(config),
+        now=now,
+        kinds=_kinds(config),
+    )
+    return {
+        "id": a.id,
+        "due": a.due.isoformat(),
+        "original_due": a.original_due.isoformat(),
+        "state": a.state,
+    }

@@ -1,0 +1,274 @@
+"""The API routes of every operation in ``workflow/calls/table.py``, generated from the table.
+
+A route reads its parameters (query for GET, a JSON object otherwise, multipart when the
+operation takes a file), runs the operation through :func:`workflow.calls.runner.run` with the
+bearer token's caller and the remote address, and answers ``{"result": …}`` plus, when the
+operation writes files, ``{"files": {param: base64}}``. Files live in a private temporary
+directory for the request only; the client's own paths are used as names, never as paths.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import math
+import re
+import tempfile
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
+
+from workflow.calls.runner import function_of, public_params, run
+from workflow.calls.table import OPERATIONS, Operation
+from workflow.errors import DubanError, InvalidInput, NotAuthenticated, TooLarge, TooManyRequests
+from workflow.web.deps import bearer_token, remote_address, server_state
+from workflow.web.limits import BODY_LIMIT, upload_limit
+
+router = APIRouter(tags=["operations"])
+MISSING_FOLDERS = "_missing_folders"  # download names whose folder the client does not have
+
+
+def _endpoint(op: Operation):
+    async def endpoint(request: Request) -> JSONResponse:
+        return await _handle(op, request)
+
+    endpoint.__name__ = op.name.replace(".", "_")
+    endpoint.__doc__ = f"duban operation `{op.name}`"
+    return endpoint
+
+
+def _description(op: Operation) -> str:
+    where = "query string" if op.method == "GET" else "JSON object"
+    if op.uploads:
+        where = "multipart form: `params` (a JSON object) and the file part(s) " + ", ".join(
+            f"`{u}`" for u in op.uploads
+        )
+    params = ", ".join(f"`{k}`: {v}" for k, v in public_params(function_of(op)).items())
+    text = f"Runs `{op.target}`. Parameters ({where}): {params or 'none'}."
+    if op.downloads:
+        text += " Files written come back base64-encoded in `files`."
+    return text
+
+
+for _op in OPERATIONS.values():
+    router.add_api_route(
+        _op.path,
+        _endpoint(_op),
+        methods=[_op.method],
+        name=_op.name,
+        summary=_op.name,
+        description=_description(_op),
+    )
+
+
+async def _handle(op: Operation, request: Request) -> JSONResponse:
+    state = server_state(request)
+    address = remote_address(request)
+    left = state.throttle.blocked(address)
+    if left:
+        raise TooManyRequests(
+            f"来自该地址的错误令牌过多，已暂停访问，请 {math.ceil(left / 60)} 分钟后再试"
+        )
+    config = state.current_config()
+    limit = upload_limit(config) if op.uploads else BODY_LIMIT
+    await _read_body(request, limit, uploads=bool(op.uploads))
+    with tempfile.TemporaryDirectory(prefix="duban-request-") as tmp:
+        fn = function_of(op)
+        params, labels = await _params(op, fn, request, Path(tmp))
+        try:
+            result = await run_in_threadpool(
+                run,
+                op.name,
+                params,
+                config=config,
+                database=lambda: state.db,
+                token=bearer_token(request),
+                address=address,
+                now=state.now(),
+                require_caller=True,
+            )
+        except NotAuthenticated:
+            delay = state.throttle.failed(address)
+            if delay:
+                await asyncio.sleep(delay)
+            raise
+        except DubanError as exc:
+            exc.message = _relabel(exc.message, labels)
+            raise
+        content: dict[str, Any] = {"result": _relabel(result, labels)}
+        files = {
+            key: base64.b64encode(Path(params[key]).read_bytes()).decode("ascii")
+            for key in op.downloads
+            if params.get(key) and Path(params[key]).is_file()
+        }
+        if files:
+            content["files"] = files
+    return JSONResponse(content, headers={"Cache-Control": "no-store"})
+
+
+async def _read_body(request: Request, limit: int, *, uploads: bool) -> bytes:
+    """The body, at most ``limit`` bytes (413 beyond, after draining a bounded excess so the
+    client reads the answer instead of a reset connection)."""
+    what = "上传文件" if uploads else "请求内容"
+    mb = f"{limit / 1024 / 1024:g} MB"
+    too_large = TooLarge(
+        f"{what}过大（上限 {mb}" + ("，见 duban.toml [server] max_upload_mb）" if uploads else "）")
+    )
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > 4 * limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > 4 * limit:
+            raise too_large
+        if size <= limit:
+            chunks.append(chunk)
+    if size > limit:
+        raise too_large
+    body = b"".join(chunks)
+    request._body = body  # starlette reads the cached body for .json() / .form()
+    return body
+
+
+async def _params(
+    op: Operation, fn: Any, request: Request, tmp: Path
+) -> tuple[dict[str, Any], dict[str, str]]:
+    annotations = public_params(fn)
+    form: Any = {}
+    if op.method == "GET":
+        params = _from_query(request, annotations)
+    elif op.uploads:
+        params, form = await _from_multipart(request)
+    else:
+        params = _from_json(request)
+    params.update(request.path_params)
+    missing = _checked(MISSING_FOLDERS, params.pop(MISSING_FOLDERS, None), "list | None") or []
+    for key, value in params.items():
+        params[key] = _checked(key, value, annotations.get(key, ""))
+    labels: dict[str, str] = {}
+    slots: dict[str, Path] = {}
+    for key in (*op.uploads, *op.downloads):
+        if key in op.uploads and key not in params:
+            raise InvalidInput(f"缺少参数 {key}")
+        if params.get(key) is None:
+            continue
+        label = str(params[key])
+        if key in op.uploads:
+            target = tmp / "in" / key / _safe_name(label)
+            target.parent.mkdir(parents=True)
+            upload = form.get(key)
+            if isinstance(upload, UploadFile):
+                target.write_bytes(await upload.read())
+        else:  # the same name twice is the same file; a folder the client lacks is lacking here
+            target = slots.setdefault(label, tmp / "out" / str(len(slots)) / _safe_name(label))
+            if key not in missing:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            labels[str(target.parent)] = str(PurePosixPath(label).parent)
+        params[key] = str(target)
+        labels = {str(target): label, **labels}  # the whole path is replaced before its folder
+    return params, labels
+
+
+def _from_query(request: Request, annotations: dict[str, str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in request.query_params:
+        values = request.query_params.getlist(key)
+        kind = "list" if key == MISSING_FOLDERS else annotations.get(key, "")
+        if "list" in kind:
+            out[key] = values
+        elif re.search(r"\bbool\b", kind):
+            out[key] = values[-1].lower() in ("1", "true", "yes")
+        elif re.search(r"\bint\b", kind):
+            if not re.fullmatch(r"-?\d{1,12}", values[-1]):
+                raise InvalidInput(f"参数 {key} 应为整数：“{values[-1]}”")
+            out[key] = int(values[-1])
+        else:
+            out[key] = values[-1]
+    return out
+
+
+def _from_json(request: Request) -> dict[str, Any]:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    body = request._body
+    if not body:
+        return {}
+    if kind != "application/json":
+        raise HTTPException(415)
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("请求内容不是有效的 JSON") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("请求内容应为一个 JSON 对象")
+    return data
+
+
+async def _from_multipart(request: Request) -> tuple[dict[str, Any], Any]:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if kind not in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        raise HTTPException(415)  # (a form without its file is urlencoded: the file is missing)
+    try:
+        form = await request.form(max_files=4, max_fields=8)
+    except HTTPException:
+        raise
+    except Exception:  # noqa: BLE001 - a malformed multipart body is the client's error
+        raise InvalidInput("上传内容格式不正确（应为 multipart/form-data）") from None
+    raw = form.get("params") or "{}"
+    try:
+        params = json.loads(raw if isinstance(raw, str) else "")
+    except ValueError:
+        raise InvalidInput("参数 params 不是有效的 JSON") from None
+    if not isinstance(params, dict):
+        raise InvalidInput("参数 params 应为一个 JSON 对象")
+    return params, form
+
+
+def _checked(key: str, value: Any, kind: str) -> Any:
+    """A JSON value of the type the function declares (a wrong type is the client's error)."""
+    if value is None:
+        if "None" in kind or not kind:
+            return None
+        raise InvalidInput(f"缺少参数 {key}")
+    if "list" in kind:
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+    elif re.search(r"\bbool\b", kind):
+        ok = isinstance(value, bool)
+    elif re.search(r"\bint\b", kind) and "str" not in kind:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif re.search(r"\bstr\b", kind):
+        ok = isinstance(value, str)
+    else:
+        ok = True
+    if not ok:
+        raise InvalidInput(f"参数 {key} 的类型不正确")
+    return value
+
+
+def _safe_name(label: str) -> str:
+    """A file name from a client's path: its last part only, no leading dots, no separators."""
+    name = PurePosixPath(label.replace("\\", "/")).name.lstrip(".").strip()
+    name = re.sub(r"[\x00-\x1f]", "", name)[-120:]
+    return name or "file"
+
+
+def _relabel(value: Any, labels: dict[str, str]) -> Any:
+    """The client's own file names in place of the request's temporary paths."""
+    if not labels:
+        return value
+    if isinstance(value, str):
+        for tmp, label in labels.items():
+            value = value.replace(tmp, label)
+        return value
+    if isinstance(value, list):
+        return [_relabel(v, labels) for v in value]
+    if isinstance(value, dict):
+        return {k: _relabel(v, labels) for k, v in value.items()}
+    return value
