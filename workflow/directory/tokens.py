@@ -112,6 +112,11 @@ def authenticate(session: Session, token: str | None) -> Caller:
         raise NotAuthenticated("令牌无效：请检查 DUBAN_TOKEN 或重新运行 duban login")
     if row.revoked_at is not None:
         raise NotAuthenticated(f"令牌已吊销（{row.label}）：请向办公室申领新令牌")
+    return caller_of(session, row)
+
+
+def caller_of(session: Session, row: Token) -> Caller:
+    """The Caller a (valid) token row stands for."""
     if row.role == "unit":
         unit = session.get(Unit, row.unit_id)
         name = unit.name if unit else row.label
