@@ -51,7 +51,7 @@ def screenshots(page, folder: Path, name: str) -> list[Path]:
     ``$DUBAN_SCREENSHOTS`` too, which is how the README's pictures in docs/ are made)."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for label, (width, height) in WIDTHS.items():
+    for width, height in WIDTHS.values():
         page.set_viewport_size({"width": width, "height": height})
         path = folder / f"{name}-{width}.png"
         page.screenshot(path=str(path), full_page=True)

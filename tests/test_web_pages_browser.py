@@ -26,7 +26,9 @@ def sign_in(browser, world):
     contexts = []
 
     def _sign_in(holder: str):
-        context = browser.new_context(base_url=world.url, viewport={"width": 1280, "height": 900})
+        context = browser.new_context(
+            base_url=world.url, viewport={"width": 1280, "height": 900}, locale="zh-CN"
+        )
         contexts.append(context)
         page = context.new_page()
         page.goto("/login")
@@ -52,7 +54,7 @@ def assignment_links(page) -> set[int]:
 
 
 def test_login_page_and_wrong_token(browser, world):
-    context = browser.new_context(base_url=world.url)
+    context = browser.new_context(base_url=world.url, locale="zh-CN")
     page = context.new_page()
     response = page.goto("/tasks")
     assert page.url.endswith("/login?next=%2Ftasks&why=%E8%AF%B7%E5%85%88%E7%99%BB%E5%BD%95")

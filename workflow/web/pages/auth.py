@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, Response
 
 from workflow.directory.web_sessions import idle_timeout, same_secret, sign_in, sign_out
-from workflow.errors import DubanError, NotAuthenticated, NotFound
+from workflow.errors import NotAuthenticated, NotFound
 from workflow.web.pages.frame import (
     HOME,
     LOGIN_CSRF_COOKIE,
@@ -116,5 +116,3 @@ def static(name: str) -> Response:
         media_type=f"{STATIC_FILES[name]}; charset=utf-8",
         headers={"Cache-Control": "public, max-age=3600"},
     )
-
-

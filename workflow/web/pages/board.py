@@ -28,10 +28,10 @@ BAR_COLOURS = {"red": "#c53030", "yellow": "#b7791f", "blue": "#2b6cb0"}
 def forecast_chart(numbers: dict[str, Any]) -> dict[str, Any]:
     """Geometry of the server-rendered SVG: one bar per unit, the forecast score out of base.
 
-    Drawn in a fixed 640-wide viewBox that the page scales to the screen (no script, no style
+    Drawn in a fixed 460-wide viewBox that the page scales to the screen (no script, no style
     attribute: the Content-Security-Policy allows neither).
     """
-    label_w, bar_w, row_h, top = 170, 380, 26, 24
+    label_w, bar_w, row_h, top = 120, 230, 26, 24
     base = numbers["base"] or 1.0
     bars = []
     for i, u in enumerate(sorted(numbers["units"], key=lambda u: (u["score"], u["unit"]))):
@@ -40,7 +40,7 @@ def forecast_chart(numbers: dict[str, Any]) -> dict[str, Any]:
         colour = "red" if lost >= base * 0.05 else "yellow" if lost > 0 else "blue"
         bars.append(
             {
-                "unit": u["unit"] if len(u["unit"]) <= 10 else u["unit"][:9] + "…",
+                "unit": u["unit"] if len(u["unit"]) <= 8 else u["unit"][:7] + "…",
                 "y": top + i * row_h,
                 "width": round(width, 1),
                 "fill": BAR_COLOURS[colour],
@@ -49,7 +49,7 @@ def forecast_chart(numbers: dict[str, Any]) -> dict[str, Any]:
             }
         )
     return {
-        "width": label_w + bar_w + 90,
+        "width": label_w + bar_w + 110,
         "height": top + row_h * len(bars) + 8,
         "label_x": label_w - 8,
         "bar_x": label_w,

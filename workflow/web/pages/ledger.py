@@ -28,7 +28,6 @@ from workflow.web.pages.frame import (
     now,
     posted,
     render,
-    see_other,
     unit_of_work,
     visitor,
 )
@@ -157,5 +156,3 @@ def confirm(
         count_labels=COUNTS,
         done=f"已导入“{path.name}”",
     )
-
-

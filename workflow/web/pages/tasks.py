@@ -66,7 +66,11 @@ def tasks(
         state=state,
         unit=unit if who.role != "unit" else "",
         filters=[
-            (value, label, "/tasks?" + urlencode({k: v for k, v in (("state", value), ("unit", unit)) if v}))
+            (
+                value,
+                label,
+                "/tasks?" + urlencode({k: v for k, v in (("state", value), ("unit", unit)) if v}),
+            )
             for value, label in filters
         ],
         as_of=today(),
