@@ -57,7 +57,7 @@ def test_login_page_and_wrong_token(browser, world):
     context = browser.new_context(base_url=world.url, locale="zh-CN")
     page = context.new_page()
     response = page.goto("/tasks")
-    assert page.url.endswith("/login?next=%2Ftasks&why=%E8%AF%B7%E5%85%88%E7%99%BB%E5%BD%95")
+    assert page.url.endswith("/login?next=%2Ftasks")
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert page.get_by_label("令牌").is_visible()
     shots(world, page, "login")

@@ -170,3 +170,16 @@ def test_pages_answer_errors_as_pages_and_the_api_keeps_json(client):
     assert css.headers["content-type"] == "text/css; charset=utf-8"
     assert client.get("/static/../app.py").status_code == 404
     assert "default-src 'self'" in client.get("/login").headers["content-security-policy"]
+
+
+def test_an_idle_session_sends_the_visitor_back_to_login(client, cli_env, monkeypatch):
+    csrf = _login_csrf(client)
+    client.post("/login", data={"token": cli_env["DUBAN_TOKEN"], "csrf_token": csrf})
+    assert client.get("/office/verify").status_code == 200
+    monkeypatch.setenv("DUBAN_NOW", "2026-03-02T09:29")  # 29 minutes later: still signed in
+    assert client.get("/office/verify").status_code == 200
+    monkeypatch.setenv("DUBAN_NOW", "2026-03-02T10:00")  # 31 idle minutes
+    r = client.get("/office/verify", follow_redirects=False)
+    assert r.headers["location"] == "/login?next=%2Foffice%2Fverify&why=idle"
+    assert "长时间未操作" in client.get(r.headers["location"]).text
+    assert "请把令牌发给我" not in client.get("/login?why=请把令牌发给我").text

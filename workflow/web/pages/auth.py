@@ -14,6 +14,7 @@ from workflow.web.pages.frame import (
     HOME,
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,
+    SIGNED_OUT_TEXT,
     PageRoute,
     Visitor,
     config,
@@ -55,7 +56,7 @@ def _login_page(request: Request, *, error: str | None = None, status: int = 200
         status=status,
         csrf=csrf,
         next=safe_next(request.query_params.get("next")) or "",
-        notice=request.query_params.get("why") if error is None else None,
+        notice=SIGNED_OUT_TEXT.get(request.query_params.get("why", "")) if error is None else None,
         error=error,
         signed_out=request.query_params.get("bye") == "1",
     )

@@ -37,6 +37,13 @@ LOGIN_CSRF_COOKIE = "duban_login_csrf"
 CSRF_FIELD = "csrf_token"
 
 HOME = {"unit": "/tasks", "leader": "/board", "office": "/office/verify"}
+# why a visitor was sent to /login: a fixed code in the URL, never text taken from it
+SIGNED_OUT_WHY = {"idle": "超过", "expired": "登录已失效", "revoked": "令牌已吊销"}
+SIGNED_OUT_TEXT = {
+    "idle": "长时间未操作，已自动退出，请重新登录。",
+    "expired": "登录已失效，请重新登录。",
+    "revoked": "令牌已吊销，请向办公室申领新令牌后重新登录。",
+}
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -164,7 +171,10 @@ def error_page(request: Request, exc: DubanError, status: int | None = None) -> 
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if request.method != "GET":
             target = "/"
-        return see_other(f"/login?next={quote(target, safe='')}&why={quote(exc.message)}")
+        why = next(
+            (code for code, start in SIGNED_OUT_WHY.items() if exc.message.startswith(start)), ""
+        )
+        return see_other(f"/login?next={quote(target, safe='')}" + (f"&why={why}" if why else ""))
     titles = {403: "无权访问", 404: "未找到", 409: "操作冲突", 413: "文件过大"}
     code = status or http_status(exc)
     one_line = " ".join(p.strip() for p in exc.message.splitlines() if p.strip())
