@@ -33,6 +33,8 @@ from workflow.web.pages.frame import (
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
+MAX_ROWS = 500  # a page shows this many; filters (state, unit) narrow a longer list
+
 DONE = {
     "started": "已开始办理",
     "reported": "已报送，等待办公室核验",
@@ -62,7 +64,8 @@ def tasks(
         request,
         "tasks.html",
         who,
-        rows=rows,
+        rows=rows[:MAX_ROWS],
+        total=len(rows),
         state=state,
         unit=unit if who.role != "unit" else "",
         filters=[
