@@ -88,6 +88,7 @@ def login(
     try:
         with unit_of_work(request) as session:
             sid, _ = sign_in(session, token, now(), idle_timeout(config(request)))
+            sign_out(session, request.cookies.get(SESSION_COOKIE))  # a previous session ends
     except NotAuthenticated as exc:
         message = "请输入令牌" if not token.strip() else exc.message.split("：")[0]
         return _login_page(request, error=message, status=401)
