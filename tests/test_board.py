@@ -74,3 +74,9 @@ def test_a_unit_may_not_see_the_board_a_leader_may(db, office, config, world):
             board(s, unit_caller(unit), None, AS_OF, config=config, calendar=CAL)
         leader = Caller(role="leader", name="王副主任", person_id=None)
         assert board(s, leader, None, AS_OF, config=config, calendar=CAL)["totals"]["assignments"]
+
+
+def test_before_any_plan_the_board_is_empty(db, office, config):
+    with db.session() as s:
+        b = board(s, office, None, AS_OF, config=config, calendar=CAL)
+    assert b["plan"] is None and b["units"] == [] and b["totals"]["assignments"] == 0

@@ -30,12 +30,33 @@ from workflow.tasks.urgency import urgency
 GRADE_ORDER = ("red", "yellow", "blue")
 
 
-def _plan(session: Session, ref: str | int | None) -> Plan:
+def _plan(session: Session, ref: str | int | None) -> Plan | None:
     """The plan asked for, else the newest one (the board opens on the current year)."""
     if ref is not None and str(ref).strip():
         return find_plan(session, ref)
-    newest = session.exec(select(Plan).order_by(Plan.year.desc(), Plan.id.desc())).first()  # type: ignore[attr-defined]
-    return newest if newest is not None else find_plan(session, None)
+    return session.exec(select(Plan).order_by(Plan.year.desc(), Plan.id.desc())).first()  # type: ignore[attr-defined]
+
+
+def _empty(as_of: date, base: float) -> dict[str, Any]:
+    """The board before any plan is imported (tasks added by hand belong to no plan)."""
+    return {
+        "plan": None,
+        "plans": [],
+        "as_of": as_of.isoformat(),
+        "forecast": False,
+        "base": base,
+        "totals": {
+            "assignments": 0,
+            "states": dict.fromkeys(STATES, 0),
+            "grades": dict.fromkeys(GRADE_ORDER, 0),
+            "due": 0,
+            "on_time": 0,
+            "on_time_rate": None,
+            "overdue": 0,
+        },
+        "units": [],
+        "overdue": [],
+    }
 
 
 def _rate(on_time: int, due: int) -> float | None:
@@ -51,11 +72,14 @@ def board(
     config: Any,
     calendar: Any = None,
 ) -> dict[str, Any]:
-    """The board of ``plan`` (default: the newest) as of ``as_of``; JSON-ready."""
+    """The board of ``plan`` (default: the newest; ``"plan": None`` before any import) as of
+    ``as_of``; JSON-ready."""
     require_role(caller, ("office", "leader"), "查看督办看板")
-    found = _plan(session, plan)
-    calendar = calendar or load_scoring_calendar(config)
     rules = load_rules(config)
+    found = _plan(session, plan)
+    if found is None:
+        return _empty(as_of, float(rules.base))
+    calendar = calendar or load_scoring_calendar(config)
     evaluation = score_plan(session, found.id, as_of, calendar=calendar, rules=rules)
     scores = {u.unit_id: u for u in evaluation.units}
     rows = session.exec(
