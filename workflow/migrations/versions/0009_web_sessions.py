@@ -1,7 +1,7 @@
 """browser sessions of the web pages
 
 Revision ID: 0009
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-27 14:00:00
 """
 
@@ -12,7 +12,7 @@ import workflow.models
 
 
 revision = '0009'
-down_revision = '0002'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

@@ -113,7 +113,7 @@ def refuse(
 
 
 # -- 通知发送 (the outbox) ------------------------------------------------------------------------
-OUTBOX_VIEWS = {"pending": "待发送", "failed": "发送失败", "sent": "已发送"}
+OUTBOX_VIEWS = {"pending": "待发送", "failed": "发送失败", "sent": "已发送", "dropped": "已作废"}
 KINDS = {
     "reminder": "到期提醒",
     "due_today": "今日到期",
