@@ -169,3 +169,14 @@ def office_db(cli_env: dict[str, str]) -> Iterator[Database]:
     db = Database(cli_env["DUBAN_DATABASE_URL"])
     yield db
     db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium shared by every browser test of the session (see tests/browser.py)."""
+    from browser import launch
+
+    pw, chromium = launch()
+    yield chromium
+    chromium.close()
+    pw.stop()

@@ -49,7 +49,7 @@ def request(world, name, token, /, **params):
 
 # A unit's token (法规处) against every endpoint that names another unit's (海域处) assignment.
 OTHERS = [
-    ("task.show", {}, 404),
+    ("task.show", {}, 403),
     ("task.start", {}, 403),
     ("task.report", {"text": "冒名报送"}, 403),
     ("task.verify", {}, 403),

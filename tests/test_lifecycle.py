@@ -248,5 +248,5 @@ def test_unit_lists_only_its_own(setup, office):
     with db.session() as s:
         assert [r["id"] for r in list_assignments(s, unit, TaskFilter())] == [aid]
         assert len(list_assignments(s, office, TaskFilter())) == 2
-        with pytest.raises(NotFound):
+        with pytest.raises(PermissionDenied, match="不属于法规处"):  # a 403, as for a report
             show_assignment(s, unit, units["海域处"][1])

@@ -290,3 +290,18 @@ class ChaseCover(SQLModel, table=True):
     as_of: date
     levels: int = 0
     new_levels: int = 0
+
+
+class WebSession(SQLModel, table=True):
+    """A browser signed in on the pages: the cookie holds a random id, stored here hashed.
+
+    Server-side, so several server processes share it and 退出 ends it for good; it lasts while
+    the token stays valid and the browser is not idle longer than ``[server] session_idle_minutes``.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    sid_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    token_id: int = Field(foreign_key="token.id", index=True)
+    csrf: str = Field(max_length=64)  # the session's anti-forgery token, in every form
+    created_at: datetime | None = _ts()
+    last_seen_at: datetime | None = _ts(index=True)

@@ -16,7 +16,7 @@ from sqlmodel import select
 from workflow.directory.callers import authenticate_connection, hash_token
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import Conflict, NotFound, PermissionDenied
-from workflow.models import Token
+from workflow.models import Person, Token, Unit
 
 TOKEN_PREFIX = "dbn_"
 
@@ -102,3 +102,16 @@ def revoke_token(session: Session, caller: Caller, token_id: int, now: datetime)
 def authenticate(session: Session, token: str | None) -> Caller:
     """Turn a presented token into a Caller, or refuse (Core: see ``directory/callers.py``)."""
     return authenticate_connection(session.connection(), token)
+
+
+def caller_of(session: Session, row: Token) -> Caller:
+    """The Caller a (valid) token row stands for."""
+    if row.role == "unit":
+        unit = session.get(Unit, row.unit_id)
+        name = unit.name if unit else row.label
+        return Caller(role="unit", name=name, unit_id=row.unit_id, token_id=row.id)
+    if row.role == "leader":
+        person = session.get(Person, row.person_id)
+        name = person.name if person else row.label
+        return Caller(role="leader", name=name, person_id=row.person_id, token_id=row.id)
+    return Caller(role="office", name=row.label, token_id=row.id)

@@ -16,7 +16,7 @@ from sqlmodel import select
 from states import STATE_LABELS
 from workflow.directory.roles import Caller, require_role
 from workflow.directory.units import resolve_unit
-from workflow.errors import InvalidInput, NotFound
+from workflow.errors import InvalidInput, NotFound, PermissionDenied
 from workflow.models import Assignment, History, Plan, Report, Task, Unit
 from workflow.tasks.listing import TaskFilter, list_assignment_rows
 
@@ -197,7 +197,7 @@ def show_assignment(session: Session, caller: Caller, assignment_id: int) -> dic
     """One assignment with its task, reports and whole history."""
     a = get_assignment(session, assignment_id)
     if caller.role == "unit" and a.unit_id != caller.unit_id:
-        raise NotFound(f"任务 #{assignment_id} 不存在或不属于本单位")
+        raise PermissionDenied(f"任务 #{assignment_id} 不属于{caller.name}，无权查看")
     task = session.get(Task, a.task_id)
     unit = session.get(Unit, a.unit_id)
     view = assignment_view(a, task, unit)

@@ -1,0 +1,17 @@
+"""The web pages of ``duban serve``: server-rendered jinja2, Chinese, no external resources.
+
+URLs are a contract (mails link to them): ``/login``, ``/tasks``, ``/assignments/{id}``,
+``/board``; the office's pages under ``/office/…``; ``/`` sends each role to its home page.
+Sign-in, sessions and CSRF: :mod:`workflow.web.pages.frame` and
+:mod:`workflow.directory.web_sessions`.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from workflow.web.pages import auth, board, ledger, office, tasks
+
+router = APIRouter(include_in_schema=False)
+for _module in (auth, tasks, board, office, ledger):
+    router.include_router(_module.router)

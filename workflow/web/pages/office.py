@@ -1,0 +1,152 @@
+"""The office's pages (/office/…): 待核验, 延期申请, the outbox, 导入台账."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from workflow.directory.roles import require_role
+from workflow.outbox.queue import list_notifications, retry_notification
+from workflow.tasks.extensions import approve_extension, list_extensions, refuse_extension
+from workflow.tasks.lifecycle import fire
+from workflow.tasks.verification import reports_to_verify
+from workflow.web.pages.frame import (
+    PageRoute,
+    Visitor,
+    now,
+    posted,
+    render,
+    safe_next,
+    see_other,
+    unit_of_work,
+    visitor,
+)
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+NOTICES = {
+    "verified": "已核验通过",
+    "returned": "已退回，单位将看到退回理由",
+    "approved": "已批准延期，截止日期已更新",
+    "refused": "已不批准该延期申请",
+    "retried": "已重新排入发送队列",
+}
+
+
+def _office(who: Visitor, action: str) -> None:
+    require_role(who.caller, "office", action)
+
+
+def _back(request: Request, given: str, default: str) -> str:
+    request.state.back = safe_next(given) or default
+    return request.state.back
+
+
+def _with(url: str, done: str) -> str:
+    return f"{url}{'&' if '?' in url else '?'}done={done}"
+
+
+# -- 待核验 ---------------------------------------------------------------------------------------
+@router.get("/office/verify")
+def verify_queue(request: Request, done: str = "", who: Visitor = Depends(visitor)) -> Response:
+    with unit_of_work(request) as session:
+        rows = reports_to_verify(session, who.caller)
+    return render(request, "office/verify.html", who, rows=rows, done=NOTICES.get(done))
+
+
+@router.post("/office/assignments/{assignment_id}/verify")
+def verify(
+    request: Request, assignment_id: int, back: str = Form(""), who: Visitor = Depends(posted)
+) -> Response:
+    target = _back(request, back, "/office/verify")
+    with unit_of_work(request) as session:
+        fire(session, assignment_id, "verify", who.caller, now=now())
+    return see_other(_with(target, "verified"))
+
+
+@router.post("/office/assignments/{assignment_id}/return")
+def return_report(
+    request: Request,
+    assignment_id: int,
+    reason: str = Form(""),
+    back: str = Form(""),
+    who: Visitor = Depends(posted),
+) -> Response:
+    target = _back(request, back, "/office/verify")
+    with unit_of_work(request) as session:
+        fire(session, assignment_id, "return", who.caller, now=now(), reason=reason)
+    return see_other(_with(target, "returned"))
+
+
+# -- 延期申请 -------------------------------------------------------------------------------------
+@router.get("/office/extensions")
+def extensions(request: Request, done: str = "", who: Visitor = Depends(visitor)) -> Response:
+    _office(who, "审批延期申请")
+    with unit_of_work(request) as session:
+        rows = list_extensions(session, who.caller)
+    return render(
+        request,
+        "office/extensions.html",
+        who,
+        pending=[r for r in rows if r["status"] == "pending"],
+        decided=[r for r in rows if r["status"] != "pending"][:50],
+        done=NOTICES.get(done),
+    )
+
+
+@router.post("/office/extensions/{request_id}/approve")
+def approve(request: Request, request_id: int, who: Visitor = Depends(posted)) -> Response:
+    request.state.back = "/office/extensions"
+    with unit_of_work(request) as session:
+        approve_extension(session, who.caller, request_id, now())
+    return see_other("/office/extensions?done=approved")
+
+
+@router.post("/office/extensions/{request_id}/refuse")
+def refuse(
+    request: Request, request_id: int, reason: str = Form(""), who: Visitor = Depends(posted)
+) -> Response:
+    request.state.back = "/office/extensions"
+    with unit_of_work(request) as session:
+        refuse_extension(session, who.caller, request_id, now(), reason)
+    return see_other("/office/extensions?done=refused")
+
+
+# -- 通知发送 (the outbox) ------------------------------------------------------------------------
+OUTBOX_VIEWS = {"pending": "待发送", "failed": "发送失败", "sent": "已发送", "dropped": "已作废"}
+KINDS = {
+    "reminder": "到期提醒",
+    "due_today": "今日到期",
+    "overdue": "逾期通知",
+    "escalation": "领导督办",
+    "digest": "领导汇总",
+    "progress_request": "进展催报",
+    "test": "测试邮件",
+}
+
+
+@router.get("/office/outbox")
+def outbox(
+    request: Request, state: str = "pending", done: str = "", who: Visitor = Depends(visitor)
+) -> Response:
+    state = state if state in OUTBOX_VIEWS else "pending"
+    with unit_of_work(request) as session:
+        rows = list_notifications(session, who.caller, state=state, limit=200)
+    return render(
+        request,
+        "office/outbox.html",
+        who,
+        rows=rows,
+        state=state,
+        views=OUTBOX_VIEWS,
+        kinds=KINDS,
+        done=NOTICES.get(done),
+    )
+
+
+@router.post("/office/outbox/{notification_id}/retry")
+def retry(request: Request, notification_id: int, who: Visitor = Depends(posted)) -> Response:
+    request.state.back = "/office/outbox?state=failed"
+    with unit_of_work(request) as session:
+        retry_notification(session, who.caller, notification_id, now())
+    return see_other("/office/outbox?state=failed&done=retried")

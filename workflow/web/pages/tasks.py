@@ -1,0 +1,169 @@
+"""我的任务 and one assignment: a unit reports and asks for more time; the office acts on it too.
+
+Every action calls the same ``workflow`` function as the CLI with the signed-in caller, so the
+permission rules are the CLI's and the API's.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from states import STATE_LABELS, STATES, allowed_triggers
+from workflow.clock import parse_date
+from workflow.tasks.assignments import TaskFilter, show_assignment
+from workflow.tasks.extensions import REQUESTABLE, list_extensions, request_extension
+from workflow.tasks.lifecycle import fire
+from workflow.tasks.urgency import list_with_urgency, urgency
+from workflow.web.pages.frame import (
+    PageRoute,
+    Visitor,
+    calendar,
+    now,
+    posted,
+    render,
+    see_other,
+    today,
+    unit_of_work,
+    visitor,
+)
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+MAX_ROWS = 500  # a page shows this many; filters (state, unit) narrow a longer list
+
+DONE = {
+    "started": "已开始办理",
+    "reported": "已报送，等待办公室核验",
+    "extension": "延期申请已提交，等待办公室审批",
+    "verified": "已核验通过",
+    "returned": "已退回，单位将收到退回理由",
+}
+
+
+def evidence_lines(text: str) -> list[str]:
+    """Evidence links or document numbers, one per line (blank lines dropped)."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+@router.get("/tasks")
+def tasks(
+    request: Request,
+    state: str = "",
+    unit: str = "",
+    who: Visitor = Depends(visitor),
+) -> Response:
+    flt = TaskFilter(state=state or None, unit=(unit or None) if who.role != "unit" else None)
+    with unit_of_work(request) as session:
+        rows = list_with_urgency(session, who.caller, flt, today(), calendar(request))
+    filters = [("", "全部")] + [(s, STATE_LABELS[s]) for s in STATES]
+    return render(
+        request,
+        "tasks.html",
+        who,
+        rows=rows[:MAX_ROWS],
+        total=len(rows),
+        state=state,
+        unit=unit if who.role != "unit" else "",
+        filters=[
+            (
+                value,
+                label,
+                "/tasks?" + urlencode({k: v for k, v in (("state", value), ("unit", unit)) if v}),
+            )
+            for value, label in filters
+        ],
+        as_of=today(),
+    )
+
+
+def _last_return(view: dict) -> dict | None:
+    returns = [h for h in view["history"] if h["action"] == "return"]
+    return returns[-1] if returns else None
+
+
+@router.get("/assignments/{assignment_id}")
+def assignment(
+    request: Request, assignment_id: int, done: str = "", who: Visitor = Depends(visitor)
+) -> Response:
+    with unit_of_work(request) as session:
+        view = show_assignment(session, who.caller, assignment_id)
+        pending = []
+        if who.role in ("unit", "office"):
+            pending = [
+                r
+                for r in list_extensions(session, who.caller, "pending")
+                if r["assignment_id"] == assignment_id
+            ]
+    as_of = today()
+    view.update(urgency(view["state"], date.fromisoformat(view["due"]), as_of, calendar(request)))
+    allowed = set(allowed_triggers(view["state"]))
+    own = who.role == "unit"
+    return render(
+        request,
+        "assignment.html",
+        who,
+        a=view,
+        last_return=_last_return(view),
+        pending=pending[0] if pending else None,
+        can_start=own and "start" in allowed,
+        can_report=own and "report" in allowed,
+        can_extend=own and view["state"] in REQUESTABLE and not pending,
+        can_verify=who.role == "office" and "verify" in allowed,
+        past_due=as_of > date.fromisoformat(view["due"]),
+        done=DONE.get(done),
+        as_of=as_of,
+    )
+
+
+def _back(request: Request, assignment_id: int) -> str:
+    request.state.back = f"/assignments/{assignment_id}"
+    return request.state.back
+
+
+@router.post("/assignments/{assignment_id}/start")
+def start(request: Request, assignment_id: int, who: Visitor = Depends(posted)) -> Response:
+    back = _back(request, assignment_id)
+    with unit_of_work(request) as session:
+        fire(session, assignment_id, "start", who.caller, now=now())
+    return see_other(f"{back}?done=started")
+
+
+@router.post("/assignments/{assignment_id}/report")
+def report(
+    request: Request,
+    assignment_id: int,
+    text: str = Form(""),
+    evidence: str = Form(""),
+    who: Visitor = Depends(posted),
+) -> Response:
+    back = _back(request, assignment_id)
+    with unit_of_work(request) as session:
+        fire(
+            session,
+            assignment_id,
+            "report",
+            who.caller,
+            now=now(),
+            text=text,
+            evidence=evidence_lines(evidence),
+        )
+    return see_other(f"{back}?done=reported")
+
+
+@router.post("/assignments/{assignment_id}/extension")
+def extension(
+    request: Request,
+    assignment_id: int,
+    to: str = Form(""),
+    reason: str = Form(""),
+    who: Visitor = Depends(posted),
+) -> Response:
+    back = _back(request, assignment_id)
+    new_due = parse_date(to, "新的截止日期")
+    with unit_of_work(request) as session:
+        request_extension(session, who.caller, assignment_id, new_due, reason, now())
+    return see_other(f"{back}?done=extension")
