@@ -63,6 +63,11 @@ def test_score_json_ranks_units_with_evidence(duban, world):
         "waiver_reason": None,
         "waived_by": None,
         "note": "截止 2026-09-30，2026-10-09 报送，逾期 2 个工作日",
+        "source": "manual",
+        "source_label": "手工新增",
+        "plan_id": world[0]["plan_id"],
+        "target": None,
+        "reported_count": None,
     }
 
 
