@@ -13,6 +13,9 @@ from cli.output import emit_json, info, json_option, warn
 
 @click.command("evaluation")
 @click.option("--plan", "plan", default=None, help="工作计划编号或年份（只有一个计划时可省略）")
+@click.option(
+    "--year", type=int, default=None, help="考核年度：该年全部任务（各计划、手工新增、事件时限）"
+)
 @click.argument("path", required=False, type=click.Path(dir_okay=False))
 @click.option(
     "--html",
@@ -23,21 +26,36 @@ from cli.output import emit_json, info, json_option, warn
 )
 @as_of_option
 @json_option
-def evaluation(plan, path, html, as_of, as_json) -> None:
+def evaluation(plan, year, path, html, as_of, as_json) -> None:
     """导出年终考核结果：PATH 为 .xlsx（汇总表 + 扣分明细 + 扣分规则）或 .html（含扣分图）。"""
+    from workflow.clock import local_date, now
     from workflow.evaluation.workbook import export_evaluation
 
     day = resolve_as_of(as_of)
     with acting() as ctx:
         result = export_evaluation(
-            ctx.session, ctx.caller, plan, path, as_of=day, config=ctx.config, html=html
+            ctx.session,
+            ctx.caller,
+            plan,
+            path,
+            as_of=day,
+            config=ctx.config,
+            html=html,
+            year=year,
+            made_on=local_date(now()),
         )
     if as_json:
         emit_json(result.to_dict())
         return
     info(
-        f"已导出工作计划 #{result.plan_id} 的考核结果（{result.units} 个单位，{result.rows} 条扣分，截至 {day}）："
+        f"已导出{_scope(result)}的考核结果（{result.units} 个单位，{result.rows} 条扣分，截至 {day}）："
         + "、".join(result.files)
     )
     if result.forecast:
         warn("计划年度尚未结束，导出的是预测结果（情况不变时）")
+
+
+def _scope(result) -> str:
+    if result.plan_id is not None:
+        return f"工作计划 #{result.plan_id} "
+    return f" {result.year} 年度"

@@ -28,7 +28,7 @@ Event-triggered time limits are judged with ``rules.for_events`` (the ``event_*`
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -102,18 +102,18 @@ def _late(days: int, rules: ScoringRules, forecast: bool) -> list[Assessed]:
 
 
 class Event(Protocol):
-    """A history row as scoring reads it (a :class:`History` or a lighter row)."""
+    """A history row as scoring reads it (``records.EventRow``): ``day`` is the Shanghai date."""
 
     action: str
-    at: Any  # aware datetime
+    day: date
     data: dict[str, Any] | None
 
 
 def facts_as_of(a: Any, events: list[Event], as_of: date, target: int | None = None) -> Facts:
     """Rebuild due date, standing report and returns of ``a`` as they stood at the end of ``as_of``.
 
-    ``a`` has ``due``, ``state`` and ``reported_at`` (an :class:`Assignment` or a lighter
-    row); ``events`` are its report / return / extend history rows in order; ``target`` is the
+    ``a`` has ``due``, ``state`` and ``reported_at`` (an aware datetime, or its Shanghai
+    date); ``events`` are its report / return / extend history rows in order; ``target`` is the
     period's quantitative target, if any.
     """
     due = a.due
@@ -124,7 +124,7 @@ def facts_as_of(a: Any, events: list[Event], as_of: date, target: int | None = N
     reports: list[list[Any]] = []
     extended_later = False
     for h in events:
-        day = local_date(h.at)
+        day = h.day
         if day > as_of:
             if h.action == "extend" and not extended_later:
                 extended_later = True  # the first extension after as_of: undo it
@@ -141,7 +141,11 @@ def facts_as_of(a: Any, events: list[Event], as_of: date, target: int | None = N
             if reports:
                 reports[-1][2] = True
     if not seen_report and a.reported_at and a.state in ("reported", "verified"):
-        reported = local_date(a.reported_at)  # a report recorded without history (imported)
+        reported = a.reported_at  # a report recorded without history (imported)
+        if isinstance(reported, str):  # read raw from SQLite: naive UTC
+            reported = datetime.fromisoformat(reported).replace(tzinfo=UTC)
+        if isinstance(reported, datetime):
+            reported = local_date(reported)
         standing = reported if reported <= as_of else None
         counted = 1 if standing else 0
         reports = [[reported, 1, False]] if standing else []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -108,7 +108,7 @@ def assignment_rows(session: Session, scope: Scope, roles: tuple[str, ...]) -> l
             Assignment.state,
             Assignment.due,
             Assignment.original_due,
-            Assignment.reported_at,
+            _raw(Assignment.reported_at),
             Unit.name.label("unit"),
             Task.plan_id,
             Task.kind,
@@ -125,21 +125,43 @@ def assignment_rows(session: Session, scope: Scope, roles: tuple[str, ...]) -> l
         .where(Assignment.role.in_(roles))  # type: ignore[attr-defined]
         .order_by(Assignment.id)
     )
-    return list(session.execute(query).all())
+    return list(session.connection().execute(query).all())
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EventRow:
-    """A report / return / extend history row, as scoring reads it."""
+    """A report / return / extend history row, as scoring reads it: ``day`` is Shanghai's."""
 
     action: str
-    at: datetime
+    day: date
     data: dict[str, Any] | None
+
+
+_EIGHT_HOURS = timedelta(hours=8)
+
+
+def shanghai_day(value: Any) -> date | None:
+    """The Shanghai date of a UTC timestamp column read raw (SQLite text or a datetime).
+
+    Reading the raw value skips the column type's per-row conversion; Shanghai has kept UTC+8
+    without daylight saving since 1991.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return (value + _EIGHT_HOURS).date()
+
+
+def _raw(column: Any) -> Any:
+    return sa.type_coerce(column, sa.String).label(column.key)
 
 
 def history_events(session: Session, scope: Scope) -> dict[int, list[EventRow]]:
     query = (
-        sa.select(History.assignment_id, History.action, History.at, History.data)
+        sa.select(History.assignment_id, History.action, _raw(History.at), History.data)
         .join(Assignment, Assignment.id == History.assignment_id)
         .join(Task, Task.id == Assignment.task_id)
         .where(scope.where())
@@ -147,8 +169,8 @@ def history_events(session: Session, scope: Scope) -> dict[int, list[EventRow]]:
         .order_by(History.at, History.id)
     )
     out: dict[int, list[EventRow]] = defaultdict(list)
-    for aid, action, at, data in session.execute(query):
-        out[aid].append(EventRow(action, at, data))
+    for aid, action, at, data in session.connection().execute(query):
+        out[aid].append(EventRow(action, shanghai_day(at), data))
     return out
 
 
@@ -160,4 +182,4 @@ def waiver_rows(session: Session, scope: Scope) -> dict[tuple[int, str], tuple[s
         .join(Task, Task.id == Assignment.task_id)
         .where(scope.where())
     )
-    return {(aid, rule): (reason, actor) for aid, rule, reason, actor in session.execute(query)}
+    return {(aid, rule): (reason, actor) for aid, rule, reason, actor in session.connection().execute(query)}

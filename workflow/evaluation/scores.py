@@ -61,7 +61,7 @@ from workflow.evaluation.sheet import (  # noqa: F401  (re-exported)
 from workflow.evaluation.waivers import parse_row_id, waive  # noqa: F401  (re-exported)
 from workflow.models import Assignment, Task, Waiver
 from workflow.tasks.events import BUILTIN_KINDS, event_kinds
-from workflow.tasks.targets import Target, target_of
+from workflow.tasks.targets import Target, periods_per_year, target_of
 
 
 def load_scoring_calendar(config: Any) -> Any:
@@ -130,7 +130,7 @@ def score_scope(
     periods: dict[int, set[str]] = defaultdict(set)
     for a in records:
         periods[a.task_id].add(a.period)
-    targets: dict[int, Target | None] = {}
+    targets: dict[tuple[int, str], Target | None] = {}
     event_rules = rules.for_events
     rows: list[Deduction] = []
     tallies: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])  # assignments, due, on time
@@ -139,11 +139,11 @@ def score_scope(
     no_events: list = []
     for a in records:
         names[a.unit_id] = a.unit
-        if a.task_id not in targets:
-            targets[a.task_id] = target_of(
-                a.metric, a.content, a.title, a.deadline_text, len(periods[a.task_id])
-            )
-        target = targets[a.task_id]
+        key = (a.task_id, a.period)
+        if key not in targets:
+            per_year = periods_per_year(a.period, len(periods[a.task_id]))
+            targets[key] = target_of(a.metric, a.content, a.title, a.deadline_text, per_year)
+        target = targets[key]
         facts = facts_as_of(a, events.get(a.id, no_events), as_of, target.count if target else None)
         tally = tallies[a.unit_id]
         tally[0] += 1

@@ -26,7 +26,8 @@ _CN = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "�
 _NUM = r"(\d{1,3}|[一二两三四五六七八九十]{1,3})"
 _PATTERN = re.compile(
     r"每(月|季度|季|半年|年度?|周)"
-    r"[^，,。；;、]{0,12}?(?:至少|不少于|不低于|最少)\s*"
+    r"[^，,。；;、]{0,12}?(?:至少|不少于|不低于|最少)"
+    r"[^\d一二两三四五六七八九十，,。；;、]{0,6}?"
     + _NUM
     + r"\s*(条|次|篇|期|个|项|件|场|批)"
 )
@@ -76,6 +77,28 @@ def find_target(texts: Iterable[str | None]) -> Target | None:
     return None
 
 
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
+_QUARTER = re.compile(r"^\d{4}-Q[1-4]$")
+_HALF = re.compile(r"^\d{4}-H[12]$")
+
+
+def periods_per_year(period: str, distinct: int) -> int:
+    """How many periods a year has for an assignment of ``period`` ("2026-03" → 12).
+
+    "2026-Q2" → 4, "2026-H1" → 2, "" → 1; anything else (report dates "2026-07-31") → the
+    ``distinct`` periods the task was split into.
+    """
+    if not period:
+        return 1
+    if _MONTH.match(period):
+        return 12
+    if _QUARTER.match(period):
+        return 4
+    if _HALF.match(period):
+        return 2
+    return max(1, distinct)
+
+
 def target_of(
     metric: str | None,
     content: str | None,
@@ -83,7 +106,10 @@ def target_of(
     deadline_text: str | None,
     periods: int = 1,
 ) -> Target | None:
-    """The target of one assignment of a task split into ``periods`` periods (1: not split)."""
+    """The target of one assignment of a task whose year has ``periods`` periods (1: not split).
+
+    ``periods`` comes from :func:`periods_per_year`.
+    """
     found = find_target((metric, content, title, deadline_text))
     if found is None:
         return None
