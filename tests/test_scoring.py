@@ -268,7 +268,11 @@ def test_every_row_says_which_work_it_came_from(db, year_end_sheet):
     ev, ids = year_end_sheet
     source = {r.assignment_id: (r.source, r.source_label, r.plan_id) for r in ev.rows}
     assert source[ids["hand_added_late"][1]] == ("manual", "手工新增", ev.plan_id)
-    assert source[ids["policy_interpretation_late"][1]] == ("event", "事件时限：政策解读", ev.plan_id)
+    assert source[ids["policy_interpretation_late"][1]] == (
+        "event",
+        "事件时限：政策解读",
+        ev.plan_id,
+    )
     assert source[ids["monthly_target_missed"][1]] == ("ledger", "工作台账", ev.plan_id)
     assert ev.sources == {"ledger": 2, "manual": 9, "event": 2}  # cancelled work not counted
 
