@@ -27,7 +27,7 @@ def list_(as_json) -> None:
     if not rows:
         info("（还没有工作计划）")
         info(
-            "用 duban import 导入任务分解表；duban task add / duban event add 会自动建立当年的计划"
+            "提示：用 duban import 导入任务分解表；duban task add / duban event add 会自动建立当年的计划"
         )
         return
     table(
