@@ -135,6 +135,7 @@ def show(assignment_id, as_json) -> None:
     for r in view["reports"]:
         info(
             f"进展（{r['at'].astimezone(SHANGHAI):%Y-%m-%d %H:%M} {r['actor']}）：{r['text']}"
+            + (f"　计 {r['count']} 条（次）" if r["count"] != 1 else "")
             + (f"　佐证：{'；'.join(r['evidence'])}" if r["evidence"] else "")
         )
     table(
