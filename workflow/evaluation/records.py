@@ -182,4 +182,7 @@ def waiver_rows(session: Session, scope: Scope) -> dict[tuple[int, str], tuple[s
         .join(Task, Task.id == Assignment.task_id)
         .where(scope.where())
     )
-    return {(aid, rule): (reason, actor) for aid, rule, reason, actor in session.connection().execute(query)}
+    return {
+        (aid, rule): (reason, actor)
+        for aid, rule, reason, actor in session.connection().execute(query)
+    }
