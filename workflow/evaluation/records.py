@@ -8,6 +8,8 @@ due date falls in that year. Reads are Core selects of plain columns (no ORM obj
 
 from __future__ import annotations
 
+import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -138,6 +140,7 @@ class EventRow:
 
 
 _EIGHT_HOURS = timedelta(hours=8)
+_COUNT = re.compile(r'[{,]\s*"count":\s*(\d+)')  # a key, not text inside an evidence string
 
 
 def shanghai_day(value: Any) -> date | None:
@@ -161,7 +164,7 @@ def _raw(column: Any) -> Any:
 
 def history_events(session: Session, scope: Scope) -> dict[int, list[EventRow]]:
     query = (
-        sa.select(History.assignment_id, History.action, _raw(History.at), History.data)
+        sa.select(History.assignment_id, History.action, _raw(History.at), _raw(History.data))
         .join(Assignment, Assignment.id == History.assignment_id)
         .join(Task, Task.id == Assignment.task_id)
         .where(scope.where())
@@ -170,6 +173,12 @@ def history_events(session: Session, scope: Scope) -> dict[int, list[EventRow]]:
     )
     out: dict[int, list[EventRow]] = defaultdict(list)
     for aid, action, at, data in session.connection().execute(query):
+        if isinstance(data, str):  # decode only what scoring reads: a count, an extension
+            if action == "extend":
+                data = json.loads(data)
+            else:
+                found = _COUNT.search(data)
+                data = {"count": int(found.group(1))} if found else None
         out[aid].append(EventRow(action, shanghai_day(at), data))
     return out
 
