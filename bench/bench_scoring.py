@@ -12,9 +12,9 @@ on the same 2-core machine, 60,000 assignments) are printed beside the new ones.
 
 from __future__ import annotations
 
-import multiprocessing
 import random
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -115,6 +115,7 @@ def timed(label: str, func):
 
 
 def _score_and_write(url: str, plan_id: int, out: str) -> None:
+    """In a fresh process: score, write the workbook, print the peak RSS (VmHWM) in kB."""
     db = Database(url)
     with db.session() as s:
         ev = score_plan(
@@ -122,15 +123,21 @@ def _score_and_write(url: str, plan_id: int, out: str) -> None:
         )
     write_evaluation_xlsx(ev, out)
     db.engine.dispose()
+    status = Path("/proc/self/status")
+    if status.exists():  # per process image: not inflated by the parent's pages at fork
+        peak = next(line for line in status.read_text().splitlines() if line.startswith("VmHWM"))
+        print(peak.split()[1])
+    else:
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def peak_rss(url: str, plan_id: int, out: str) -> float:
     """Peak RSS (MB) of a fresh process that scores and writes the workbook."""
-    ctx = multiprocessing.get_context("spawn")
-    child = ctx.Process(target=_score_and_write, args=(url, plan_id, out))
-    child.start()
-    child.join()
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    done = subprocess.run(
+        [sys.executable, __file__, "--peak", url, str(plan_id), out],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return int(done.stdout.split()[-1]) / 1024
 
 
 def main(units: int = 600, tasks: int = 100) -> None:
@@ -161,4 +168,7 @@ def main(units: int = 600, tasks: int = 100) -> None:
 
 
 if __name__ == "__main__":
-    main(*(int(a) for a in sys.argv[1:3]))
+    if sys.argv[1:2] == ["--peak"]:
+        _score_and_write(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    else:
+        main(*(int(a) for a in sys.argv[1:3]))
