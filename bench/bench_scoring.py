@@ -33,13 +33,14 @@ from workflow.evaluation.scores import ScoringRules, score_plan  # noqa: E402
 from workflow.evaluation.workbook import write_evaluation_xlsx  # noqa: E402
 from workflow.models import Assignment, History, Plan, Task, Unit  # noqa: E402
 
-# 60,000 assignments, before this version (ORM reads; openpyxl in normal mode)
+# 60,000 assignments, before this version (ORM reads; openpyxl in normal mode), measured with
+# this script's CPU timer on the same machine (shared: load average 12–16 on 2 cores)
 OLD = {
-    "score_plan as of 2026-12-31": "8.56 s",
-    "score_plan as of 2026-07-01": "12.79 s",
-    "write .xlsx": "45.7 s here, 26.5 s in issue 18",
-    "render .html": "4.2 s",
-    "peak RSS, score + .xlsx": "926 MB",
+    "score_plan as of 2026-12-31": "6.6 s cpu; 8.5 s wall in issue 18",
+    "score_plan as of 2026-07-01": "7.6 s cpu",
+    "write .xlsx": "19.2 s cpu; 26.5 s wall in issue 18",
+    "render .html": "2.5 s cpu, one row per deduction",
+    "peak RSS, score + .xlsx": "905 MB in issue 18",
 }
 
 
