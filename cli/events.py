@@ -20,7 +20,12 @@ def event() -> None:
 )
 @click.option("--unit", required=True, help="承办单位")
 @click.option("--ref", required=True, help="依据：文号或标题")
-@click.option("--plan", "plan_id", type=int, help="所属工作计划编号（默认：该年份唯一的计划）")
+@click.option(
+    "--plan",
+    "plan_id",
+    type=int,
+    help="所属工作计划编号（默认：截止日期所在年度的计划，没有则自动建立）",
+)
 @json_option
 def add(kind, event_date, unit, ref, plan_id, as_json) -> None:
     """登记一个事件，按工作日计算截止日期。KIND 可用中文名或英文键（见 duban event kinds）。"""

@@ -22,7 +22,10 @@ def list_(as_json) -> None:
         emit_json(rows)
         return
     if not rows:
-        info("还没有工作计划：请先用 duban import 导入任务分解表")
+        info("（还没有工作计划）")
+        info(
+            "提示：用 duban import 导入任务分解表；duban task add / duban event add 会自动建立当年的计划"
+        )
         return
     table(
         ["编号", "年度", "名称", "报送日期", "任务", "分派", "已逾期", "已核验"],

@@ -15,20 +15,33 @@ from cli.output import emit_json, info, json_option, table, warn
 
 @click.group("score", invoke_without_command=True)
 @click.option("--plan", "plan", default=None, help="工作计划编号或年份（只有一个计划时可省略）")
+@click.option(
+    "--year", type=int, default=None, help="考核年度：该年全部任务（各计划、手工新增、事件时限）"
+)
 @as_of_option
 @click.option("--unit", default=None, help="只看某个单位")
 @click.option("--detail", is_flag=True, help="列出每一条扣分及其依据（行号用于 duban score waive）")
 @json_option
 @click.pass_context
-def score(ctx, plan, as_of, unit, detail, as_json) -> None:
+def score(ctx, plan, year, as_of, unit, detail, as_json) -> None:
     """年终考核：各单位得分、扣分、按时完成率与排名；年内为“情况不变”时的预测。"""
     if ctx.invoked_subcommand is not None:
         return
-    out = call("score", plan=plan, as_of=as_of, unit=unit)
+    out = call("score", plan=plan, as_of=as_of, unit=unit, year=year)
+    if out["display"].get("empty"):
+        if as_json:
+            emit_json([])
+        else:
+            info(f"{out['display']['title']}：还没有可考核的任务。")
+            info(f"提示：{EMPTY_HINT}")
+        return
     if as_json:
         emit_json(out["result"])
         return
     _render(out["display"], detail)
+
+
+EMPTY_HINT = "用 duban import 导入任务分解表，或用 duban task add / duban event add 登记任务"
 
 
 def _render(ev: dict, detail: bool) -> None:

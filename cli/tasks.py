@@ -19,7 +19,12 @@ def task() -> None:
 @click.option("--lead", multiple=True, help="牵头单位，可重复")
 @click.option("--due", required=True, help="截止日期 YYYY-MM-DD")
 @click.option("--content", help="具体要求")
-@click.option("--plan", "plan_id", type=int, help="所属工作计划编号")
+@click.option(
+    "--plan",
+    "plan_id",
+    type=int,
+    help="所属工作计划编号（默认：截止日期所在年度的计划，没有则自动建立）",
+)
 @json_option
 def add(title, units, lead, due, content, plan_id, as_json) -> None:
     """手工新增一项任务，为每个单位各分派一份。"""
@@ -83,8 +88,12 @@ def list_(unit, state, overdue, due_before, due_after, plan_id, as_json) -> None
         )
     if as_json:
         emit_json(rows)
-    else:
+    elif rows:
         _render(rows)
+    else:
+        info("（没有符合条件的任务）")
+        if not any((unit, state, overdue, due_before, due_after, plan_id)):
+            info("提示：用 duban import 导入任务分解表，或用 duban task add 新增任务")
 
 
 def _render(rows: list[dict]) -> None:
@@ -142,6 +151,7 @@ def show(assignment_id, as_json) -> None:
     for r in view["reports"]:
         info(
             f"进展（{local_time(r['at'])} {r['actor']}）：{r['text']}"
+            + (f"　计 {r['count']} 条（次）" if r.get("count", 1) != 1 else "")
             + (f"　佐证：{'；'.join(r['evidence'])}" if r["evidence"] else "")
         )
     table(
@@ -181,10 +191,11 @@ def start(assignment_id, as_json) -> None:
 @click.argument("assignment_id", type=int)
 @click.option("--text", help="进展落实情况")
 @click.option("--evidence", multiple=True, help="佐证：链接或文号，可重复")
+@click.option("--count", type=int, help="本次报送计入量化指标的数量（如更新了 3 条），默认 1")
 @json_option
-def report(assignment_id, text, evidence, as_json) -> None:
+def report(assignment_id, text, evidence, count, as_json) -> None:
     """报送进展（单位）。"""
-    _fire(assignment_id, "report", as_json, text=text, evidence=list(evidence))
+    _fire(assignment_id, "report", as_json, text=text, evidence=list(evidence), count=count)
 
 
 @task.command("verify")

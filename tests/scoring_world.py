@@ -155,3 +155,38 @@ never_reported = 5
 returned_after = 2
 returned = 1
 """
+
+
+def new_event(s, office, unit_name: str, event_date: date, ref: str = "政策文件") -> tuple:
+    """(unit caller, assignment id) of a 政策解读 event, joining the plan of its due year."""
+    from workflow.tasks.events import add_event
+
+    unit = add_unit(s, office, unit_name, at(date(2026, 1, 5)))
+    added = add_event(
+        s, office, "政策解读", event_date, unit.name, ref, calendar=CAL, now=at(event_date)
+    )
+    return unit_caller(unit), added.assignment.id
+
+
+def new_monthly(s, office, plan: Plan, unit_name: str, month: int) -> tuple:
+    """(unit caller, assignment id) of one month of "专栏每月至少更新2条信息" (period 2026-MM)."""
+    import calendar as cal_module
+
+    from workflow.models import Task
+    from workflow.tasks.assignments import create_assignment
+
+    unit = add_unit(s, office, unit_name, at(date(2026, 1, 5)))
+    task = Task(
+        plan_id=plan.id,
+        kind="ledger",
+        title="政务公开专栏更新",
+        metric="专栏每月至少更新2条信息",
+        deadline_text="每月",
+    )
+    s.add(task)
+    s.flush()
+    due = date(2026, month, cal_module.monthrange(2026, month)[1])
+    a = create_assignment(
+        s, task, unit, due=due, actor=office, now=at(date(2026, 1, 5)), period=f"2026-{month:02d}"
+    )
+    return unit_caller(unit), a.id

@@ -194,6 +194,7 @@ def test_a_unit_records_its_own_event(db, now, units, cal):
 
 
 def test_event_joins_the_plan_of_its_year(db, office, now, units, cal):
+    """The plan of the due date's year; a year without one gets a plan for the office."""
     with db.session() as s:
         s.add(Plan(year=2026, title="2026年政务公开工作要点"))
         s.flush()
@@ -203,9 +204,15 @@ def test_event_joins_the_plan_of_its_year(db, office, now, units, cal):
         other = add_event(
             s, office, "主动公开", date(2025, 3, 3), "法规处", "y", calendar=cal, now=now
         )
-        plan_id = s.exec(select(Plan.id)).one()
-        assert added.task.plan_id == plan_id
-        assert other.task.plan_id is None
+        # 20 working days after 22 December 2026 is in January 2027: the 2027 evaluation
+        late_year = add_event(
+            s, office, "主动公开", date(2026, 12, 22), "法规处", "w", calendar=cal, now=now
+        )
+        plans = {p.year: p for p in s.exec(select(Plan)).all()}
+        assert added.task.plan_id == plans[2026].id
+        assert other.task.plan_id == plans[2025].id
+        assert plans[2025].title == "2025年度督办任务（手工新增、事件时限）"
+        assert late_year.assignment.due.year == 2027 and late_year.task.plan_id == plans[2027].id
         with pytest.raises(NotFound):
             add_event(
                 s,

@@ -10,7 +10,19 @@ import pytest
 from conftest import unit_caller
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from scoring_world import CAL, REPORT, RULES, YEAR_END, at, names, new_assignment, new_plan, play
+from scoring_world import (
+    CAL,
+    REPORT,
+    RULES,
+    YEAR_END,
+    at,
+    names,
+    new_assignment,
+    new_event,
+    new_monthly,
+    new_plan,
+    play,
+)
 from sqlmodel import select
 
 from workflow.clock import SHANGHAI
@@ -110,7 +122,59 @@ SCENARIOS = [
         {"late": Decimal(1), "late_days": Decimal(3)},
         CAL.working_days_between(JUN30, date(2026, 8, 31)),
     ),
+    # the whole year's work (issue 16): added by hand without --plan, events, targets
+    (
+        "hand_added_late",  # `task add` without --plan joins the plan of 2026
+        JUN30,
+        [(date(2026, 7, 1), "report", REPORT)],
+        {"late": Decimal(1), "late_days": Decimal("0.5")},
+        1,
+    ),
+    (
+        "policy_interpretation_late",  # 政策解读 of 25 September: due 30 September; event_late 0.5
+        date(2026, 9, 25),
+        [(date(2026, 10, 1), "expire", {}), (date(2026, 10, 9), "report", REPORT)],
+        {"late": Decimal("0.5"), "late_days": Decimal(1)},
+        2,
+    ),
+    (
+        "policy_interpretation_on_time",
+        date(2026, 9, 25),
+        [(date(2026, 9, 29), "report", REPORT)],
+        {},
+        None,
+    ),
+    (
+        "monthly_target_met",  # 每月至少更新2条: March, 2 counted
+        3,
+        [(date(2026, 3, 30), "report", {**REPORT, "count": 2})],
+        {},
+        None,
+    ),
+    (
+        "monthly_target_missed",  # 1 counted of 2: one period short (target_short 0.5)
+        3,
+        [(date(2026, 3, 30), "report", {**REPORT, "count": 1})],
+        {"target": Decimal("0.5")},
+        None,
+    ),
 ]
+# event time limits are judged by the event_* keys: here a late 政策解读 costs 0.5, not 1
+YEAR_RULES = replace(RULES, event=(("late_task", Decimal("0.5")),))
+
+
+def _build(s, office, plan, name: str, due):
+    """How a scenario's work enters: by hand (no --plan), as an event, as a monthly target."""
+    unit = f"{name}科"
+    if name == "hand_added_late":
+        created = add_unit(s, office, unit, at(date(2026, 1, 5)))
+        _, (a,) = add_task(s, office, "手工新增的任务", [created.name], due, at(date(2026, 1, 5)))
+        return unit_caller(created), a.id
+    if name.startswith("policy_interpretation"):
+        return new_event(s, office, unit, due, ref=f"{name}号文")
+    if name.startswith("monthly_target"):
+        return new_monthly(s, office, plan, unit, due)
+    return new_assignment(s, office, plan, unit, due)
 
 
 @pytest.fixture
@@ -121,12 +185,12 @@ def year_end_sheet(db, office):
         plan = new_plan(s)
         plan_id = plan.id
         for name, due, _, _, _ in SCENARIOS:
-            ids[name] = new_assignment(s, office, plan, f"{name}科", due)
+            ids[name] = _build(s, office, plan, name, due)
     for name, _, steps, _, _ in SCENARIOS:
         unit, aid = ids[name]
         play(db, office, unit, aid, steps)
     with db.session() as s:
-        return score_plan(s, plan_id, YEAR_END, calendar=CAL, rules=RULES), ids
+        return score_plan(s, plan_id, YEAR_END, calendar=CAL, rules=YEAR_RULES), ids
 
 
 def test_scenario_points(year_end_sheet):
@@ -139,7 +203,7 @@ def test_scenario_points(year_end_sheet):
         unit = [u for u in ev.units if u.unit == f"{name}科"]
         actual[name] = (
             {r.rule: r.points for r in rows},
-            {r.days_late for r in rows if r.rule != "returned"},
+            {r.days_late for r in rows if r.rule not in ("returned", "target")},
             [(u.deducted, u.score) for u in unit],
         )
         total = sum(points.values(), Decimal(0))
@@ -179,9 +243,15 @@ def test_year_end_evidence_ranks_and_rates(db, year_end_sheet):
     # ranks: highest score first, ties share a rank
     by_unit = {u.unit: u for u in ev.units}
     assert [u.rank for u in ev.units] == sorted(u.rank for u in ev.units)
-    # the two units without deductions share rank 1; the next one is ranked 3
-    assert {u.unit for u in ev.units if u.rank == 1} == {"on_time科", "extended_then_on_time科"}
-    assert by_unit["returned_twice科"].rank == 3
+    # the four units without deductions share rank 1; then 0.5 (target) is 5th, 1 point 6th
+    assert {u.unit for u in ev.units if u.rank == 1} == {
+        "on_time科",
+        "extended_then_on_time科",
+        "policy_interpretation_on_time科",
+        "monthly_target_met科",
+    }
+    assert by_unit["monthly_target_missed科"].rank == 5
+    assert by_unit["returned_twice科"].rank == 6
     assert by_unit["never_reported科"].rank == len(ev.units)
     assert by_unit["returned_twice科"].on_time_rate == 1.0
     assert by_unit["never_reported科"].on_time_rate == 0.0
@@ -190,8 +260,60 @@ def test_year_end_evidence_ranks_and_rates(db, year_end_sheet):
     assert scores == sorted(scores, reverse=True)
     # the same record and date give the same sheet
     with db.session() as s:
-        again = score_plan(s, ev.plan_id, YEAR_END, calendar=CAL, rules=RULES)
+        again = score_plan(s, ev.plan_id, YEAR_END, calendar=CAL, rules=YEAR_RULES)
     assert again.to_dict() == ev.to_dict()
+
+
+def test_every_row_says_which_work_it_came_from(db, year_end_sheet):
+    ev, ids = year_end_sheet
+    source = {r.assignment_id: (r.source, r.source_label, r.plan_id) for r in ev.rows}
+    assert source[ids["hand_added_late"][1]] == ("manual", "手工新增", ev.plan_id)
+    assert source[ids["policy_interpretation_late"][1]] == (
+        "event",
+        "事件时限：政策解读",
+        ev.plan_id,
+    )
+    assert source[ids["monthly_target_missed"][1]] == ("ledger", "工作台账", ev.plan_id)
+    assert ev.sources == {"ledger": 2, "manual": 9, "event": 2}  # cancelled work not counted
+
+
+def test_a_missed_target_shows_its_evidence(year_end_sheet):
+    ev, ids = year_end_sheet
+    (row,) = [r for r in ev.rows if r.assignment_id == ids["monthly_target_missed"][1]]
+    assert (row.rule, row.rule_label, row.target, row.reported_count) == (
+        "target",
+        "未达量化指标",
+        2,
+        1,
+    )
+    assert row.note == (
+        "量化指标“每月至少更新2条”：本期（2026-03）应 2 条，计 1 条，差 1 条；"
+        "报送：2026-03-30 报送 1 条"
+    )
+    assert row.to_dict()["target"] == 2 and row.to_dict()["reported_count"] == 1
+
+
+def test_a_target_is_judged_once_the_period_is_over(db, office):
+    with db.session() as s:
+        plan = new_plan(s)
+        unit, aid = new_monthly(s, office, plan, "专栏科", 3)
+        plan_id = plan.id
+    play(db, office, unit, aid, [(date(2026, 3, 20), "report", {**REPORT, "count": 1})])
+    assert sheet(db, plan_id, date(2026, 3, 31)).rows == []  # March is not over yet
+    assert [r.rule for r in sheet(db, plan_id, date(2026, 4, 1)).rows] == ["target"]
+    # returned and reported again with enough: the shortfall is gone
+    play(
+        db,
+        office,
+        unit,
+        aid,
+        [
+            (date(2026, 4, 2), "return", {"reason": "数量不足"}),
+            (date(2026, 4, 3), "report", {**REPORT, "count": 3}),
+        ],
+    )
+    rows = sheet(db, plan_id, YEAR_END).rows
+    assert {r.rule for r in rows} == {"late", "late_days"}  # reported again after March
 
 
 # -- during the year: the forecast ----------------------------------------------------------------

@@ -63,6 +63,11 @@ def test_score_json_ranks_units_with_evidence(duban, world):
         "waiver_reason": None,
         "waived_by": None,
         "note": "截止 2026-09-30，2026-10-09 报送，逾期 2 个工作日",
+        "source": "manual",
+        "source_label": "手工新增",
+        "plan_id": world[0]["plan_id"],
+        "target": None,
+        "reported_count": None,
     }
 
 
@@ -174,3 +179,83 @@ def test_rules_command(duban, world):
     assert data["late_day"] == 0.5 and data["never_reported"] == 5.0 and data["unit_cap"] == 0.0
     out = duban.ok("score", "rules").stdout
     assert "每逾期 1 个工作日扣 0.5 分，单项最多扣 3 分" in out and "扣完为止" in out
+
+
+# -- the whole year (issue 16) ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["score"], "还没有可考核的任务"),
+        (["score", "--year", "2026"], "还没有可考核的任务"),
+        (["plan", "list"], "还没有工作计划"),
+        (["task", "list"], "没有符合条件的任务"),
+    ],
+)
+def test_an_empty_office_is_not_an_error(duban, args, words):
+    result = duban.ok(*args)
+    assert words in result.stdout and "提示：" in result.stdout and result.stderr == ""
+    assert duban.json(*args) == []
+
+
+def test_hand_added_work_and_events_count_in_the_year(duban, cli_env):
+    Path(cli_env["DUBAN_CONFIG_DIR"]).mkdir(parents=True, exist_ok=True)
+    Path(cli_env["DUBAN_CONFIG_DIR"], "duban.toml").write_text(
+        SCORING_TOML + "event_late = 0.5\n", encoding="utf-8"
+    )
+    duban.ok("unit", "add", "法规处")
+    duban.ok("unit", "add", "办公室")
+    (added,) = duban.json("task", "add", "清理过期文件", "--unit", "法规处", "--due", "2026-06-30")
+    plans = duban.json("plan", "list")
+    assert [(p["year"], p["title"]) for p in plans] == [
+        (2026, "2026年度督办任务（手工新增、事件时限）")
+    ]
+    assert added["plan_id"] == plans[0]["id"]
+    event = duban.json(
+        "event",
+        "add",
+        "政策解读",
+        "--date",
+        "2026-09-25",
+        "--unit",
+        "办公室",
+        "--ref",
+        "粤卫〔2026〕5号",
+    )
+    assert event["plan_id"] == plans[0]["id"] and event["due"] == "2026-09-30"
+    unit_token = duban.json("token", "issue", "法规处")["token"]
+    office_unit = duban.json("token", "issue", "办公室")["token"]
+    for token, aid, when in ((unit_token, added["id"], "2026-07-01T10:00"),
+                             (office_unit, event["id"], "2026-10-09T10:00")):  # fmt: skip
+        cli_env["DUBAN_NOW"] = when
+        duban.ok("task", "report", str(aid), "--text", "已完成", "--count", "2", token=token)
+    for args in (["--year", "2026"], ["--plan", str(plans[0]["id"])], []):
+        data = duban.json("score", "--as-of", "2026-12-31", *args)
+        rows = {(r["unit"], r["rule"]): r for r in data["deductions"]}
+        assert rows[("法规处", "late")]["source_label"] == "手工新增"
+        assert rows[("办公室", "late")]["source_label"] == "事件时限：政策解读"
+        assert rows[("办公室", "late")]["points"] == 0.5  # event_late
+        assert rows[("法规处", "late")]["points"] == 1.0
+        assert data["sources"] == {"manual": 1, "event": 1}
+    shown = duban.json("task", "show", str(added["id"]))
+    assert shown["reports"][0]["count"] == 2
+
+
+def test_report_count_is_checked(duban, world):
+    w, db = world
+    _, aid = w["审批处"]
+    with db.session() as s:
+        token = issue_token(s, OFFICE, "审批处", OFFICE_NOW)
+    before = snapshot(db.engine)
+    result = duban("task", "report", str(aid), "--text", "x", "--count", "-1", token=token)
+    assert result.exit_code == 2 and "--count" in result.stderr
+    assert snapshot(db.engine) == before
+
+
+def test_several_years_need_a_year(duban, world):
+    w, db = world
+    duban.ok("task", "add", "明年的任务", "--unit", "法规处", "--due", "2027-03-31")
+    result = duban("score", "--as-of", "2028-01-05")
+    assert result.exit_code == 2 and "有多个年度的工作（2026、2027）" in result.stderr
+    assert duban.json("score", "--as-of", "2026-12-31")["year"] == 2026  # as_of's year
+    data = duban.json("score", "--year", "2027", "--as-of", "2027-12-31")
+    assert [r["task"] for r in data["deductions"]] == ["明年的任务"]

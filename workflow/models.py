@@ -160,6 +160,7 @@ class Report(SQLModel, table=True):
     evidence: list[str] = _json()  # links, document numbers (文号)
     actor: str = Field(max_length=100)
     late: bool = False
+    count: int = Field(default=1, sa_column_kwargs={"server_default": sa.text("1")})  # 量化指标
     created_at: datetime | None = _ts()
 
 

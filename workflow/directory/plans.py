@@ -6,6 +6,7 @@ names it in every command that takes ``--plan``.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -32,6 +33,32 @@ def resolve_plan(session: Session, plan: str | int) -> int:
         ids = "、".join(f"#{i}" for i in by_year)
         raise InvalidInput(f"{value} 年有多个工作计划（{ids}），请用计划编号指定")
     raise NotFound(f"工作计划 #{value} 不存在（也没有 {value} 年的计划）")
+
+
+def office_plan_title(year: int) -> str:
+    return f"{year}年度督办任务（手工新增、事件时限）"
+
+
+def plan_for_year(session: Session, year: int, now: datetime) -> int:
+    """The plan work due in ``year`` joins: the first plan of that year, else a new one.
+
+    Used by ``duban task add`` and ``duban event add`` without ``--plan``, so every assignment
+    of a year is in that year's evaluation. The plan created here has no source file and no
+    report dates; a ledger imported later for the same year becomes a second plan of the year
+    (``duban score --year`` covers both).
+    """
+    if not 1900 <= year <= 2200:
+        raise InvalidInput(f"年度 {year} 超出范围")
+    found = session.execute(
+        sa.select(Plan.id).where(Plan.year == year).order_by(Plan.id).limit(1)
+    ).scalar()
+    if found is not None:
+        return found
+    plan = Plan(year=year, title=office_plan_title(year), created_at=now)
+    session.add(plan)
+    session.flush()
+    assert plan.id is not None
+    return plan.id
 
 
 def find_plan(session: Session, ref: str | int | None) -> Plan:

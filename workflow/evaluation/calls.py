@@ -30,9 +30,13 @@ def score(
     plan: str | None = None,
     as_of: str | None = None,
     unit: str | None = None,
+    year: int | None = None,
 ) -> dict[str, Any]:
-    """``{"result": the documented JSON, "display": the tables' cells}``."""
-    ev = evaluate(session, caller, plan, _day(as_of, now), config=config, unit=unit)
+    """``{"result": the documented JSON, "display": the tables' cells}``; nothing to score:
+    ``{"result": [], "display": {"empty": True, "title": …}}`` (not an error)."""
+    ev = evaluate(session, caller, plan, _day(as_of, now), config=config, unit=unit, year=year)
+    if ev.empty:
+        return {"result": [], "display": {"empty": True, "title": ev.plan_title}}
     return {"result": ev.to_dict(), "display": _display(ev)}
 
 
@@ -43,8 +47,12 @@ def _rate(u) -> str:
 
 
 def _display(ev: Evaluation) -> dict[str, Any]:
+    title = f"{ev.plan_title} 年终考核（截至 {ev.as_of}，基础分 {fmt_points(ev.rules.base)}）"
+    if ev.sources:
+        labels = {"ledger": "台账", "manual": "手工新增", "event": "事件时限"}
+        title += "；计入：" + "、".join(f"{labels.get(k, k)} {n} 项" for k, n in ev.sources.items())
     return {
-        "title": f"{ev.plan_title} 年终考核（截至 {ev.as_of}，基础分 {fmt_points(ev.rules.base)}）",
+        "title": title,
         "plan_year": ev.plan_year,
         "as_of": ev.as_of.isoformat(),
         "forecast": ev.forecast,
@@ -109,8 +117,17 @@ def export_file(
     path: str | None = None,
     html: str | None = None,
     as_of: str | None = None,
+    year: int | None = None,
 ) -> dict[str, Any]:
     result = export_evaluation(
-        session, caller, plan, path, as_of=_day(as_of, now), config=config, html=html
+        session,
+        caller,
+        plan,
+        path,
+        as_of=_day(as_of, now),
+        config=config,
+        html=html,
+        year=year,
+        made_on=local_date(now),
     )
     return result.to_dict()

@@ -21,6 +21,15 @@ key                    default  meaning
 ``unit_cap``           0        most points one unit can lose; 0 = "扣完为止" (down to 0)
 ``roles``              all      which assignments count: any of "lead", "responsible",
                                 "cooperating" (牵头 / 责任 / 配合)
+``target_short``       0.5      a period whose reports fall short of its quantitative target
+                                ("每月至少更新2条": 2 counted per month; rule ``target``,
+                                未达量化指标), charged once the period is over and reported
+``target_item``        0        plus this much per missing item (target 2, counted 1 → 1 item)
+``event_late``         =        for event-triggered time limits (政策解读 …) instead of
+``event_late_day``              ``late_task``, ``late_day``, ``late_day_cap``, ``never_reported``,
+``event_late_day_cap``          ``returned``; unset: the same as for other work
+``event_never_reported``
+``event_returned``
 =====================  =======  ==============================================================
 
 Points are :class:`~decimal.Decimal` (0.1 × 3 is 0.3, not 0.30000000000000004). Every problem in
@@ -29,7 +38,7 @@ the table is a one-line Chinese :class:`ConfigError` naming the file, the key an
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -40,6 +49,7 @@ RULE_LABELS = {
     "late_days": "逾期工作日",
     "never_reported": "年底未报送",
     "returned": "报送被退回",
+    "target": "未达量化指标",
 }
 RULE_ORDER = tuple(RULE_LABELS)
 ROLES = ("lead", "responsible", "cooperating")
@@ -51,7 +61,16 @@ _POINT_KEYS = (
     "never_reported",
     "returned",
     "unit_cap",
+    "target_short",
+    "target_item",
 )
+EVENT_KEYS = {  # [scoring] key → the field it replaces for event-triggered time limits
+    "event_late": "late_task",
+    "event_late_day": "late_day",
+    "event_late_day_cap": "late_day_cap",
+    "event_never_reported": "never_reported",
+    "event_returned": "returned",
+}
 _MAX_POINTS = Decimal(1_000_000)
 
 
@@ -69,6 +88,14 @@ class ScoringRules:
     returned_each: bool = False
     unit_cap: Decimal = Decimal(0)
     roles: tuple[str, ...] = ROLES
+    target_short: Decimal = Decimal("0.5")
+    target_item: Decimal = Decimal(0)
+    event: tuple[tuple[str, Decimal], ...] = ()  # (field, points) for event time limits
+
+    @property
+    def for_events(self) -> ScoringRules:
+        """The rules event-triggered time limits are judged by (``event_*`` keys applied)."""
+        return replace(self, event=(), **dict(self.event)) if self.event else self
 
     @property
     def unit_limit(self) -> Decimal:
@@ -81,6 +108,9 @@ class ScoringRules:
             value = getattr(self, key)
             out[key] = float(value) if isinstance(value, Decimal) else value
         out["roles"] = list(self.roles)
+        by_field = dict(self.event)
+        for key, name in EVENT_KEYS.items():
+            out[key] = float(by_field.get(name, getattr(self, name)))
         return out
 
     def describe(self) -> list[tuple[str, str]]:
@@ -105,14 +135,37 @@ class ScoringRules:
                 "returned",
                 f"报送被退回：退回达 {self.returned_after} 次扣 {fmt_points(self.returned)} 分，{each}",
             ),
+            (
+                "target",
+                f"未达量化指标：每期扣 {fmt_points(self.target_short)} 分"
+                + (
+                    f"，每差 1 条（次）另扣 {fmt_points(self.target_item)} 分"
+                    if self.target_item
+                    else ""
+                ),
+            ),
+            *self._describe_events(),
             ("unit_cap", f"单位扣分上限：{unit_cap}，得分不低于 0"),
             ("roles", "计分的单位角色：" + "、".join(role_names[r] for r in self.roles)),
         ]
 
+    def _describe_events(self) -> list[tuple[str, str]]:
+        if not self.event:
+            return [("event", "事件时限任务（政策解读等）：与其他任务同样扣分")]
+        names = {
+            "late_task": "逾期完成每项",
+            "late_day": "每逾期 1 个工作日",
+            "late_day_cap": "逾期工作日单项上限",
+            "never_reported": "年底未报送每项",
+            "returned": "报送被退回",
+        }
+        parts = [f"{names[f]} {fmt_points(p)} 分" for f, p in self.event]
+        return [("event", "事件时限任务（政策解读等）另行计分：" + "，".join(parts))]
+
 
 def parse_rules(raw: dict[str, Any], where: str = "duban.toml") -> ScoringRules:
     """Validate a ``[scoring]`` table; every problem is a one-line Chinese :class:`ConfigError`."""
-    known = {*_POINT_KEYS, "returned_after", "returned_each", "roles"}
+    known = {*_POINT_KEYS, *EVENT_KEYS, "returned_after", "returned_each", "roles"}
     for key in raw:
         if key not in known:
             raise ConfigError(
@@ -136,6 +189,9 @@ def parse_rules(raw: dict[str, Any], where: str = "duban.toml") -> ScoringRules:
         values["returned_each"] = raw["returned_each"]
     if "roles" in raw:
         values["roles"] = _roles(raw["roles"], where)
+    values["event"] = tuple(
+        (name, _points(raw[key], key, where)) for key, name in EVENT_KEYS.items() if key in raw
+    )
     return ScoringRules(**values)
 
 

@@ -24,19 +24,26 @@ the reason, and its points no longer count.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
-from sqlmodel import select
 
 from workflow.clock import local_date
-from workflow.directory.plans import find_plan
 from workflow.directory.roles import Caller, require_role
-from workflow.errors import CalendarInputError, InvalidInput, NotFound
+from workflow.errors import CalendarInputError, InvalidInput
 from workflow.evaluation.deductions import Assessed, Facts, WorkingCalendar, assess, facts_as_of
+from workflow.evaluation.records import (
+    Scope,
+    assignment_rows,
+    find_scope,
+    history_events,
+    plan_scope,
+    waiver_rows,
+    year_scope,
+)
 from workflow.evaluation.rules import (  # noqa: F401  (re-exported: one place to import from)
     RULE_LABELS,
     RULE_ORDER,
@@ -45,8 +52,16 @@ from workflow.evaluation.rules import (  # noqa: F401  (re-exported: one place t
     load_rules,
     parse_rules,
 )
+from workflow.evaluation.sheet import (  # noqa: F401  (re-exported)
+    SOURCE_LABELS,
+    Deduction,
+    Evaluation,
+    UnitScore,
+)
 from workflow.evaluation.waivers import parse_row_id, waive  # noqa: F401  (re-exported)
-from workflow.models import Assignment, History, Plan, Task, Unit, Waiver
+from workflow.models import Assignment, Task, Waiver
+from workflow.tasks.events import BUILTIN_KINDS, event_kinds
+from workflow.tasks.targets import Target, periods_per_year, target_of
 
 
 def load_scoring_calendar(config: Any) -> Any:
@@ -57,127 +72,6 @@ def load_scoring_calendar(config: Any) -> Any:
 
 
 # -- the evaluation -----------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Deduction:
-    """One row of evidence: which unit loses how many points for which task, and why."""
-
-    row_id: str
-    unit: str
-    unit_id: int
-    task_id: int
-    task_number: str | None
-    task: str
-    assignment_id: int
-    period: str
-    rule: str
-    due: date
-    original_due: date
-    report_date: date | None
-    days_late: int | None
-    points: Decimal
-    forecast: bool
-    note: str
-    waived: bool = False
-    waiver_reason: str | None = None
-    waived_by: str | None = None
-
-    @property
-    def rule_label(self) -> str:
-        return RULE_LABELS[self.rule]
-
-    @property
-    def counted(self) -> Decimal:
-        return Decimal(0) if self.waived else self.points
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "row": self.row_id,
-            "unit": self.unit,
-            "task_id": self.task_id,
-            "task_number": self.task_number,
-            "task": self.task,
-            "assignment_id": self.assignment_id,
-            "period": self.period,
-            "rule": self.rule,
-            "rule_label": self.rule_label,
-            "due": self.due.isoformat(),
-            "original_due": self.original_due.isoformat(),
-            "report_date": self.report_date.isoformat() if self.report_date else None,
-            "working_days_late": self.days_late,
-            "points": float(self.points),
-            "forecast": self.forecast,
-            "waived": self.waived,
-            "waiver_reason": self.waiver_reason,
-            "waived_by": self.waived_by,
-            "note": self.note,
-        }
-
-
-@dataclass(frozen=True)
-class UnitScore:
-    unit: str
-    unit_id: int
-    assignments: int  # counted assignments of the plan (not cancelled, counted roles)
-    due: int  # of which due by as_of
-    on_time: int  # of which reported on or before their due date
-    deductions: Decimal  # rows not waived, before the unit cap
-    waived: Decimal  # points waived on appeal
-    deducted: Decimal  # what is taken off the base (after the cap)
-    score: Decimal
-    rank: int = 0
-    rows: int = 0  # deduction rows (waived ones included)
-
-    @property
-    def on_time_rate(self) -> float | None:
-        return None if self.due == 0 else self.on_time / self.due
-
-    @property
-    def capped(self) -> bool:
-        return self.deducted < self.deductions
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "rank": self.rank,
-            "unit": self.unit,
-            "score": float(self.score),
-            "deducted": float(self.deducted),
-            "deductions": float(self.deductions),
-            "capped": self.capped,
-            "waived": float(self.waived),
-            "rows": self.rows,
-            "assignments": self.assignments,
-            "due": self.due,
-            "on_time": self.on_time,
-            "on_time_rate": None if self.on_time_rate is None else round(self.on_time_rate, 4),
-        }
-
-
-@dataclass(frozen=True)
-class Evaluation:
-    plan_id: int
-    plan_title: str
-    plan_year: int
-    as_of: date
-    rules: ScoringRules
-    units: list[UnitScore] = field(default_factory=list)  # ranked
-    rows: list[Deduction] = field(default_factory=list)  # in rank order, then assignment, rule
-
-    @property
-    def forecast(self) -> bool:
-        """True during the plan year: the sheet says what happens if nothing changes."""
-        return self.as_of < date(self.plan_year, 12, 31)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "plan": {"id": self.plan_id, "title": self.plan_title, "year": self.plan_year},
-            "as_of": self.as_of.isoformat(),
-            "forecast": self.forecast,
-            "rules": self.rules.to_dict(),
-            "units": [u.to_dict() for u in self.units],
-            "deductions": [r.to_dict() for r in self.rows],
-        }
-
-
 def score_plan(
     session: Session,
     plan_id: int,
@@ -185,116 +79,171 @@ def score_plan(
     *,
     calendar: WorkingCalendar,
     rules: ScoringRules,
+    kind_names: dict[str, str] | None = None,
 ) -> Evaluation:
     """Every deduction of plan ``plan_id`` as of the end of ``as_of``, and the units' scores."""
-    plan = session.get(Plan, plan_id)
-    if plan is None:
-        raise NotFound(f"工作计划 #{plan_id} 不存在")
-    year_end = date(plan.year, 12, 31)
-    records = _assignments(session, plan_id, rules)
-    events = _events(session, plan_id)
-    waivers = _waivers(session, plan_id)
+    return score_scope(
+        session,
+        plan_scope(session, plan_id),
+        as_of,
+        calendar=calendar,
+        rules=rules,
+        kind_names=kind_names,
+    )
+
+
+def score_year(
+    session: Session,
+    year: int,
+    as_of: date,
+    *,
+    calendar: WorkingCalendar,
+    rules: ScoringRules,
+    kind_names: dict[str, str] | None = None,
+) -> Evaluation:
+    """Every assignment of ``year``: its plans' and the work outside any plan due that year."""
+    return score_scope(
+        session,
+        year_scope(session, year),
+        as_of,
+        calendar=calendar,
+        rules=rules,
+        kind_names=kind_names,
+    )
+
+
+def score_scope(
+    session: Session,
+    scope: Scope,
+    as_of: date,
+    *,
+    calendar: WorkingCalendar,
+    rules: ScoringRules,
+    kind_names: dict[str, str] | None = None,
+) -> Evaluation:
+    """The sheet of ``scope`` as of the end of ``as_of`` (see the module docstring)."""
+    year_end = date(scope.year, 12, 31)
+    records = assignment_rows(session, scope, rules.roles)
+    events = history_events(session, scope)
+    waivers = waiver_rows(session, scope)
+    kinds = {k.key: k.name for k in BUILTIN_KINDS} | dict(kind_names or {})
+    periods: dict[int, set[str]] = defaultdict(set)
+    for a in records:
+        periods[a.task_id].add(a.period)
+    targets: dict[tuple[int, str], Target | None] = {}
+    event_rules = rules.for_events
+    labels: dict[int, str] = {}
     rows: list[Deduction] = []
     tallies: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])  # assignments, due, on time
     names: dict[int, str] = {}
-    for a, task, unit in records:
-        names[unit.id] = unit.name
-        facts = facts_as_of(a, events.get(a.id, []), as_of)
-        tally = tallies[unit.id]
+    sources: dict[str, int] = dict.fromkeys(SOURCE_LABELS, 0)
+    no_events: list = []
+    for a in records:
+        names[a.unit_id] = a.unit
+        key = (a.task_id, a.period)
+        if key not in targets:
+            per_year = periods_per_year(a.period, len(periods[a.task_id]))
+            targets[key] = target_of(a.metric, a.content, a.title, a.deadline_text, per_year)
+        target = targets[key]
+        facts = facts_as_of(a, events.get(a.id, no_events), as_of, target.count if target else None)
+        tally = tallies[a.unit_id]
         tally[0] += 1
+        sources[a.kind] = sources.get(a.kind, 0) + 1
         if facts.due <= as_of:
             tally[1] += 1
             tally[2] += facts.report_date is not None and facts.report_date <= facts.due
         try:
-            found = assess(facts, as_of, year_end, rules, calendar)
+            found = assess(
+                facts, as_of, year_end, event_rules if a.kind == "event" else rules, calendar
+            )
         except ValueError as exc:  # calendars.CalendarError: a date outside the calendar
             raise CalendarInputError(f"任务 #{a.id}：{exc}") from None
-        for item in found:
-            rows.append(_row(a, task, unit, facts, item, as_of, waivers.get((a.id, item.rule))))
+        if found:
+            label = labels.get(a.task_id)
+            if label is None:
+                label = labels[a.task_id] = _source_label(a, kinds)
+            for item in found:
+                waiver = waivers.get((a.id, item.rule)) if waivers else None
+                rows.append(_row(a, facts, item, as_of, waiver, target, label))
     units = _rank(_unit_scores(names, tallies, rows, rules))
     order = {u.unit_id: i for i, u in enumerate(units)}
-    rows.sort(key=lambda r: (order[r.unit_id], r.assignment_id, RULE_ORDER.index(r.rule)))
-    return Evaluation(plan.id, plan.title, plan.year, as_of, rules, units, rows)
-
-
-def _assignments(
-    session: Session, plan_id: int, rules: ScoringRules
-) -> list[tuple[Assignment, Task, Unit]]:
-    query = (
-        select(Assignment, Task, Unit)
-        .join(Task, Task.id == Assignment.task_id)
-        .join(Unit, Unit.id == Assignment.unit_id)
-        .where(Task.plan_id == plan_id, Assignment.state != "cancelled")
-        .where(Assignment.role.in_(rules.roles))  # type: ignore[attr-defined]
-        .order_by(Assignment.id)
+    rule_order = {rule: i for i, rule in enumerate(RULE_ORDER)}
+    rows.sort(key=lambda r: (order[r.unit_id], r.assignment_id, rule_order[r.rule]))
+    return Evaluation(
+        scope.plan_id,
+        scope.title,
+        scope.year,
+        as_of,
+        rules,
+        units,
+        rows,
+        plan_ids=scope.plan_ids,
+        sources={k: n for k, n in sources.items() if n},
     )
-    return list(session.exec(query).all())
 
 
-def _events(session: Session, plan_id: int) -> dict[int, list[History]]:
-    query = (
-        select(History)
-        .join(Assignment, Assignment.id == History.assignment_id)
-        .join(Task, Task.id == Assignment.task_id)
-        .where(Task.plan_id == plan_id)
-        .where(History.action.in_(("report", "return", "extend")))  # type: ignore[attr-defined]
-        .order_by(History.at, History.id)
-    )
-    out: dict[int, list[History]] = defaultdict(list)
-    for h in session.exec(query).all():
-        out[h.assignment_id].append(h)
-    return out
-
-
-def _waivers(session: Session, plan_id: int) -> dict[tuple[int, str], Waiver]:
-    query = (
-        select(Waiver)
-        .join(Assignment, Assignment.id == Waiver.assignment_id)
-        .join(Task, Task.id == Assignment.task_id)
-        .where(Task.plan_id == plan_id)
-    )
-    return {(w.assignment_id, w.rule): w for w in session.exec(query).all()}
+def _source_label(a: Any, kinds: dict[str, str]) -> str:
+    if a.kind == "event":
+        return f"事件时限：{kinds.get(a.event_kind or '', a.event_kind or '')}"
+    return SOURCE_LABELS.get(a.kind, a.kind)
 
 
 def _row(
-    a: Assignment,
-    task: Task,
-    unit: Unit,
+    a: Any,
     facts: Facts,
     item: Assessed,
     as_of: date,
-    waiver: Waiver | None,
+    waiver: tuple[str, str] | None,
+    target: Target | None,
+    source_label: str,
 ) -> Deduction:
-    return Deduction(
-        row_id=f"{a.id}:{item.rule}",
-        unit=unit.name,
-        unit_id=unit.id,
-        task_id=task.id,
-        task_number=task.number,
-        task=task.title,
-        assignment_id=a.id,
-        period=a.period,
-        rule=item.rule,
-        due=facts.due,
-        original_due=a.original_due,
-        report_date=facts.report_date,
-        days_late=item.days_late,
-        points=item.points,
-        forecast=item.forecast,
-        note=_note(a, facts, item, as_of),
-        waived=waiver is not None,
-        waiver_reason=waiver.reason if waiver else None,
-        waived_by=waiver.actor if waiver else None,
+    is_target = item.rule == "target"
+    return Deduction(  # positional: 60,000 rows a sheet
+        f"{a.id}:{item.rule}",
+        a.unit,
+        a.unit_id,
+        a.task_id,
+        a.number,
+        a.title,
+        a.id,
+        a.period,
+        item.rule,
+        facts.due,
+        a.original_due,
+        facts.report_date,
+        item.days_late,
+        item.points,
+        item.forecast,
+        _note(a, facts, item, as_of, target),
+        waiver is not None,
+        waiver[0] if waiver else None,
+        waiver[1] if waiver else None,
+        a.kind,
+        source_label,
+        a.plan_id,
+        facts.target if is_target else None,
+        facts.counted if is_target else None,
     )
 
 
-def _note(a: Assignment, facts: Facts, item: Assessed, as_of: date) -> str:
+def _note(a: Any, facts: Facts, item: Assessed, as_of: date, target: Target | None) -> str:
     """The evidence in one Chinese sentence."""
     due = f"截止 {facts.due}"
     if facts.due != a.original_due:
         due += f"（原定 {a.original_due}，已延期）"
     if item.rule == "returned":
         return f"报送被退回 {facts.returned} 次"
+    if item.rule == "target":
+        assert target is not None and facts.target is not None
+        reports = "；".join(
+            f"{d} 报送 {c} {target.measure}" + ("（已退回）" if back else "")
+            for d, c, back in facts.reports
+        )
+        return (
+            f"量化指标“{target.phrase}”：本期（{a.period or facts.due}）应 {facts.target} "
+            f"{target.measure}，计 {facts.counted} {target.measure}，"
+            f"差 {facts.target - facts.counted} {target.measure}；报送：{reports}"
+        )
     if item.rule == "never_reported":
         return f"{due}，截至 {as_of} 仍未报送，逾期 {item.days_late} 个工作日"
     when = (
@@ -406,20 +355,29 @@ def waive_deduction(
 def _require_row(session: Session, a: Assignment, rule: str, today: date, config: Any) -> None:
     task = session.get(Task, a.task_id)
     label = f"任务 #{a.id} 的“{RULE_LABELS[rule]}”"
-    if task is None or task.plan_id is None:
-        raise InvalidInput(f"{label}不在任何工作计划的考核中，无需免扣")
-    plan = session.get(Plan, task.plan_id)
+    if task is None:
+        raise InvalidInput(f"{label}不在任何考核中，无需免扣")
+    if task.plan_id is not None:
+        scope = plan_scope(session, task.plan_id)
+    else:
+        scope = year_scope(session, a.due.year)
+    scope = replace(scope, assignment_id=a.id)
     rules, calendar = load_rules(config), load_scoring_calendar(config)
-    days = sorted({today, max(today, date(plan.year, 12, 31))})
+    days = sorted({today, max(today, date(scope.year, 12, 31))})
     row_id = f"{a.id}:{rule}"
     for day in days:
-        ev = score_plan(session, plan.id, day, calendar=calendar, rules=rules)
+        ev = score_scope(session, scope, day, calendar=calendar, rules=rules)
         if any(r.row_id == row_id for r in ev.rows):
             return
     raise InvalidInput(
         f"{label}没有扣分（截至 {days[0]} 及年底预测均无此行），无需免扣；"
         "用 duban score --detail 查看扣分行"
     )
+
+
+def kind_names(config: Any) -> dict[str, str]:
+    """Event kind key → Chinese name, with ``[events]`` of duban.toml applied."""
+    return {k.key: k.name for k in event_kinds(config.section("events")).values()}
 
 
 def evaluate(
@@ -430,10 +388,16 @@ def evaluate(
     *,
     config: Any,
     unit: str | None = None,
+    year: int | None = None,
 ) -> Evaluation:
-    """The evaluation a command shows: plan looked up, rules and calendar from ``config``."""
+    """The evaluation a command shows: ``--plan`` or ``--year`` (or the only year with work).
+
+    An empty database gives an empty evaluation (no units), not an error.
+    """
     rules = load_rules(config)
     calendar = load_scoring_calendar(config)
-    found = find_plan(session, plan)
-    ev = score_plan(session, found.id, as_of, calendar=calendar, rules=rules)
+    scope = find_scope(session, plan, year, as_of)
+    ev = score_scope(
+        session, scope, as_of, calendar=calendar, rules=rules, kind_names=kind_names(config)
+    )
     return restrict(ev, session, caller, unit)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from states import STATE_LABELS
+from workflow.directory.plans import plan_for_year
 from workflow.directory.roles import Caller, require_role
 from workflow.directory.units import resolve_unit
 from workflow.errors import InvalidInput, NotFound, PermissionDenied
@@ -87,7 +88,11 @@ def add_task(
     plan_id: int | None = None,
     provisional: bool = False,
 ) -> tuple[Task, list[Assignment]]:
-    """One task by hand (``duban task add``): one assignment per unit, all due on ``due``."""
+    """One task by hand (``duban task add``): one assignment per unit, all due on ``due``.
+
+    Without ``plan_id`` the task joins the plan of its due date's year (one is created for the
+    office when that year has none), so it counts in that year's evaluation.
+    """
     require_role(caller, "office", "新增任务")
     title = (title or "").strip()
     if not title:
@@ -102,6 +107,8 @@ def add_task(
         if any(u.id == unit.id for u, _ in resolved):
             continue
         resolved.append((unit, role))
+    if plan_id is None:
+        plan_id = plan_for_year(session, due.year, now)
     task = Task(
         plan_id=plan_id,
         kind="manual",
@@ -213,6 +220,7 @@ def show_assignment(session: Session, caller: Caller, assignment_id: int) -> dic
                     "text": r.text,
                     "evidence": list(r.evidence),
                     "late": r.late,
+                    "count": r.count,
                 }
                 for r in session.exec(
                     select(Report).where(Report.assignment_id == a.id).order_by(Report.id)

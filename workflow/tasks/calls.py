@@ -106,8 +106,18 @@ def task_report(
     assignment_id: int,
     text: str | None = None,
     evidence: list[str] | None = None,
+    count: int | None = None,
 ) -> dict:
-    return _fire(session, caller, now, assignment_id, "report", text=text, evidence=evidence or [])
+    return _fire(
+        session,
+        caller,
+        now,
+        assignment_id,
+        "report",
+        text=text,
+        evidence=evidence or [],
+        count=count,
+    )
 
 
 def task_verify(

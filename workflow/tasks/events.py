@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from states import STATE_LABELS
+from workflow.directory.plans import plan_for_year
 from workflow.directory.roles import Caller, require_role
 from workflow.directory.units import resolve_unit
 from workflow.due import DeadlineError, WorkingCalendar, working_day_due
@@ -151,8 +152,9 @@ def add_event(
     """Record an event and the assignment due N working days after ``event_date``.
 
     The office may record events for any unit; a unit only for itself. ``plan_id`` defaults
-    to the one plan of the event's year, if there is exactly one. The same event (kind, date,
-    unit, reference) recorded twice is a :class:`Conflict`.
+    to the plan of the due date's year (one is created when that year has none), so the time
+    limit counts in that year's evaluation. The same event (kind, date, unit, reference)
+    recorded twice is a :class:`Conflict`.
     """
     require_role(caller, ("office", "unit"), "登记事件")
     kind = resolve_kind(kinds or event_kinds(), kind_text)
@@ -163,12 +165,12 @@ def add_event(
     if caller.role == "unit" and caller.unit_id != unit.id:
         raise PermissionDenied(f"{caller.name}只能为本单位登记事件，不能为“{unit.name}”登记")
     _refuse_duplicate(session, kind, event_date, unit, ref)
-    plan_id = _plan_for(session, event_date, plan_id)
     phrase = f"{kind.name}：{kind.working_days}个工作日内"
     try:
         due = working_day_due(event_date, kind.working_days, calendar, phrase)
     except DeadlineError as exc:
         raise InvalidInput(exc.message) from None
+    plan_id = _plan_for(session, due.due.year, plan_id, now)
     task = Task(
         plan_id=plan_id,
         kind="event",
@@ -213,13 +215,12 @@ def _refuse_duplicate(session: Session, kind: EventKind, d: date, unit: Unit, re
         )
 
 
-def _plan_for(session: Session, event_date: date, plan_id: int | None) -> int | None:
+def _plan_for(session: Session, year: int, plan_id: int | None, now: datetime) -> int:
     if plan_id is not None:
         if session.get(Plan, plan_id) is None:
             raise NotFound(f"工作计划 #{plan_id} 不存在")
         return plan_id
-    plans = session.exec(select(Plan.id).where(Plan.year == event_date.year)).all()
-    return plans[0] if len(plans) == 1 else None
+    return plan_for_year(session, year, now)
 
 
 # --------------------------------------------------------------------------- listing

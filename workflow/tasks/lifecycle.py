@@ -35,8 +35,13 @@ def fire(
     evidence: list[str] | None = None,
     new_due: date | None = None,
     data: dict | None = None,
+    count: int | None = None,
 ) -> Assignment:
-    """Apply ``trigger`` to assignment ``assignment_id`` as ``caller`` at ``now``."""
+    """Apply ``trigger`` to assignment ``assignment_id`` as ``caller`` at ``now``.
+
+    ``count`` (reports only): how many items the report counts towards the task's quantitative
+    target ("每月至少更新2条"); 1 when not given.
+    """
     a = get_assignment(session, assignment_id)
     spec = states.TRIGGERS.get(trigger)
     if spec is None:
@@ -47,6 +52,10 @@ def fire(
         raise InvalidInput(f"{spec.label}任务 #{a.id} 需要说明理由（--reason）")
     if trigger == "report" and not (text or "").strip():
         raise InvalidInput(f"报送任务 #{a.id} 需要填写进展落实情况（--text）")
+    if count is not None and (trigger != "report" or not 0 <= count <= 100_000):
+        raise InvalidInput(
+            f"报送任务 #{a.id} 的数量（--count）应为 0 到 100000 的整数，得到 {count}"
+        )
     if trigger == "extend":
         _check_new_due(a, new_due)
 
@@ -69,10 +78,13 @@ def fire(
                 evidence=list(evidence or []),
                 actor=caller.name,
                 late=a.late,
+                count=1 if count is None else count,
                 created_at=now,
             )
         )
         record.update({"late": a.late, "evidence": list(evidence or [])})
+        if count is not None:
+            record["count"] = count
     elif trigger == "verify":
         a.verified_at = now
     elif trigger == "return":
