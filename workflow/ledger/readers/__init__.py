@@ -9,7 +9,7 @@ from pathlib import Path
 from workflow.ledger.readers.document import SourceDocument, ledger_error
 
 
-def read_source(path: str | Path, sheet: str | None = None) -> SourceDocument:
+def read_source(path: str | Path, sheet: str | None = None, limits=None) -> SourceDocument:
     """Read a ledger file into rows; the reader is chosen by the file's extension."""
     path = Path(path)
     suffix = path.suffix.lower()
