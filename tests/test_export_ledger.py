@@ -66,7 +66,8 @@ def plan(db, office):
                 content=kw.get("content", f"{title}的具体要求"),
                 metric=kw.get("metric"),
                 deadline_text=kw.get("deadline_text", "11月"),
-                responsible_units=units_,
+                lead_units=kw.get("lead", []),
+                responsible_units=[n for n in units_ if n not in kw.get("lead", [])],
                 cooperating_units=kw.get("coop", []),
                 created_at=T0,
             )
@@ -76,6 +77,7 @@ def plan(db, office):
             for name in units_ + kw.get("coop", []):
                 for period, d in due if isinstance(due, list) else [("", due)]:
                     role = "cooperating" if name in kw.get("coop", []) else "responsible"
+                    role = "lead" if name in kw.get("lead", []) else role
                     out.append(
                         create_assignment(
                             s, t, units[name], due=d, actor=office, now=T0, role=role, period=period
@@ -88,8 +90,9 @@ def plan(db, office):
         _, a2 = task([S1], "3", "抓好自身建设信息公开。", ["财务审计科", "法规与综合监督科"], date(2023, 11, 30),
                      coop=["办公室"])  # fmt: skip
         _, a3 = task(
-            [S2, S2A], "6", "加强政策文件精准发布。", ["宣传与对外交流合作科"], date(2023, 11, 30)
-        )
+            [S2, S2A], "6", "加强政策文件精准发布。", ["宣传与对外交流合作科"], date(2023, 11, 30),
+            lead=["宣传与对外交流合作科"],
+        )  # fmt: skip
         _, a4 = task(
             [S2, S2A],
             "13",
@@ -159,15 +162,18 @@ def test_xlsx_layout_and_cells(db, plan, tmp_path):
 
     assert rows[0][0] == TITLE
     assert rows[1][0] == "填报单位：银川市卫生健康委员会　　状态截至：2023-12-05"
-    assert rows[2] == HEADERS
+    assert rows[2][0] == "请于2023年7月31日、2023年11月30日前报送进展落实情况"
+    assert rows[3] == HEADERS
     assert HEADERS[:8] == ["序号", "工作任务", "具体要求", "量化指标", "牵头单位", "责任单位", "完成时限", "进展落实情况"]  # fmt: skip
-    assert [r[0] for r in rows[3:]] == [S1, "4", "3", S2, S2A, "6", "13"]
+    assert [r[0] for r in rows[4:]] == [S1, "4", "3", S2, S2A, "6", "13"]
 
-    by_number = {r[0]: dict(zip(HEADERS, r, strict=True)) for r in rows[3:] if r[1]}
+    by_number = {r[0]: dict(zip(HEADERS, r, strict=True)) for r in rows[4:] if r[1]}
     health = by_number["4"]
     assert health["工作任务"] == "抓好公共卫生知识的宣传普及。"
     assert health["量化指标"] == "查看本部门发布情况"
     assert health["责任单位"] == "健康综合科"
+    assert health["牵头单位"] is None
+    assert by_number["6"]["牵头单位"] == "宣传与对外交流合作科"
     assert health["完成时限"] == "11月"
     assert health["进展落实情况"] == (
         "已发布健康科普作品12篇（2023-07-20报送，佐证：https://wjw.yinchuan.gov.cn/1.html）"
@@ -199,17 +205,17 @@ def test_xlsx_opens_without_cleanup(db, plan, tmp_path):
     with db.session() as s:
         export_ledger_xlsx(s, plan_id, path, as_of=AS_OF)
     wb, ws, rows = read_xlsx(path)
-    assert ws.freeze_panes == "A4"  # title, 填报单位 line, header stay in view
-    assert ws.print_title_rows == "$3:$3"
+    assert ws.freeze_panes == "A5"  # title, 填报单位 line, report dates, header stay in view
+    assert ws.print_title_rows == "$4:$4"
     assert ws.column_dimensions["C"].width == 50  # 具体要求
     assert all(ws.column_dimensions[c].width >= 6 for c in "ABCDEFGHIJK")
     merged = {str(r) for r in ws.merged_cells.ranges}
-    assert {"A1:K1", "A2:K2", "A4:K4", "A7:K7", "A8:K8"} <= merged
-    task_row = 5
+    assert {"A1:K1", "A2:K2", "A3:K3", "A5:K5", "A8:K8", "A9:K9"} <= merged
+    task_row = 6
     assert ws.cell(task_row, 3).alignment.wrap_text
     assert ws.cell(task_row, 3).alignment.vertical == "top"
-    assert ws.cell(3, 1).font.b
-    assert ws.row_dimensions[6].height >= 15 * 3  # three lines in 状态 of the shared task
+    assert ws.cell(4, 1).font.b
+    assert ws.row_dimensions[7].height >= 15 * 3  # three lines in 状态 of the shared task
     assert ws.cell(task_row, 10).number_format == "yyyy-mm-dd"
     assert ws.page_setup.orientation == "landscape"
 
@@ -225,10 +231,10 @@ def test_csv_is_utf8_with_bom_and_same_rows(db, plan, tmp_path):
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines(keepends=True)))
     assert rows[0] == [TITLE]
-    assert rows[2] == HEADERS
-    assert [r[0] for r in rows[3:]] == [S1, "4", "3", S2, S2A, "6", "13"]
+    assert rows[3] == HEADERS
+    assert [r[0] for r in rows[4:]] == [S1, "4", "3", S2, S2A, "6", "13"]
     _, _, xrows = read_xlsx(xlsx)
-    for crow, xrow in zip(rows[3:], xrows[3:], strict=True):
+    for crow, xrow in zip(rows[4:], xrows[4:], strict=True):
         if len(crow) == 1:
             continue
         expected = [

@@ -99,6 +99,7 @@ class LedgerApplier:
         self.new_tasks: list[NewTask] = []
         self.new_assignments: list[NewAssignment] = []
         self.assignments: dict[int, list[Assignment]] = {}
+        self.source_change: str | None = None
 
     # -- plan -----------------------------------------------------------------------------------
     def plan(self) -> tuple[Plan, str]:
@@ -124,6 +125,13 @@ class LedgerApplier:
                 {"plan": plan.id, "title": title, "file": self.parsed.path.name},
             )
             return plan, "create"
+        source = wanted.pop("source_file")
+        if plan.source_file != source:  # the file it came from last: named among other changes
+            self.source_change = (
+                f"工作计划的来源文件：{show_value(plan.source_file)} → {show_value(source)}"
+            )
+            plan.source_file = source
+            self.session.add(plan)
         diff = {k: (getattr(plan, k), v) for k, v in wanted.items() if getattr(plan, k) != v}
         if not diff:
             return plan, "unchanged"
@@ -133,7 +141,7 @@ class LedgerApplier:
         self._history(
             None, "plan.update", {"plan": plan.id, "changes": {k: list(v) for k, v in diff.items()}}
         )
-        labels = {"issuer": "发文单位", "report_dates": "报送日期", "source_file": "来源文件"}
+        labels = {"issuer": "发文单位", "report_dates": "报送日期"}
         for key, (old, new) in diff.items():
             self.changes.append(f"工作计划的{labels[key]}：{show_value(old)} → {show_value(new)}")
         return plan, "update"
@@ -228,7 +236,10 @@ class LedgerApplier:
                     f"{label}的{FIELD_LABELS[key]}：{show_value(old)} → {show_value(new_value)}"
                 )
             status = "updated"
-        if self.apply_assignments(task, planned.deadline.dues, units, label) and status == "unchanged":
+        if (
+            self.apply_assignments(task, planned.deadline.dues, units, label)
+            and status == "unchanged"
+        ):
             status = "updated"
         return task, status
 

@@ -121,6 +121,8 @@ def import_ledger(
         view.task_id = task.id if not isinstance(task, NewTask) or not dry_run else None
     if action == "unchanged" and any(applier.counts.values()):
         action = "update"
+    if action == "update" and applier.source_change:
+        applier.changes.insert(0, applier.source_change)
     created = [u.name for u in resolver.created]
     for name in created:
         applier.changes.insert(0, f"新建单位“{name}”")
