@@ -95,6 +95,7 @@ def import_ledger(
     """
     from workflow.clock import now
     from workflow.ledger.importing import import_ledger as run_import
+    from workflow.ledger.readers.limits import import_limits
     from workflow.workdays import load_calendar
 
     year = _plan_year(plan_year)
@@ -117,6 +118,7 @@ def import_ledger(
                 create_units=create_units,
                 dry_run=dry_run,
                 progress=bar,
+                limits=import_limits(ctx.config),
             )
     finally:
         bar.close()
