@@ -39,7 +39,7 @@ from workflow.ledger.parsed import (
     strip_number,
 )
 from workflow.ledger.readers.document import Row, SourceDocument, Stream, clip, ledger_error
-from workflow.ledger.units_cell import UnitMention, split_unit_cell
+from workflow.ledger.units_cell import UnitMention, read_unit_cell
 
 # "16. 建立…", "20.2021年11月20日前…", "（3）…" — but not a decimal such as "2.5万"
 _FILL_LINE = re.compile(
@@ -274,8 +274,14 @@ class _Parser:
         number = shared_number or rec.number or req_number or item_number
         units: list[tuple[UnitMention, int]] = []
         for column, role in header.unit_columns:
-            mentions = split_unit_cell(row.cell(column), role)
+            cell = read_unit_cell(row.cell(column), role)
+            mentions = cell.mentions
             units.extend((m, column) for m in mentions)
+            for note in cell.notes:
+                where = f"{row.where(column)}（{header.label(column) or LABELS[role]}）"
+                self.warnings.append(
+                    f"{self.doc.path.name}：{where}：“{clip(note, 30)}”不是单位名称，作为备注，未分派"
+                )
             etc = [m.written for m in mentions if m.etc]
             if etc:
                 where = f"{row.where(column)}（{header.label(column) or LABELS[role]}）"
