@@ -22,7 +22,7 @@ from workflow.ledger.export import (
     export_ledger_xlsx,
     ledger_table,
 )
-from workflow.models import Plan, Task
+from workflow.models import Assignment, Plan, Task
 from workflow.tasks.assignments import create_assignment
 from workflow.tasks.lifecycle import fire
 
@@ -335,3 +335,128 @@ def test_cli_export_ledger(duban, tmp_path):
     assert bad.stderr.startswith("错误：工作计划") and "Traceback" not in bad.output
     wrong = duban("export", "ledger", "--plan", "2023", str(tmp_path / "x.pdf"))
     assert wrong.exit_code == InvalidInput.exit_code and ".xlsx 或 .csv" in wrong.stderr
+
+
+# -- issue 15/17: round trip, one date per row, text that is never a formula -----------------
+
+
+@pytest.fixture
+def imported(db, office, tmp_path):
+    """The Yinchuan ledger imported, then worked on: reports (one typed like a formula), a
+    late report, an extension."""
+    from ledgers import YINCHUAN_DIRECTORY, add_directory, build_yinchuan_xlsx
+    from sqlmodel import select
+
+    from calendars import ChinaCalendar
+    from workflow.ledger.importing import import_ledger
+    from workflow.models import Assignment, Unit
+
+    with db.session() as s:
+        add_directory(s, YINCHUAN_DIRECTORY)
+    with db.session() as s:
+        result = import_ledger(
+            s, office, build_yinchuan_xlsx(tmp_path / "银川2023台账.xlsx"),
+            calendar=ChinaCalendar(), now=T0,
+        )  # fmt: skip
+    with db.session() as s:
+        rows = s.exec(select(Assignment, Unit).join(Unit).order_by(Assignment.id)).all()
+        first, second, third = rows[0], rows[1], rows[2]
+        fire(s, first[0].id, "report", unit_caller(first[1]), now=T0,
+             text="=HYPERLINK(\"http://evil.example\",\"点此查看\")", evidence=["+cmd|' /C calc'!A0"])  # fmt: skip
+        fire(s, second[0].id, "report", unit_caller(second[1]), now=T0, text="@SUM(1+1) 已完成")
+        fire(s, third[0].id, "extend", office, now=T0, reason="等待上级文件",
+             new_due=date(2023, 12, 15))  # fmt: skip
+    return result.plan["id"], third[0].id
+
+
+def _snapshot(db):
+    from sqlmodel import select
+
+    from workflow.models import Assignment, History, Plan
+
+    with db.session() as s:
+        plan = s.exec(select(Plan)).one()
+        rows = [
+            (a.id, a.task_id, a.unit_id, a.role, a.period, a.state, a.due, a.original_due)
+            for a in s.exec(select(Assignment).order_by(Assignment.id)).all()
+        ]
+        tasks = [
+            (t.id, t.source_key, t.title, t.content, t.lead_units, t.responsible_units)
+            for t in s.exec(select(Task).order_by(Task.id)).all()
+        ]
+        history = len(s.exec(select(History)).all())
+        return plan.report_dates, tasks, rows, history
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_exported_ledger_imports_back_unchanged(db, office, imported, tmp_path, suffix):
+    from calendars import ChinaCalendar
+    from workflow.ledger.importing import import_ledger
+
+    plan_id, _ = imported
+    before = _snapshot(db)
+    assert before[0] == ["2023-07-31", "2023-11-30"]
+    path = tmp_path / f"导出{suffix}"
+    with db.session() as s:
+        export_ledger(s, office, plan_id, path, as_of=AS_OF)
+    for dry_run in (True, False):
+        with db.session() as s:
+            result = import_ledger(
+                s, office, path, calendar=ChinaCalendar(), now=T0, dry_run=dry_run
+            )
+        assert not result.changed and result.changes == [], result.changes
+        assert result.plan["action"] == "unchanged"
+        assert result.plan["report_dates"] == ["2023-07-31", "2023-11-30"]
+    assert _snapshot(db) == before  # report dates, 长期坚持's periods, ids, history: as they were
+
+
+def test_one_due_date_per_row_and_extensions_in_the_state(db, office, imported):
+    plan_id, extended = imported
+    with db.session() as s:
+        table = ledger_table(s, plan_id, as_of=AS_OF)
+        assert s.get(Assignment, extended).due == date(2023, 12, 15)
+    rows = [r for r in table.rows if r.kind == "task"]
+    headers = table.headers
+    assert "牵头单位" not in headers  # the Yinchuan ledger names no lead: no empty column
+    due, state = headers.index("截止日期"), headers.index("状态")
+    assert all(isinstance(r.values[due], date) for r in rows)
+    row = next(r for r in rows if "延期至 2023-12-15" in r.values[state])
+    assert row.values[due] == date(2023, 11, 30)  # the ledger's date; the extension in 状态
+
+
+def test_typed_text_is_text_in_xlsx_and_escaped_in_csv(db, office, imported, tmp_path):
+    plan_id, _ = imported
+    xlsx, csv_path = tmp_path / "a.xlsx", tmp_path / "a.csv"
+    with db.session() as s:
+        export_ledger(s, office, plan_id, xlsx, as_of=AS_OF)
+        export_ledger(s, office, plan_id, csv_path, as_of=AS_OF)
+    ws = load_workbook(xlsx).active
+    cells = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    typed = [c for c in cells if "HYPERLINK" in c.value or "@SUM" in c.value]
+    assert typed and all(c.data_type == "s" for c in typed)
+    assert not any(c.data_type == "f" for row in ws.iter_rows() for c in row)
+    text = csv_path.read_text(encoding="utf-8-sig")
+    records = list(csv.reader(text.splitlines(keepends=True)))
+    values = [v for r in records for v in r]
+    assert any(v.startswith("'=HYPERLINK") for v in values)
+    assert any("@SUM" in v for v in values)  # inside "单位：…": harmless there
+    assert not any(v.startswith(("=", "+", "-", "@")) for v in values)
+
+
+def test_rows_are_tall_enough_for_their_text(db, office, imported, tmp_path):
+    from workflow.files import lines_needed
+
+    plan_id, _ = imported
+    path = tmp_path / "a.xlsx"
+    with db.session() as s:
+        export_ledger(s, office, plan_id, path, as_of=AS_OF)
+        table = ledger_table(s, plan_id, as_of=AS_OF)
+    ws = load_workbook(path).active
+    widths = dict(table.columns)
+    for r, row in enumerate(table.rows, start=1):
+        if row.kind != "task":
+            continue
+        for name, value in zip(table.headers, row.values, strict=True):
+            text = value.isoformat() if isinstance(value, date) else str(value or "")
+            # at least 15 pt for every line Excel wraps the cell into, whatever the font
+            assert ws.row_dimensions[r].height >= 15 * lines_needed(text, widths[name]) + 3
