@@ -206,7 +206,9 @@ _NUMBER_CELL = re.compile(
     r"^\s*(?:[（(]?\d{1,3}(?:[.．]\d{1,3})*[）)]?\s*[、.．]?|[一二三四五六七八九十百]+\s*[、.．]?|"
     r"[（(][一二三四五六七八九十百]+[）)])\s*$"
 )
-_SECTION_CELL = re.compile(r"^\s*(?:[一二三四五六七八九十百]+\s*[、.．]|[（(][一二三四五六七八九十百]+[）)])")
+_SECTION_CELL = re.compile(
+    r"^\s*(?:[一二三四五六七八九十百]+\s*[、.．]|[（(][一二三四五六七八九十百]+[）)])"
+)
 
 
 def number_only(text: str) -> bool:
@@ -254,8 +256,10 @@ def resolve_spans(header: Header, following: list[Row]) -> None:
             if "number" not in header.columns and all(number_only(v) for v in values):
                 header.columns["number"] = [c]
                 members.remove(c)
-            elif "section" not in header.columns and len(members) > 1 and all(
-                _SECTION_CELL.match(v) for v in values
+            elif (
+                "section" not in header.columns
+                and len(members) > 1
+                and all(_SECTION_CELL.match(v) for v in values)
             ):
                 header.columns["section"] = [c]
                 members.remove(c)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from workflow.due import DeadlineError, out_of_range
+from workflow.due import DeadlineError, due_range, out_of_range
 from workflow.ledger.deadlines import (
     DeadlineResult,
     find_report_dates,
@@ -127,6 +127,14 @@ def plan_ledger(
 ) -> PlannedLedger:
     """Resolve year and report dates and read every task's deadline."""
     the_year, year_source = plan_year(parsed, year)
+    first, last = due_range(calendar)
+    if not first.year <= the_year <= last.year:
+        where = "--plan-year" if year_source == "option" else "标题"
+        raise ledger_error(
+            parsed.path,
+            where,
+            f"计划年度 {the_year} 超出工作日历的范围（{first.year}—{last.year} 年），无法计算截止日期",
+        )
     the_dates, dates_source = report_dates(parsed, the_year, dates)
     warnings = list(parsed.warnings)
     tasks = []

@@ -75,7 +75,9 @@ _SENTENCE = re.compile(
     r"相关工作|有关工作|按要求|做好|抓好|负责组织|组织实施"
 )
 # a group after 等: "办公室、财务科等委机关各科室"
-_ETC_GROUP = re.compile(r"^(?P<names>.+?)等(?P<group>(?:各|相关|委属|委机关|厅机关|局机关|市直|县直|其他).+)$")
+_ETC_GROUP = re.compile(
+    r"^(?P<names>.+?)等(?P<group>(?:各|相关|委属|委机关|厅机关|局机关|市直|县直|其他).+)$"
+)
 NAME_LIMIT = 30
 LABEL_RE = _LABEL
 
