@@ -17,6 +17,7 @@ BENCHES = [
     "bench_mail.py",
     "bench_check.py",
     "bench_scoring.py",
+    "bench_import.py",
 ]
 
 

@@ -98,7 +98,7 @@ class LedgerApplier:
         self.warnings: list[str] = list(planned.warnings)
         self.new_tasks: list[NewTask] = []
         self.new_assignments: list[NewAssignment] = []
-        self.assignments: dict[int, list[Assignment]] = {}
+        self.assignments: dict[int, list[Any]] = {}  # task id → its assignments (plain rows)
         self.source_change: str | None = None
 
     # -- plan -----------------------------------------------------------------------------------
@@ -153,14 +153,16 @@ class LedgerApplier:
         tasks = self.session.exec(
             select(Task).where(Task.plan_id == plan.id, Task.kind == "ledger")
         ).all()
-        rows = self.session.exec(
-            select(Assignment)
-            .join(Task, Task.id == Assignment.task_id)
-            .where(Task.plan_id == plan.id, Task.kind == "ledger")
-            .order_by(Assignment.id)
-        ).all()
-        for a in rows:
-            self.assignments.setdefault(a.task_id, []).append(a)
+        t, a = Task.__table__.c, Assignment.__table__.c
+        rows = self.session.execute(
+            sa.select(a.id, a.task_id, a.unit_id, a.period, a.state, a.role, a.due)
+            .add_columns(a.original_due, a.due_rule)
+            .join_from(Assignment.__table__, Task.__table__, t.id == a.task_id)
+            .where(t.plan_id == plan.id, t.kind == "ledger")
+            .order_by(a.id)
+        ).all()  # plain rows: 10,000 ORM objects cost more than the whole comparison
+        for row in rows:
+            self.assignments.setdefault(row.task_id, []).append(row)
         return {t.source_key: t for t in tasks}
 
     def _history(
@@ -256,6 +258,7 @@ class LedgerApplier:
         for key, (resolved, due) in wanted.items():
             a = existing.get(key)
             if a is not None and a.state == "cancelled" and self.reopen(a, resolved, label):
+                a = self.session.get(Assignment, a.id)  # reopened: compare its state now
                 changed = True
             if a is None:
                 self.new_assignments.append(_new_assignment(task.id, resolved, due))
@@ -272,9 +275,7 @@ class LedgerApplier:
                 changed = True
         return changed
 
-    def update_assignment(
-        self, a: Assignment, resolved: ResolvedUnit, due: Due, label: str
-    ) -> bool:
+    def update_assignment(self, a: Any, resolved: ResolvedUnit, due: Due, label: str) -> bool:
         diff: dict[str, list[Any]] = {}
         if a.role != resolved.role:
             diff["role"] = [a.role, resolved.role]
@@ -288,6 +289,7 @@ class LedgerApplier:
                 f"{who}已{state_verb(a.state)}，台账中的变更（{diff_text(diff)}）未应用"
             )
             return False
+        a = self.session.get(Assignment, a.id)  # the row to change, through the ORM
         a.role = resolved.role
         if "original_due" in diff:
             extended = a.due != a.original_due
@@ -303,7 +305,7 @@ class LedgerApplier:
         self.changes.append(f"{who}：{diff_text(diff)}")
         return True
 
-    def cancel(self, a: Assignment, label: str) -> None:
+    def cancel(self, a: Any, label: str) -> None:
         from workflow.tasks.lifecycle import fire
 
         unit = self.session.get(Unit, a.unit_id)
@@ -318,7 +320,7 @@ class LedgerApplier:
         _count(self.counts, "assignments_cancelled")
         self.changes.append(f"撤销{label}的分派：{name}" + (f"（{a.period}）" if a.period else ""))
 
-    def reopen(self, a: Assignment, resolved: ResolvedUnit, label: str) -> bool:
+    def reopen(self, a: Any, resolved: ResolvedUnit, label: str) -> bool:
         """Reopen ``a`` if an earlier import cancelled it; warn (False) if the office did."""
         from workflow.tasks.lifecycle import fire, last_cancel
 
