@@ -39,6 +39,10 @@ class PermissionDenied(DubanError):
     exit_code = 4
 
 
+class NotAuthenticated(PermissionDenied):
+    """No token, an unknown token or a revoked one (HTTP 401; exit 4 like any refusal)."""
+
+
 class Conflict(DubanError):
     """Someone else changed the row first (optimistic lock), or a duplicate."""
 
@@ -84,3 +88,50 @@ class DatabaseError(DubanError):
     """The database is missing, unreachable or not initialised."""
 
     exit_code = 11
+
+
+class TooLarge(InvalidInput):
+    """A request or file over the configured limits (HTTP 413)."""
+
+
+# HTTP status per error class, for the server door (the most specific class wins).
+HTTP_STATUS: dict[type[DubanError], int] = {
+    DubanError: 400,
+    InvalidInput: 400,
+    TooLarge: 413,
+    NotFound: 404,
+    PermissionDenied: 403,
+    NotAuthenticated: 401,
+    Conflict: 409,
+    TransitionNotAllowed: 409,
+    ConfigError: 500,
+    LedgerError: 422,
+    CalendarInputError: 422,
+    DeliveryError: 502,
+    DatabaseError: 503,
+}
+
+
+def http_status(exc: DubanError) -> int:
+    """The HTTP status for ``exc``: the entry of its nearest class in :data:`HTTP_STATUS`."""
+    for cls in type(exc).__mro__:
+        if cls in HTTP_STATUS:
+            return HTTP_STATUS[cls]
+    return 400
+
+
+def error_code(exc: DubanError) -> str:
+    """A stable machine-readable code: the class name in snake case ("not_found")."""
+    name = type(exc).__name__
+    return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
+
+
+def by_code(code: str) -> type[DubanError]:
+    """The error class for a code from :func:`error_code` (the client raises the same class)."""
+    stack: list[type[DubanError]] = [DubanError]
+    while stack:
+        cls = stack.pop()
+        if error_code(cls("")) == code:
+            return cls
+        stack.extend(cls.__subclasses__())
+    return DubanError

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from workflow.directory.roles import Caller, require_role
-from workflow.errors import Conflict, NotFound, PermissionDenied
+from workflow.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied
 from workflow.models import Person, Token, Unit
 
 TOKEN_PREFIX = "dbn_"
@@ -106,12 +106,12 @@ def revoke_token(session: Session, caller: Caller, token_id: int, now: datetime)
 def authenticate(session: Session, token: str | None) -> Caller:
     """Turn a presented token into a Caller, or refuse."""
     if not token:
-        raise PermissionDenied("未提供令牌：请设置环境变量 DUBAN_TOKEN 或运行 duban login")
+        raise NotAuthenticated("未提供令牌：请设置环境变量 DUBAN_TOKEN 或运行 duban login")
     row = session.exec(select(Token).where(Token.token_hash == hash_token(token))).first()
     if row is None:
-        raise PermissionDenied("令牌无效：请检查 DUBAN_TOKEN 或重新运行 duban login")
+        raise NotAuthenticated("令牌无效：请检查 DUBAN_TOKEN 或重新运行 duban login")
     if row.revoked_at is not None:
-        raise PermissionDenied(f"令牌已吊销（{row.label}）：请向办公室申领新令牌")
+        raise NotAuthenticated(f"令牌已吊销（{row.label}）：请向办公室申领新令牌")
     if row.role == "unit":
         unit = session.get(Unit, row.unit_id)
         name = unit.name if unit else row.label

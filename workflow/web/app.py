@@ -1,0 +1,108 @@
+"""The FastAPI application: one factory, the error mapping, security headers.
+
+Every :class:`workflow.errors.DubanError` becomes ``{"error": {"code", "message"}}`` with the
+status from :func:`workflow.errors.http_status`; anything else is logged on the server and
+answered with a Chinese one-liner and 500 — no stack trace ever reaches a client.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from workflow.config import Config, load_config
+from workflow.db import Database
+from workflow.errors import DubanError, error_code, http_status
+from workflow.web.deps import ServerState
+
+API_PREFIX = "/api/v1"
+log = logging.getLogger("duban.web")
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+}
+
+_HTTP_MESSAGES = {
+    404: ("not_found", "没有这个地址"),
+    405: ("method_not_allowed", "该地址不支持此请求方法"),
+    413: ("too_large", "请求内容过大"),
+    415: ("unsupported_media_type", "请求内容类型不受支持"),
+}
+
+
+def error_body(code: str, message: str) -> dict:
+    return {"error": {"code": code, "message": message}}
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:3]:
+        where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
+        kind = err.get("type", "")
+        if kind == "missing":
+            parts.append(f"缺少参数 {where}")
+        elif kind == "json_invalid":
+            parts.append("请求内容不是有效的 JSON")
+        else:
+            parts.append(f"参数 {where or '（请求体）'} 不正确")
+    return "；".join(parts) or "请求参数不正确"
+
+
+def create_app(config: Config | None = None) -> FastAPI:
+    """The app for ``config`` (default: this process's settings and database)."""
+    config = config or load_config()
+    app = FastAPI(
+        title="duban 督办 API",
+        version="1",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.duban = ServerState(config=config, db=Database(config.database_url))
+
+    @app.exception_handler(DubanError)
+    async def _duban_error(request: Request, exc: DubanError) -> JSONResponse:
+        one_line = " ".join(part.strip() for part in exc.message.splitlines() if part.strip())
+        return JSONResponse(error_body(error_code(exc), one_line), status_code=http_status(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(error_body("invalid_input", _validation_message(exc)), 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code, message = _HTTP_MESSAGES.get(exc.status_code, ("http_error", "请求无法处理"))
+        return JSONResponse(error_body(code, message), exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return JSONResponse(error_body("internal", "服务器内部错误，请联系办公室查看服务日志"), 500)
+
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next):
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+    _include_routers(app)
+    return app
+
+
+def _include_routers(app: FastAPI) -> None:
+    """The API and the pages register themselves here (one line each)."""
+    from workflow.web.api.health import router as health
+
+    app.include_router(health, prefix=API_PREFIX)
