@@ -33,7 +33,7 @@ from workflow.ledger.result import (
 )
 from workflow.models import Assignment, History, Plan, Task, Unit
 from workflow.tasks.assignments import ROLE_LABELS
-from workflow.tasks.bulk import NewAssignment, insert_assignments
+from workflow.tasks.bulk import NewAssignment, insert_assignments, insert_returning_ids
 
 TASK_FIELDS = (
     "section_path",
@@ -376,10 +376,8 @@ class LedgerApplier:
                 }
                 for t in self.new_tasks
             ]
-            result = self.session.execute(
-                sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-            )
-            for t, (task_id,) in zip(self.new_tasks, result, strict=True):
+            ids = insert_returning_ids(self.session, table, rows)
+            for t, task_id in zip(self.new_tasks, ids, strict=True):
                 t.id = task_id
             self.session.execute(
                 sa.insert(History.__table__),

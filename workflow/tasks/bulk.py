@@ -20,6 +20,32 @@ from workflow.models import Assignment, History
 from workflow.tasks.assignments import ROLES, date_rule
 
 
+def insert_returning_ids(session: Session, table: sa.Table, rows: list[dict]) -> list[int]:
+    """Insert ``rows`` into ``table``; their new ids, in order.
+
+    SQLite: multi-row ``INSERT … RETURNING``. PostgreSQL: the ids are taken from the table's
+    sequence first, then the rows go in one pipelined executemany — psycopg rewrites the
+    placeholders of every multi-row statement in Python (7 s for 10,000 rows), but parses a
+    one-row statement once."""
+    if not rows:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        ids = list(
+            session.execute(
+                sa.text(
+                    "select nextval(pg_get_serial_sequence(:t, 'id')) from generate_series(1, :n)"
+                ),
+                {"t": table.name, "n": len(rows)},
+            ).scalars()
+        )
+        session.execute(sa.insert(table), [{**r, "id": i} for r, i in zip(rows, ids, strict=True)])
+        return ids
+    result = session.execute(
+        sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+    )
+    return [row[0] for row in result]
+
+
 @dataclass(frozen=True)
 class NewAssignment:
     task_id: int
@@ -66,10 +92,7 @@ def insert_assignments(
         }
         for a in items
     ]
-    result = session.execute(
-        sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-    )
-    ids = [row[0] for row in result]
+    ids = insert_returning_ids(session, table, rows)
     history = [
         {
             "assignment_id": assignment_id,
