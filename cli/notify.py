@@ -59,8 +59,9 @@ def preview(kind, assignment_id, html_file, as_of, as_json) -> None:
 
 @notify.command("send")
 @click.option("--limit", type=click.IntRange(min=1), help="最多发送多少封")
+@click.option("--now", "retry_now", is_flag=True, help="等待重试的通知也立即重试（不等退避时间）")
 @json_option
-def send(limit, as_json) -> None:
+def send(limit, retry_now, as_json) -> None:
     """发送所有到期的待发送通知（守护进程也会每隔几分钟自动发送）。"""
     from workflow.clock import now
     from workflow.directory.roles import require_role
@@ -71,17 +72,18 @@ def send(limit, as_json) -> None:
         config, db = ctx.config, ctx.db
     # The command's session is closed here: delivery records each result in its own transaction.
     if as_json:
-        summary = deliver_pending(db, config, now(), limit=limit)
+        summary = deliver_pending(db, config, now(), limit=limit, retry_waiting=retry_now)
         emit_json(summary.to_dict())
         return
-    summary = _send_with_progress(db, config, now(), limit)
+    summary = _send_with_progress(db, config, now(), limit, retry_now)
     info(summary.summary())
     for e in summary.errors:
-        label = {"failed": "失败", "retry": "稍后重试", "skipped": "跳过", "sent": "部分拒收"}
+        label = {"failed": "失败", "retry": "稍后重试", "skipped": "跳过", "sent": "部分拒收",
+                 "dropped": "作废"}  # fmt: skip
         warn(f"通知 #{e.id}（{e.recipient}）{label.get(e.status, e.status)}：{e.error}")
 
 
-def _send_with_progress(db, config, when, limit):
+def _send_with_progress(db, config, when, limit, retry_waiting):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from workflow.outbox.delivery import deliver_pending
@@ -98,11 +100,15 @@ def _send_with_progress(db, config, when, limit):
         def progress(done: int, total: int) -> None:
             bar.update(task_id, completed=done, total=total)
 
-        return deliver_pending(db, config, when, limit=limit, progress=progress)
+        return deliver_pending(
+            db, config, when, limit=limit, progress=progress, retry_waiting=retry_waiting
+        )
 
 
 @notify.command("list")
-@click.option("--state", type=click.Choice(("pending", "sent", "failed")), help="只看此状态")
+@click.option(
+    "--state", type=click.Choice(("pending", "sent", "failed", "dropped")), help="只看此状态"
+)
 @click.option("--kind", type=click.Choice((*KIND_CHOICES, "test")), help="只看此类型")
 @click.option("--limit", type=click.IntRange(min=1), help="最多显示多少条（最新的在前）")
 @json_option
@@ -122,7 +128,7 @@ def list_(state, kind, limit, as_json) -> None:
         return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if value else ""
 
     table(
-        ["编号", "类型", "收件人", "状态", "尝试", "下次尝试", "发送时间", "错误"],
+        ["编号", "类型", "收件人", "状态", "尝试", "下次尝试", "发送时间", "错误或说明"],
         [
             (
                 r["id"],
@@ -132,7 +138,7 @@ def list_(state, kind, limit, as_json) -> None:
                 r["attempts"],
                 when(r["next_attempt_at"]) if r["state"] == "pending" else "",
                 when(r["sent_at"]),
-                r["last_error"] or "",
+                "；".join(x for x in (r["last_error"], r["note"]) if x),
             )
             for r in rows
         ],

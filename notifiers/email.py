@@ -27,7 +27,6 @@ per message).
 from __future__ import annotations
 
 import asyncio
-import ssl
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -36,12 +35,15 @@ from typing import Literal
 
 import aiosmtplib
 
+from notifiers.failures import _refused_by, classify, describe
 from notifiers.message import (
     SHANGHAI,
+    LazyMessage,
     Message,
     MessageError,
     bare_address,
-    build_email,
+    message_bytes,
+    resolve,
     split_recipients,
 )
 
@@ -96,92 +98,6 @@ class DeliveryResult:
     status: Status
     error: str | None = None
     refused: dict[str, str] = field(default_factory=dict)
-
-
-# ---------------------------------------------------------------- classification
-
-
-def classify(exc: BaseException) -> Literal["temporary", "permanent", "blocked"]:
-    """Whether a failure is worth retrying, and whose fault it is.
-
-    4xx replies, connection failures, timeouts and dropped connections are temporary; 5xx
-    replies and malformed addresses are permanent. Failures of the settings rather than the
-    message are ``blocked``: authentication rejected with a 5xx (454, "temporary
-    authentication failure", is temporary), 530 (authentication required), a 5xx to MAIL FROM
-    (the sender address), an untrusted certificate and protocol mismatches (STARTTLS or AUTH
-    not offered). When every recipient is refused, any 4xx among them makes the whole message
-    temporary.
-    """
-    if isinstance(exc, aiosmtplib.SMTPAuthenticationError | aiosmtplib.SMTPSenderRefused):
-        return "temporary" if exc.code < 500 else "blocked"
-    if isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code == 530:
-        return "blocked"
-    if isinstance(exc, aiosmtplib.SMTPNotSupported) or _cert_error(exc) is not None:
-        return "blocked"
-    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
-        codes = [r.code for r in exc.recipients]
-        return "temporary" if any(400 <= c < 500 for c in codes) else "permanent"
-    if isinstance(exc, aiosmtplib.SMTPResponseException):
-        return "temporary" if exc.code < 500 else "permanent"
-    if isinstance(exc, aiosmtplib.SMTPTimeoutError | aiosmtplib.SMTPConnectError):
-        return "temporary"
-    if isinstance(exc, aiosmtplib.SMTPServerDisconnected):
-        return "temporary"
-    if isinstance(exc, aiosmtplib.SMTPException | MessageError | UnicodeError):
-        return "permanent"
-    if isinstance(exc, ValueError):  # aiosmtplib rejects unsafe addresses with ValueError
-        return "permanent"
-    # OSError (refused, reset, unreachable, other TLS errors), TimeoutError, anything else:
-    # keep the message pending; the outbox's retry limit bounds the cost of being wrong.
-    return "temporary"
-
-
-def _cert_error(exc: BaseException) -> ssl.SSLCertVerificationError | None:
-    """The certificate failure behind ``exc``: implicit TLS wraps it in SMTPConnectError."""
-    seen: BaseException | None = exc
-    for _ in range(5):
-        if seen is None:
-            return None
-        if isinstance(seen, ssl.SSLCertVerificationError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
-
-
-def describe(exc: BaseException) -> str:
-    """A one-line Chinese description of a delivery failure, keeping the server's words."""
-    text = " ".join(str(exc).split())
-    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
-        parts = [f"{r.recipient}（{r.code} {' '.join(r.message.split())}）" for r in exc.recipients]
-        return "全部收件人被拒收：" + "；".join(parts)
-    if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
-        return f"SMTP 认证失败（{exc.code}）：{' '.join(exc.message.split())}"
-    if isinstance(exc, aiosmtplib.SMTPSenderRefused):
-        return f"发件人地址 {exc.sender} 被拒绝（{exc.code}）：{' '.join(exc.message.split())}"
-    if isinstance(exc, aiosmtplib.SMTPResponseException) and exc.code == 530:
-        return f"SMTP 服务器要求先登录或加密（530）：{' '.join(exc.message.split())}"
-    if isinstance(exc, aiosmtplib.SMTPResponseException):
-        return f"SMTP 服务器返回 {exc.code}：{' '.join(exc.message.split())}"
-    cert_error = _cert_error(exc)
-    if cert_error is not None:
-        return f"SMTP 服务器证书校验失败：{cert_error.verify_message or text}"
-    if isinstance(exc, aiosmtplib.SMTPTimeoutError | TimeoutError):
-        return f"SMTP 服务器响应超时：{text or type(exc).__name__}"
-    if isinstance(exc, aiosmtplib.SMTPConnectError):
-        return f"无法连接 SMTP 服务器：{text}"
-    if isinstance(exc, aiosmtplib.SMTPServerDisconnected):
-        return f"SMTP 连接意外断开：{text}"
-    if isinstance(exc, aiosmtplib.SMTPException):
-        return f"SMTP 服务器不支持所需功能：{text}"
-    if isinstance(exc, OSError):
-        return f"SMTP 网络错误：{text or type(exc).__name__}"
-    return f"发送失败（{type(exc).__name__}）：{text}"
-
-
-def _refused_by(exc: BaseException) -> dict[str, str]:
-    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
-        return {r.recipient: f"{r.code} {' '.join(r.message.split())}" for r in exc.recipients}
-    return {}
 
 
 # ---------------------------------------------------------------- connections
@@ -251,7 +167,7 @@ class _Connection:
 
 @dataclass
 class _Batch:
-    pending: deque[tuple[int, Message]]
+    pending: deque[tuple[int, Message | LazyMessage]]
     results: list[DeliveryResult | None]
     on_result: ResultCallback | None
     now: Clock
@@ -278,28 +194,47 @@ class _Batch:
 
     def settle_rest(self, status: Status, error: str) -> None:
         while self.pending and self.callback_error is None:
-            index, message = self.pending.popleft()
-            self.record(index, _unsendable(message) or DeliveryResult(message.key, status, error))
+            index, item = self.pending.popleft()
+            message = self.take(index, item)
+            if message is not None:
+                result = _unsendable(message) or DeliveryResult(message.key, status, error)
+                self.record(index, result)
+
+    def take(self, index: int, item: Message | LazyMessage) -> Message | None:
+        """The message to send; None when it was settled without sending: the caller could
+        not build it (recorded by the caller, no ``on_result``), or building it raised (the
+        batch stops and the error is re-raised, like a failing ``on_result``)."""
+        try:
+            message = resolve(item)
+        except BaseException as exc:  # noqa: BLE001 - re-raised by deliver_batch
+            self.callback_error = exc
+            self.results[index] = DeliveryResult(item.key, "temporary", "未发送")
+            return None
+        if message is None:
+            self.results[index] = DeliveryResult(item.key, "permanent", "未生成邮件")
+        return message
+
+
+def _no_address(message: Message, bad: dict[str, str]) -> DeliveryResult:
+    return DeliveryResult(message.key, "permanent", "没有可用的收件人地址", refused=bad)
 
 
 def _unsendable(message: Message) -> DeliveryResult | None:
     """A permanent result when no recipient address is usable, else None."""
     good, bad = split_recipients(message)
-    if good:
-        return None
-    return DeliveryResult(message.key, "permanent", "没有可用的收件人地址", refused=bad)
+    return None if good else _no_address(message, bad)
 
 
-async def _send_one(conn: _Connection, message: Message, now: datetime) -> DeliveryResult:
-    """Send one message on the worker's connection, reconnecting once if it was dropped.
-
-    Raises :class:`_ConnectFailed` when (re)connecting fails: the message was not sent.
+async def _send_one(
+    conn: _Connection, message: Message, now: datetime, good: list[str], bad: dict[str, str]
+) -> DeliveryResult:
+    """Send one message to ``good`` on the worker's connection, reconnecting once if it was
+    dropped. Raises :class:`_ConnectFailed` when (re)connecting fails: the message was not sent.
     """
-    good, bad = split_recipients(message)
     try:
-        # Flattened once here (CRLF, 7-bit: RFC 2047 headers, base64 bodies), so a retry
-        # after a reconnect sends the very same bytes.
-        data = build_email(message, now=now).as_bytes()
+        # Built once here (CRLF, 7-bit: RFC 2047 headers, base64 bodies), so a retry after a
+        # reconnect sends the very same bytes.
+        data = message_bytes(message, now=now)
     except MessageError as exc:  # a malformed sender: no server will take it
         return DeliveryResult(message.key, "permanent", str(exc), refused=bad)
     envelope_from = bare_address(message.sender)
@@ -317,6 +252,8 @@ async def _send_one(conn: _Connection, message: Message, now: datetime) -> Deliv
                 await conn.close()
             refused = {**bad, **_refused_by(exc)}
             return DeliveryResult(message.key, classify(exc), describe(exc), refused=refused)
+        if not errors and not bad:
+            return DeliveryResult(message.key, "sent")
         refused = {
             **bad,
             **{a: f"{r.code} {' '.join(r.message.split())}" for a, r in errors.items()},
@@ -329,15 +266,18 @@ async def _worker(batch: _Batch, settings: SmtpSettings) -> None:
     conn = _Connection(settings)
     try:
         while batch.pending and batch.callback_error is None:
-            index, message = batch.pending.popleft()
-            unsendable = _unsendable(message)
-            if unsendable is not None:
-                batch.record(index, unsendable)
+            index, item = batch.pending.popleft()
+            message = batch.take(index, item)
+            if message is None:
+                continue
+            good, bad = split_recipients(message)
+            if not good:
+                batch.record(index, _no_address(message, bad))
                 continue
             try:
-                result = await _send_one(conn, message, batch.now())
+                result = await _send_one(conn, message, batch.now(), good, bad)
             except _ConnectFailed as failed:
-                batch.pending.appendleft((index, message))
+                batch.pending.appendleft((index, message))  # built: not built twice
                 batch.live -= 1
                 if batch.live == 0:
                     batch.drain(failed.cause)
@@ -355,7 +295,7 @@ def _default_clock() -> datetime:
 
 
 async def deliver_batch(
-    messages: Iterable[Message],
+    messages: Iterable[Message | LazyMessage],
     settings: SmtpSettings,
     on_result: ResultCallback | None = None,
     *,
@@ -387,7 +327,7 @@ async def deliver_batch(
 
 
 def deliver(
-    messages: Iterable[Message],
+    messages: Iterable[Message | LazyMessage],
     settings: SmtpSettings,
     on_result: ResultCallback | None = None,
     *,
@@ -409,6 +349,6 @@ class SmtpSink:
         self.now = now
 
     def deliver(
-        self, messages: Iterable[Message], on_result: ResultCallback | None = None
+        self, messages: Iterable[Message | LazyMessage], on_result: ResultCallback | None = None
     ) -> list[DeliveryResult]:
         return deliver(messages, self.settings, on_result, now=self.now)

@@ -8,8 +8,11 @@ can recognise it as the same notification.
 
 from __future__ import annotations
 
+import base64
+import functools
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
@@ -73,6 +76,22 @@ class Message:
         return self.to + self.cc
 
 
+@dataclass(frozen=True)
+class LazyMessage:
+    """A message built only when a sender is about to send it: ``build()`` returns the
+    :class:`Message`, or None when the caller has already settled it (it could not be built;
+    the caller recorded why, and the sink reports nothing for it). Building just in time lets
+    one connection's rendering overlap another's wait for the server."""
+
+    key: str
+    build: Callable[[], Message | None]
+
+
+def resolve(item: Message | LazyMessage) -> Message | None:
+    """The message itself, built now when it is lazy."""
+    return item.build() if isinstance(item, LazyMessage) else item
+
+
 def make_message_id(key: str, domain: str) -> str:
     """A stable Message-ID for an outbox key: the same key always gives the same id.
 
@@ -91,11 +110,20 @@ def domain_of(address: str) -> str:
     return bare.rpartition("@")[2] or "localhost"
 
 
+@functools.lru_cache(maxsize=4096)
+def _parse(address: str) -> tuple[str, str]:
+    """(display name, bare address) of ``address``; cached: the same few addresses recur in
+    every batch, and ``parseaddr`` costs ~30 µs."""
+    name, addr = parseaddr(address)
+    return name, addr.strip() or address.strip()
+
+
 def bare_address(address: str) -> str:
     """``"张三 <z@x.cn>"`` -> ``"z@x.cn"``; a bare address is returned stripped."""
-    return parseaddr(address)[1].strip() or address.strip()
+    return _parse(address)[1]
 
 
+@functools.lru_cache(maxsize=4096)
 def is_valid_address(address: str) -> bool:
     """True when the bare address is a plain ASCII mailbox the envelope can carry."""
     return bool(_ADDRESS_RE.match(bare_address(address)))
@@ -140,6 +168,117 @@ def build_email(message: Message, *, now: datetime | None = None) -> EmailMessag
         digest = hashlib.sha256(message.key.encode("utf-8")).hexdigest()[:24]
         msg.set_boundary(f"=_duban_{digest}")
     return msg
+
+
+# ---------------------------------------------------------------- the wire form, fast
+
+# Encoded words of at most this many UTF-8 bytes (as the stdlib splits them): 60 base64
+# characters + 12 of markup, within RFC 2047's 75 per word.
+_WORD_BYTES = 45
+_PLAIN_HEADER = re.compile(r"^[\x21-\x7e]+( [\x21-\x7e]+)*$")
+_PLAIN_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~ -]+$")  # atext and spaces: no quoting
+_FOLD = "\r\n "
+
+
+def _encoded_words(value: str) -> str:
+    """RFC 2047 ``=?utf-8?b?…?=`` words, split on character boundaries, folded."""
+    words: list[str] = []
+    chunk: list[str] = []
+    size = 0
+    for ch in value:
+        n = len(ch.encode("utf-8"))
+        if size + n > _WORD_BYTES and chunk:
+            words.append("".join(chunk))
+            chunk, size = [], 0
+        chunk.append(ch)
+        size += n
+    if chunk:
+        words.append("".join(chunk))
+    return _FOLD.join(
+        "=?utf-8?b?" + base64.b64encode(w.encode("utf-8")).decode("ascii") + "?=" for w in words
+    )
+
+
+def _unstructured(value: str, room: int) -> str:
+    """A header value: as is when it is short printable ASCII, else encoded words."""
+    if len(value) <= room and _PLAIN_HEADER.match(value):
+        return value
+    return _encoded_words(value)
+
+
+def _mailbox(address: str) -> str:
+    """``名字 <a@b.cn>`` as a header mailbox; MessageError when the address is malformed."""
+    name, addr = _parse(address)
+    if not is_valid_address(addr):
+        raise MessageError(f"邮件地址无效：{address!r}")
+    name = " ".join(name.split())
+    if not name:
+        return addr
+    if _PLAIN_NAME.match(name):
+        return f"{name} <{addr}>"
+    return f"{_encoded_words(name)} <{addr}>"
+
+
+def _base64_body(text: str) -> bytes:
+    """The body as the stdlib writes it: CRLF line ends, a final CRLF, base64 in 76 columns."""
+    data = b"\r\n".join(text.encode("utf-8").splitlines()) + b"\r\n"
+    encoded = base64.b64encode(data)
+    return b"\r\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76)) + b"\r\n"
+
+
+def _part(subtype: str, text: str) -> bytes:
+    head = (
+        f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
+        "Content-Transfer-Encoding: base64\r\n\r\n"
+    )
+    return head.encode("ascii") + _base64_body(text)
+
+
+def message_bytes(message: Message, *, now: datetime | None = None) -> bytes:
+    """The message as it goes on the wire: the same MIME structure as :func:`build_email`.
+
+    Written directly rather than through ``email.message``: the stdlib's header folding
+    (``email.policy.default``) costs ~1.5 ms per message, most of a mail's CPU; this takes
+    ~0.05 ms. Everything is 7-bit: RFC 2047 words in headers, base64 bodies, CRLF lines.
+    """
+    when = now or datetime.now(SHANGHAI)
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=SHANGHAI)
+    to = [_mailbox(a) for a in message.to if is_valid_address(a)]
+    cc = [_mailbox(a) for a in message.cc if is_valid_address(a)]
+    lines = [
+        f"Message-ID: {message.message_id}",
+        f"Date: {format_datetime(when)}",
+        f"From: {_mailbox(message.sender)}",
+    ]
+    if to:
+        lines.append("To: " + ("," + _FOLD).join(to))
+    if cc:
+        lines.append("Cc: " + ("," + _FOLD).join(cc))
+    lines += [
+        "Subject: " + _unstructured(" ".join(message.subject.split()), 69),
+        "Auto-Submitted: auto-generated",
+        "X-Duban-Key: " + _unstructured(message.key, 900),
+        "MIME-Version: 1.0",
+    ]
+    if message.html is None:
+        head = "\r\n".join(lines) + "\r\n"
+        return head.encode("ascii") + _part("plain", message.text)
+    digest = hashlib.sha256(message.key.encode("utf-8")).hexdigest()[:24]
+    boundary = f"=_duban_{digest}"  # cannot occur in base64 bodies (no "_" there)
+    lines.append(f'Content-Type: multipart/alternative; boundary="{boundary}"')
+    head = "\r\n".join(lines) + "\r\n\r\n"
+    sep = f"--{boundary}\r\n".encode("ascii")
+    return b"".join(
+        (
+            head.encode("ascii"),
+            sep,
+            _part("plain", message.text),
+            sep,
+            _part("html", message.html),
+            f"--{boundary}--\r\n".encode("ascii"),
+        )
+    )
 
 
 def split_recipients(message: Message) -> tuple[list[str], dict[str, str]]:

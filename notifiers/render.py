@@ -8,7 +8,19 @@ Templates live in ``notifiers/templates/``, one file per kind and part::
 
 An office overrides any of these files (including ``_base.html``) by putting a file of the
 same name in its override directory. HTML is autoescaped; every template runs with
-``StrictUndefined``, so a missing value fails loudly instead of rendering as blank.
+``StrictUndefined``, so a missing value fails loudly instead of rendering as blank, and in
+jinja2's ``SandboxedEnvironment``: a template cannot reach Python internals
+(``{{ ''.__class__.__mro__ }}`` is refused). Overrides are checked when the renderer is built:
+each file is compiled and every kind is rendered once with a sample context, so a syntax error,
+an unknown variable or ``{{ 1/0 }}`` is a :class:`TemplateOverrideError` naming the file and
+line before any mail is sent.
+
+Every mail also says how to act (``_howto.txt`` / ``_howto.html``, included by every
+template): the requirement of each item, how to report it (the page
+``{server_url}/assignments/{id}``, else the ``duban task report`` command), the board for
+leaders, and the office's contact. The context keys ``contact`` ({"name", "person", "phone",
+"email"}) and ``server_url`` and the item key ``requirement`` are optional (defaults: the
+office's name only, no server, no requirement).
 
 Colour grades (:func:`grade_for`), from working days remaining (negative = overdue):
 
@@ -54,7 +66,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 import jinja2
+import jinja2.sandbox
 from markupsafe import Markup, escape
+
+from notifiers.template_check import sample_contexts, template_location
 
 KINDS = ("reminder", "due_today", "overdue", "escalation", "digest", "progress_request", "test")
 
@@ -98,11 +113,18 @@ CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
     "test": ("office", "as_of", "host"),
 }
 
+# Who reads each kind: units act on items, leaders look at the board.
+AUDIENCE = {"escalation": "leader", "digest": "leader", "test": "office"}
+
 _WEEKDAYS = "一二三四五六日"
 
 
 class RenderError(ValueError):
     """A mail that cannot be rendered: unknown kind, missing value, empty digest, bad template."""
+
+
+class TemplateOverrideError(RenderError):
+    """An office's template override that does not work (names the file and line)."""
 
 
 @dataclass(frozen=True)
@@ -167,10 +189,11 @@ def _environment(override_dir: Path | None) -> jinja2.Environment:
     if override_dir is not None:
         loaders.append(jinja2.FileSystemLoader(str(override_dir)))
     loaders.append(jinja2.FileSystemLoader(str(TEMPLATE_DIR)))
-    env = jinja2.Environment(
+    env = jinja2.sandbox.SandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
         undefined=jinja2.StrictUndefined,
+        auto_reload=False,  # a renderer lives for one run: no stat() of every file per mail
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -202,6 +225,7 @@ def _require(kind: str, where: str, mapping: Any, keys: tuple[str, ...]) -> None
 def _item(kind: str, where: str, raw: Any) -> dict[str, Any]:
     _require(kind, where, raw, ITEM_KEYS)
     item = dict(raw)
+    item.setdefault("requirement", None)
     if not isinstance(item["due"], date):
         raise RenderError(f"渲染 {kind} 邮件：{where}.due 应为日期，实际为 {item['due']!r}")
     if isinstance(item["working_days"], bool) or not isinstance(item["working_days"], int):
@@ -238,6 +262,11 @@ def prepare_context(kind: str, context: Mapping[str, Any]) -> dict[str, Any]:
     _require(kind, "", context, CONTEXT_KEYS[kind])
     ctx = dict(context)
     ctx["kind"] = kind
+    ctx["audience"] = AUDIENCE.get(kind, "unit")
+    ctx["server_url"] = context.get("server_url") or None
+    contact = context.get("contact") if isinstance(context.get("contact"), Mapping) else {}
+    ctx["contact"] = {k: contact.get(k) or None for k in ("name", "person", "phone", "email")}
+    ctx["contact"]["name"] = ctx["contact"]["name"] or ctx["office"]
     if kind == "digest":
         units = []
         for i, raw in enumerate(ctx["units"]):
@@ -261,13 +290,19 @@ def prepare_context(kind: str, context: Mapping[str, Any]) -> dict[str, Any]:
 
 
 class Renderer:
-    """Renders the three parts of a mail; ``override_dir`` files win over the built-in ones."""
+    """Renders the three parts of a mail; ``override_dir`` files win over the built-in ones.
+
+    Overrides are checked here (see the module doc): TemplateOverrideError names the file and
+    line of the first one that does not compile or render.
+    """
 
     def __init__(self, override_dir: Path | None = None) -> None:
         if override_dir is not None and not Path(override_dir).is_dir():
             raise RenderError(f"模板覆盖目录不存在：{override_dir}")
-        self.override_dir = Path(override_dir) if override_dir is not None else None
+        self.override_dir = Path(override_dir).resolve() if override_dir is not None else None
         self.env = _environment(self.override_dir)
+        if self.override_dir is not None:
+            self._check_overrides()
 
     def render(self, kind: str, context: Mapping[str, Any]) -> RenderedMail:
         ctx = prepare_context(kind, context)
@@ -280,15 +315,61 @@ class Renderer:
             html=self._render(f"{kind}.html", ctx),
         )
 
+    def _check_overrides(self) -> None:
+        assert self.override_dir is not None
+        names = sorted(
+            p.name
+            for p in self.override_dir.iterdir()
+            if p.is_file() and p.suffix in (".txt", ".html") and not p.name.startswith(".")
+        )
+        if not names:
+            return
+        for name in names:
+            try:
+                self.env.get_template(name)
+            except jinja2.TemplateSyntaxError as exc:
+                raise self._override_error(name, exc) from None
+            except UnicodeDecodeError:
+                raise TemplateOverrideError(
+                    f"模板覆盖文件 {self.override_dir / name} 不是 UTF-8 文本"
+                ) from None
+        for kind, context in sample_contexts().items():
+            try:
+                self.render(kind, context)
+            except TemplateOverrideError:
+                raise
+            except RenderError:
+                continue  # a problem of the built-in templates with this sample, not the office's
+
+    def _override_error(self, name: str, exc: BaseException) -> RenderError:
+        """The error as one line naming the template file and line; TemplateOverrideError when
+        the failing line is in one of the office's files."""
+        filename, line = template_location(exc)
+        where_name = Path(filename).name if filename else name
+        in_override = (
+            self.override_dir is not None
+            and filename is not None
+            and Path(filename).resolve().parent == self.override_dir
+        )
+        place = str(self.override_dir / where_name) if in_override else f"模板 {where_name}"
+        if in_override:
+            place = f"模板覆盖文件 {place}"
+        at = f"第 {line} 行" if line else ""
+        if isinstance(exc, jinja2.TemplateSyntaxError):
+            what = f"语法错误：{exc.message}"
+        elif isinstance(exc, jinja2.UndefinedError):
+            what = f"使用了未提供的变量：{exc.message}"
+        elif isinstance(exc, jinja2.sandbox.SecurityError):
+            what = f"不允许的操作：{exc}"
+        elif isinstance(exc, jinja2.TemplateNotFound):
+            what = f"找不到模板文件：{exc.name}"
+        else:
+            what = f"渲染失败（{type(exc).__name__}）：{exc}"
+        message = " ".join(f"{place} {at} {what}".split())
+        return TemplateOverrideError(message) if in_override else RenderError(message)
+
     def _render(self, name: str, ctx: dict[str, Any]) -> str:
         try:
             return self.env.get_template(name).render(ctx)
-        except jinja2.UndefinedError as exc:
-            raise RenderError(f"模板 {name} 使用了未提供的变量：{exc.message}") from exc
-        except jinja2.TemplateNotFound as exc:
-            raise RenderError(f"找不到模板文件：{exc.name}") from exc
-        except jinja2.TemplateSyntaxError as exc:
-            where = exc.filename or exc.name or name
-            raise RenderError(f"模板 {where} 第 {exc.lineno} 行语法错误：{exc.message}") from exc
-        except (jinja2.TemplateError, TypeError, ValueError, KeyError, AttributeError) as exc:
-            raise RenderError(f"模板 {name} 渲染失败：{exc}") from exc
+        except Exception as exc:  # noqa: BLE001 - any template failure is one line, never a traceback
+            raise self._override_error(name, exc) from exc

@@ -18,7 +18,14 @@ from pathlib import Path
 from typing import TextIO
 
 from notifiers.email import Clock, DeliveryResult, ResultCallback
-from notifiers.message import Message, MessageError, build_email, split_recipients
+from notifiers.message import (
+    LazyMessage,
+    Message,
+    MessageError,
+    message_bytes,
+    resolve,
+    split_recipients,
+)
 
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -38,11 +45,14 @@ class ConsoleSink:
         self.now = now
 
     def deliver(
-        self, messages: Iterable[Message], on_result: ResultCallback | None = None
+        self, messages: Iterable[Message | LazyMessage], on_result: ResultCallback | None = None
     ) -> list[DeliveryResult]:
         stream = self.stream or sys.stdout
         results = []
-        for message in messages:
+        for item in messages:
+            message = resolve(item)
+            if message is None:
+                continue  # settled by the caller
             result = _settle(message)
             if result is None:
                 _, bad = split_recipients(message)
@@ -85,11 +95,14 @@ class FileSink:
         return self.directory / f"{slug}-{digest}.eml"
 
     def deliver(
-        self, messages: Iterable[Message], on_result: ResultCallback | None = None
+        self, messages: Iterable[Message | LazyMessage], on_result: ResultCallback | None = None
     ) -> list[DeliveryResult]:
         self.directory.mkdir(parents=True, exist_ok=True)
         results = []
-        for message in messages:
+        for item in messages:
+            message = resolve(item)
+            if message is None:
+                continue  # settled by the caller
             result = _settle(message) or self._write(message)
             results.append(result)
             if on_result is not None:
@@ -99,10 +112,9 @@ class FileSink:
     def _write(self, message: Message) -> DeliveryResult:
         _, bad = split_recipients(message)
         try:
-            mail = build_email(message, now=self.now() if self.now else None)
+            data = message_bytes(message, now=self.now() if self.now else None)
         except MessageError as exc:
             return DeliveryResult(message.key, "permanent", str(exc), refused=bad)
-        data = mail.as_bytes()
         target = self.path_for(message.key)
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-", suffix=".eml")
         try:

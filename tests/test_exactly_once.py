@@ -398,3 +398,55 @@ def test_notify_send_by_hand_while_the_daemon_starts_and_runs_no_duplicate(
     assert Counter(received) == Counter({mid(k): 1 for k in keys})
     assert {r.state for r in rows(db).values()} == {"sent"}
     assert isinstance(now, datetime)
+
+
+# ---------------------------------------------------------------- (5) crashes use up no attempts
+
+
+def test_killed_senders_use_up_no_attempts_only_server_answers_count(db, cli_env, now, tmp_path):
+    """kill -9 three times mid-send, then one 451 each, with max_attempts = 3: nothing fails
+    (attempts count the mail server's answers, not claims), and everything goes out after."""
+    from workflow.outbox.claims import release_stale_claims
+
+    config_dir = Path(cli_env["DUBAN_CONFIG_DIR"])
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "duban.toml").write_text("[notify]\nmax_attempts = 3\n", encoding="utf-8")
+    keys = queue(db, now, 8)
+    with GatedServer(gate_after=0) as server:  # accepts, then withholds every 250
+        env = office_env(cli_env, server)
+        for round_ in range(3):
+            held = server.held()
+            send = Proc(["-m", "cli.main", "notify", "send"], env, tmp_path / f"kill{round_}.log")
+            try:
+                wait_until(lambda: server.held() > held, what="a message in flight")  # noqa: B023
+                send.kill()
+            finally:
+                send.cleanup()
+            assert release_stale_claims(db, now) == 8  # no sender alive: its claims are freed
+            assert {(r.state, r.attempts) for r in rows(db).values()} == {("pending", 0)}
+        in_flight = set(server.held_ids)
+        server.open_gate()
+        server.fail_next(8, "451 4.3.0 Try again later")
+
+        done = subprocess.run(
+            [sys.executable, "-m", "cli.main", "notify", "send", "--json"],
+            cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["retried"] == 8
+        assert {(r.state, r.attempts) for r in rows(db).values()} == {("pending", 1)}
+
+        later = {**env, "DUBAN_NOW": (now + timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")}
+        done = subprocess.run(
+            [sys.executable, "-m", "cli.main", "notify", "send", "--json"],
+            cwd=ROOT, env=later, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert json.loads(done.stdout)["sent"] == 8
+        received = server.message_ids()
+    assert {(r.state, r.attempts) for r in rows(db).values()} == {("sent", 2)}
+    counts = Counter(received)
+    assert set(counts) == {mid(k) for k in keys}
+    # repeats only of what was in flight at a kill (once per kill), always the same Message-ID
+    assert {m for m, c in counts.items() if c > 1} <= in_flight
+    assert max(counts.values()) <= 4

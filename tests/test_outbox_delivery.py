@@ -18,7 +18,7 @@ from smtp_server import SmtpServer
 from notifiers.message import make_message_id
 from notifiers.sinks import ConsoleSink, FileSink
 from workflow.errors import DatabaseError, DeliveryError, MailSettingsError
-from workflow.outbox import claims, delivery
+from workflow.outbox import claims, delivery, outcomes
 from workflow.outbox.delivery import deliver_pending
 from workflow.outbox.settings import make_sink, notify_settings
 
@@ -298,7 +298,8 @@ def test_claims_are_disjoint(db, now, tmp_path):
     assert len(first.rows) == 6 and len(second.rows) == 4 and third is None
     assert not set(first.rows) & set(second.rows)
     assert first.token != second.token
-    assert {r.attempts for r in rows(db).values()} == {1}
+    # a claim is not an attempt: attempts count the mail server's answers
+    assert {r.attempts for r in rows(db).values()} == {0}
 
 
 # ---------------------------------------------------------------- crashes
@@ -379,13 +380,13 @@ def test_recording_failure_stops_the_batch_and_repeats_at_most_one(
     real = claims.record
     calls = {"n": 0}
 
-    def flaky(db_, claimed, row, values, resend=None):
+    def flaky(writer, claimed, row, values, resend=None):
         calls["n"] += 1
         if calls["n"] == 2:  # the second result: the database goes away for a moment
             raise sa.exc.OperationalError("UPDATE notification", {}, Exception("disk I/O error"))
-        return real(db_, claimed, row, values, resend)
+        return real(writer, claimed, row, values, resend)
 
-    monkeypatch.setattr(delivery, "record", flaky)
+    monkeypatch.setattr(outcomes, "record", flaky)
 
     with pytest.raises(DatabaseError, match="disk I/O error"):
         deliver_pending(db, config, now)
@@ -414,7 +415,8 @@ def test_a_broken_sink_is_a_delivery_error_and_loses_nothing(db, now, tmp_path):
 
     with pytest.raises(DeliveryError, match="磁盘已满"):
         deliver_pending(db, config, now, sink=Broken())
-    assert {(r.state, r.attempts) for r in rows(db).values()} == {("pending", 1)}
+    # our side broke off, not the mail server: back in the queue, no attempt used up
+    assert {(r.state, r.attempts) for r in rows(db).values()} == {("pending", 0)}
     assert all("磁盘已满" in rows(db)[k].last_error for k in keys)
 
 

@@ -20,7 +20,7 @@ from workflow.errors import DatabaseError
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration. Checked against alembic's own view by tests/test_migrations.py; kept
 # here so that every command can check the schema without importing alembic (~120 ms).
-SCHEMA_HEAD = "0002"
+SCHEMA_HEAD = "0004"
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

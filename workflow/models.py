@@ -206,10 +206,13 @@ class Notification(SQLModel, table=True):
     context: dict[str, Any] = Field(
         default_factory=dict, sa_column=sa.Column(sa.JSON, nullable=False)
     )
-    state: str = Field(default="pending", max_length=20, index=True)  # pending | sent | failed
-    attempts: int = 0
+    # pending | sent | failed | dropped (stale before it went out: see ``note``)
+    state: str = Field(default="pending", max_length=20, index=True)
+    attempts: int = 0  # answers from the mail server (not claims: a crash uses up nothing)
     next_attempt_at: datetime | None = _ts(nullable=True)
     last_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    # why it was dropped, or which items were left out, because they went stale before sending
+    note: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     message_id: str | None = Field(default=None, max_length=300)
     as_of: date | None = None  # the check date that queued it
     created_at: datetime | None = _ts()

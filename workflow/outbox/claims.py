@@ -1,8 +1,10 @@
 """Claims: how a sender owns outbox rows while it delivers them, and how a dead one's are freed.
 
 1. **Claim.** One UPDATE takes up to a chunk of due rows (``state = 'pending'`` and
-   ``next_attempt_at <= now``): ``attempts + 1`` and ``next_attempt_at = now + claim_minutes``
-   plus a random number of microseconds, returning the ids it changed. That timestamp is the
+   ``next_attempt_at <= now``): ``next_attempt_at = now + claim_minutes`` plus a random number
+   of microseconds, returning the ids it changed. A claim does not touch ``attempts``: attempts
+   count the mail server's answers (recorded with the outcome), so a sender killed three times
+   before it heard one uses up nothing. That timestamp is the
    claim's token: another sender (the daemon and a manual ``notify send`` at once) sees the rows
    as not due and skips them; on PostgreSQL the candidate select also uses ``FOR UPDATE SKIP
    LOCKED``, so two senders never wait on each other. On SQLite the single statement takes the
@@ -11,7 +13,9 @@
    ``claim_minutes`` (a new token, guarded by the old one), so a claim never expires under a
    sender still at work.
 3. **Record.** Each outcome is written in its own short transaction, guarded by the token: a
-   result for a row someone else re-claimed after our claim expired is not recorded.
+   result for a row someone else re-claimed after our claim expired is not recorded. The
+   transactions run on one connection kept for the run (:class:`Writer`) with statements built
+   once, so marking a mail sent costs one UPDATE and one commit, nothing more.
 
 Claims of a dead sender. A killed sender's rows would wait for their claim to expire
 (``claim_minutes``, 30). Every sender holds the *senders' lock* in shared mode from before its
@@ -30,6 +34,7 @@ sender itself goes on; so a sender checks once a second that it still holds the 
 from __future__ import annotations
 
 import contextlib
+import functools
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -85,7 +90,7 @@ def claim(db: Database, now: datetime, want: int, settings: NotifySettings) -> C
         .order_by(_N.c.next_attempt_at, _N.c.id)
         .limit(want)
     )
-    claim = sa.update(_N).values(attempts=_N.c.attempts + 1, next_attempt_at=token)
+    claim = sa.update(_N).values(next_attempt_at=token)
     with db.engine.begin() as conn:
         if db.dialect == "postgresql":
             # Lock the candidates first, then update exactly those: inside ``IN (subquery)``
@@ -107,8 +112,55 @@ def claim(db: Database, now: datetime, want: int, settings: NotifySettings) -> C
     return Claimed(token=token, rows={r.key: r for r in sorted(rows, key=lambda r: r.id)})
 
 
+class Writer:
+    """One connection for a delivery run's results; each result is its own transaction.
+
+    After a database error the connection is dropped (invalidated: it may be broken) and the
+    next write opens a new one.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.conn: sa.Connection | None = None
+
+    def run(self, work: Callable[[sa.Connection], Any]) -> Any:
+        if self.conn is None:
+            self.conn = self.db.engine.connect()
+        try:
+            with self.conn.begin():
+                return work(self.conn)
+        except sa.exc.SQLAlchemyError:
+            self.close(broken=True)
+            raise
+
+    def close(self, *, broken: bool = False) -> None:
+        conn, self.conn = self.conn, None
+        if conn is None:
+            return
+        if broken:
+            with contextlib.suppress(sa.exc.SQLAlchemyError):
+                conn.invalidate()
+        with contextlib.suppress(sa.exc.SQLAlchemyError):
+            conn.close()
+
+
+@functools.lru_cache(maxsize=64)
+def _outcome(keys: tuple[str, ...]) -> sa.Update:
+    """``UPDATE … SET <keys> WHERE id = ? AND state = 'pending' AND next_attempt_at = token``,
+    built once per set of columns (building a statement costs more than running it)."""
+    return (
+        sa.update(_N)
+        .where(
+            _N.c.id == sa.bindparam("b_id", type_=_N.c.id.type),
+            _N.c.state == "pending",
+            _N.c.next_attempt_at == sa.bindparam("b_token", type_=_N.c.next_attempt_at.type),
+        )
+        .values({k: sa.bindparam(f"v_{k}", type_=_N.c[k].type) for k in keys})
+    )
+
+
 def record(
-    db: Database,
+    writer: Writer,
     claimed: Claimed,
     row: Notification,
     values: dict[str, Any],
@@ -118,15 +170,17 @@ def record(
 
     ``resend``, a new row's values, is inserted in the same transaction, only with the outcome.
     """
-    stmt = (
-        sa.update(_N)
-        .where(_N.c.id == row.id, _N.c.state == "pending", _N.c.next_attempt_at == claimed.token)
-        .values(**values)
-    )
-    with db.engine.begin() as conn:
-        changed = conn.execute(stmt).rowcount
+    stmt = _outcome(tuple(sorted(values)))
+    params = {"b_id": row.id, "b_token": claimed.token}
+    params.update({f"v_{k}": v for k, v in values.items()})
+
+    def write(conn: sa.Connection) -> int:
+        changed = conn.execute(stmt, params).rowcount
         if changed == 1 and resend is not None:
             conn.execute(sa.insert(_N).values(**resend))
+        return changed
+
+    changed = writer.run(write)
     claimed.settled.add(row.key)
     return changed == 1
 

@@ -4,8 +4,13 @@
 
 1. **Claim** a chunk of due rows (:mod:`workflow.outbox.claims`: a token no other sender will take,
    renewed while a slow batch runs, freed at once when its sender dies).
-2. **Render** each claimed row (templates with the office's overrides); a row that cannot be
-   rendered or addressed is failed with the reason, the rest go on.
+2. **Refresh and render** each claimed row: its items are checked against the database as of
+   the delivery day (:mod:`workflow.outbox.fresh`: a row whose items were all reported,
+   cancelled or moved is dropped with the reason, stale items are left out), and every mail
+   gets the office's contact and the way to report (:mod:`workflow.outbox.contact`). A row that
+   cannot be rendered or addressed is failed with the reason, the rest go on; an office
+   template override that breaks stops the run with a ConfigError naming the template and line
+   (the rows stay queued, nothing used up).
 3. **Send** the chunk in one batch to the sink; each result is recorded at once in its own short
    transaction, guarded by the claim token (a result for a row someone else re-claimed after
    our claim expired is not recorded: ``skipped``):
@@ -15,7 +20,8 @@
      the same mail later: a *resend* row for just those addresses is queued in the same
      transaction (key ``<key>+resend<n>``, same Message-ID, retried like any row);
    * temporary (4xx, server down, timeout) → stays pending, ``next_attempt_at`` backs off 1, 2,
-     4 … minutes up to ``retry_max_minutes``; after ``max_attempts`` attempts it is failed;
+     4 … minutes up to ``retry_max_minutes``; after ``max_attempts`` attempts it is failed.
+     ``attempts`` counts the server's answers, not claims: a sender that dies uses up nothing;
    * permanent (5xx, no valid address) → failed at once with the server's words;
    * blocked (the settings are wrong: password rejected, sender refused, certificate not
      trusted) → the row stays pending and due, without using up an attempt; the run stops and
@@ -32,32 +38,36 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from notifiers.email import DeliveryResult
-from notifiers.message import Message, MessageError, make_message_id
-from notifiers.render import RenderError
+from notifiers.message import LazyMessage, Message, MessageError, make_message_id
+from notifiers.render import RenderError, TemplateOverrideError
+from workflow.clock import local_date
 from workflow.config import Config
 from workflow.db import Database
-from workflow.errors import DatabaseError, DeliveryError, InvalidInput, MailSettingsError
+from workflow.errors import (
+    ConfigError,
+    DatabaseError,
+    DeliveryError,
+    InvalidInput,
+    MailSettingsError,
+)
 from workflow.models import Notification
-from workflow.outbox.claims import (
-    Claimed,
-    aware,
-    claim,
-    claim_token,
-    db_error,
-    due_clause,
-    record,
-    renew,
-    sending,
+from workflow.outbox.claims import Claimed, aware, claim, db_error, due_clause, sending
+from workflow.outbox.contact import MailContact, mail_contact
+from workflow.outbox.fresh import Refresher, assignment_ids, load_current
+from workflow.outbox.outcomes import (
+    LOCK_CHECK_SECONDS,
+    DeliverySummary,
+    LockLost,
+    Recorder,
+    RowOutcome,
+    message_key,
 )
 from workflow.outbox.settings import (
-    NotifySettings,
     mail_sender,
     make_sink,
     message_id_domain,
@@ -65,62 +75,21 @@ from workflow.outbox.settings import (
     renderer,
 )
 
+__all__ = [
+    "LOCK_CHECK_SECONDS",
+    "DeliverySummary",
+    "LockLost",
+    "RowOutcome",
+    "build_message",
+    "count_due",
+    "deliver_pending",
+    "message_key",
+    "retry_now_rows",
+    "waiting_rows",
+]
+
 CHUNK = 500  # rows claimed and handed to the sink at once
-LOCK_CHECK_SECONDS = 1.0  # how often a sender makes sure it still holds the senders' lock
 _NAME_UNSAFE = re.compile(r'[<>"@,;:\\()\[\]\r\n]+')
-RESEND_OF, RESEND_N = "_resend_of", "_resend_n"  # context keys of a resend row
-
-
-@dataclass(frozen=True)
-class RowOutcome:
-    """A row that did not simply go out: failed, retried later, skipped, or sent with refusals."""
-
-    id: int
-    key: str
-    kind: str
-    recipient: str
-    status: str  # failed | retry | skipped | sent (some recipients refused)
-    error: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
-@dataclass
-class DeliverySummary:
-    """What one :func:`deliver_pending` run did. ``errors`` lists every row not cleanly sent."""
-
-    sent: int = 0
-    failed: int = 0
-    retried: int = 0
-    skipped: int = 0
-    blocked: int = 0  # kept queued because the SMTP settings are wrong
-    blocked_error: str | None = None
-    errors: list[RowOutcome] = field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        return self.sent + self.failed + self.retried + self.skipped + self.blocked
-
-    def summary(self) -> str:
-        if self.total == 0:
-            return "没有待发送的通知"
-        text = f"已发送 {self.sent} 封，失败 {self.failed} 封，稍后重试 {self.retried} 封"
-        return text + (f"，跳过 {self.skipped} 封（已由其他进程接手）" if self.skipped else "")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "sent": self.sent,
-            "failed": self.failed,
-            "retried": self.retried,
-            "skipped": self.skipped,
-            "blocked": self.blocked,
-            "errors": [e.to_dict() for e in self.errors],
-        }
-
-
-class LockLost(DatabaseError):
-    """The senders' lock went away under a running sender (PostgreSQL restarted)."""
 
 
 def count_due(db: Database, now: datetime) -> int:
@@ -129,22 +98,68 @@ def count_due(db: Database, now: datetime) -> int:
         return conn.execute(sa.select(sa.func.count()).where(due_clause(aware(now)))).scalar_one()
 
 
-def message_key(row: Notification) -> str:
-    """The key a row's Message-ID is made from: a resend keeps its original's Message-ID."""
-    return str((row.context or {}).get(RESEND_OF) or row.key)
+def _future(conn: sa.Connection, now: datetime) -> list[tuple[int, datetime]]:
+    n = Notification.__table__
+    return [
+        (r.id, r.next_attempt_at)
+        for r in conn.execute(
+            sa.select(n.c.id, n.c.next_attempt_at).where(
+                n.c.state == "pending", n.c.next_attempt_at > now
+            )
+        )
+    ]
+
+
+def waiting_rows(db: Database, now: datetime) -> tuple[int, datetime | None, int]:
+    """(rows backing off after a temporary failure, when the first is due, rows another live
+    sender has claimed). A claim's time carries microseconds; a back-off's never does."""
+    with db.engine.connect() as conn:
+        future = _future(conn, aware(now))
+    backing_off = [at for _, at in future if at.microsecond == 0]
+    return len(backing_off), min(backing_off, default=None), len(future) - len(backing_off)
+
+
+def retry_now_rows(db: Database, now: datetime) -> int:
+    """Make every row backing off due at ``now`` (``duban notify send --now``); claims of live
+    senders are left alone. Attempts are kept: the retry budget still counts."""
+    now = aware(now)
+    n = Notification.__table__
+    with db.engine.begin() as conn:
+        ids = [(i, at) for i, at in _future(conn, now) if at.microsecond == 0]
+        if ids:
+            conn.execute(
+                sa.update(n)
+                .where(
+                    n.c.id == sa.bindparam("b_id"),
+                    n.c.state == "pending",
+                    n.c.next_attempt_at == sa.bindparam("b_at", type_=n.c.next_attempt_at.type),
+                )
+                .values(next_attempt_at=now.replace(microsecond=0)),
+                [{"b_id": i, "b_at": at} for i, at in ids],
+            )
+    return len(ids)
 
 
 def _display_name(name: str) -> str:
     return " ".join(_NAME_UNSAFE.sub(" ", name or "").split())
 
 
-def build_message(row: Notification, render, sender: str, domain: str) -> Message:
-    """The mail for one outbox row; RenderError / MessageError when it cannot be built."""
-    from workflow.chasing.check import render_context
+def build_message(
+    row: Notification,
+    render,
+    sender: str,
+    domain: str,
+    context: dict[str, Any] | None = None,
+) -> Message:
+    """The mail for one outbox row (``context``: the refreshed render context, else the
+    stored one); RenderError / MessageError when it cannot be built."""
+    if context is None:
+        from workflow.chasing.check import render_context
 
+        context = render_context(dict(row.context or {}))
     if not row.recipients:
         raise MessageError("没有收件人地址")
-    mail = render.render(row.kind, render_context(dict(row.context or {})))
+    mail = render.render(row.kind, context)
     name = _display_name(row.recipient_name)
     to = tuple(f"{name} <{a.strip()}>" if name else a.strip() for a in row.recipients)
     return Message(
@@ -158,170 +173,45 @@ def build_message(row: Notification, render, sender: str, domain: str) -> Messag
     )
 
 
-def _refusals(refused: dict[str, str]) -> str:
-    return "；".join(f"{addr}（{why}）" for addr, why in refused.items())
+class _Run:
+    """What every chunk of one delivery run needs."""
 
+    def __init__(self, db: Database, config: Config, now: datetime, sink, recorder: Recorder):
+        self.db, self.config, self.now, self.sink, self.recorder = db, config, now, sink, recorder
+        self.render = renderer(config)  # checks the office's overrides: ConfigError at load
+        self.sender = mail_sender(config)
+        self.domain = message_id_domain(config)
+        self.contact: MailContact = mail_contact(config)
+        self._calendar = None
 
-class _Recorder:
-    """Turns each delivery result into a row update and keeps the summary."""
+    @property
+    def calendar(self):
+        if self._calendar is None:
+            from workflow.workdays import load_calendar
 
-    def __init__(
-        self,
-        db: Database,
-        settings: NotifySettings,
-        now: datetime,
-        domain: str,
-        summary,
-        tick,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.db, self.settings, self.now, self.domain = db, settings, now, domain
-        self.summary: DeliverySummary = summary
-        self.tick: Callable[[], None] = tick
-        self.monotonic = monotonic
-        self.started = monotonic()
-        self.claimed: Claimed | None = None
-        self.lock_held: Callable[[], bool] = lambda: True  # set by deliver_pending
-        self.lock_checked = self.started
-        self.releasing = False
+            self._calendar = load_calendar(self.config)
+        return self._calendar
 
-    def hold(self, claimed: Claimed) -> None:
-        """Work on a fresh claim; it is renewed every third of ``claim_minutes``."""
-        claimed.renew_at = self.monotonic() + self.settings.claim_minutes * 60 / 3
-        self.claimed = claimed
+    def contexts(self, claimed: Claimed) -> dict[str, Any]:
+        """Each row's refreshed render context, or a str: why it is dropped."""
+        from workflow.chasing.check import render_context
 
-    def keep_claim(self) -> None:
-        """Stop if the senders' lock is lost (checked once a second); renew the claim if a
-        third of its time has passed. Called after every result."""
-        if self.releasing:
-            return
-        if self.monotonic() - self.lock_checked >= LOCK_CHECK_SECONDS:
-            self.lock_checked = self.monotonic()
-            if not self.lock_held():
-                raise LockLost(
-                    "与数据库的连接中断，发送者锁已失效：已停止发送，以免与守护进程重复发送；"
-                    "未发送的通知仍在队列中"
-                )
-        claimed = self.claimed
-        if claimed is None or self.monotonic() < claimed.renew_at:
-            return
-        elapsed = timedelta(seconds=self.monotonic() - self.started)
-        renew(self.db, claimed, claim_token(self.now + elapsed, self.settings))
-        claimed.renew_at = self.monotonic() + self.settings.claim_minutes * 60 / 3
-
-    def _note(self, row: Notification, status: str, error: str | None) -> None:
-        self.summary.errors.append(
-            RowOutcome(row.id or 0, row.key, row.kind, row.recipient_name, status, error)
-        )
-
-    def failed(self, row: Notification, error: str) -> None:
-        assert self.claimed is not None
-        values = {"state": "failed", "last_error": error, "next_attempt_at": None}
-        self._apply(row, values, "failed", error)
-
-    def temporary(self, row: Notification, error: str) -> None:
-        if row.attempts >= self.settings.max_attempts:
-            self.failed(row, f"{error}（已尝试 {row.attempts} 次，不再重试）")
-            return
-        wait = self.settings.backoff_minutes(row.attempts)
-        retry_at = (self.now + timedelta(minutes=wait)).replace(microsecond=0)  # not a claim
-        values = {"last_error": error, "next_attempt_at": retry_at}
-        self._apply(row, values, "retry", f"{error}（{wait} 分钟后重试）")
-
-    def blocked(self, row: Notification, error: str) -> None:
-        """The settings are wrong, not the row: keep it queued and due; give back its attempt."""
-        values = {
-            "attempts": max(row.attempts - 1, 0),  # the claim counted one
-            "last_error": error,
-            "next_attempt_at": self.now.replace(microsecond=0),  # due; a whole second: no claim
-        }
-        self.summary.blocked_error = self.summary.blocked_error or error
-        self._apply(row, values, "blocked", error)
-
-    def _apply(self, row: Notification, values: dict[str, Any], status: str, error) -> None:
-        assert self.claimed is not None
-        if not record(self.db, self.claimed, row, values):
-            self.summary.skipped += 1
-            self._note(row, "skipped", "已由其他发送进程接手")
-        else:
-            if status == "failed":
-                self.summary.failed += 1
-            elif status == "retry":
-                self.summary.retried += 1
-            elif status == "blocked":
-                self.summary.blocked += 1
-            self._note(row, status, error)
-        self.keep_claim()
-        self.tick()
-
-    def __call__(self, result: DeliveryResult) -> None:
-        """The sink's ``on_result``: record one outcome at once."""
-        assert self.claimed is not None
-        row = self.claimed.rows[result.key]
-        if result.status == "sent":
-            later = [a for a, why in result.refused.items() if why[:1] == "4"]
-            resend = self._resend(row, later, result.refused) if later else None
-            refusals = "部分收件人被拒收：" + _refusals(result.refused) if result.refused else None
-            if refusals and resend:
-                refusals += f"（暂时拒收的地址将另行重发：{resend['key']}）"
-            values = {
-                "state": "sent",
-                "sent_at": self.now,
-                "message_id": make_message_id(message_key(row), self.domain),
-                "next_attempt_at": None,
-                "last_error": refusals,
-            }
-            if not record(self.db, self.claimed, row, values, resend):
-                self.summary.skipped += 1
-                self._note(row, "skipped", "已由其他发送进程接手")
-            else:
-                self.summary.sent += 1
-                if result.refused:
-                    self._note(row, "sent", values["last_error"])
-            self.keep_claim()
-            self.tick()
-        elif result.status == "temporary":
-            self.temporary(row, result.error or "暂时无法发送")
-        elif result.status == "blocked":
-            self.blocked(row, result.error or "SMTP 设置有误")
-        else:
-            error = result.error or "发送失败"
-            if result.refused and "收件人" not in error:
-                error += "：" + _refusals(result.refused)
-            self.failed(row, error)
-
-    def _resend(self, row: Notification, to: list[str], refused: dict[str, str]) -> dict[str, Any]:
-        """A new outbox row sending ``row``'s mail again to the addresses refused with a 4xx."""
-        context = dict(row.context or {})
-        n = int(context.get(RESEND_N, 0)) + 1
-        context.update({RESEND_OF: message_key(row), RESEND_N: n})
-        wait = self.settings.backoff_minutes(1)
-        return {
-            "key": f"{message_key(row)}+resend{n}",
-            "kind": row.kind,
-            "recipients": to,
-            "recipient_name": row.recipient_name,
-            "assignment_id": row.assignment_id,
-            "level": row.level,
-            "context": context,
-            "state": "pending",
-            "attempts": 0,
-            "next_attempt_at": (self.now + timedelta(minutes=wait)).replace(microsecond=0),
-            "last_error": "暂时拒收：" + _refusals({a: refused[a] for a in to}),
-            "as_of": row.as_of,
-            "created_at": self.now,
-        }
-
-    def release(self, error: str) -> None:
-        """After the sink stopped early: rows not yet settled count as a temporary failure."""
-        assert self.claimed is not None
-        self.releasing = True  # giving the claim back: nothing to keep or check
-        for key, row in self.claimed.rows.items():
-            if key not in self.claimed.settled:
-                try:
-                    self.temporary(row, error)
-                except Exception:  # noqa: BLE001 - best effort; the claim expires anyway
-                    return
+        rows = list(claimed.rows.values())
+        with self.db.engine.connect() as conn:
+            current = load_current(conn, assignment_ids(rows))
+        refresher = Refresher(current, self.calendar if current else None, local_date(self.now))
+        action = self.contact.context()
+        out: dict[str, Any] = {}
+        for row in rows:
+            context = render_context(dict(row.context or {}))
+            fresh = refresher.refresh(row, context)
+            if fresh.context is None:
+                out[row.key] = fresh.note or "内容已过时"
+                continue
+            if fresh.note:
+                self.recorder.notes[row.key] = fresh.note
+            out[row.key] = {**fresh.context, **action}
+        return out
 
 
 def deliver_pending(
@@ -333,29 +223,26 @@ def deliver_pending(
     progress: Callable[[int, int], None] | None = None,
     sink=None,
     monotonic: Callable[[], float] = time.monotonic,
+    retry_waiting: bool = False,
 ) -> DeliverySummary:
     """Deliver the pending notifications due at ``now`` (see the module doc).
 
+    ``retry_waiting`` (``duban notify send --now``): rows backing off after a temporary failure
+    are made due first, so they are tried at once (their attempts still count).
+
     ``sink`` defaults to the one ``[notify] delivery`` selects; ``progress(done, total)`` is
-    called after each row; ``monotonic`` times the renewal of claims. Raises ConfigError for bad settings (before claiming anything),
-    DatabaseError when results cannot be recorded, DeliveryError when the sink itself breaks.
+    called after each row; ``monotonic`` times the renewal of claims. Raises ConfigError for bad
+    settings or a broken template override (before claiming anything), DatabaseError when
+    results cannot be recorded, DeliveryError when the sink itself breaks.
     """
     now = aware(now)
     if limit is not None and limit < 1:
         raise InvalidInput(f"--limit 应为正整数，实际为 {limit}")
     settings = notify_settings(config)
-    sender = mail_sender(config)
-    domain = message_id_domain(config)
     if sink is None:
         sink = make_sink(config, now=lambda: now)
-    render = renderer(config)
     summary = DeliverySummary()
-    try:
-        total = count_due(db, now)
-    except sa.exc.SQLAlchemyError as exc:
-        raise DatabaseError(f"读取待发送通知时数据库出错：{db_error(exc)}") from None
-    total = min(total, limit) if limit is not None else total
-    done = 0
+    total, done = 0, 0
 
     def tick() -> None:
         nonlocal done
@@ -363,54 +250,90 @@ def deliver_pending(
         if progress is not None:
             progress(done, max(total, done))
 
-    recorder = _Recorder(db, settings, now, domain, summary, tick, monotonic)
+    recorder = Recorder(db, settings, now, message_id_domain(config), summary, tick, monotonic)
+    run = _Run(db, config, now, sink, recorder)  # every setting checked before any change
+    try:
+        if retry_waiting:
+            summary.retried_now = retry_now_rows(db, now)
+        total = count_due(db, now)
+    except sa.exc.SQLAlchemyError as exc:
+        raise DatabaseError(f"读取待发送通知时数据库出错：{db_error(exc)}") from None
+    total = min(total, limit) if limit is not None else total
     try:
         with sending(db) as held:
             recorder.lock_held = held
-            _claim_and_send(db, now, limit, settings, recorder, sink, render, sender, domain)
+            _claim_and_send(run, limit, settings)
     except sa.exc.SQLAlchemyError as exc:  # taking the senders' lock
         raise DatabaseError(f"领取待发送通知时数据库出错：{db_error(exc)}") from None
+    finally:
+        recorder.close()
     if summary.blocked:
         raise MailSettingsError(
             f"{summary.blocked_error}。已发送 {summary.sent} 封，其余通知仍在队列中：请修正 "
             "duban.toml 的 [smtp] 设置（可先用 duban mail test 试发），再运行 duban notify send"
         )
+    try:
+        summary.waiting, summary.next_retry_at, summary.sending_elsewhere = waiting_rows(db, now)
+    except sa.exc.SQLAlchemyError as exc:
+        raise DatabaseError(f"读取待发送通知时数据库出错：{db_error(exc)}") from None
     return summary
 
 
-def _claim_and_send(db, now, limit, settings, recorder, sink, render, sender, domain) -> None:
+def _builder(run: _Run, row: Notification, context: dict[str, Any]):
+    """Build ``row``'s mail when a sender is ready for it; a row that cannot be built is failed
+    here (no attempt used) and the sink skips it; a broken office template stops the run."""
+
+    def build() -> Message | None:
+        try:
+            return build_message(row, run.render, run.sender, run.domain, context)
+        except TemplateOverrideError as exc:  # the office's template: its fault, not the row's
+            raise ConfigError(str(exc)) from None
+        except (RenderError, MessageError) as exc:
+            run.recorder.failed(row, f"无法生成邮件：{exc}", answered=False)
+            return None
+
+    return build
+
+
+def _claim_and_send(run: _Run, limit: int | None, settings) -> None:
     claimed_count = 0
     while limit is None or claimed_count < limit:
         want = CHUNK if limit is None else min(CHUNK, limit - claimed_count)
         try:
-            claimed = claim(db, now, want, settings)
+            claimed = claim(run.db, run.now, want, settings)
         except sa.exc.SQLAlchemyError as exc:
             raise DatabaseError(f"领取待发送通知时数据库出错：{db_error(exc)}") from None
         if claimed is None:
             break
         claimed_count += len(claimed.rows)
-        recorder.hold(claimed)
-        _send_chunk(claimed, recorder, sink, render, sender, domain)
-        if recorder.summary.blocked:  # wrong settings: the next chunk would fail the same way
+        run.recorder.hold(claimed)
+        _send_chunk(claimed, run)
+        if run.recorder.summary.blocked:  # wrong settings: the next chunk would fail the same
             break
 
 
-def _send_chunk(claimed: Claimed, recorder: _Recorder, sink, render, sender, domain) -> None:
-    messages = []
+def _send_chunk(claimed: Claimed, run: _Run) -> None:
+    recorder = run.recorder
     try:
+        contexts = run.contexts(claimed)
+        lazy = []
         for row in claimed.rows.values():
-            try:
-                messages.append(build_message(row, render, sender, domain))
-            except (RenderError, MessageError) as exc:
-                recorder.failed(row, f"无法生成邮件：{exc}")
-        if messages:
-            sink.deliver(messages, recorder)
+            context = contexts[row.key]
+            if isinstance(context, str):
+                recorder.dropped(row, context)
+            else:
+                lazy.append(LazyMessage(row.key, _builder(run, row, context)))
+        if lazy:  # each mail is rendered just before its connection sends it
+            run.sink.deliver(lazy, recorder)
     except sa.exc.SQLAlchemyError as exc:
         recorder.release(f"记录发送结果时数据库出错：{db_error(exc)}")
         raise DatabaseError(f"记录发送结果时数据库出错：{db_error(exc)}") from None
-    except LockLost as exc:
+    except (LockLost, ConfigError) as exc:
         recorder.release(exc.message)
         raise
+    except ValueError as exc:  # calendars.CalendarError: a due date outside the calendar
+        recorder.release(f"无法计算工作日：{exc}")
+        raise DeliveryError(f"发送前核对任务时无法计算工作日：{exc}") from None
     except Exception as exc:
         recorder.release(f"发送中断：{exc}")
         raise DeliveryError(f"发送中断（{type(exc).__name__}）：{exc}") from None

@@ -9,6 +9,12 @@ would receive, with the office's template overrides. A preview writes nothing.
   the unit has none;
 * digest: to the unit's leader in charge, grouped by every unit that leader oversees (their
   overdue work, plus this assignment so the preview is never empty).
+
+``--as-of D`` shows the state as of D, read back from the history: the state the assignment
+had at the end of D (past due and still waiting counts as overdue, as the check would mark it),
+the due date in force then (extensions after D are rolled back), the last report made by D,
+and the working days counted from D. The mail carries the office's contact and the way to
+report, as delivery renders it.
 """
 
 from __future__ import annotations
@@ -24,7 +30,9 @@ from workflow.clock import local_date
 from workflow.config import Config
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import CalendarInputError, ConfigError, InvalidInput
-from workflow.models import Assignment, Person, Plan, Report, Task, Unit
+from workflow.models import Assignment, History, Person, Plan, Report, Task, Unit
+
+WAITING = ("assigned", "in_progress")
 
 PREVIEW_KINDS = ("reminder", "due_today", "overdue", "escalation", "digest", "progress_request")
 
@@ -35,6 +43,7 @@ def preview_notification(
     """Subject, text and HTML of a ``kind`` mail about ``assignment_id`` as of ``as_of``."""
     from notifiers.render import RenderError
     from workflow.chasing.policy import load_policy
+    from workflow.outbox.contact import mail_contact
     from workflow.outbox.settings import renderer
     from workflow.tasks.assignments import get_assignment
     from workflow.workdays import load_calendar
@@ -43,13 +52,15 @@ def preview_notification(
     if kind not in PREVIEW_KINDS:
         raise InvalidInput(f"通知类型无效：{kind}（可选 {' / '.join(PREVIEW_KINDS)}）")
     assignment = get_assignment(session, assignment_id)
+    render = renderer(config)  # a broken template override: ConfigError before anything else
+    action = mail_contact(config).context()
     builder = _Builder(session, load_calendar(config), as_of, load_policy(config).office_name)
     try:
         recipient, recipients, context = builder.build(kind, assignment)
     except ValueError as exc:  # calendars.CalendarError: a date outside the calendar's range
         raise CalendarInputError(f"预览通知时无法计算工作日：{exc}") from None
     try:
-        mail = renderer(config).render(kind, context)
+        mail = render.render(kind, {**context, **action})
     except RenderError as exc:
         raise ConfigError(f"通知模板无法渲染：{exc}") from None
     return {
@@ -76,24 +87,48 @@ class _Builder:
             return self.cal.working_days_between(self.as_of, due)
         return -self.cal.working_days_between(due, self.as_of)
 
+    def as_of_day(self, a: Assignment) -> tuple[str, date]:
+        """The assignment's state and due date at the end of ``as_of`` (see the module doc)."""
+        rows = self.session.execute(
+            sa.select(History.action, History.to_state, History.data, History.at)
+            .where(History.assignment_id == a.id)
+            .order_by(History.at, History.id)
+        ).all()
+        state, due = "assigned", a.due
+        for row in rows:
+            if row.at is not None and local_date(row.at) <= self.as_of:
+                state = row.to_state or state
+        for row in reversed(rows):  # roll back the extensions made after as_of
+            if row.at is not None and local_date(row.at) > self.as_of and row.action == "extend":
+                before = (row.data or {}).get("from_due")
+                if before:
+                    due = date.fromisoformat(str(before)[:10])
+        if not rows:
+            state = a.state
+        if state in WAITING and due < self.as_of:
+            state = "overdue"  # what the daily check marks it that day
+        return state, due
+
     def item(self, a: Assignment) -> dict[str, Any]:
         task = self.session.get(Task, a.task_id)
         assert task is not None
-        report = self.session.execute(
+        state, due = self.as_of_day(a)
+        reports = self.session.execute(
             sa.select(Report.text, Report.created_at)
             .where(Report.assignment_id == a.id)
             .order_by(Report.id.desc())  # type: ignore[union-attr]
-            .limit(1)
-        ).first()
+        ).all()
+        report = next((r for r in reports if local_date(r.created_at) <= self.as_of), None)
         return {
             "assignment_id": a.id,
             "task_title": task.title,
             "section": " / ".join(task.section_path or []),
-            "due": a.due,
-            "working_days": self.working_days(a.due),
-            "state_label": states.STATE_LABELS.get(a.state, a.state),
+            "due": due,
+            "working_days": self.working_days(due),
+            "state_label": states.STATE_LABELS.get(state, state),
             "last_report": report.text if report else None,
             "last_report_at": local_date(report.created_at) if report else None,
+            "requirement": task.content,
         }
 
     def build(self, kind: str, a: Assignment) -> tuple[str, list[str], dict[str, Any]]:

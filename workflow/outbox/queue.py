@@ -2,7 +2,8 @@
 
 ``key`` is unique, so the same notification can never be queued twice (e.g.
 ``reminder:<assignment>:<due>:<offset>`` or ``digest:<leader>:<period>``). Nothing is deleted:
-a row goes pending → sent, or failed with the reason. :mod:`workflow.outbox.delivery` sends the
+a row goes pending → sent, failed with the reason, or dropped (stale before it went out,
+the reason in ``note``). :mod:`workflow.outbox.delivery` sends the
 pending rows (claims: :mod:`workflow.outbox.claims`); this module queues them and is the office's view
 (``duban notify list / retry``).
 """
@@ -21,8 +22,8 @@ from workflow.errors import Conflict, InvalidInput, NotFound
 from workflow.models import Notification
 from workflow.outbox.claims import aware
 
-STATES = ("pending", "sent", "failed")
-STATE_LABELS = {"pending": "待发送", "sent": "已发送", "failed": "发送失败"}
+STATES = ("pending", "sent", "failed", "dropped")
+STATE_LABELS = {"pending": "待发送", "sent": "已发送", "failed": "发送失败", "dropped": "已作废"}
 _N = Notification.__table__
 
 
@@ -76,6 +77,7 @@ def notification_view(n: Notification) -> dict[str, Any]:
         "attempts": n.attempts,
         "next_attempt_at": n.next_attempt_at,
         "last_error": n.last_error,
+        "note": n.note,
         "message_id": n.message_id,
         "as_of": n.as_of,
         "created_at": n.created_at,
@@ -98,7 +100,7 @@ def list_notifications(
     query = select(Notification)
     if state is not None:
         if state not in STATES:
-            raise InvalidInput(f"通知状态无效：{state}（可选 pending / sent / failed）")
+            raise InvalidInput(f"通知状态无效：{state}（可选 {' / '.join(STATES)}）")
         query = query.where(Notification.state == state)
     if kind is not None:
         if kind not in KINDS:

@@ -324,11 +324,18 @@ def make_sink(config: Config, *, now: Callable[[], datetime] | None = None):
 
 
 def renderer(config: Config):
-    """The template renderer with the office's overrides (``<config dir>/templates``)."""
-    from notifiers.render import Renderer
+    """The template renderer with the office's overrides (``<config dir>/templates``).
+
+    The overrides are checked here: a broken one is a ConfigError (exit code 7) naming the file
+    and line, before anything is claimed or sent.
+    """
+    from notifiers.render import Renderer, RenderError
 
     override = config.config_dir / "templates"
-    return Renderer(override if override.is_dir() else None)
+    try:
+        return Renderer(override if override.is_dir() else None)
+    except RenderError as exc:
+        raise ConfigError(f"邮件模板有误：{exc}") from None
 
 
 def send_test_mail(config: Config, address: str, now: datetime) -> tuple[SmtpSettings, str]:
