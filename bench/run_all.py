@@ -18,6 +18,7 @@ BENCHES = [
     "bench_mail.py",
     "bench_check.py",
     "bench_scoring.py",
+    "bench_import.py",
 ]
 
 

@@ -65,7 +65,8 @@ def test_waive_by_a_unit_is_refused_before_anything_is_computed(duban, world):
 
 
 # -- ledger export: units' differing due dates grouped by date ------------------------------------
-def test_ledger_groups_differing_due_dates_by_date(tmp_path, db, office):
+# -- ledger export: one due date per row, a unit's extension in its state ------------------------
+def test_ledger_one_due_date_per_row_extension_in_state(tmp_path, db, office):
     from datetime import date, datetime
 
     from openpyxl import load_workbook
@@ -98,15 +99,16 @@ def test_ledger_groups_differing_due_dates_by_date(tmp_path, db, office):
     with db.session() as s:
         table = ledger_table(s, plan_id)
         export_ledger_xlsx(s, plan_id, tmp_path / "台账.xlsx")
-    due_col = table.rows[2].values.index("截止日期")
-    dues = [r.values[due_col] for r in table.rows if r.kind == "task"]
-    grouped = dues[0].split("\n")
-    assert len(grouped) == 2 and grouped[1].startswith("2026-12-14：")
-    assert grouped[0].startswith("2026-11-30：") and grouped[0].count("、") == 1
-    assert dues[1] == date(2026, 11, 30)
+    header = next(r for r in table.rows if r.kind == "header").values
+    due_col, state_col = header.index("截止日期"), header.index("状态")
+    tasks = [r for r in table.rows if r.kind == "task"]
+    # one date per row (issue 17): the ledger's date; the unit given more time says so in 状态
+    assert [r.values[due_col] for r in tasks] == [date(2026, 11, 30), date(2026, 11, 30)]
+    states = tasks[0].values[state_col].split("\n")
+    assert sum("延期至 2026-12-14" in line for line in states) == 1
     ws = load_workbook(tmp_path / "台账.xlsx").active
-    cell = next(c for row in ws.iter_rows() for c in row if c.value == dues[0])
-    assert cell.alignment.horizontal is None and cell.alignment.vertical == "top"
+    cell = next(c for row in ws.iter_rows() for c in row if c.value == tasks[0].values[state_col])
+    assert cell.alignment.vertical == "top"
 
 
 # -- calendar commands ------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from workflow.ledger.export import (
     export_ledger_xlsx,
     ledger_table,
 )
-from workflow.models import Plan, Task
+from workflow.models import Assignment, Plan, Task
 from workflow.tasks.assignments import create_assignment
 from workflow.tasks.lifecycle import fire
 
@@ -66,7 +66,8 @@ def plan(db, office):
                 content=kw.get("content", f"{title}的具体要求"),
                 metric=kw.get("metric"),
                 deadline_text=kw.get("deadline_text", "11月"),
-                responsible_units=units_,
+                lead_units=kw.get("lead", []),
+                responsible_units=[n for n in units_ if n not in kw.get("lead", [])],
                 cooperating_units=kw.get("coop", []),
                 created_at=T0,
             )
@@ -76,6 +77,7 @@ def plan(db, office):
             for name in units_ + kw.get("coop", []):
                 for period, d in due if isinstance(due, list) else [("", due)]:
                     role = "cooperating" if name in kw.get("coop", []) else "responsible"
+                    role = "lead" if name in kw.get("lead", []) else role
                     out.append(
                         create_assignment(
                             s, t, units[name], due=d, actor=office, now=T0, role=role, period=period
@@ -88,8 +90,9 @@ def plan(db, office):
         _, a2 = task([S1], "3", "抓好自身建设信息公开。", ["财务审计科", "法规与综合监督科"], date(2023, 11, 30),
                      coop=["办公室"])  # fmt: skip
         _, a3 = task(
-            [S2, S2A], "6", "加强政策文件精准发布。", ["宣传与对外交流合作科"], date(2023, 11, 30)
-        )
+            [S2, S2A], "6", "加强政策文件精准发布。", ["宣传与对外交流合作科"], date(2023, 11, 30),
+            lead=["宣传与对外交流合作科"],
+        )  # fmt: skip
         _, a4 = task(
             [S2, S2A],
             "13",
@@ -159,15 +162,18 @@ def test_xlsx_layout_and_cells(db, plan, tmp_path):
 
     assert rows[0][0] == TITLE
     assert rows[1][0] == "填报单位：银川市卫生健康委员会　　状态截至：2023-12-05"
-    assert rows[2] == HEADERS
+    assert rows[2][0] == "请于2023年7月31日、2023年11月30日前报送进展落实情况"
+    assert rows[3] == HEADERS
     assert HEADERS[:8] == ["序号", "工作任务", "具体要求", "量化指标", "牵头单位", "责任单位", "完成时限", "进展落实情况"]  # fmt: skip
-    assert [r[0] for r in rows[3:]] == [S1, "4", "3", S2, S2A, "6", "13"]
+    assert [r[0] for r in rows[4:]] == [S1, "4", "3", S2, S2A, "6", "13"]
 
-    by_number = {r[0]: dict(zip(HEADERS, r, strict=True)) for r in rows[3:] if r[1]}
+    by_number = {r[0]: dict(zip(HEADERS, r, strict=True)) for r in rows[4:] if r[1]}
     health = by_number["4"]
     assert health["工作任务"] == "抓好公共卫生知识的宣传普及。"
     assert health["量化指标"] == "查看本部门发布情况"
     assert health["责任单位"] == "健康综合科"
+    assert health["牵头单位"] is None
+    assert by_number["6"]["牵头单位"] == "宣传与对外交流合作科"
     assert health["完成时限"] == "11月"
     assert health["进展落实情况"] == (
         "已发布健康科普作品12篇（2023-07-20报送，佐证：https://wjw.yinchuan.gov.cn/1.html）"
@@ -199,17 +205,17 @@ def test_xlsx_opens_without_cleanup(db, plan, tmp_path):
     with db.session() as s:
         export_ledger_xlsx(s, plan_id, path, as_of=AS_OF)
     wb, ws, rows = read_xlsx(path)
-    assert ws.freeze_panes == "A4"  # title, 填报单位 line, header stay in view
-    assert ws.print_title_rows == "$3:$3"
+    assert ws.freeze_panes == "A5"  # title, 填报单位 line, report dates, header stay in view
+    assert ws.print_title_rows == "$4:$4"
     assert ws.column_dimensions["C"].width == 50  # 具体要求
     assert all(ws.column_dimensions[c].width >= 6 for c in "ABCDEFGHIJK")
     merged = {str(r) for r in ws.merged_cells.ranges}
-    assert {"A1:K1", "A2:K2", "A4:K4", "A7:K7", "A8:K8"} <= merged
-    task_row = 5
+    assert {"A1:K1", "A2:K2", "A3:K3", "A5:K5", "A8:K8", "A9:K9"} <= merged
+    task_row = 6
     assert ws.cell(task_row, 3).alignment.wrap_text
     assert ws.cell(task_row, 3).alignment.vertical == "top"
-    assert ws.cell(3, 1).font.b
-    assert ws.row_dimensions[6].height >= 15 * 3  # three lines in 状态 of the shared task
+    assert ws.cell(4, 1).font.b
+    assert ws.row_dimensions[7].height >= 15 * 3  # three lines in 状态 of the shared task
     assert ws.cell(task_row, 10).number_format == "yyyy-mm-dd"
     assert ws.page_setup.orientation == "landscape"
 
@@ -225,10 +231,10 @@ def test_csv_is_utf8_with_bom_and_same_rows(db, plan, tmp_path):
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines(keepends=True)))
     assert rows[0] == [TITLE]
-    assert rows[2] == HEADERS
-    assert [r[0] for r in rows[3:]] == [S1, "4", "3", S2, S2A, "6", "13"]
+    assert rows[3] == HEADERS
+    assert [r[0] for r in rows[4:]] == [S1, "4", "3", S2, S2A, "6", "13"]
     _, _, xrows = read_xlsx(xlsx)
-    for crow, xrow in zip(rows[3:], xrows[3:], strict=True):
+    for crow, xrow in zip(rows[4:], xrows[4:], strict=True):
         if len(crow) == 1:
             continue
         expected = [
@@ -329,3 +335,128 @@ def test_cli_export_ledger(duban, tmp_path):
     assert bad.stderr.startswith("错误：工作计划") and "Traceback" not in bad.output
     wrong = duban("export", "ledger", "--plan", "2023", str(tmp_path / "x.pdf"))
     assert wrong.exit_code == InvalidInput.exit_code and ".xlsx 或 .csv" in wrong.stderr
+
+
+# -- issue 15/17: round trip, one date per row, text that is never a formula -----------------
+
+
+@pytest.fixture
+def imported(db, office, tmp_path):
+    """The Yinchuan ledger imported, then worked on: reports (one typed like a formula), a
+    late report, an extension."""
+    from ledgers import YINCHUAN_DIRECTORY, add_directory, build_yinchuan_xlsx
+    from sqlmodel import select
+
+    from calendars import ChinaCalendar
+    from workflow.ledger.importing import import_ledger
+    from workflow.models import Assignment, Unit
+
+    with db.session() as s:
+        add_directory(s, YINCHUAN_DIRECTORY)
+    with db.session() as s:
+        result = import_ledger(
+            s, office, build_yinchuan_xlsx(tmp_path / "银川2023台账.xlsx"),
+            calendar=ChinaCalendar(), now=T0,
+        )  # fmt: skip
+    with db.session() as s:
+        rows = s.exec(select(Assignment, Unit).join(Unit).order_by(Assignment.id)).all()
+        first, second, third = rows[0], rows[1], rows[2]
+        fire(s, first[0].id, "report", unit_caller(first[1]), now=T0,
+             text="=HYPERLINK(\"http://evil.example\",\"点此查看\")", evidence=["+cmd|' /C calc'!A0"])  # fmt: skip
+        fire(s, second[0].id, "report", unit_caller(second[1]), now=T0, text="@SUM(1+1) 已完成")
+        fire(s, third[0].id, "extend", office, now=T0, reason="等待上级文件",
+             new_due=date(2023, 12, 15))  # fmt: skip
+    return result.plan["id"], third[0].id
+
+
+def _snapshot(db):
+    from sqlmodel import select
+
+    from workflow.models import Assignment, History, Plan
+
+    with db.session() as s:
+        plan = s.exec(select(Plan)).one()
+        rows = [
+            (a.id, a.task_id, a.unit_id, a.role, a.period, a.state, a.due, a.original_due)
+            for a in s.exec(select(Assignment).order_by(Assignment.id)).all()
+        ]
+        tasks = [
+            (t.id, t.source_key, t.title, t.content, t.lead_units, t.responsible_units)
+            for t in s.exec(select(Task).order_by(Task.id)).all()
+        ]
+        history = len(s.exec(select(History)).all())
+        return plan.report_dates, tasks, rows, history
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_exported_ledger_imports_back_unchanged(db, office, imported, tmp_path, suffix):
+    from calendars import ChinaCalendar
+    from workflow.ledger.importing import import_ledger
+
+    plan_id, _ = imported
+    before = _snapshot(db)
+    assert before[0] == ["2023-07-31", "2023-11-30"]
+    path = tmp_path / f"导出{suffix}"
+    with db.session() as s:
+        export_ledger(s, office, plan_id, path, as_of=AS_OF)
+    for dry_run in (True, False):
+        with db.session() as s:
+            result = import_ledger(
+                s, office, path, calendar=ChinaCalendar(), now=T0, dry_run=dry_run
+            )
+        assert not result.changed and result.changes == [], result.changes
+        assert result.plan["action"] == "unchanged"
+        assert result.plan["report_dates"] == ["2023-07-31", "2023-11-30"]
+    assert _snapshot(db) == before  # report dates, 长期坚持's periods, ids, history: as they were
+
+
+def test_one_due_date_per_row_and_extensions_in_the_state(db, office, imported):
+    plan_id, extended = imported
+    with db.session() as s:
+        table = ledger_table(s, plan_id, as_of=AS_OF)
+        assert s.get(Assignment, extended).due == date(2023, 12, 15)
+    rows = [r for r in table.rows if r.kind == "task"]
+    headers = table.headers
+    assert "牵头单位" not in headers  # the Yinchuan ledger names no lead: no empty column
+    due, state = headers.index("截止日期"), headers.index("状态")
+    assert all(isinstance(r.values[due], date) for r in rows)
+    row = next(r for r in rows if "延期至 2023-12-15" in r.values[state])
+    assert row.values[due] == date(2023, 11, 30)  # the ledger's date; the extension in 状态
+
+
+def test_typed_text_is_text_in_xlsx_and_escaped_in_csv(db, office, imported, tmp_path):
+    plan_id, _ = imported
+    xlsx, csv_path = tmp_path / "a.xlsx", tmp_path / "a.csv"
+    with db.session() as s:
+        export_ledger(s, office, plan_id, xlsx, as_of=AS_OF)
+        export_ledger(s, office, plan_id, csv_path, as_of=AS_OF)
+    ws = load_workbook(xlsx).active
+    cells = [c for row in ws.iter_rows() for c in row if isinstance(c.value, str)]
+    typed = [c for c in cells if "HYPERLINK" in c.value or "@SUM" in c.value]
+    assert typed and all(c.data_type == "s" for c in typed)
+    assert not any(c.data_type == "f" for row in ws.iter_rows() for c in row)
+    text = csv_path.read_text(encoding="utf-8-sig")
+    records = list(csv.reader(text.splitlines(keepends=True)))
+    values = [v for r in records for v in r]
+    assert any(v.startswith("'=HYPERLINK") for v in values)
+    assert any("@SUM" in v for v in values)  # inside "单位：…": harmless there
+    assert not any(v.startswith(("=", "+", "-", "@")) for v in values)
+
+
+def test_rows_are_tall_enough_for_their_text(db, office, imported, tmp_path):
+    from workflow.files import lines_needed
+
+    plan_id, _ = imported
+    path = tmp_path / "a.xlsx"
+    with db.session() as s:
+        export_ledger(s, office, plan_id, path, as_of=AS_OF)
+        table = ledger_table(s, plan_id, as_of=AS_OF)
+    ws = load_workbook(path).active
+    widths = dict(table.columns)
+    for r, row in enumerate(table.rows, start=1):
+        if row.kind != "task":
+            continue
+        for name, value in zip(table.headers, row.values, strict=True):
+            text = value.isoformat() if isinstance(value, date) else str(value or "")
+            # at least 15 pt for every line Excel wraps the cell into, whatever the font
+            assert ws.row_dimensions[r].height >= 15 * lines_needed(text, widths[name]) + 3

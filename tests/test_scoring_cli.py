@@ -226,7 +226,7 @@ def test_hand_added_work_and_events_count_in_the_year(duban, cli_env):
     office_unit = duban.json("token", "issue", "办公室")["token"]
     for token, aid, when in ((unit_token, added["id"], "2026-07-01T10:00"),
                              (office_unit, event["id"], "2026-10-09T10:00")):  # fmt: skip
-        cli_env["DUBAN_NOW"] = when
+        duban.env["DUBAN_NOW"] = when  # the fixture's own env (a copy in client mode)
         duban.ok("task", "report", str(aid), "--text", "已完成", "--count", "2", token=token)
     for args in (["--year", "2026"], ["--plan", str(plans[0]["id"])], []):
         data = duban.json("score", "--as-of", "2026-12-31", *args)

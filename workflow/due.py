@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Protocol
 
+from workflow.errors import InvalidInput
+
 
 class WorkingCalendar(Protocol):
     """What this module needs from ``calendars.ChinaCalendar``."""
@@ -102,3 +104,33 @@ def working_day_due(
 def is_provisional_year(calendar: WorkingCalendar, year: int) -> bool:
     check = getattr(calendar, "is_provisional", None)
     return bool(check(year)) if check else False
+
+
+# The calendar's default range (``calendars.china``: 2001-01-01 … 2100-12-31); a calendar object
+# with ``first_year`` / ``last_year`` narrows or widens it.
+FIRST_YEAR, LAST_YEAR = 2001, 2100
+
+
+def due_range(calendar: object | None = None) -> tuple[date, date]:
+    """The first and last due date the working-day calendar can reckon with."""
+    first = getattr(calendar, "first_year", FIRST_YEAR)
+    last = getattr(calendar, "last_year", LAST_YEAR)
+    return date(first, 1, 1), date(last, 12, 31)
+
+
+def out_of_range(d: date, calendar: object | None = None) -> str | None:
+    """Why ``d`` cannot be a due date (a Chinese phrase), or None when it can."""
+    first, last = due_range(calendar)
+    if first <= d <= last:
+        return None
+    return f"日期 {d.isoformat()} 超出工作日历的范围（{first.isoformat()} 至 {last.isoformat()}）"
+
+
+def check_due(d: date, calendar: object | None = None, what: str = "截止日期") -> date:
+    """Refuse a due date outside the calendar's range where it enters (InvalidInput, exit 2):
+    ``task add``, ``task extend``, ``event add`` and the import (which names the cell) call it,
+    so no such row reaches the daily check."""
+    problem = out_of_range(d, calendar)
+    if problem is not None:
+        raise InvalidInput(f"{what}无效：{problem}")
+    return d

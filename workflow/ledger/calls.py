@@ -16,6 +16,7 @@ from workflow.directory.roles import Caller
 from workflow.errors import InvalidInput
 from workflow.ledger.export import export_ledger
 from workflow.ledger.importing import import_ledger
+from workflow.ledger.readers.limits import import_limits
 from workflow.ledger.recompute import import_calendar
 from workflow.ledger.result import ImportResult, TaskView
 from workflow.ledger.review import export_review
@@ -83,6 +84,7 @@ def import_file(
         create_units=create_units,
         dry_run=dry_run,
         progress=progress,
+        limits=import_limits(config),
     )
     return {
         "result": {

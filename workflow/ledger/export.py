@@ -2,26 +2,36 @@
 
 Layout, the office's own (and one the importer reads back):
 
-* a title row (the plan's title) and a 填报单位/导出日期 line;
+* a title row (the plan's title), a 填报单位/导出日期 line and, when the plan has report dates,
+  the line announcing them ("请于2023年7月31日、2023年11月30日前报送进展落实情况"), so the
+  file imports back with its report dates;
 * the header: 序号, 工作任务, 具体要求, 量化指标, 牵头单位, 责任单位, 完成时限, 进展落实情况
   — the ledger's columns — then 状态, 截止日期, 是否逾期;
 * a row per section (一、…) and sub-section (（一）…) when it begins, then one row per task.
   Event time limits attached to the plan come last, under their own section.
 
 A task is shared by its units, so its row summarises them: 进展落实情况 is each unit's latest
-report ("单位：text（日期报送；佐证：…）"), 状态 each unit's state, 截止日期 the due date (per unit
-when they differ; for recurring tasks the earliest open period), 是否逾期 "逾期" for a unit whose
+report ("单位：text（日期报送；佐证：…）"), 状态 each unit's state (with "延期至…" for a unit whose
+due date was extended), 截止日期 one date: the ledger's due date (for recurring tasks that of the
+earliest open period), 是否逾期 "逾期" for a unit whose
 due date passed unreported (state overdue, or before ``as_of`` and still open) and "逾期报送" for
 a unit that reported late. The marks depend on ``as_of``, passed in, never read from the clock.
 
-The .xlsx opens without cleanup: column widths, wrapped text, top alignment, estimated row
-heights, frozen header, the header repeated on every printed page, landscape fit to width.
+The 牵头单位 column is left out when no task of the plan has a lead unit (a ledger written with
+责任单位 only), so no column is empty by construction.
+
+The .xlsx opens without cleanup: column widths, wrapped text, top alignment, row heights
+estimated generously for CJK text (never clipped), frozen header, the header repeated on every
+printed page, landscape fit to width. Text that units typed is always text: a report starting
+with "=", "+", "-" or "@" is a string cell in the .xlsx, and is prefixed with "'" in the .csv
+(the usual CSV-injection rule; the importer removes that quote again).
 Files are written to a temporary name and renamed, so a failure leaves no half file.
 """
 
 from __future__ import annotations
 
 import csv
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,7 +46,7 @@ from workflow.clock import local_date
 from workflow.directory.plans import resolve_plan
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import InvalidInput, NotFound
-from workflow.files import atomic_write, lines_needed
+from workflow.files import atomic_write, display_width
 from workflow.models import Assignment, Plan, Report, Task, Unit
 
 LEDGER_COLUMNS: tuple[tuple[str, float], ...] = (  # header, width in Excel character units
@@ -59,7 +69,7 @@ _OVERDUE, _LATE = "逾期", "逾期报送"
 
 @dataclass
 class LedgerRow:
-    kind: str  # title | subtitle | header | section | task
+    kind: str  # title | subtitle | intro | header | section | task
     values: list[Any]
     level: int = 0  # section depth (1: 一、 2: （一）)
 
@@ -69,6 +79,11 @@ class LedgerTable:
     plan: Plan
     as_of: date | None
     rows: list[LedgerRow] = field(default_factory=list)
+    columns: list[tuple[str, float]] = field(default_factory=lambda: list(LEDGER_COLUMNS))
+
+    @property
+    def headers(self) -> list[str]:
+        return [name for name, _ in self.columns]
 
     @property
     def task_count(self) -> int:
@@ -112,6 +127,9 @@ def ledger_table(session: Session, plan_id: int, *, as_of: date | None = None) -
     if as_of is not None:
         subtitle += f"　　状态截至：{as_of.isoformat()}"
     table.rows.append(LedgerRow("subtitle", [subtitle, *blank[1:]]))
+    if plan.report_dates:
+        dates = "、".join(_long_date(date.fromisoformat(d)) for d in plan.report_dates)
+        table.rows.append(LedgerRow("intro", [f"请于{dates}前报送进展落实情况", *blank[1:]]))
     table.rows.append(LedgerRow("header", list(HEADERS)))
 
     ledger = [t for t in tasks if t.kind != "event"]
@@ -129,7 +147,22 @@ def ledger_table(session: Session, plan_id: int, *, as_of: date | None = None) -
         table.rows.append(_section_row(EVENT_SECTION, 1))
         for task in events:
             table.rows.append(_task_row(task, by_task.get(task.id, []), latest, as_of))
+    if not any(t.lead_units for t in tasks):
+        _drop_column(table, HEADERS.index("牵头单位"))
     return table
+
+
+def _long_date(d: date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def _drop_column(table: LedgerTable, index: int) -> None:
+    del table.columns[index]
+    for row in table.rows:
+        if row.kind in ("header", "task"):
+            del row.values[index]
+        else:
+            row.values = row.values[: len(table.columns)]
 
 
 def _section_row(heading: str, level: int) -> LedgerRow:
@@ -191,30 +224,17 @@ class _UnitSummary:
     def state_text(self) -> str:
         a = self.current
         label = STATE_LABELS.get(a.state, a.state)
+        extended = f"，延期至 {a.due.isoformat()}" if a.due != a.original_due else ""
         if len(self.items) == 1:
-            return label
+            return f"{label}（{extended[1:]}）" if extended else label
         done = sum(x.state in ("reported", "verified") for x in self.items)
-        return f"{label}（{a.period}，已报送 {done}/{len(self.items)}）"
+        return f"{label}（{a.period}，已报送 {done}/{len(self.items)}{extended}）"
 
 
 def _is_overdue(a: Assignment, as_of: date | None) -> bool:
     if a.state == "overdue":
         return True
     return as_of is not None and a.state in OPEN_STATES and a.due < as_of
-
-
-def _dues_by_date(summaries: list[_UnitSummary]) -> str:
-    """Units' due dates when they differ, one line per date: "2026-11-30：办公室、法规处".
-
-    The date leads each line so a narrow column never splits it at its hyphens, and the usual
-    case (one unit extended, the rest on the plan's date) reads in two lines, not one per unit.
-    """
-    by_due: dict[date, list[str]] = {}
-    for s in summaries:
-        by_due.setdefault(s.current.due, []).append(s.unit.name)
-    return "\n".join(
-        f"{due.isoformat()}：{'、'.join(names)}" for due, names in sorted(by_due.items())
-    )
 
 
 def _task_row(
@@ -240,11 +260,8 @@ def _task_row(
             return parts[0][1] if parts else ""
         return "\n".join(f"{n}：{t}" for n, t in parts)
 
-    dues = {s.current.due for s in summaries}
-    if len(dues) == 1:
-        due_cell: Any = dues.pop()
-    else:
-        due_cell = _dues_by_date(summaries)
+    # one date per row: the ledger's (original) due date; extensions show in 状态
+    due_cell: Any = min(s.current.original_due for s in summaries) if summaries else ""
     values = [
         task.number or "",
         task.title,
@@ -255,7 +272,7 @@ def _task_row(
         task.deadline_text or "",
         per_unit(lambda s: _report_text(s.report)),
         per_unit(lambda s: s.state_text()) if summaries else "未分派",
-        due_cell if summaries else "",
+        due_cell,
         per_unit(lambda s: s.mark(as_of)),
     ]
     return LedgerRow("task", values)
@@ -320,14 +337,49 @@ def export_ledger(
     raise InvalidInput(f"无法导出为“{path}”：文件名应以 .xlsx 或 .csv 结尾")
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula, prefixed with "'" (CSV injection)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
 def _write_csv(table: LedgerTable, path: Path) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         for row in table.rows:
-            values = [v.isoformat() if isinstance(v, date) else v for v in row.values]
-            if row.kind in {"title", "subtitle", "section"}:
+            values = [v.isoformat() if isinstance(v, date) else csv_safe(v) for v in row.values]
+            if row.kind in {"title", "subtitle", "intro", "section"}:
                 values = [values[0]]
             writer.writerow(values)
+
+
+LINE_POINTS = 16  # one wrapped line of 11-pt CJK text (宋体/等线 need ~14.3–15.6)
+MAX_ROW_POINTS = 409  # Excel's limit
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """Lines ``text`` takes in a column ``width`` wide, erring on the side of more: a CJK
+    character is counted 2.2 units wide (Excel's fall-back fonts are wider than 2) and a line
+    loses 2 units to the cell's padding."""
+    usable = max(1.0, width - 2)
+    total = 0
+    for line in text.split("\n"):
+        wide = display_width(line)
+        cjk = wide - len(line)  # characters counted twice
+        units = wide + 0.2 * cjk
+        total += max(1, math.ceil(units / usable))
+    return total
+
+
+def _text_cell(cell, value: Any) -> None:
+    """Set a cell to ``value``; a string is always stored as text, never as a formula."""
+    cell.value = value if value != "" else None
+    if isinstance(value, str) and value:
+        cell.data_type = "s"
 
 
 def _write_xlsx(table: LedgerTable, path: Path) -> None:
@@ -338,7 +390,8 @@ def _write_xlsx(table: LedgerTable, path: Path) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = "任务落实台账"
-    ncol = len(HEADERS)
+    headers = table.headers
+    ncol = len(headers)
     last = get_column_letter(ncol)
     thin = Side(style="thin", color="808080")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
@@ -347,32 +400,39 @@ def _write_xlsx(table: LedgerTable, path: Path) -> None:
     header_fill = PatternFill("solid", fgColor="D9E1F2")
     section_fill = PatternFill("solid", fgColor="F2F2F2")
     overdue_font = Font(color="C00000", bold=True)
+    centred = {headers.index(h) + 1 for h in ("序号", "完成时限", "截止日期", "是否逾期")}
+    mark_column = headers.index("是否逾期") + 1
+    total_width = sum(width for _, width in table.columns)
 
-    for i, (_, width) in enumerate(LEDGER_COLUMNS, start=1):
+    for i, (_, width) in enumerate(table.columns, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
 
     header_row = 0
     for r, row in enumerate(table.rows, start=1):
-        if row.kind in {"title", "subtitle", "section"}:
-            cell = ws.cell(row=r, column=1, value=row.values[0])
+        if row.kind in {"title", "subtitle", "intro", "section"}:
+            cell = ws.cell(row=r, column=1)
+            _text_cell(cell, row.values[0])
             ws.merge_cells(f"A{r}:{last}{r}")
+            lines = wrapped_lines(str(row.values[0]), total_width)
             if row.kind == "title":
                 cell.font = Font(bold=True, size=16)
                 cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-                ws.row_dimensions[r].height = 30
-            elif row.kind == "subtitle":
-                cell.alignment = Alignment(vertical="center")
+                ws.row_dimensions[r].height = max(30, 24 * lines)
+            elif row.kind in ("subtitle", "intro"):
+                cell.alignment = Alignment(vertical="center", wrap_text=True)
+                ws.row_dimensions[r].height = LINE_POINTS * lines + 4
             else:
                 cell.font = Font(bold=True, size=12 if row.level == 1 else 11)
                 cell.alignment = Alignment(vertical="center", wrap_text=True)
                 for c in range(1, ncol + 1):
                     ws.cell(row=r, column=c).fill = section_fill
                     ws.cell(row=r, column=c).border = border
-                ws.row_dimensions[r].height = 20
+                ws.row_dimensions[r].height = max(20, (LINE_POINTS + 1) * lines + 4)
             continue
         lines = 1
         for c, value in enumerate(row.values, start=1):
-            cell = ws.cell(row=r, column=c, value=value if value != "" else None)
+            cell = ws.cell(row=r, column=c)
+            _text_cell(cell, value)
             cell.border = border
             if row.kind == "header":
                 cell.font = Font(bold=True)
@@ -380,18 +440,18 @@ def _write_xlsx(table: LedgerTable, path: Path) -> None:
                 cell.alignment = centre
                 continue
             multi_line = isinstance(value, str) and "\n" in value  # one line per unit
-            cell.alignment = centre if c in (1, 7, 10, 11) and not multi_line else wrap_top
+            cell.alignment = centre if c in centred and not multi_line else wrap_top
             if isinstance(value, date):
                 cell.number_format = "yyyy-mm-dd"
-            if c == 11 and value:
+            if c == mark_column and value:
                 cell.font = overdue_font
             text = value.isoformat() if isinstance(value, date) else str(value or "")
-            lines = max(lines, lines_needed(text, LEDGER_COLUMNS[c - 1][1]))
+            lines = max(lines, wrapped_lines(text, table.columns[c - 1][1]))
         if row.kind == "header":
             header_row = r
             ws.row_dimensions[r].height = 22
         else:
-            ws.row_dimensions[r].height = min(409, 15 * lines + 3)
+            ws.row_dimensions[r].height = min(MAX_ROW_POINTS, LINE_POINTS * lines + 6)
 
     if header_row:
         ws.freeze_panes = f"A{header_row + 1}"

@@ -51,6 +51,8 @@ LABELS = {
     "deadline": "完成时限",
     "progress": "进展落实情况",
     "remark": "备注",
+    "section": "板块",
+    "extra": "其他内容",
 }
 
 UNIT_ROLES = ("lead", "responsible", "cooperating")
@@ -120,6 +122,7 @@ class Header:
     row: Row
     columns: dict[str, list[int]] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)  # column index → header text
+    spans: dict[int, list[int]] = field(default_factory=dict)  # one header cell over columns
 
     def first(self, role: str) -> int | None:
         cols = self.columns.get(role)
@@ -151,7 +154,10 @@ def detect_header(row: Row) -> Header | None:
         if role is None:
             continue
         if text in seen_text and index in row.merged:
-            continue  # one header cell merged across two columns counts once
+            # one header cell merged across columns: its role is settled by the data below
+            first = max(i for i in header.names if header.names[i] == text)
+            header.spans.setdefault(first, [first]).append(index)
+            continue
         seen_text.add(text)
         header.columns.setdefault(role, []).append(index)
         header.names[index] = text
@@ -194,3 +200,72 @@ def merge_subheader(header: Header, row: Row) -> bool:
         header.names[index] = row.cells[index]
     header.columns = {r: sorted(c) for r, c in header.columns.items() if c}
     return True
+
+
+_NUMBER_CELL = re.compile(
+    r"^\s*(?:[（(]?\d{1,3}(?:[.．]\d{1,3})*[）)]?\s*[、.．]?|[一二三四五六七八九十百]+\s*[、.．]?|"
+    r"[（(][一二三四五六七八九十百]+[）)])\s*$"
+)
+_SECTION_CELL = re.compile(
+    r"^\s*(?:[一二三四五六七八九十百]+\s*[、.．]|[（(][一二三四五六七八九十百]+[）)])"
+)
+
+
+def number_only(text: str) -> bool:
+    """A cell holding only a number ("3", "3.", "（3）", "一、", "（一）")."""
+    return bool(_NUMBER_CELL.match(text))
+
+
+def resolve_spans(header: Header, following: list[Row]) -> None:
+    """Give each column under a header cell spanning several columns its own role, from the
+    data rows below (``following``), so no column's text is dropped:
+
+    * a column of numbers only is the 序号 (when the header has none);
+    * a column of section headings ("一、…", "（一）…") is the section;
+    * the other columns, in order, take 工作任务 (the title) and 具体要求 (the content) when the
+      header has none yet; any column left over is extra content (appended to the content).
+
+    A column that only repeats the one before it (the data merged as the header) keeps no role.
+    """
+    if not header.spans:
+        return
+    data = [r for r in following if not r.paragraph and len(r.values()) > 1][:40]
+    data = [r for r in data if detect_header(r) is None]
+    if not data:
+        return
+    for first, cols in header.spans.items():
+        if any(c in header.names for c in cols[1:]):
+            continue  # a second header line named the columns (see merge_subheader)
+        own = [
+            c
+            for c in cols[1:]
+            if any(r.cell(c) and not (c in r.merged and r.cell(c) == r.cell(c - 1)) for r in data)
+        ]
+        if not own:
+            continue
+        name = header.names[first]
+        for columns in header.columns.values():
+            if first in columns:
+                columns.remove(first)
+        header.columns = {r: c for r, c in header.columns.items() if c}
+        members = [first, *own]
+        for c in list(members):
+            values = [r.cell(c) for r in data if r.cell(c)]
+            if not values:
+                continue
+            if "number" not in header.columns and all(number_only(v) for v in values):
+                header.columns["number"] = [c]
+                members.remove(c)
+            elif (
+                "section" not in header.columns
+                and len(members) > 1
+                and all(_SECTION_CELL.match(v) for v in values)
+            ):
+                header.columns["section"] = [c]
+                members.remove(c)
+        for c in members:
+            role = next((r for r in ("task", "requirement") if r not in header.columns), "extra")
+            header.columns.setdefault(role, []).append(c)
+        for c in cols:
+            header.names[c] = name
+        header.columns = {r: sorted(c) for r, c in header.columns.items()}

@@ -172,22 +172,66 @@ def _section_numeral(text: str) -> str:
     return m.group(0).strip("、.．") if m else clip(text, 12)
 
 
+_NOTICE = re.compile(r"印发\s*《(?P<title>[^《》]{4,120})》")
+_SENTENCE_START = ("为", "根据", "按照", "现将", "经", "请", "各")
+
+
+def _joined(preamble: list[str]) -> list[str]:
+    """Preamble lines with a title broken across lines put back together: a line whose 《 is
+    not closed takes the following lines until it is."""
+    out: list[str] = []
+    pending = ""
+    for text in preamble:
+        for line in text.splitlines():
+            line = line.strip()
+            if not line:
+                continue
+            pending += line
+            if pending.count("《") > pending.count("》"):
+                continue
+            out.append(pending)
+            pending = ""
+    if pending:
+        out.append(pending)
+    return out
+
+
+def _sentence(line: str) -> bool:
+    """A sentence of the intro, never a title."""
+    return (
+        line.endswith(("。", "；", ";", "！", "：", ":"))
+        or line.startswith(_SENTENCE_START)
+        or (len(line) > 30 and any(c in line for c in "，,。"))
+        or line.count("《") != line.count("》")
+    )
+
+
 def plan_title(preamble: list[str], path: Path) -> str:
-    for text in preamble:
-        first = text.splitlines()[0].strip()
-        if any(w in first for w in _TITLE_WORDS) and len(first) <= 80:
-            return first
-    for text in preamble:
-        first = text.splitlines()[0].strip()
-        if len(first) <= 80:
-            return first
+    """The plan's name: the document title ("XX市卫生健康局2023年政务公开工作要点"), or the
+    《…》 a notice prints ("关于印发《…》的通知"); never a sentence of the intro nor a lone "《";
+    else the file name."""
+    lines = _joined(preamble)
+    for line in lines:
+        notice = _NOTICE.search(line)
+        if notice and any(w in notice.group("title") for w in _TITLE_WORDS):
+            return " ".join(notice.group("title").split())
+        if _sentence(line) or len(line) > 80:
+            continue
+        if any(w in line for w in _TITLE_WORDS):
+            return line.strip("《》")
+    for line in lines:
+        if not _sentence(line) and len(line) <= 80 and len(line.strip("《》 ")) >= 4:
+            return line
     return path.stem
 
 
 def plan_issuer(title: str) -> str | None:
+    """The body that issues the plan: the title's words before its year ("XX市卫生健康局")."""
     m = _YEAR.search(title)
     if m and m.start() > 0:
-        return title[: m.start()].strip() or None
+        issuer = title[: m.start()].strip(" 《》“”")
+        issuer = re.sub(r"^关于(?:印发)?", "", issuer)
+        return issuer if len(issuer) >= 2 else None
     return None
 
 

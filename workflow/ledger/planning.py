@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from workflow.due import DeadlineError
+from workflow.due import DeadlineError, due_range, out_of_range
 from workflow.ledger.deadlines import (
     DeadlineResult,
     find_report_dates,
@@ -67,6 +67,10 @@ def plan_year(parsed: ParsedLedger, given: int | None) -> tuple[int, str]:
 def report_dates(
     parsed: ParsedLedger, year: int, given: list[date] | None
 ) -> tuple[list[date], str]:
+    for d in given or []:
+        problem = out_of_range(d)
+        if problem is not None:
+            raise ledger_error(parsed.path, "--report-dates", f"报送日期无效：{problem}")
     if given:
         return sorted(set(given)), "option"
     try:
@@ -94,6 +98,14 @@ def _deadline(
             else ("requirement" if task.content else "task")
         )
         raise ledger_error(parsed.path, task.where(role), exc.message) from None
+    for due in result.dues:
+        problem = out_of_range(due.due, calendar)
+        if problem is not None:
+            role = "deadline" if result.source == "deadline_cell" else None
+            where = task.where(role) if role else task.where()
+            raise ledger_error(
+                parsed.path, where, f"截止日期无效：{problem}，请核对完成时限或 --plan-year"
+            )
     if not result.dues:  # "N个工作日内": an event's limit; until then checked like 长期坚持
         dues = plan_default_dues(year, dates, calendar, result.phrase or "")
         result = DeadlineResult(
@@ -115,6 +127,14 @@ def plan_ledger(
 ) -> PlannedLedger:
     """Resolve year and report dates and read every task's deadline."""
     the_year, year_source = plan_year(parsed, year)
+    first, last = due_range(calendar)
+    if not first.year <= the_year <= last.year:
+        where = "--plan-year" if year_source == "option" else "标题"
+        raise ledger_error(
+            parsed.path,
+            where,
+            f"计划年度 {the_year} 超出工作日历的范围（{first.year}—{last.year} 年），无法计算截止日期",
+        )
     the_dates, dates_source = report_dates(parsed, the_year, dates)
     warnings = list(parsed.warnings)
     tasks = []

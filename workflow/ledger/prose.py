@@ -52,7 +52,14 @@ from workflow.ledger.parsed import (
 )
 from workflow.ledger.readers.document import Row, SourceDocument, clip, ledger_error
 from workflow.ledger.readers.word_numbering import ParagraphInfo, paragraph_info
-from workflow.ledger.units_cell import UnitMention, split_outside_brackets, split_unit_cell
+from workflow.ledger.units_cell import (
+    LABEL_RE,
+    CellUnits,
+    UnitMention,
+    label_role,
+    read_unit_cell,
+    split_outside_brackets,
+)
 
 if TYPE_CHECKING:
     from workflow.ledger.planning import PlannedLedger
@@ -69,6 +76,7 @@ NON_TASK_SECTIONS = (
 _SENTENCE_STOPS = "。！？；;!?"
 _ADVERBS = r"(?:分别|共同|具体|统一|各自|按职责|依职责|按照职责)?"
 _ROLE_VERB = re.compile(_ADVERBS + r"(?:牵头|主办|主责|负责|落实|配合|协办|协助|参与|把关|承办)")
+_CLAUSE_LABEL = LABEL_RE
 _LEAD_WORDS, _COOP_WORDS = ("牵头", "主办", "主责", "把关"), ("配合", "协办", "协助", "参与")
 _CONTACT = re.compile(r"^(联系人|联系电话|电话|邮箱|传真|附件|抄送|此件)")
 # "1125日前": month and day run together (the 月 was lost); a bare day is at most two digits
@@ -138,14 +146,26 @@ def bracket_units(inner: str) -> list[UnitMention]:
     "委政法科、医政科、疾控监督科牵头落实" → three leads; "委办公室负责把关，各科室落实" →
     委办公室 lead, 各科室 responsible. A clause without a role phrase is responsible.
     """
-    mentions: list[UnitMention] = []
+    return read_bracket(inner).mentions
+
+
+def read_bracket(inner: str) -> CellUnits:
+    """:func:`bracket_units` with the notes: labelled clauses ("牵头单位：A、B；责任单位：C",
+    half- or full-width) name units in their role; text that names no unit is a note."""
+    out = CellUnits()
     for clause in split_outside_brackets(inner, "，,；;"):
         clause = clause.removeprefix("由")
-        m = _ROLE_VERB.search(clause)
-        units, phrase = (clause[: m.start()], clause[m.start() :]) if m else (clause, "")
-        units = re.sub(r"等$", "", units.strip().rstrip("、"))
-        mentions.extend(split_unit_cell(units, _role_of(phrase)))
-    return mentions
+        label = _CLAUSE_LABEL.match(clause)
+        if label is not None:
+            cell = read_unit_cell(clause[label.end() :], label_role(label.group(1)))
+        else:
+            m = _ROLE_VERB.search(clause)
+            units, phrase = (clause[: m.start()], clause[m.start() :]) if m else (clause, "")
+            units = re.sub(r"等$", "", units.strip().rstrip("、"))
+            cell = read_unit_cell(units, _role_of(phrase))
+        out.mentions.extend(cell.mentions)
+        out.notes.extend(cell.notes)
+    return out
 
 
 # --------------------------------------------------------------------------- paragraphs → tasks
@@ -306,7 +326,8 @@ class _ProseParser:
         full, inner = trailing_bracket(current.text)
         title = clean_title(first_sentence(full))
         content = _content(full, title)
-        mentions = bracket_units(inner) if inner else []
+        read = read_bracket(inner) if inner else CellUnits()
+        mentions = read.mentions
         row = current.row
         task = ProseTask(
             section_path=current.section,
@@ -324,6 +345,9 @@ class _ProseParser:
         )
         if not title:
             raise ledger_error(self.doc.path, row.where(), "编号段落没有内容")
+        for note in read.notes:
+            task.notes.append(f"括号中的“{clip(note, 30)}”不是单位名称，作为备注，未分派")
+            self.warn(row, task.notes[-1])
         if not mentions:
             task.notes.append(
                 "段末没有写明责任单位（如“（委办公室牵头负责，各相关科室负责落实）”）"

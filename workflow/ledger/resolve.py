@@ -75,14 +75,18 @@ class UnitResolver:
         self.create_units = create_units
         self.units = all_units(session)
         self.created: list[Unit] = []
+        self._group_index: dict[str, list[Unit]] | None = None
+        self._lookups: dict[tuple[str, tuple[str, ...]], list | None] = {}
 
     # -- lookups ----------------------------------------------------------------------------
     def _groups(self) -> dict[str, list[Unit]]:
-        groups: dict[str, list[Unit]] = {}
-        for unit in self.units:
-            for group in unit.groups:
-                groups.setdefault(clean(group), []).append(unit)
-        return groups
+        if self._group_index is None:
+            groups: dict[str, list[Unit]] = {}
+            for unit in self.units:
+                for group in unit.groups:
+                    groups.setdefault(clean(group), []).append(unit)
+            self._group_index = groups
+        return self._group_index
 
     def _group(self, name: str, normalized: bool) -> tuple[str, list[Unit]] | None:
         groups = self._groups()
@@ -97,6 +101,12 @@ class UnitResolver:
 
     def lookup(self, mention: UnitMention) -> list[tuple[Unit, str, str | None]] | None:
         """[(unit, how, group)] for a mention, or None when nothing in the directory matches."""
+        key = (mention.name, mention.aliases)
+        if key not in self._lookups:
+            self._lookups[key] = self._lookup(mention)
+        return self._lookups[key]
+
+    def _lookup(self, mention: UnitMention) -> list[tuple[Unit, str, str | None]] | None:
         full = mention.name + "".join(f"（{a}）" for a in mention.aliases)
         found = self._group(mention.name, normalized=False)
         if found:
@@ -116,6 +126,8 @@ class UnitResolver:
         )
         self.units.append(unit)
         self.created.append(unit)
+        self._group_index = None
+        self._lookups.clear()
         return unit
 
     # -- tasks --------------------------------------------------------------------------------

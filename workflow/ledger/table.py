@@ -22,7 +22,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from workflow.ledger.headers import LABELS, Header, detect_header, merge_subheader
+from workflow.ledger.headers import (
+    LABELS,
+    Header,
+    detect_header,
+    merge_subheader,
+    number_only,
+    resolve_spans,
+)
 from workflow.ledger.parsed import (
     NUMERAL_ONLY,
     SENTENCE_END,
@@ -39,7 +46,7 @@ from workflow.ledger.parsed import (
     strip_number,
 )
 from workflow.ledger.readers.document import Row, SourceDocument, Stream, clip, ledger_error
-from workflow.ledger.units_cell import UnitMention, split_unit_cell
+from workflow.ledger.units_cell import UnitMention, read_unit_cell
 
 # "16. 建立…", "20.2021年11月20日前…", "（3）…" — but not a decimal such as "2.5万"
 _FILL_LINE = re.compile(
@@ -150,6 +157,7 @@ class _Parser:
                 self.seen_header = True
                 if i < len(rows) and merge_subheader(header, rows[i]):
                     i += 1
+                resolve_spans(header, rows[i : i + 40])
                 previous_was_section = False
                 continue
             before = section
@@ -184,6 +192,9 @@ class _Parser:
         number = row.cell(number_col)
         item = row.cell(task_col)
         requirement = row.cell(req_col)
+        heading = row.cell(header.first("section"))
+        if heading and heading not in section:  # a section column beside the task's name
+            section = _set_section(section, heading, section_level(heading) or 1)
         has_units = any(row.cell(c) for c, _ in header.unit_columns)
         if (
             number
@@ -261,6 +272,9 @@ class _Parser:
         if rec.item and not rec.item_heading and several:
             section.append(clean_title(rec.item))
         content = (req_body or None) if rec.requirement else None
+        extra = [row.cell(c) for c in header.columns.get("extra", []) if row.cell(c)]
+        if extra:  # columns under a spanning header beyond title and content: kept in content
+            content = "\n".join([content, *extra] if content else extra)
         if rec.item and not rec.item_heading and not several:
             title = clean_title(rec.item)
             item_number, item_body = strip_number(rec.item)
@@ -271,11 +285,19 @@ class _Parser:
         else:
             title = first_sentence(rec.requirement) if rec.requirement else clean_title(rec.item)
             item_number = None
+        if number_only(title) and rec.requirement:  # a number is never a title
+            item_number, title = title.strip("、.．（）() "), first_sentence(rec.requirement)
         number = shared_number or rec.number or req_number or item_number
         units: list[tuple[UnitMention, int]] = []
         for column, role in header.unit_columns:
-            mentions = split_unit_cell(row.cell(column), role)
+            cell = read_unit_cell(row.cell(column), role)
+            mentions = cell.mentions
             units.extend((m, column) for m in mentions)
+            for note in cell.notes:
+                where = f"{row.where(column)}（{header.label(column) or LABELS[role]}）"
+                self.warnings.append(
+                    f"{self.doc.path.name}：{where}：“{clip(note, 30)}”不是单位名称，作为备注，未分派"
+                )
             etc = [m.written for m in mentions if m.etc]
             if etc:
                 where = f"{row.where(column)}（{header.label(column) or LABELS[role]}）"

@@ -11,7 +11,15 @@
 * spaces between two names of two characters or more separate them ("办公室 财务科"); other
   spaces are dropped ("局 办公室", "办 公 室");
 * a trailing "等" ("财务科等", "财务科等单位") is dropped and flagged (``etc``) so the parser can
-  say that only the units written get the task.
+  say that only the units written get the task; "办公室、财务科等委机关各科室" is the names and
+  the group they belong to (办公室, 财务科, 委机关各科室);
+* a cell may carry more than names: a sentence about how the list applies ("按职责分工落实",
+  "各科室根据职责分别负责") is not a unit — the names before it stay, the rest is a ``note``
+  (:func:`read_unit_cell`) that the dry run shows;
+* a whole cell in brackets with role labels ("（牵头单位：A、B；责任单位：C）",
+  "(牵头单位:A;配合单位:B)") reads like the same text without the brackets;
+* a bracketed alias on a line of its own ("海域处\n（审批处）", a narrow Word column) belongs to
+  the name above it; nothing is split inside brackets ("综合协调处（含办公室、档案室）").
 """
 
 from __future__ import annotations
@@ -45,15 +53,33 @@ ROLE_WORDS: tuple[tuple[str, str], ...] = (
     ("承办", "responsible"),
 )
 _LABEL = re.compile(
-    r"^(牵头单位|牵头科室|牵头|主办单位|主办|责任单位|责任科室|配合单位|协办单位|配合|协办)[:：]"
+    r"^\s*((?:牵头|主办|主责|责任|负责|承办|落实|配合|协办|参与|协助)"
+    r"(?:单位|科室|处室|部门|领导单位)?)\s*[:：]\s*"
 )
 _LABEL_ROLES = {
     "牵头": "lead",
     "主办": "lead",
+    "主责": "lead",
     "责任": "responsible",
+    "负责": "responsible",
+    "承办": "responsible",
+    "落实": "responsible",
     "配合": "cooperating",
     "协办": "cooperating",
+    "参与": "cooperating",
+    "协助": "cooperating",
 }
+# words that make an item a sentence about the list, not a name (cut there: the rest is a note)
+_SENTENCE = re.compile(
+    r"按照|根据|依据|结合|按职责|依职责|按各自|各自|分别|职责分工|分工负责|共同|具体负责|"
+    r"相关工作|有关工作|按要求|做好|抓好|负责组织|组织实施"
+)
+# a group after 等: "办公室、财务科等委机关各科室"
+_ETC_GROUP = re.compile(
+    r"^(?P<names>.+?)等(?P<group>(?:各|相关|委属|委机关|厅机关|局机关|市直|县直|其他).+)$"
+)
+NAME_LIMIT = 30
+LABEL_RE = _LABEL
 
 
 @dataclass(frozen=True)
@@ -131,32 +157,88 @@ def _brackets(item: str) -> tuple[str, str | None, tuple[str, ...]]:
     return name, None, (inner,)
 
 
-def split_unit_cell(text: str | None, default_role: str) -> list[UnitMention]:
-    """The unit mentions of one cell, in order (duplicates kept; the caller merges them)."""
-    cell = _spaces_to_separators((text or "").strip())
+@dataclass
+class CellUnits:
+    """What a unit cell (or a prose bracket) holds: the mentions and the text that is no name."""
+
+    mentions: list[UnitMention] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def label_role(label: str) -> str:
+    return next(r for k, r in _LABEL_ROLES.items() if label.startswith(k))
+
+
+def _unwrap(cell: str) -> str:
+    """ "（牵头单位：A；责任单位：B）" → "牵头单位：A；责任单位：B" (a labelled cell in brackets)."""
+    if cell[:1] in "（(" and cell[-1:] in "）)":
+        inner = cell[1:-1].strip()
+        depth = 0
+        for ch in inner:  # the outer pair must enclose everything
+            depth += ch in "（(" and 1 or (-1 if ch in "）)" else 0)
+            if depth < 0:
+                return cell
+        if _LABEL.match(inner):
+            return inner
+    return cell
+
+
+def _sentence_cut(item: str) -> tuple[str, str]:
+    """(name part, note part) of an item: a sentence hint, or a name too long to be one."""
+    m = _SENTENCE.search(item)
+    if m is not None:
+        return item[: m.start()].strip("，,、：: "), item[m.start() :]
+    if len(item) > NAME_LIMIT:
+        return "", item
+    return item, ""
+
+
+def read_unit_cell(text: str | None, default_role: str) -> CellUnits:
+    """The unit mentions of one cell, in order (duplicates kept; the caller merges them), and
+    the notes: text in it that names no unit."""
+    raw = re.sub(r"\n\s*(?=[（(])", "", (text or "").strip())  # "海域处\n（审批处）"
+    cell = _spaces_to_separators(_unwrap(raw))
+    out = CellUnits()
     if cell in NONE_VALUES:
-        return []
-    mentions: list[UnitMention] = []
+        return out
     for clause in split_outside_brackets(cell, _CLAUSE_SEPARATORS):
         clause_role = None
         label = _LABEL.match(clause)
         if label:
-            clause_role = next(r for k, r in _LABEL_ROLES.items() if label.group(1).startswith(k))
+            clause_role = label_role(label.group(1))
             clause = clause[label.end() :]
-        pending: list[tuple[str, str, tuple[str, ...]]] = []  # names waiting for a role word
+        pending: list[tuple[str, str, tuple[str, ...], bool]] = []  # names awaiting a role word
         for item in split_outside_brackets(clause, _ITEM_SEPARATORS):
             if item in NONE_VALUES:
                 continue
             bare, role = _strip_role(item)
+            if not bare.startswith(("（", "(")):
+                head, note = _sentence_cut(bare)
+                if note:
+                    out.notes.append(item if not head else item[len(head) :].strip("，,、 "))
+                    if not head:
+                        continue
+                    bare, role = _strip_role(head)
+            group = _ETC_GROUP.match(bare)
+            if group and not any(ch in group.group("names") for ch in "（("):
+                pending.append((item, group.group("names"), (), False))
+                bare = group.group("group")
             name, bracket_role, aliases = _brackets(bare)
             role = role or bracket_role
             etc = bool(_ETC.search(name)) and len(_ETC.sub("", name)) >= 2
             if etc:
                 name = _ETC.sub("", name)
+                etc = "各" not in name  # "委属各单位等": a group already names them all
             pending.append((item, name, aliases, etc))
             if role is not None:
-                mentions.extend(UnitMention(w, n, role, a, e) for w, n, a, e in pending)
+                out.mentions.extend(UnitMention(w, n, role, a, e) for w, n, a, e in pending)
                 pending = []
         role = clause_role or default_role
-        mentions.extend(UnitMention(w, n, role, a, e) for w, n, a, e in pending)
-    return [m for m in mentions if m.name]
+        out.mentions.extend(UnitMention(w, n, role, a, e) for w, n, a, e in pending)
+    out.mentions = [m for m in out.mentions if m.name]
+    return out
+
+
+def split_unit_cell(text: str | None, default_role: str) -> list[UnitMention]:
+    """The unit mentions of one cell, in order (see :func:`read_unit_cell` for the notes)."""
+    return read_unit_cell(text, default_role).mentions

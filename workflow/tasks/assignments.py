@@ -17,6 +17,7 @@ from states import STATE_LABELS
 from workflow.directory.plans import plan_for_year
 from workflow.directory.roles import Caller, require_role
 from workflow.directory.units import resolve_unit
+from workflow.due import check_due
 from workflow.errors import InvalidInput, NotFound, PermissionDenied
 from workflow.models import Assignment, History, Plan, Report, Task, Unit
 from workflow.tasks.listing import TaskFilter, list_assignment_rows
@@ -99,6 +100,7 @@ def add_task(
         raise InvalidInput("任务标题不能为空")
     if not units and not lead:
         raise InvalidInput("至少需要一个责任单位（--unit）")
+    check_due(due)
     if plan_id is not None and session.get(Plan, plan_id) is None:
         raise NotFound(f"工作计划 #{plan_id} 不存在")
     resolved: list[tuple[Unit, str]] = []

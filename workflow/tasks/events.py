@@ -41,7 +41,7 @@ from states import STATE_LABELS
 from workflow.directory.plans import plan_for_year
 from workflow.directory.roles import Caller, require_role
 from workflow.directory.units import resolve_unit
-from workflow.due import DeadlineError, WorkingCalendar, working_day_due
+from workflow.due import DeadlineError, WorkingCalendar, check_due, working_day_due
 from workflow.errors import ConfigError, Conflict, InvalidInput, NotFound, PermissionDenied
 from workflow.models import Assignment, History, Plan, Task, Unit
 from workflow.tasks.assignments import create_assignment, get_assignment
@@ -157,6 +157,7 @@ def add_event(
     recorded twice is a :class:`Conflict`.
     """
     require_role(caller, ("office", "unit"), "登记事件")
+    check_due(event_date, calendar, "事件日期")
     kind = resolve_kind(kinds or event_kinds(), kind_text)
     ref = (ref or "").strip()
     if not ref:
@@ -170,6 +171,7 @@ def add_event(
         due = working_day_due(event_date, kind.working_days, calendar, phrase)
     except DeadlineError as exc:
         raise InvalidInput(exc.message) from None
+    check_due(due.due, calendar)
     plan_id = _plan_for(session, due.due.year, plan_id, now)
     task = Task(
         plan_id=plan_id,
@@ -315,7 +317,7 @@ def extend_event(
         )
     if _already_extended(session, a):
         raise Conflict(f"任务 #{assignment_id} 已延长过一次，{kind.name}只能延长一次")
-    new_due = calendar.add_working_days(a.original_due, days)
+    new_due = check_due(calendar.add_working_days(a.original_due, days), calendar, "新的截止日期")
     rule = json.loads(a.due_rule) if a.due_rule else {}
     a = fire(
         session,

@@ -19,6 +19,7 @@ from sqlmodel import select
 from states import STATE_LABELS
 from workflow.clock import local_date
 from workflow.directory.roles import Caller, require_role
+from workflow.due import check_due
 from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from workflow.models import Assignment, ExtensionRequest, History, Task, Unit
 from workflow.tasks.assignments import get_assignment
@@ -51,6 +52,7 @@ def request_extension(
     today = local_date(now)
     if today > a.due:
         raise InvalidInput(f"任务 #{a.id} 已过截止日期 {a.due}，应在截止日期前申请延期")
+    check_due(new_due, what="申请的截止日期")
     if new_due <= a.due:
         raise InvalidInput(f"申请的截止日期 {new_due} 应晚于当前截止日期 {a.due}")
     pending = session.exec(

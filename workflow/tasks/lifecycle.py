@@ -18,6 +18,7 @@ from sqlmodel import select
 import states
 from workflow.clock import local_date
 from workflow.directory.roles import Caller
+from workflow.due import check_due
 from workflow.errors import Conflict, InvalidInput, PermissionDenied, TransitionNotAllowed
 from workflow.models import Assignment, History, Report, Unit
 from workflow.tasks.assignments import get_assignment
@@ -153,5 +154,6 @@ def _check_permission(session: Session, a: Assignment, trigger: str, caller: Cal
 def _check_new_due(a: Assignment, new_due: date | None) -> None:
     if new_due is None:
         raise InvalidInput(f"延期任务 #{a.id} 需要新的截止日期（--to YYYY-MM-DD）")
+    check_due(new_due, what="新的截止日期")
     if new_due <= a.due:
         raise InvalidInput(f"新的截止日期 {new_due} 应晚于当前截止日期 {a.due}")

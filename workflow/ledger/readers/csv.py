@@ -13,6 +13,13 @@ from workflow.ledger.readers.document import (
     check_container,
     ledger_error,
 )
+from workflow.ledger.readers.limits import (
+    DEFAULT_LIMITS,
+    ImportLimits,
+    check_cell,
+    check_file_size,
+    check_text,
+)
 
 ENCODINGS = ("utf-8-sig", "gb18030")
 
@@ -41,9 +48,19 @@ def _delimiter(text: str) -> str:
     return best
 
 
-def read_csv(path: Path) -> SourceDocument:
+def _unquote(cell: str) -> str:
+    """ "'=SUM(…)" → "=SUM(…)": the quote ``duban export`` (and Excel users) put before text a
+    spreadsheet would take for a formula."""
+    if len(cell) > 1 and cell[0] == "'" and cell[1] in "=+-@":
+        return cell[1:]
+    return cell
+
+
+def read_csv(path: Path, limits: ImportLimits = DEFAULT_LIMITS) -> SourceDocument:
     check_container(path, "csv")
+    check_file_size(path, limits)
     data = path.read_bytes()
+    check_text(path, data, limits)
     if b"\x00" in data[:4096]:
         raise ledger_error(
             path, "", "文件不是文本格式的 CSV（可能是 UTF-16 或二进制文件），请另存为 UTF-8 CSV"
@@ -53,8 +70,12 @@ def read_csv(path: Path) -> SourceDocument:
     stream = Stream(path.name)
     try:
         for number, record in enumerate(reader, start=1):
-            cells = [c.replace("\r\n", "\n").replace("\u3000", " ").strip() for c in record]
+            cells = [
+                _unquote(c.replace("\r\n", "\n").replace("\u3000", " ").strip()) for c in record
+            ]
             width = len(cells)
+            for index, cell in enumerate(cells):
+                check_cell(path, f"第{number}行第{index + 1}列", cell, limits)
             while cells and not cells[-1]:
                 cells.pop()
             if cells:

@@ -18,16 +18,21 @@ from workflow.ledger.readers.document import (
     check_container,
     ledger_error,
 )
+from workflow.ledger.readers.limits import DEFAULT_LIMITS, ImportLimits, check_cell, check_package
 
 
-def _open(path: Path):
+def _open(path: Path, limits: ImportLimits):
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+    from lxml.etree import XMLSyntaxError
 
     check_container(path, "docx")
+    check_package(path, "docx", limits)
     try:
         return docx.Document(str(path))
-    except (zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError, OSError) as exc:
+    except (
+        zipfile.BadZipFile, PackageNotFoundError, KeyError, ValueError, OSError, XMLSyntaxError
+    ) as exc:  # fmt: skip
         raise ledger_error(
             path, "", f"文件已损坏或不是有效的 .docx 文件（{type(exc).__name__}）"
         ) from None
@@ -71,12 +76,12 @@ def _table_rows(tbl, parent, place: str) -> list[Row]:
     return rows
 
 
-def read_docx(path: Path) -> SourceDocument:
+def read_docx(path: Path, limits: ImportLimits = DEFAULT_LIMITS) -> SourceDocument:
     """The document body as one stream: a paragraph is a one-cell row, then table rows."""
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
-    document = _open(path)
+    document = _open(path, limits)
     stream = Stream("正文")
     paragraphs = tables = 0
     for block in document.iter_inner_content():
@@ -84,8 +89,13 @@ def read_docx(path: Path) -> SourceDocument:
             paragraphs += 1
             text = block.text.replace("\u3000", " ").strip()
             if text:
+                check_cell(path, f"正文第{paragraphs}段", text, limits)
                 stream.rows.append(Row((text,), paragraphs, "正文", paragraph=True))
         elif isinstance(block, Table):
             tables += 1
-            stream.rows.extend(_table_rows(block._tbl, block, f"第{tables}个表格"))
+            rows = _table_rows(block._tbl, block, f"第{tables}个表格")
+            for row in rows:
+                for index, text in enumerate(row.cells):
+                    check_cell(path, row.where(index), text, limits)
+            stream.rows.extend(rows)
     return SourceDocument(path=path, format="docx", streams=[stream])

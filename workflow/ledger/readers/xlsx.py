@@ -13,8 +13,10 @@ from workflow.ledger.readers.document import (
     SourceDocument,
     Stream,
     check_container,
+    column_letter,
     ledger_error,
 )
+from workflow.ledger.readers.limits import DEFAULT_LIMITS, ImportLimits, check_cell, check_package
 
 
 def _has_day(number_format: str | None) -> bool:
@@ -47,24 +49,37 @@ def cell_text(value: Any, number_format: str | None = None) -> str:
     return text.strip()
 
 
-def _open(path: Path):
+def _open(path: Path, limits: ImportLimits):
     import openpyxl
     from openpyxl.utils.exceptions import InvalidFileException
 
     check_container(path, "xlsx")
+    check_package(path, "xlsx", limits)
     try:
         return openpyxl.load_workbook(path, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+    except (
+        zipfile.BadZipFile,
+        InvalidFileException,
+        KeyError,
+        OSError,
+        ValueError,
+        SyntaxError,
+    ) as exc:  # fmt: skip  (defusedxml's refusals are ValueError; XML syntax: SyntaxError)
         raise ledger_error(
             path, "", f"文件已损坏或不是有效的 .xlsx 文件（{type(exc).__name__}）"
         ) from None
 
 
-def _sheet_rows(ws, place: str) -> list[Row]:
+def _sheet_rows(ws, place: str, path: Path, limits: ImportLimits) -> list[Row]:
     grid: list[list[str]] = [
         [cell_text(c.value, getattr(c, "number_format", None)) for c in row]
         for row in ws.iter_rows()
     ]
+    longest = limits.max_cell_chars
+    for r, line in enumerate(grid):
+        for c, text in enumerate(line):
+            if len(text) > longest:
+                check_cell(path, f"{place}第{r + 1}行{column_letter(c)}列", text, limits)
     merged: dict[tuple[int, int], bool] = {}
     for rng in ws.merged_cells.ranges:
         corner = ws.cell(rng.min_row, rng.min_col)
@@ -89,9 +104,11 @@ def _sheet_rows(ws, place: str) -> list[Row]:
     return rows
 
 
-def read_xlsx(path: Path, sheet: str | None = None) -> SourceDocument:
+def read_xlsx(
+    path: Path, sheet: str | None = None, limits: ImportLimits = DEFAULT_LIMITS
+) -> SourceDocument:
     """Every visible sheet (or only ``sheet``) as a stream of rows."""
-    wb = _open(path)
+    wb = _open(path, limits)
     doc = SourceDocument(path=path, format="xlsx")
     names = wb.sheetnames
     if sheet is not None and sheet not in names:
@@ -103,6 +120,6 @@ def read_xlsx(path: Path, sheet: str | None = None) -> SourceDocument:
             continue
         if sheet is None and ws.sheet_state != "visible":
             continue
-        doc.streams.append(Stream(ws.title, _sheet_rows(ws, f"工作表“{ws.title}”")))
+        doc.streams.append(Stream(ws.title, _sheet_rows(ws, f"工作表“{ws.title}”", path, limits)))
     wb.close()
     return doc
