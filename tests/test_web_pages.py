@@ -77,3 +77,19 @@ def test_bad_input_is_a_one_line_error_page_and_nothing_changes(office_with_peop
     assert unit.get("/assignments/999").status_code == 404
     assert unit.get("/assignments/abc").status_code == 400
     assert "已分派" in unit.get("/assignments/1").text
+
+
+def test_a_report_from_a_page_records_the_remote_address(office_with_people, cli_env):
+    import sqlalchemy as sa
+
+    unit = office_with_people("unit")
+    csrf = _csrf(unit, "/assignments/1")
+    r = unit.post("/assignments/1/report", data={"csrf_token": csrf, "text": "已修订"})
+    assert r.status_code in (200, 303)
+    engine = sa.create_engine(cli_env["DUBAN_DATABASE_URL"])
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.text("select actor, address from history where action = 'report'")
+        ).one()
+    engine.dispose()
+    assert row.actor == "法规科" and row.address == "testclient"  # TestClient's client host

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -147,7 +147,8 @@ def visitor(request: Request) -> Visitor:
     sid = request.cookies.get(SESSION_COOKIE)
     with unit_of_work(request) as session:
         signed: SignedIn = resume(session, sid, now(), idle_timeout(config(request)))
-    who = Visitor(caller=signed.caller, csrf=signed.csrf)
+    address = request.client.host if request.client else None  # history records it (issue 13)
+    who = Visitor(caller=replace(signed.caller, address=address), csrf=signed.csrf)
     request.state.page_visitor = who  # the error page still shows the visitor's menu
     return who
 
