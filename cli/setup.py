@@ -121,12 +121,6 @@ def upgrade(as_json: bool) -> None:
         info(f"数据库已升级：{before or '空'} → {after}：{url}")
 
 
-def _stdin_is_tty() -> bool:
-    import sys
-
-    return sys.stdin is not None and sys.stdin.isatty()
-
-
 def _token_from_stdin() -> str | None:
     """The first ``dbn_…`` token in what was piped in (e.g. the output of ``duban init``)."""
     import re

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -47,13 +48,14 @@ def _pg_schema_url(schema: str) -> str:
     )
 
 
-@pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    """A URL of an empty database that only this test uses."""
+@contextmanager
+def fresh_database(tmp: Path, prefix: str = "t") -> Iterator[str]:
+    """A URL of an empty database: a SQLite file in ``tmp``, or a fresh schema on the test
+    PostgreSQL (dropped afterwards)."""
     if not PG_URL:
-        yield f"sqlite:///{tmp_path / 'duban.db'}"
+        yield f"sqlite:///{tmp / 'duban.db'}"
         return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(PG_URL)
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
@@ -63,6 +65,13 @@ def database_url(tmp_path: Path) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A URL of an empty database that only this test uses."""
+    with fresh_database(tmp_path) as url:
+        yield url
 
 
 @pytest.fixture

@@ -8,14 +8,13 @@ rows. The clock is pinned at 2026-03-10 09:00 (Shanghai) for the CLI and the ser
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import sqlalchemy as sa
-from conftest import PG_URL, Cli, _pg_schema_url
+from conftest import Cli, fresh_database
 from live_server import serve
 
 NOW = "2026-03-10T09:00"
@@ -36,22 +35,9 @@ def write_ledger(path: Path, extra: bool = False) -> Path:
     return path
 
 
-@contextmanager
-def module_database(tmp: Path) -> Iterator[str]:
-    """A database URL for one module: a SQLite file, or a fresh schema on the test PostgreSQL."""
-    if not PG_URL:
-        yield f"sqlite:///{tmp / 'duban.db'}"
-        return
-    schema = f"w_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _pg_schema_url(schema)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+def module_database(tmp: Path):
+    """A database URL for one module (see ``conftest.fresh_database``)."""
+    return fresh_database(tmp, prefix="w")
 
 
 @dataclass

@@ -10,7 +10,6 @@ from fastapi import Request
 
 from workflow.config import Config, load_config
 from workflow.db import Database
-from workflow.directory.roles import Caller
 from workflow.web.throttle import Throttle
 
 
@@ -57,10 +56,3 @@ def bearer_token(request: Request) -> str | None:
 
 def remote_address(request: Request) -> str:
     return request.client.host if request.client else ""
-
-
-def api_caller(request: Request, session: Any) -> Caller:
-    """The caller behind the request's bearer token (401 when missing, unknown or revoked)."""
-    from workflow.directory.tokens import authenticate
-
-    return authenticate(session, bearer_token(request))

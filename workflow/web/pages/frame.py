@@ -29,7 +29,7 @@ from workflow import clock
 from workflow.directory.roles import Caller
 from workflow.directory.web_sessions import SignedIn, idle_timeout, resume, same_secret
 from workflow.errors import DubanError, NotAuthenticated, PermissionDenied, http_status
-from workflow.web.deps import server_state
+from workflow.web.deps import remote_address, server_state
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 SESSION_COOKIE = "duban_session"
@@ -147,7 +147,7 @@ def visitor(request: Request) -> Visitor:
     sid = request.cookies.get(SESSION_COOKIE)
     with unit_of_work(request) as session:
         signed: SignedIn = resume(session, sid, now(), idle_timeout(config(request)))
-    address = request.client.host if request.client else None  # history records it (issue 13)
+    address = remote_address(request) or None  # the history records it, as for the API
     who = Visitor(caller=replace(signed.caller, address=address), csrf=signed.csrf)
     request.state.page_visitor = who  # the error page still shows the visitor's menu
     return who
