@@ -25,23 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from bench_startup import _duban  # noqa: E402
-
-
-def _time(cmd: list[str], env: dict[str, str], runs: int) -> tuple[list[float], list[float]]:
-    """Wall times and CPU times (user + system of the command's process) of ``runs`` runs; on
-    a busy machine the CPU time is what the command itself costs."""
-    import resource
-
-    walls, cpus = [], []
-    for _ in range(runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        subprocess.run(cmd, env=env, check=True, capture_output=True)
-        walls.append(time.perf_counter() - start)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return walls, cpus
+from bench_startup import _duban, _time  # noqa: E402
 
 
 def _prepare(env: dict[str, str], units: int, tasks: int) -> str:
