@@ -13,7 +13,7 @@ from check_helpers import CAL, all_rows, check, directory, rendered, task
 from workflow.chasing.check import render_context
 from workflow.chasing.cutoffs import overdue_cutoff, reminder_bands
 from workflow.chasing.policy import Policy
-from workflow.models import Assignment
+from workflow.models import Assignment, ChaseCover
 
 D = date.fromisoformat
 
@@ -66,6 +66,19 @@ def test_a_due_date_outside_the_calendar_is_skipped_and_the_others_still_go_out(
     assert bad not in rep.expired and late in rep.expired
 
 
+def told_at(db, level: str) -> set[int]:
+    """Assignments whose overdue item has been told at ``level`` (the ``o`` covers' bits)."""
+    c = ChaseCover.__table__
+    bit = {"unit": 1, "leader": 2, "principal": 4}[level]
+    with db.engine.connect() as conn:
+        rows = conn.execute(sa.select(c.c.assignment_id, c.c.levels).where(c.c.what == "o"))
+        return {aid for aid, levels in rows if levels & bit}
+
+
+def esc_total(row) -> int:
+    return sum(u["total"] for u in row.context["units"])
+
+
 def test_leader_mails_are_bounded_per_unit_and_cover_everything(db):
     with db.session() as s:
         directory(s)
@@ -82,7 +95,9 @@ def test_leader_mails_are_bounded_per_unit_and_cover_everything(db):
     assert (units["公开科"]["total"], units["公开科"]["omitted"]) == (7, 4)
     assert len(units["公开科"]["items"]) == 3 and units["法规科"]["omitted"] == 0
     assert units["公开科"]["more_at"] == "duban task list --unit 公开科 --overdue"
-    assert len(esc.context["covers"]) == 8 and esc.context["report_by"] == "2026-03-06"
+    # the mail carries the cover keys of what it lists; every item told is a chasecover row
+    assert len(esc.context["covers"]) == 4 and esc.context["report_by"] == "2026-03-06"
+    assert told_at(db, "leader") == {*ids, other} and esc_total(esc) == 8
     mail = rendered(esc)
     assert "另有4项未列出" in mail.text and "请督促上述单位于2026年3月6日前报送" in mail.text
     # the units' own notices are bounded the same way

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # the ORM costs ~0.4 s to import: read paths on Core never lo
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration. Checked against alembic's own view by tests/test_migrations.py; kept
 # here so that every command can check the schema without importing alembic (~120 ms).
-SCHEMA_HEAD = "0003"
+SCHEMA_HEAD = "0010"
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

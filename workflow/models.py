@@ -133,12 +133,12 @@ class Assignment(SQLModel, table=True):
     __mapper_args__ = {"version_id_col": _assignment_version}  # noqa: RUF012
 
     id: int | None = Field(default=None, primary_key=True)
-    task_id: int = Field(foreign_key="task.id", index=True)
+    task_id: int = Field(foreign_key="task.id")  # indexed by uq_assignment
     unit_id: int = Field(foreign_key="unit.id", index=True)
     role: str = Field(default="responsible", max_length=20)  # lead | responsible | cooperating
     period: str = Field(default="", max_length=30)
     state: str = Field(default="assigned", max_length=20)
-    due: date = Field(index=True)
+    due: date  # indexed with the state (ix_assignment_state_due)
     original_due: date
     due_rule: str | None = Field(default=None, max_length=300)  # JSON: how ``due`` was computed
     due_provisional: bool = False  # computed on a provisional (unpublished) calendar year
@@ -165,11 +165,12 @@ class Report(SQLModel, table=True):
 
 
 class History(SQLModel, table=True):
-    """Append-only record of every change: who, when, from, to, why."""
+    """Append-only record of every change: who, when, from, to, why. Read by assignment only;
+    no foreign key, so the record never blocks (or slows) the rows it describes."""
 
     id: int | None = Field(default=None, primary_key=True)
-    assignment_id: int | None = Field(default=None, foreign_key="assignment.id", index=True)
-    task_id: int | None = Field(default=None, index=True)
+    assignment_id: int | None = Field(default=None, index=True)
+    task_id: int | None = None
     entity: str = Field(default="assignment", max_length=30)
     action: str = Field(max_length=40)
     from_state: str | None = Field(default=None, max_length=20)
@@ -179,7 +180,7 @@ class History(SQLModel, table=True):
     address: str | None = Field(default=None, max_length=64)  # remote address, over HTTP
     reason: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
     data: dict[str, Any] | None = Field(default=None, sa_column=sa.Column(sa.JSON, nullable=True))
-    at: datetime | None = _ts(index=True)
+    at: datetime | None = _ts()
 
 
 class Token(SQLModel, table=True):

@@ -39,7 +39,7 @@ def check(
                     KIND_LABELS[q.kind],
                     q.recipient_name,
                     q.unit or "",
-                    len(q.assignment_ids),
+                    q.count,
                     "、".join(q.recipients),
                 ]
                 for q in report.queued

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import groupby
 from typing import Any
 
 import sqlalchemy as sa
@@ -196,6 +197,54 @@ def covered_now(session: Session, run: int, whats: Sequence[str]) -> Iterator[tu
     )
     for r in rows:
         yield r[0], r
+
+
+def overdue_told_now(
+    session: Session, run: int, limit: int
+) -> Iterator[tuple[int, dict[int, tuple[int, list[OpenRow]]]]]:
+    """(unit id, {level bit: (items newly told at it, the first ``limit`` by due date)}) of
+    this run's ``o`` covers, by unit: one window over the covers, partitioned by unit and by
+    the set of bits newly told, so a big catch-up never brings its rows into Python (the first
+    ``limit`` rows of a union are among the first ``limit`` of each of its parts)."""
+    window: dict[str, Any] = {
+        "partition_by": (A.c.unit_id, C.c.new_levels),
+        "order_by": (A.c.due, A.c.id),
+    }
+    ranked = (
+        sa.select(
+            C.c.new_levels.label("bits"),
+            A.c.id,
+            A.c.unit_id,
+            A.c.task_id,
+            A.c.state,
+            A.c.due,
+            sa.func.row_number().over(**window).label("rn"),
+            sa.func.count().over(**window, rows=(None, None)).label("n"),
+        )
+        .select_from(C.join(A, A.c.id == C.c.assignment_id))
+        .where(C.c.run == run, C.c.what == "o")
+        .subquery()
+    )
+    rows = session.execute(
+        sa.select(ranked)
+        .where(ranked.c.rn <= limit)
+        .order_by(ranked.c.unit_id, ranked.c.due, ranked.c.id)
+    )
+    for unit_id, unit_rows in groupby(rows, key=lambda r: r.unit_id):
+        told: dict[int, tuple[int, list[OpenRow]]] = {}
+        counted: set[tuple[int, int]] = set()
+        for r in unit_rows:
+            for bit in BITS.values():
+                if not r.bits & bit:
+                    continue
+                n, listed = told.setdefault(bit, (0, []))
+                if (bit, r.bits) not in counted:  # each part's count once
+                    counted.add((bit, r.bits))
+                    n += r.n
+                if len(listed) < limit:
+                    listed.append(OpenRow(r.id, r.unit_id, r.task_id, r.state, r.due))
+                told[bit] = (n, listed)
+        yield unit_id, told
 
 
 def bounded_by_unit(

@@ -36,8 +36,13 @@ class Queued:
     recipients: list[str]
     level: int
     unit: str | None
-    assignment_ids: list[int]
+    assignment_ids: list[int]  # the items the mail lists
     channel: str = "email"  # or a robot: wecom | dingtalk | feishu
+    total: int | None = None  # every item it covers (a bounded mail lists at most a few per unit)
+
+    @property
+    def count(self) -> int:
+        return len(self.assignment_ids) if self.total is None else self.total
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -49,6 +54,7 @@ class Queued:
             "level": self.level,
             "unit": self.unit,
             "assignments": self.assignment_ids,
+            "total": self.count,
             "channel": self.channel,
         }
 

@@ -1,7 +1,8 @@
 """Writing what the planner decided: item dicts, mail contexts, outbox rows and their keys.
 
 Every context keeps the keys the renderer has always read (see :mod:`notifiers.render`) and adds:
-``covers`` (the cover keys this mail carries), ``warning_days`` (预警 grades only within the
+``covers`` (the cover keys of the items it lists: a bounded mail lists a few per unit, while every
+item told is a row of ``chasecover``), ``warning_days`` (预警 grades only within the
 reminder window) and, for a leader's mail, ``units`` grouped by unit with ``total``, ``omitted``
 and ``more_at`` (the link or command for the items not listed).
 """
@@ -53,13 +54,13 @@ def mail_key(kind: str, who: str, as_of: date, covers: list[str]) -> str:
 
 @dataclass
 class UnitPart:
-    """One unit's share of a leader's mail: every cover, the first ``limit`` items."""
+    """One unit's share of a leader's mail: how many items, the first ``limit`` of them and
+    their cover keys."""
 
     unit: Unit
     total: int = 0
     rows: list[tuple[OpenRow, int]] = field(default_factory=list)
     covers: list[str] = field(default_factory=list)
-    ids: list[int] = field(default_factory=list)
 
 
 class Writer:
@@ -149,12 +150,13 @@ class Writer:
         unit: Unit,
         rows: list[tuple[OpenRow, int]],
         covers: list[str],
-        ids: list[int] | None = None,
+        total: int | None = None,
         **extra,
     ) -> None:
         """A unit's reminder / due_today / overdue / progress_request mail. ``rows`` are the
-        items listed; ``ids`` (when given) every item it covers, the rest counted in
-        ``omitted`` with ``more_at``, where the unit sees them all."""
+        items listed and ``covers`` their cover keys; ``total`` (when given) the number of items
+        it covers, those not listed counted in ``omitted`` with ``more_at``, where the unit sees
+        them all."""
         who = f"u{unit.id}" + (f":{extra['report_due']}" if "report_due" in extra else "")
         context = {
             **self.base(),
@@ -164,18 +166,17 @@ class Writer:
             **extra,
             "covers": covers,
         }
-        if ids is None:
-            ids = [r.id for r, _ in rows]
-        else:
-            context["total"] = len(ids)
-            context["omitted"] = len(ids) - len(rows)
+        ids = [r.id for r, _ in rows]
+        if total is not None:
+            context["total"] = total
+            context["omitted"] = total - len(rows)
             context["more_at"] = (
                 f"{self.policy.server_url}/tasks"
                 if self.policy.server_url
                 else "duban task list --overdue"
             )
         key = mail_key(kind, who, self.as_of, covers)
-        self.add(key, kind, list(unit.emails), unit.name, context, ids, 0, unit.name)
+        self.add(key, kind, list(unit.emails), unit.name, context, ids, 0, unit.name, total)
 
     def escalation(self, person, level: int, parts: list[UnitPart], report_by: date) -> None:
         """One escalation to one leader: every unit newly at ``level``, bounded per unit."""
@@ -195,9 +196,10 @@ class Writer:
             "covers": covers,
         }
         key = mail_key("escalation", f"p{person.id}", self.as_of, covers)
-        ids = [i for p in parts for i in p.ids]
+        ids = [r.id for p in parts for r, _ in p.rows]
         unit = names[0] if len(names) == 1 else None
-        self.add(key, "escalation", [person.email], person.name, context, ids, level, unit)
+        total = context["total"]
+        self.add(key, "escalation", [person.email], person.name, context, ids, level, unit, total)
 
     def digest(
         self, key: str, person, label: str, parts: list[UnitPart], covers: list[str]
@@ -212,20 +214,23 @@ class Writer:
         }
         ids = [r.id for p in parts for r, _ in p.rows]
         level = 2 if person.principal else 1
-        self.add(key, "digest", [person.email], person.name, context, ids, level, None)
+        total = context["total"]
+        self.add(key, "digest", [person.email], person.name, context, ids, level, None, total)
 
-    def add(self, key, kind, recipients, name, context, ids, level, unit) -> None:
+    def add(self, key, kind, recipients, name, context, ids, level, unit, total=None) -> None:
         """Queue one mail (when the recipient has an address) and one copy per group robot of
         the recipient (``<key>#<channel>``, see :mod:`workflow.chasing.channels`)."""
         recipients = [a for a in recipients if a]
         owner = owner_of_key(key)
         if recipients:
-            self._add(key, kind, recipients, name, context, ids, level, unit, "email")
+            self._add(key, kind, recipients, name, context, ids, level, unit, "email", total)
         for channel in self.robots.get(owner or "", []):
             robot_context = {**context, OWNER: owner}
-            self._add(f"{key}#{channel}", kind, [], name, robot_context, ids, level, unit, channel)
+            self._add(
+                f"{key}#{channel}", kind, [], name, robot_context, ids, level, unit, channel, total
+            )
 
-    def _add(self, key, kind, recipients, name, context, ids, level, unit, channel) -> None:
+    def _add(self, key, kind, recipients, name, context, ids, level, unit, channel, total) -> None:
         self.pending.append(
             {
                 "key": key,
@@ -233,7 +238,7 @@ class Writer:
                 "channel": channel,
                 "recipients": list(recipients),
                 "recipient_name": name,
-                "assignment_id": ids[0] if len(ids) == 1 else None,
+                "assignment_id": ids[0] if len(ids) == 1 and total in (None, 1) else None,
                 "level": level,
                 "context": context,
                 "state": "pending",
@@ -247,7 +252,9 @@ class Writer:
             }
         )
         shown = list(recipients) if channel == "email" else [CHANNEL_LABELS[channel]]
-        self.queued.append(Queued(key, kind, name, shown, level, unit, ids, channel=channel))
+        self.queued.append(
+            Queued(key, kind, name, shown, level, unit, ids, channel=channel, total=total)
+        )
         if len(self.pending) >= self.BATCH:
             self.flush()
 

@@ -251,36 +251,26 @@ class Planner:
         limit = self.policy.items_per_unit
         report_by = self.cal.add_working_days(self.as_of, self.policy.report_within_days)
         by_person: dict[int, dict[int, list[UnitPart]]] = defaultdict(lambda: defaultdict(list))
-        rows = cv.covered_now(self.session, self.run_no, ["o"])
-        for unit_id, unit_rows in groupby(rows, key=lambda wr: wr[1].unit_id):
+        for unit_id, told in cv.overdue_told_now(self.session, self.run_no, limit):
             unit = self.units[unit_id]
-            notice: tuple[list, list, list] = ([], [], [])
-            parts = {2: UnitPart(unit), 4: UnitPart(unit)}
-            # the hot loop of a big catch-up: plain tuples, cover texts from a cached date
-            for _, (_, cover_due, bits, aid, uid, task_id, state, due) in unit_rows:
-                day = iso(cover_due)
-                if bits & 1:
-                    if len(notice[0]) < limit:
-                        row = OpenRow(aid, uid, task_id, state, due)
-                        notice[0].append((row, self.remaining(due)))
-                    notice[1].append(f"o:{aid}:{day}:unit")
-                    notice[2].append(aid)
-                for bit, part in parts.items():
-                    if bits & bit:
-                        part.total += 1
-                        part.ids.append(aid)
-                        part.covers.append(f"o:{aid}:{day}:{LEVEL_OF[bit]}")
-                        if len(part.rows) < limit:
-                            row = OpenRow(aid, uid, task_id, state, due)
-                            part.rows.append((row, self.remaining(due)))
-            if notice[0]:
-                self.writer.unit_mail("overdue", unit, notice[0], notice[1], notice[2])
-            if parts[2].total:
-                by_person[unit.leader_id][1].append(parts[2])
-            if parts[4].total:
-                for person in self.principals:
-                    if self.reachable(person):
-                        by_person[person.id][2].append(parts[4])
+            if 1 in told:
+                total, rows = told[1]
+                listed = [(r, self.remaining(r.due)) for r in rows]
+                covers = [f"o:{r.id}:{iso(r.due)}:unit" for r in rows]
+                self.writer.unit_mail("overdue", unit, listed, covers, total)
+            for bit, number in ((2, 1), (4, 2)):
+                if bit not in told:
+                    continue
+                total, rows = told[bit]
+                part = UnitPart(unit, total=total)
+                part.rows = [(r, self.remaining(r.due)) for r in rows]
+                part.covers = [f"o:{r.id}:{iso(r.due)}:{LEVEL_OF[bit]}" for r in rows]
+                if number == 1:
+                    by_person[unit.leader_id][1].append(part)
+                else:
+                    for person in self.principals:
+                        if self.reachable(person):
+                            by_person[person.id][2].append(part)
         riding: dict[int, list[str]] = {}
         for person_id in sorted(by_person):
             person = self.people[person_id]
