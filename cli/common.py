@@ -1,23 +1,14 @@
 """What every command needs: one call to an operation (locally, or over HTTP in client mode),
-settings, the database, the caller. No business logic."""
+settings, the local read path. No business logic."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 import click
-
-
-@dataclass
-class Context:
-    config: object  # workflow.config.Config
-    db: object  # workflow.db.Database
-    session: object  # sqlalchemy Session
-    caller: object  # workflow.directory.roles.Caller
 
 
 def load():
@@ -29,18 +20,6 @@ def load():
     db = Database(config.database_url)
     db.ensure_ready()
     return config, db
-
-
-@contextmanager
-def acting() -> Iterator[Context]:
-    """A session (committed when the command succeeds) and the authenticated caller."""
-    from workflow.config import saved_token
-    from workflow.directory.tokens import authenticate
-
-    config, db = load()
-    with db.session() as session:
-        caller = authenticate(session, saved_token(config))
-        yield Context(config=config, db=db, session=session, caller=caller)
 
 
 @contextmanager
@@ -111,9 +90,3 @@ def as_of_option(func):
         metavar="YYYY-MM-DD",
         help="按此日期计算（默认今天，上海时间）",
     )(func)
-
-
-def resolve_as_of(value: str | None) -> date:
-    from workflow.clock import parse_date, today
-
-    return today() if value is None else parse_date(value, "--as-of 日期")

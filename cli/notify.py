@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from cli.common import acting, as_of_option, resolve_as_of
-from cli.output import console, emit_json, info, json_option, table, warn
+from cli.common import as_of_option, call
+from cli.output import console, emit_json, info, json_option, local_time, table, warn
 
 _CHANNEL_NOTE = {"wecom": "（企业微信群）", "dingtalk": "（钉钉群）", "feishu": "（飞书群）"}
 KIND_CHOICES = ("reminder", "due_today", "overdue", "escalation", "digest", "progress_request")
@@ -41,14 +41,10 @@ def notify() -> None:
 def preview(kind, assignment_id, html_file, channel, as_of, as_json) -> None:
     """按模板生成一封通知邮件（或群机器人消息）并显示（不发送）。"""
     from workflow.errors import InvalidInput
-    from workflow.outbox.preview import preview_notification
 
-    day = resolve_as_of(as_of)
-    with acting() as ctx:
-        view = preview_notification(
-            ctx.session, ctx.caller, ctx.config, kind, assignment_id, day, channel
-        )
-        ctx.session.rollback()  # a preview writes nothing
+    view = call(
+        "notify.preview", kind=kind, assignment_id=assignment_id, as_of=as_of, channel=channel
+    )
     if channel != "email":
         if as_json:
             emit_json(view)
@@ -83,28 +79,55 @@ def preview(kind, assignment_id, html_file, channel, as_of, as_json) -> None:
 @json_option
 def send(limit, retry_now, as_json) -> None:
     """发送所有到期的待发送通知（守护进程也会每隔几分钟自动发送）。"""
-    from workflow.clock import now
-    from workflow.directory.roles import require_role
-    from workflow.outbox.delivery import deliver_pending
-
-    with acting() as ctx:
-        require_role(ctx.caller, "office", "发送通知")
-        config, db = ctx.config, ctx.db
-    # The command's session is closed here: delivery records each result in its own transaction.
+    bar = _Bar(enabled=not as_json)
+    try:
+        out = call("notify.send", _local={"progress": bar}, limit=limit, retry_waiting=retry_now)
+    finally:
+        bar.close()
+    summary = out["result"]
     if as_json:
-        summary = deliver_pending(db, config, now(), limit=limit, retry_waiting=retry_now)
-        emit_json(summary.to_dict())
+        emit_json(summary)
     else:
-        summary = _send_with_progress(db, config, now(), limit, retry_now)
-        info(summary.summary(robots=False))  # wrong robots: the 错误 lines below
-        for e in summary.errors:
+        info(out["summary"])  # wrong robots: the 错误 lines below
+        for e in summary["errors"]:
             label = {"failed": "失败", "retry": "稍后重试", "skipped": "跳过", "sent": "部分拒收",
                      "dropped": "作废"}  # fmt: skip
-            warn(f"通知 #{e.id}（{e.recipient}）{label.get(e.status, e.status)}：{e.error}")
-    if summary.robot_blocked:  # wrong robot settings: one line per robot, its rows kept queued
-        for message in summary.robot_blocked.values():
+            status = label.get(e["status"], e["status"])
+            warn(f"通知 #{e['id']}（{e['recipient']}）{status}：{e['error']}")
+    if summary["robot_blocked"]:  # wrong robot settings: one line per robot, its rows kept queued
+        for message in summary["robot_blocked"]:
             click.echo(f"错误：{message}", err=True)
         raise SystemExit(10)
+
+
+class _Bar:
+    """The progress bar of a local ``notify send`` on stderr, from the first row sent."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.progress = None
+        self.task = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self.progress is None:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+            self.progress = Progress(
+                TextColumn("发送通知"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=console(stderr=True),
+                transient=True,
+            )
+            self.progress.start()
+            self.task = self.progress.add_task("send", total=total)
+        self.progress.update(self.task, completed=done, total=total)
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.stop()
 
 
 @notify.command("test-robot")
@@ -112,38 +135,12 @@ def send(limit, retry_now, as_json) -> None:
 @json_option
 def test_robot(name, as_json) -> None:
     """向一个单位（或领导）的每个群机器人发送一条测试消息。"""
-    from workflow.clock import now
-    from workflow.outbox.robots import send_test_robots
-
-    with acting() as ctx:
-        results = send_test_robots(ctx.session, ctx.caller, ctx.config, name, now())
+    results = call("notify.test-robot", name=name)
     if as_json:
         emit_json(results)
         return
     for r in results:
         info(f"测试消息已发送：{r['robot']}")
-
-
-def _send_with_progress(db, config, when, limit, retry_waiting):
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    from workflow.outbox.delivery import deliver_pending
-
-    with Progress(
-        TextColumn("发送通知"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=console(stderr=True),
-        transient=True,
-    ) as bar:
-        task_id = bar.add_task("send", total=None)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task_id, completed=done, total=total)
-
-        return deliver_pending(
-            db, config, when, limit=limit, progress=progress, retry_waiting=retry_waiting
-        )
 
 
 @notify.command("list")
@@ -155,30 +152,22 @@ def _send_with_progress(db, config, when, limit, retry_waiting):
 @json_option
 def list_(state, kind, limit, as_json) -> None:
     """列出发件箱中的通知（最新的在前）。"""
-    from workflow.outbox.queue import list_notifications
-
-    with acting() as ctx:
-        rows = list_notifications(ctx.session, ctx.caller, state=state, kind=kind, limit=limit)
+    out = call("notify.list", state=state, kind=kind, limit=limit)
+    rows, kinds = out["rows"], out["kind_labels"]
     if as_json:
         emit_json(rows)
         return
-    from workflow.chasing.items import KIND_LABELS
-    from workflow.clock import SHANGHAI
-
-    def when(value):
-        return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if value else ""
-
     table(
         ["编号", "类型", "收件人", "状态", "尝试", "下次尝试", "发送时间", "错误或说明"],
         [
             (
                 r["id"],
-                KIND_LABELS.get(r["kind"], r["kind"]),
+                kinds.get(r["kind"], r["kind"]),
                 r["recipient"] + _CHANNEL_NOTE.get(r.get("channel") or "email", ""),
                 r["state_label"],
                 r["attempts"],
-                when(r["next_attempt_at"]) if r["state"] == "pending" else "",
-                when(r["sent_at"]),
+                local_time(r["next_attempt_at"]) if r["state"] == "pending" else "",
+                local_time(r["sent_at"]),
                 "；".join(x for x in (r["last_error"], r["note"]) if x),
             )
             for r in rows
@@ -194,19 +183,10 @@ def list_(state, kind, limit, as_json) -> None:
 @json_option
 def retry(notification_id, all_failed, as_json) -> None:
     """把发送失败的通知放回待发送队列（例如改正 SMTP 密码之后）。"""
-    from workflow.clock import now
-    from workflow.errors import InvalidInput
-    from workflow.outbox.queue import retry_all_failed, retry_notification
-
-    if (notification_id is None) == (not all_failed):
-        raise InvalidInput("请指定一个通知编号，或使用 --all-failed（二者选一）")
-    with acting() as ctx:
-        if all_failed:
-            ids = retry_all_failed(ctx.session, ctx.caller, now())
-        else:
-            ids = [retry_notification(ctx.session, ctx.caller, notification_id, now()).id]
+    out = call("notify.retry", notification_id=notification_id, all_failed=all_failed)
+    ids = out["requeued"]
     if as_json:
-        emit_json({"requeued": ids})
+        emit_json(out)
         return
     if not ids:
         info("没有发送失败的通知")
@@ -228,17 +208,10 @@ def mail() -> None:
 @click.argument("address")
 def mail_test(address) -> None:
     """用当前 SMTP 设置发送一封测试邮件，检查服务器、加密和登录是否正确。"""
-    from workflow.clock import now
-    from workflow.directory.roles import require_role
-    from workflow.outbox.settings import send_test_mail
-
-    with acting() as ctx:
-        require_role(ctx.caller, "office", "发送测试邮件")
-        config = ctx.config
-    settings, message_id = send_test_mail(config, address, now())
+    sent = call("mail.test", address=address)
     info(
-        f"测试邮件已发送至 {address}（服务器 {settings.host}:{settings.port}，"
-        f"加密 {settings.tls}，发件人 {settings.sender}，Message-ID {message_id}）"
+        f"测试邮件已发送至 {address}（服务器 {sent['host']}:{sent['port']}，"
+        f"加密 {sent['tls']}，发件人 {sent['sender']}，Message-ID {sent['message_id']}）"
     )
 
 
@@ -246,27 +219,7 @@ def mail_test(address) -> None:
 @json_option
 def mail_settings(as_json) -> None:
     """显示生效的 SMTP 与投递设置（含环境变量覆盖；不显示密码）。"""
-    from workflow.directory.roles import require_role
-    from workflow.outbox.settings import describe_smtp, notify_settings, smtp_settings
-
-    with acting() as ctx:
-        require_role(ctx.caller, "office", "查看邮件设置")
-        config = ctx.config
-    from workflow.errors import ConfigError
-
-    notify_cfg = notify_settings(config)
-    try:
-        smtp = describe_smtp(smtp_settings(config))
-    except ConfigError:
-        if notify_cfg.delivery == "smtp":
-            raise
-        smtp = None  # a dry run does not need a server
-    view = {
-        "delivery": notify_cfg.delivery,
-        "directory": str(notify_cfg.directory) if notify_cfg.directory else None,
-        "max_attempts": notify_cfg.max_attempts,
-        "smtp": smtp,
-    }
+    view = call("mail.settings")
     if as_json:
         emit_json(view)
         return

@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from cli.common import acting
+from cli.common import call
 from cli.output import emit_json, info, json_option, table
 
 
@@ -67,28 +67,38 @@ def _read_secrets(prompts: list[str]) -> list[str]:
     return values
 
 
-def robot_change(robot, robot_secret, remove_robot, robot_mention):
-    """The RobotChange the options ask for, reading the key/secret without a command line."""
-    from workflow.directory.robots import RobotChange
+def robot_params(robot, robot_secret, remove_robot, robot_mention) -> dict:
+    """The robot parameters of ``unit.edit`` / ``leader.edit`` the options ask for, the key and
+    secret read without a command line (they travel in the request body, never in a URL)."""
     from workflow.errors import InvalidInput
 
-    mentions = None
+    params: dict = {"robot": robot, "remove_robots": list(remove_robot) or None}
     if robot_mention:
         values = _split(robot_mention)
-        mentions = () if values == ["none"] else tuple(values)
+        params["robot_mentions"] = [] if values == ["none"] else values
     if robot_secret and robot in (None, "none", "wecom"):
         raise InvalidInput("--robot-secret 只能与 --robot dingtalk 或 --robot feishu 一起使用")
     if robot is None or robot == "none":
-        remove = ("all",) if robot == "none" else tuple(remove_robot)
-        return RobotChange(remove=remove, mentions=mentions)
+        return params
     label = {"wecom": "企业微信机器人 key", "dingtalk": "钉钉机器人 access_token",
              "feishu": "飞书机器人 webhook"}[robot]  # fmt: skip
     prompts = [f"{label}（或整个 webhook 地址）"] + (["签名密钥"] if robot_secret else [])
     token, *rest = _read_secrets(prompts)
-    secret = rest[0] if rest else None
-    return RobotChange(
-        kind=robot, token=token, secret=secret, remove=tuple(remove_robot), mentions=mentions
-    )
+    params["robot_token"] = token
+    if rest:
+        params["robot_secret"] = rest[0]
+    return params
+
+
+def robots_text(views: list[dict]) -> str:
+    """``企业微信（已设置）、钉钉（已设置，已加签，@13800138000）``."""
+    parts = []
+    for v in views:
+        extra = "，已加签" if v["secret"] else ""
+        if v["mention_mobiles"]:
+            extra += "，@" + "、".join(v["mention_mobiles"])
+        parts.append(f"{v['label']}（{v['key']}{extra}）")
+    return "、".join(parts)
 
 
 @click.group()
@@ -105,21 +115,14 @@ def unit() -> None:
 @json_option
 def add(name, alias, group, email, leader, as_json) -> None:
     """新增单位。名称可带括号别名，如“海域处（审批处）”。"""
-    from workflow.clock import now
-    from workflow.directory.units import add_unit, unit_view
-
-    with acting() as ctx:
-        u = add_unit(
-            ctx.session,
-            ctx.caller,
-            name,
-            now(),
-            aliases=_split(alias),
-            groups=_split(group),
-            emails=_split(email),
-            leader=leader,
-        )
-        view = unit_view(ctx.session, u)
+    view = call(
+        "unit.add",
+        name=name,
+        aliases=_split(alias),
+        groups=_split(group),
+        emails=_split(email),
+        leader=leader,
+    )
     emit_json(view) if as_json else info(f"已新增单位 #{view['id']}：{view['name']}")
 
 
@@ -127,10 +130,7 @@ def add(name, alias, group, email, leader, as_json) -> None:
 @json_option
 def list_(as_json) -> None:
     """列出全部单位。"""
-    from workflow.directory.units import list_units
-
-    with acting() as ctx:
-        rows = list_units(ctx.session)
+    rows = call("unit.list")
     if as_json:
         emit_json(rows)
         return
@@ -157,10 +157,7 @@ def list_(as_json) -> None:
 @json_option
 def show(name, as_json) -> None:
     """查看一个单位（名称或别名）。"""
-    from workflow.directory.units import resolve_unit, robots_text, unit_view
-
-    with acting() as ctx:
-        view = unit_view(ctx.session, resolve_unit(ctx.session, name))
+    view = call("unit.show", name=name)
     if as_json:
         emit_json(view)
         return
@@ -208,30 +205,21 @@ def edit(
     as_json,
 ) -> None:
     """修改单位：别名、分组、邮箱、分管领导、名称、群机器人。"""
-    from workflow.clock import now
-    from workflow.directory.robots import edit_unit_and_robots
-    from workflow.directory.units import robots_text, unit_view
-
-    change = robot_change(robot, robot_secret, remove_robot, robot_mention)
-    with acting() as ctx:
-        u = edit_unit_and_robots(
-            ctx.session,
-            ctx.caller,
-            ctx.config,
-            name,
-            now(),
-            change,
-            add_aliases=_split(add_alias),
-            remove_aliases=_split(remove_alias),
-            add_groups=_split(add_group),
-            remove_groups=_split(remove_group),
-            add_emails=_split(add_email),
-            remove_emails=_split(remove_email),
-            leader=leader,
-            rename=rename,
-            active=False if deactivate else None,
-        )
-        view = unit_view(ctx.session, u)
+    robots = robot_params(robot, robot_secret, remove_robot, robot_mention)
+    view = call(
+        "unit.edit",
+        name=name,
+        add_aliases=_split(add_alias),
+        remove_aliases=_split(remove_alias),
+        add_groups=_split(add_group),
+        remove_groups=_split(remove_group),
+        add_emails=_split(add_email),
+        remove_emails=_split(remove_email),
+        leader=leader,
+        rename=rename,
+        deactivate=deactivate,
+        **robots,
+    )
     if as_json:
         emit_json(view)
         return
@@ -253,14 +241,7 @@ def leader() -> None:
 @json_option
 def leader_add(name, email, title, principal, as_json) -> None:
     """新增领导。"""
-    from workflow.clock import now
-    from workflow.directory.units import add_leader, leader_view
-
-    with acting() as ctx:
-        p = add_leader(
-            ctx.session, ctx.caller, name, now(), email=email, title=title, principal=principal
-        )
-        view = leader_view(ctx.session, p)
+    view = call("leader.add", name=name, email=email, title=title, principal=principal)
     emit_json(view) if as_json else info(f"已新增领导 #{view['id']}：{view['name']}")
 
 
@@ -268,10 +249,7 @@ def leader_add(name, email, title, principal, as_json) -> None:
 @json_option
 def leader_list(as_json) -> None:
     """列出领导。"""
-    from workflow.directory.units import list_leaders
-
-    with acting() as ctx:
-        rows = list_leaders(ctx.session)
+    rows = call("leader.list")
     if as_json:
         emit_json(rows)
         return
@@ -301,17 +279,8 @@ def leader_edit(
     name, email, title, robot, robot_secret, remove_robot, robot_mention, as_json
 ) -> None:
     """修改领导：邮箱、职务、群机器人。"""
-    from workflow.clock import now
-    from workflow.directory.robots import edit_leader
-    from workflow.directory.units import leader_view, robots_text
-
-    change = robot_change(robot, robot_secret, remove_robot, robot_mention)
-    with acting() as ctx:
-        p = edit_leader(
-            ctx.session, ctx.caller, ctx.config, name, now(), email=email, title=title,
-            robots=change,
-        )  # fmt: skip
-        view = leader_view(ctx.session, p)
+    robots = robot_params(robot, robot_secret, remove_robot, robot_mention)
+    view = call("leader.edit", name=name, email=email, title=title, **robots)
     if as_json:
         emit_json(view)
         return

@@ -271,6 +271,7 @@ def test_wrong_key_blocks_that_robot_only_with_one_message_and_nothing_failed(
     assert all(n.state == "sent" for n in outbox(office_db).values())
 
 
+@pytest.mark.local_only  # kills the sending process: over HTTP that is the server, not the CLI
 def test_notify_send_killed_mid_batch_then_restarted_sends_nothing_twice(duban, smtp, robots):
     configure(duban, smtp, robots)
     keys = {f"科室{i}": f"key-{i:02d}-{'x' * 20}" for i in range(5)}

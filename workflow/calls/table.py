@@ -59,6 +59,7 @@ OPERATIONS: dict[str, Operation] = {
         Operation("unit.edit", "PATCH", "/units/{name}", f"{_D}:unit_edit"),
         Operation("leader.add", "POST", "/leaders", f"{_D}:leader_add"),
         Operation("leader.list", "GET", "/leaders", f"{_D}:leader_list"),
+        Operation("leader.edit", "PATCH", "/leaders/{name}", f"{_D}:leader_edit"),
         Operation("plan.list", "GET", "/plans", f"{_D}:plan_list"),
         Operation("plan.show", "GET", "/plan", f"{_D}:plan_show"),
         # tasks: assignments and their lifecycle, extension requests, events
@@ -108,6 +109,9 @@ OPERATIONS: dict[str, Operation] = {
         Operation("notify.send", "POST", "/notifications/send", f"{_O}:notify_send"),
         Operation("notify.list", "GET", "/notifications", f"{_O}:notify_list"),
         Operation("notify.retry", "POST", "/notifications/retry", f"{_O}:notify_retry"),
+        Operation(
+            "notify.test-robot", "POST", "/notifications/test-robot", f"{_O}:notify_test_robot"
+        ),
         Operation("mail.test", "POST", "/mail/test", f"{_O}:mail_test"),
         Operation("mail.settings", "GET", "/mail/settings", f"{_O}:mail_settings"),
         # evaluation: scores, appeals, rules, the export

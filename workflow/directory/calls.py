@@ -8,13 +8,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from workflow.config import Config
 from workflow.directory.plans import list_plans, show_plan
-from workflow.directory.roles import Caller
+from workflow.directory.robots import edit_leader, edit_unit_and_robots, robot_change
+from workflow.directory.roles import Caller, require_role
 from workflow.directory.tokens import issue_token, list_tokens, revoke_token
 from workflow.directory.units import (
     add_leader,
     add_unit,
-    edit_unit,
+    leader_view,
     list_leaders,
     list_units,
     resolve_unit,
@@ -75,6 +77,7 @@ def unit_show(session: Session, caller: Caller, name: str) -> dict[str, Any]:
 def unit_edit(
     session: Session,
     caller: Caller,
+    config: Config,
     now: datetime,
     name: str,
     add_aliases: list[str] | None = None,
@@ -86,12 +89,25 @@ def unit_edit(
     leader: str | None = None,
     rename: str | None = None,
     deactivate: bool = False,
+    robot: str | None = None,
+    robot_token: str | None = None,
+    robot_secret: str | None = None,
+    remove_robots: list[str] | None = None,
+    robot_mentions: list[str] | None = None,
 ) -> dict[str, Any]:
-    u = edit_unit(
+    """The directory fields and the unit's group robots. ``robot``: a kind to set with
+    ``robot_token`` (the key, or the whole webhook address) and an optional ``robot_secret``,
+    or ``"none"`` to remove every robot; ``remove_robots``: kinds to remove;
+    ``robot_mentions``: the @mention mobiles (``[]`` clears them). Keys are never returned."""
+    require_role(caller, "office", "管理单位名录")
+    change = robot_change(robot, robot_token, robot_secret, remove_robots, robot_mentions)
+    u = edit_unit_and_robots(
         session,
         caller,
+        config,
         name,
         now,
+        change,
         add_aliases=add_aliases or [],
         remove_aliases=remove_aliases or [],
         add_groups=add_groups or [],
@@ -115,13 +131,28 @@ def leader_add(
     principal: bool = False,
 ) -> dict[str, Any]:
     p = add_leader(session, caller, name, now, email=email, title=title, principal=principal)
-    return {
-        "id": p.id,
-        "name": p.name,
-        "email": p.email,
-        "title": p.title,
-        "principal": p.principal,
-    }
+    return leader_view(session, p)
+
+
+def leader_edit(
+    session: Session,
+    caller: Caller,
+    config: Config,
+    now: datetime,
+    name: str,
+    email: str | None = None,
+    title: str | None = None,
+    robot: str | None = None,
+    robot_token: str | None = None,
+    robot_secret: str | None = None,
+    remove_robots: list[str] | None = None,
+    robot_mentions: list[str] | None = None,
+) -> dict[str, Any]:
+    """E-mail (``""`` clears it), title and the leader's group robots (as :func:`unit_edit`)."""
+    require_role(caller, "office", "管理领导名录")
+    change = robot_change(robot, robot_token, robot_secret, remove_robots, robot_mentions)
+    p = edit_leader(session, caller, config, name, now, email=email, title=title, robots=change)
+    return leader_view(session, p)
 
 
 def leader_list(session: Session, caller: Caller) -> list[dict[str, Any]]:

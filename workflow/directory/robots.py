@@ -69,6 +69,39 @@ def check_kind(kind: str, what: str = "--robot") -> str:
     return kind
 
 
+def robot_change(
+    robot: str | None = None,
+    token: str | None = None,
+    secret: str | None = None,
+    remove: list[str] | None = None,
+    mentions: list[str] | None = None,
+) -> RobotChange:
+    """The :class:`RobotChange` a door's plain values ask for: ``robot`` a kind to set (with
+    ``token`` and an optional ``secret``), ``"none"`` to remove every robot, or None; ``remove``
+    kinds to remove; ``mentions`` the @mention mobiles (None leaves them, ``[]`` clears them)."""
+    kind = None if robot is None else robot.strip().lower()
+    if kind is not None and kind != "none":
+        kind = check_kind(kind)
+    removing = []
+    for value in remove or []:
+        value = value.strip().lower()
+        if value not in ROBOT_KINDS:
+            raise InvalidInput(f"--remove-robot 只能是 {'、'.join(ROBOT_KINDS)}，实际为 {value!r}")
+        removing.append(value)
+    if secret and kind in (None, "none", "wecom"):
+        raise InvalidInput("--robot-secret 只能与 --robot dingtalk 或 --robot feishu 一起使用")
+    wanted = None if mentions is None else tuple(mentions)
+    if kind is None or kind == "none":
+        if token:
+            raise InvalidInput("给出了群机器人 key，但没有用 --robot 指明是哪一种机器人")
+        return RobotChange(remove=("all",) if kind == "none" else tuple(removing), mentions=wanted)
+    if not (token or "").strip():
+        raise InvalidInput(f"缺少{KIND_LABELS[kind]}的 key/token")
+    return RobotChange(
+        kind=kind, token=token, secret=secret, remove=tuple(removing), mentions=wanted
+    )
+
+
 def parse_token(kind: str, text: str) -> str:
     """The key/token/hook id from ``text``: bare, or inside a pasted webhook address."""
     text = (text or "").strip()

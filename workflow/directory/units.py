@@ -242,17 +242,6 @@ def robot_views(session: Session, owner: str) -> list[dict]:
     ]
 
 
-def robots_text(views: list[dict]) -> str:
-    """``企业微信（已设置）、钉钉（已设置，已加签，@13800138000）``."""
-    parts = []
-    for v in views:
-        extra = "，已加签" if v["secret"] else ""
-        if v["mention_mobiles"]:
-            extra += "，@" + "、".join(v["mention_mobiles"])
-        parts.append(f"{v['label']}（{v['key']}{extra}）")
-    return "、".join(parts)
-
-
 def list_units(session: Session) -> list[dict]:
     return [unit_view(session, u) for u in all_units(session, include_inactive=True)]
 

@@ -1,5 +1,6 @@
 """The outbox's operations as the doors call them (see ``workflow/calls/table.py``): preview,
-send, list, retry, and the mail settings. Office only, decided here or in the functions called."""
+send, list, retry, the group robots' test message, and the mail settings. Office only, decided
+here or in the functions called."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from workflow.errors import ConfigError, InvalidInput
 from workflow.outbox.delivery import deliver_pending
 from workflow.outbox.preview import preview_notification
 from workflow.outbox.queue import list_notifications, retry_all_failed, retry_notification
+from workflow.outbox.robots import send_test_robots
 from workflow.outbox.settings import describe_smtp, notify_settings, send_test_mail, smtp_settings
 
 
@@ -28,9 +30,12 @@ def notify_preview(
     kind: str,
     assignment_id: int,
     as_of: str | None = None,
+    channel: str = "email",
 ) -> dict[str, Any]:
+    """A ``kind`` mail about ``assignment_id`` (or, for a robot ``channel`` — wecom, dingtalk,
+    feishu — the markdown it would post), as of ``as_of`` (default today); nothing is sent."""
     day = parse_date(as_of, "--as-of 日期") if as_of else local_date(now)
-    view = preview_notification(session, caller, config, kind, assignment_id, day)
+    view = preview_notification(session, caller, config, kind, assignment_id, day, channel)
     session.rollback()  # a preview writes nothing
     return view
 
@@ -40,12 +45,13 @@ def notify_send(
     retry_waiting: bool = False, progress: Any = None,
 ) -> dict[str, Any]:  # fmt: skip
     """Deliver what is due now (``retry_waiting``: rows waiting to retry too); each result is
-    recorded in its own transaction."""
+    recorded in its own transaction. ``{"result": counts, errors and the wrong robots'
+    messages (``robot_blocked``), "summary": one line without those messages}``."""
     require_role(caller, "office", "发送通知")
     summary = deliver_pending(
         db, config, now, limit=limit, progress=progress, retry_waiting=retry_waiting
     )
-    return {"result": summary.to_dict(), "summary": summary.summary()}
+    return {"result": summary.to_dict(), "summary": summary.summary(robots=False)}
 
 
 def notify_list(
@@ -74,6 +80,13 @@ def notify_retry(
     else:
         ids = [retry_notification(session, caller, notification_id, now).id]
     return {"requeued": ids}
+
+
+def notify_test_robot(
+    session: Session, caller: Caller, config: Config, now: datetime, name: str
+) -> list[dict[str, Any]]:
+    """Post the test message to every group robot of the unit (or leader) ``name``."""
+    return send_test_robots(session, caller, config, name, now)
 
 
 def mail_test(caller: Caller, config: Config, now: datetime, address: str) -> dict[str, Any]:
