@@ -178,6 +178,8 @@ def one_check_at_a_time(session) -> None:
         conn.execute(
             sa.text("select pg_advisory_xact_lock(hashtext('duban-check' || current_schema()))")
         )
+        # a catch-up sorts hundreds of thousands of rows by unit: in memory, not on disk
+        conn.execute(sa.text("set local work_mem = '64MB'"))
     elif conn.dialect.name == "sqlite":
         try:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
