@@ -177,5 +177,18 @@ def _error(response: Any, body: dict | None) -> DubanError:
 
 
 def _reason(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    """Why the server could not be reached, in Chinese (the system's words kept labelled)."""
+    import httpx
+
+    from notifiers import network
+
+    cause = network.os_cause(exc)
+    if cause is not None:
+        return network.explain(cause)
+    if isinstance(exc, httpx.TimeoutException):
+        return "连接或应答超时，服务器无应答"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return network.with_original("服务器的应答不完整或不符合 HTTP 协议", exc)
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return "服务地址应以 http:// 或 https:// 开头"
+    return network.with_original("网络错误", exc)

@@ -376,7 +376,7 @@ def send_test_mail(config: Config, address: str, now: datetime) -> tuple[SmtpSet
         html=mail.html,
     )
     [result] = deliver([message], settings, now=lambda: now.astimezone(SHANGHAI))
-    where = f"{settings.host}:{settings.port}（{settings.tls}）"
+    where = f"{settings.host}:{settings.port}，tls = {settings.tls}"
     if result.status != "sent":
         kind = {
             "temporary": "暂时性错误，可稍后重试",
@@ -384,6 +384,6 @@ def send_test_mail(config: Config, address: str, now: datetime) -> tuple[SmtpSet
         }.get(result.status, "永久性错误")
         raise DeliveryError(f"测试邮件发送失败（{where}，{kind}）：{result.error}")
     if result.refused:
-        reasons = "；".join(f"{a}（{r}）" for a, r in result.refused.items())
+        reasons = "；".join(f"{a}：{r}" for a, r in result.refused.items())
         raise DeliveryError(f"测试邮件被拒收（{where}）：{reasons}")
     return settings, message.message_id
