@@ -75,13 +75,24 @@ def _default_data_dir(env: Mapping[str, str]) -> Path:
 
 _OS_REASONS = {
     errno.ENOENT: "文件不存在",
-    errno.EACCES: "没有读取权限",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "没有权限",
     errno.EISDIR: "这是一个目录",
+    errno.ENOTDIR: "路径中的某一级不是目录",
+    errno.ENOSPC: "磁盘已满",
+    errno.EROFS: "磁盘或目录只读",
+    errno.ENAMETOOLONG: "文件名过长",
+    errno.EBUSY: "文件正被占用",
+    errno.EEXIST: "文件已存在",
 }
 
 
 def os_error_text(exc: OSError) -> str:
-    return _OS_REASONS.get(exc.errno, f"系统错误 {exc.errno}")
+    """A file error in Chinese; an unusual one keeps the system's words, labelled."""
+    known = _OS_REASONS.get(exc.errno or 0)
+    if known:
+        return known
+    return f"系统错误（系统原文：{exc.strerror or exc}）"
 
 
 def read_toml(path: Path) -> dict[str, Any]:

@@ -159,7 +159,9 @@ def _password(config: Config, values: dict[str, tuple[Any, str]]) -> str | None:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise ConfigError(f"{where}：无法读取密码文件 {path}（{exc.strerror}）") from None
+        from workflow.config import os_error_text
+
+        raise ConfigError(f"{where}：无法读取密码文件 {path}（{os_error_text(exc)}）") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{where}：密码文件 {path} 不是 UTF-8 文本") from None
     password = lines[0].strip() if lines else ""
