@@ -45,6 +45,12 @@ from pathlib import Path
 from typing import Any
 
 from calendars.errors import CalendarError
+from calendars.toml_text import (
+    TomlEncodingError,
+    decode_toml_bytes,
+    toml_error_line,
+    toml_error_reason,
+)
 
 SCOPES = ("year", "days")
 _TOP_KEYS = {"year", "source", "url", "scope", "holiday", "workday"}
@@ -52,7 +58,6 @@ _HOLIDAY_KEYS = {"name", "from", "to"}
 _WORKDAY_KEYS = {"date", "name"}
 _KEY_LINE = re.compile(r"""^\s*(?:"([^"]+)"|'([^']+)'|([A-Za-z0-9_-]+))\s*=""")
 _HEADER_LINE = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?")
-_TOML_POS = re.compile(r"\(at line (\d+), column (\d+)\)")
 _WEEKDAY_ZH = "一二三四五六日"
 
 
@@ -138,14 +143,14 @@ def parse_override(text: str, path: Path | str) -> CalendarOverride:
     """Parse and validate override text; ``path`` is only used in messages and kept on the result."""
     path = Path(path)
     try:
-        data = tomllib.loads(text)
+        data = tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:
-        msg = str(exc)
-        pos = _TOML_POS.search(msg)
-        line = int(pos.group(1)) if pos else 0
-        detail = _TOML_POS.sub("", msg).strip()
+        line = toml_error_line(exc)
+        reason = toml_error_reason(exc)
         raise CalendarError(
-            f"{_where(path, line)}：不是合法的 TOML（{detail}）", path=path, line=line
+            f"{_where(path, line)}：不是合法的 TOML" + (f"，{reason}" if reason else ""),
+            path=path,
+            line=line,
         ) from None
     return _validate(data, _Lines(text), path)
 
@@ -154,13 +159,19 @@ def load_override(path: Path | str) -> CalendarOverride:
     """Read and validate one override file."""
     path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = decode_toml_bytes(path.read_bytes())
     except FileNotFoundError:
         raise CalendarError(f"找不到日历文件 {path}", path=path) from None
-    except UnicodeDecodeError:
-        raise CalendarError(f"{path}：文件不是 UTF-8 编码，请另存为 UTF-8", path=path) from None
+    except TomlEncodingError as exc:
+        raise CalendarError(f"{path}：{exc.message}", path=path, line=exc.line) from None
+    except IsADirectoryError:
+        raise CalendarError(f"无法读取日历文件 {path}：这是一个目录", path=path) from None
+    except PermissionError:
+        raise CalendarError(f"无法读取日历文件 {path}：没有读取权限", path=path) from None
     except OSError as exc:
-        raise CalendarError(f"无法读取日历文件 {path}：{exc.strerror}", path=path) from None
+        raise CalendarError(
+            f"无法读取日历文件 {path}（系统原文：{exc.strerror or exc}）", path=path
+        ) from None
     return parse_override(text, path)
 
 

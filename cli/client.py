@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any
 
-from workflow.config import SERVER_FILE, TOKEN_FILE, config_dir_of
+from workflow.config import SERVER_FILE, TOKEN_FILE, config_dir_of, os_error_text
 from workflow.errors import HTTP_STATUS, DatabaseError, DubanError, InvalidInput, by_code
+from workflow.files import refuse_same_file
 
 API_PREFIX = "/api/v1"
 
@@ -92,6 +93,9 @@ class Remote:
         for key in (*op.uploads, *op.downloads):
             if rest.get(key) is not None:
                 rest[key] = str(PurePath(str(rest[key])))
+        for up, down in ((u, d) for u in op.uploads for d in op.downloads):
+            if rest.get(up) and rest.get(down):  # the server cannot see that they are one file
+                refuse_same_file(rest[up], rest[down], "--" + down.replace("_", "-"))
         missing = [k for k in op.downloads if rest.get(k) and not Path(rest[k]).parent.is_dir()]
         if missing:  # the server then lacks that folder too, and says so as a local run would
             rest["_missing_folders"] = missing
@@ -138,7 +142,7 @@ def _files(names: tuple[str, ...], values: dict[str, Any]) -> dict[str, Any]:
             try:
                 files[key] = (PurePath(path).name, Path(path).read_bytes())
             except OSError as exc:
-                raise InvalidInput(f"无法读取文件 {path}：{exc.strerror}") from None
+                raise InvalidInput(f"无法读取文件 {path}：{os_error_text(exc)}") from None
     return files
 
 
@@ -146,7 +150,7 @@ def _write(path: str, content: str) -> None:
     try:
         Path(path).write_bytes(base64.b64decode(content))
     except OSError as exc:
-        raise InvalidInput(f"无法写入文件 {path}：{exc.strerror}") from None
+        raise InvalidInput(f"无法写入文件 {path}：{os_error_text(exc)}") from None
 
 
 def _verify() -> Any:
@@ -177,5 +181,18 @@ def _error(response: Any, body: dict | None) -> DubanError:
 
 
 def _reason(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    """Why the server could not be reached, in Chinese (the system's words kept labelled)."""
+    import httpx
+
+    from notifiers import network
+
+    cause = network.os_cause(exc)
+    if cause is not None:
+        return network.explain(cause)
+    if isinstance(exc, httpx.TimeoutException):
+        return "连接或应答超时，服务器无应答"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return network.with_original("服务器的应答不完整或不符合 HTTP 协议", exc)
+    if isinstance(exc, httpx.UnsupportedProtocol):
+        return "服务地址应以 http:// 或 https:// 开头"
+    return network.with_original("网络错误", exc)

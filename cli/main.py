@@ -17,6 +17,21 @@ import click
 from cli.usage import ChineseHelpFormatter
 
 click.Context.formatter_class = ChineseHelpFormatter  # 用法 / 选项 / 命令 in every --help
+_parse_args = click.Command.parse_args
+
+
+def _parse_args_in_context(self: click.Command, ctx: click.Context, args: list[str]):
+    """click's option parser raises some usage errors ("--due requires an argument") without
+    the command's context: attach it, so the message names ``duban task add --help``."""
+    try:
+        return _parse_args(self, ctx, args)
+    except click.UsageError as exc:
+        if exc.ctx is None:
+            exc.ctx = ctx
+        raise
+
+
+click.Command.parse_args = _parse_args_in_context  # type: ignore[method-assign]
 
 # name -> ("module", "attribute", short help shown by --help without importing the module)
 COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -112,8 +127,10 @@ def _database_down(exc: Exception) -> bool:
 
 
 def _first_line(exc: Exception) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    return str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
+    """Why the database failed: Chinese first, the driver's first line kept labelled."""
+    from workflow.db import database_reason
+
+    return database_reason(exc)
 
 
 def _available(name: str) -> bool:

@@ -35,7 +35,7 @@ from typing import Literal
 
 import aiosmtplib
 
-from notifiers.failures import _refused_by, classify, describe
+from notifiers.failures import _refused_by, classify, describe, explain_reply
 from notifiers.message import (
     SHANGHAI,
     LazyMessage,
@@ -92,12 +92,15 @@ class SmtpSettings:
 
 @dataclass(frozen=True)
 class DeliveryResult:
-    """The outcome of one message. ``refused`` maps refused recipients to the reason."""
+    """The outcome of one message. ``refused`` maps refused recipients to the reason (Chinese,
+    with the server's code and words); ``refused_temporarily`` lists those refused with a 4xx
+    (greylisting, a full mailbox), worth sending to again later."""
 
     key: str
     status: Status
     error: str | None = None
     refused: dict[str, str] = field(default_factory=dict)
+    refused_temporarily: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------- connections
@@ -112,6 +115,12 @@ class _ConnectFailed(Exception):
     def __init__(self, cause: BaseException) -> None:
         super().__init__(str(cause))
         self.cause = cause
+
+
+def _where(settings: SmtpSettings) -> str:
+    """``host:port`` as the office wrote it in [smtp] (IPv6 in brackets)."""
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return f"{host}:{settings.port}"
 
 
 def _make_client(settings: SmtpSettings) -> aiosmtplib.SMTP:
@@ -183,14 +192,14 @@ class _Batch:
         except BaseException as exc:  # stop sending: the caller cannot record outcomes
             self.callback_error = exc
 
-    def drain(self, exc: BaseException) -> None:
+    def drain(self, exc: BaseException, where: str) -> None:
         """No worker can connect: settle every remaining message with that error.
 
         A connection that fails for good before any message was offered (AUTH not offered,
         a protocol mismatch) is the settings' fault: ``blocked``, never ``permanent``.
         """
         status = classify(exc)
-        self.settle_rest("blocked" if status == "permanent" else status, describe(exc))
+        self.settle_rest("blocked" if status == "permanent" else status, describe(exc, where))
 
     def settle_rest(self, status: Status, error: str) -> None:
         while self.pending and self.callback_error is None:
@@ -238,6 +247,7 @@ async def _send_one(
     except MessageError as exc:  # a malformed sender: no server will take it
         return DeliveryResult(message.key, "permanent", str(exc), refused=bad)
     envelope_from = bare_address(message.sender)
+    where = _where(conn.settings)
     for attempt in range(2):
         client = await conn.ensure()
         try:
@@ -246,19 +256,19 @@ async def _send_one(
             await conn.close()
             if attempt == 0:
                 continue
-            return DeliveryResult(message.key, classify(exc), describe(exc), refused=bad)
+            return DeliveryResult(message.key, classify(exc), describe(exc, where), refused=bad)
         except Exception as exc:
             if not client.is_connected:
                 await conn.close()
-            refused = {**bad, **_refused_by(exc)}
-            return DeliveryResult(message.key, classify(exc), describe(exc), refused=refused)
+            why, later = _refused_by(exc)
+            return DeliveryResult(
+                message.key, classify(exc), describe(exc, where), {**bad, **why}, later
+            )
         if not errors and not bad:
             return DeliveryResult(message.key, "sent")
-        refused = {
-            **bad,
-            **{a: f"{r.code} {' '.join(r.message.split())}" for a, r in errors.items()},
-        }
-        return DeliveryResult(message.key, "sent", None, refused=refused)
+        refused = {**bad, **{a: explain_reply(r.code, r.message) for a, r in errors.items()}}
+        later = tuple(a for a, r in errors.items() if 400 <= r.code < 500)
+        return DeliveryResult(message.key, "sent", None, refused, later)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -280,7 +290,7 @@ async def _worker(batch: _Batch, settings: SmtpSettings) -> None:
                 batch.pending.appendleft((index, message))  # built: not built twice
                 batch.live -= 1
                 if batch.live == 0:
-                    batch.drain(failed.cause)
+                    batch.drain(failed.cause, _where(settings))
                 return
             batch.record(index, result)
             if result.status == "blocked":  # the settings are wrong: the rest would fail too

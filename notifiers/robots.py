@@ -61,6 +61,7 @@ from typing import Any, Literal
 
 import httpx
 
+from notifiers import network
 from notifiers.email import Clock, DeliveryResult, ResultCallback, Status
 
 RobotKind = Literal["wecom", "dingtalk", "feishu"]
@@ -603,11 +604,12 @@ class RobotSink:
         except httpx.TimeoutException:
             return result("temporary", f"连接或响应超时（{self.timeout:g} 秒），稍后重试", True)
         except httpx.ConnectError as exc:
-            return result("temporary", f"无法连接机器人接口（{_reason(exc)}），稍后重试", True)
+            where = _host(request.url)
+            return result("temporary", f"无法连接机器人接口 {where}：{network.explain(exc)}", True)
         except httpx.UnsupportedProtocol:
             return result("blocked", "接口地址协议不受支持，请检查机器人接口地址配置", True)
         except httpx.HTTPError as exc:
-            return result("temporary", f"网络错误（{type(exc).__name__}），稍后重试", True)
+            return result("temporary", _transport_failure(exc), True)
 
         answer = None
         try:
@@ -619,7 +621,7 @@ class RobotSink:
             status, explanation = classify_answer(target.kind, code, errmsg)
             errmsg = scrub(errmsg)
             errmsg = errmsg if len(errmsg) <= 80 else errmsg[:79] + "…"
-            detail = f"（{code}{'：' + errmsg if errmsg else ''}）"
+            detail = f"（错误码 {code}{'，平台原文：' + errmsg if errmsg else ''}）"
             stop = status == "blocked" or (status == "temporary" and "频繁" in explanation)
             return result(status, explanation + detail, stop)
         http = classify_http(response.status_code)
@@ -631,13 +633,25 @@ class RobotSink:
         return DeliveryResult(message.key, "sent"), False
 
 
-def _reason(exc: BaseException) -> str:
-    """A short cause for a connection failure, without any URL."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ConnectionRefusedError):
-            return "连接被拒绝"
-        if isinstance(seen, OSError) and getattr(seen, "strerror", None):
-            return str(seen.strerror)
-        seen = seen.__cause__ or seen.__context__
-    return type(exc).__name__
+def _host(url: str) -> str:
+    """``host:port`` of a robot API URL: never its path or query (they can carry the key)."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return "（地址无效）"
+    port = parsed.port or {"https": 443, "http": 80}.get(parsed.scheme, 0)
+    return f"{parsed.host}:{port}"
+
+
+def _transport_failure(exc: BaseException) -> str:
+    """A request that broke off after connecting (or a proxy failure), said in Chinese."""
+    if isinstance(exc, httpx.ProxyError):
+        what = "代理服务器出错，无法访问机器人接口"
+    elif isinstance(exc, httpx.RemoteProtocolError):
+        what = "机器人接口的应答不完整或不符合 HTTP 协议"
+    elif isinstance(exc, httpx.ReadError | httpx.WriteError | httpx.CloseError):
+        what = "与机器人接口的连接中断"
+    else:
+        what = "访问机器人接口时出现网络错误"
+    cause = network.os_cause(exc)
+    return f"{what}：{network.explain(cause)}" if cause is not None else f"{what}，稍后重试"

@@ -232,3 +232,17 @@ def test_override_outside_the_calendar_range(tmp_path):
     override = parse_override(SAMPLE_2027, "2027.toml")
     with pytest.raises(CalendarError, match="超出日历范围"):
         ChinaCalendar([override], first_year=2020, last_year=2026)
+
+
+def test_toml_errors_and_encodings_are_said_in_chinese(tmp_path):
+    with pytest.raises(CalendarError) as err:
+        load_override(write(tmp_path, 'year = 2027\nsource = "x"\n[[holiday]\n'))
+    assert err.value.message.endswith("第 3 行：不是合法的 TOML，数组表名缺少结尾的 ]]")
+    gbk = tmp_path / "gbk.toml"
+    gbk.write_bytes('year = 2027\nsource = "国务院办公厅通知"\n'.encode("gbk"))
+    with pytest.raises(CalendarError) as err:
+        load_override(gbk)
+    assert err.value.line == 2 and "第 2 行不是 UTF-8 编码" in err.value.message
+    bom = tmp_path / "bom.toml"
+    bom.write_bytes(b"\xef\xbb\xbf" + SAMPLE_2027.encode())
+    assert load_override(bom).year == 2027

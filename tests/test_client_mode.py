@@ -85,6 +85,8 @@ def test_an_unreachable_server_is_one_line(desk):
     result = cli("task", "list")
     assert result.exit_code == 11
     assert result.stderr.startswith("错误：无法连接督办服务 http://127.0.0.1:")
+    assert "：连接被拒绝，该端口没有服务在监听" in result.stderr  # in Chinese (issue 17)
+    assert "Errno" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 

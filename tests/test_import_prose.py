@@ -7,6 +7,7 @@ real database; CLI tests run ``duban`` as the office.
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -553,6 +554,33 @@ def test_cli_to_ledger_errors(duban, tmp_path: Path) -> None:
     assert bad.exit_code == 2 and "只能写成 .xlsx" in bad.stderr
     same = duban("import", docx_path, "--dry-run", "--to-ledger", docx_path)
     assert same.exit_code == 2
+
+
+@pytest.mark.parametrize("spelling", ["same", "dotdot", "symlink", "hardlink"])
+def test_to_ledger_never_overwrites_the_imported_file(duban, tmp_path: Path, spelling) -> None:
+    """Locally and as a client (the server writes a workbook the client saves): the same file
+    under any name is refused before anything is uploaded, read or written (issue 13)."""
+    from ledgers import build_yinchuan_xlsx
+
+    source = build_yinchuan_xlsx(tmp_path / "台账.xlsx")
+    (tmp_path / "sub").mkdir()
+    target = {
+        "same": source,
+        "dotdot": tmp_path / "sub" / ".." / "台账.xlsx",
+        "symlink": tmp_path / "sub" / "链接.xlsx",
+        "hardlink": tmp_path / "sub" / "硬链接.xlsx",
+    }[spelling]
+    if spelling == "symlink":
+        target.symlink_to(source)
+    elif spelling == "hardlink":
+        os.link(source, target)
+    before = source.read_bytes()
+    for args in (["--dry-run"], []):
+        result = duban("import", source, *args, "--to-ledger", target)
+        assert result.exit_code == 2, result.output
+        assert result.stderr.strip() == f"错误：--to-ledger 不能与导入的文件相同：{target}"
+    assert source.read_bytes() == before
+    assert duban.json("task", "list") == []  # nothing imported either
 
 
 def test_json_of_a_prose_plan(duban, tmp_path: Path) -> None:

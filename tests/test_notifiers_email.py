@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import re
 import socket
 import ssl
 from collections import Counter
@@ -23,6 +25,7 @@ from notifiers.email import (
     deliver,
     deliver_batch,
 )
+from notifiers.failures import describe
 from notifiers.message import Message, make_message_id
 
 # Implicit TLS: aiosmtpd cannot see the TLS layer, so AUTH is allowed "without TLS" there.
@@ -281,7 +284,7 @@ def test_550_for_one_address_fails_that_one_and_delivers_the_rest(server):
     results = send([lost, partly, *others], server.settings(concurrency=2))
 
     assert results[0].status == "permanent"
-    assert results[0].refused["gone@units.example.cn"].startswith("550")
+    assert results[0].refused["gone@units.example.cn"].startswith("收件人邮箱不存在（550 5.1.1")
     assert "550" in (results[0].error or "")
     assert results[1].status == "sent"
     assert set(results[1].refused) == {"gone@units.example.cn"}
@@ -297,7 +300,8 @@ def test_greylisting_on_every_recipient_is_temporary(server):
     server.refuse("slow@units.example.cn", "450 4.2.0 Greylisted, try later")
     [result] = send([make_message(1, to=("slow@units.example.cn",))], server.settings())
     assert result.status == "temporary"
-    assert result.refused["slow@units.example.cn"].startswith("450")
+    assert "（450 4.2.0，" in result.refused["slow@units.example.cn"]
+    assert result.refused_temporarily == ("slow@units.example.cn",)
 
 
 def test_malformed_addresses_are_permanent_without_connecting(server):
@@ -337,7 +341,8 @@ def test_wrong_password_blocks_the_batch_and_is_tried_once_per_worker(mode, tls_
             [make_message(i) for i in range(5)], server.settings(password="wrong", concurrency=1)
         )
         assert [r.status for r in results] == ["blocked"] * 5
-        assert all("认证失败（535）" in (r.error or "") for r in results)
+        assert all("认证失败：用户名或密码错误" in (r.error or "") for r in results)
+        assert all("（535 5.7.8，服务器原文：" in (r.error or "") for r in results)
         # One connection: aiosmtplib tries each advertised mechanism (PLAIN, LOGIN) once.
         assert 1 <= server.auth_failures <= 2
         assert server.received == []
@@ -437,3 +442,185 @@ def test_a_rendered_digest_arrives_intact(server):
     assert got.text.replace("\r\n", "\n") == mail.text
     assert got.html.replace("\r\n", "\n") == mail.html
     assert "&lt;script&gt;" in got.html
+
+
+# ---------------------------------------------------------------- descriptions, in Chinese
+
+# Words allowed outside the labelled originals: settings, protocol and standard names.
+ALLOWED_WORDS = {
+    "SMTP", "STARTTLS", "TLS", "AUTH", "EHLO", "HELO", "DNS", "CA", "IP", "SPF", "DKIM",
+    "DMARC", "ASCII", "SMTPUTF8", "smtp", "tls", "ssl", "starttls", "none", "user", "ca_file",
+}  # fmt: skip
+
+
+def english_outside_originals(text: str) -> set[str]:
+    """English words of ``text`` outside the ``服务器原文：…`` / ``系统原文：…`` brackets, mail
+    addresses and host names."""
+    bare = re.sub(r"(?:服务器|系统|平台)?原文：[^）]*）", "）", text)
+    bare = re.sub(r"[\w.+-]+@[\w.-]+|[\w-]+(?:\.[\w-]+)+(?::\d+)?", "", bare)
+    return {w for w in re.findall(r"[A-Za-z_][A-Za-z_0-9]+", bare) if w not in ALLOWED_WORDS}
+
+
+def _with_cause(exc: BaseException, cause: BaseException) -> BaseException:
+    exc.__cause__ = cause
+    return exc
+
+
+def _cert(code: int, message: str) -> ssl.SSLCertVerificationError:
+    error = ssl.SSLCertVerificationError(1, f"[SSL: CERTIFICATE_VERIFY_FAILED] {message}")
+    error.verify_code, error.verify_message = code, message
+    return error
+
+
+_CONNECT = "Error connecting to mail.example.cn on port 25: boom"
+_R = aiosmtplib.SMTPResponseException
+
+DESCRIPTIONS = [
+    # the brief's own example: meaning first, then code, enhanced status and the server's words
+    (
+        aiosmtplib.SMTPRecipientsRefused(
+            [aiosmtplib.SMTPRecipientRefused(550, "5.1.1 Mailbox unavailable", "gone@units.cn")]
+        ),
+        "全部收件人被拒收：gone@units.cn：收件人邮箱不存在（550 5.1.1，服务器原文：Mailbox unavailable）",
+    ),
+    # plain reply codes (RFC 5321 / RFC 4954)
+    (_R(421, "Service not available, closing channel"), "服务器暂不可用，已关闭连接"),
+    (_R(450, "Requested mail action not taken"), "收件人邮箱暂时不可用"),
+    (_R(451, "Local error in processing"), "服务器处理出错"),
+    (_R(452, "Insufficient system storage"), "存储空间不足"),
+    (_R(454, "TLS not available due to temporary reason"), "暂时无法完成登录或加密"),
+    (_R(500, "Syntax error, command unrecognized"), "无法识别命令"),
+    (_R(501, "Syntax error in parameters"), "参数语法错误"),
+    (_R(502, "Command not implemented"), "未实现该命令"),
+    (_R(503, "Bad sequence of commands"), "命令顺序错误"),
+    (_R(504, "Command parameter not implemented"), "未实现该命令参数"),
+    (_R(530, "Authentication required"), "要求先登录才能发信（530，服务器原文：Authentication required）"),
+    (_R(534, "Authentication mechanism is too weak"), "登录方式不够安全"),
+    (_R(535, "Authentication credentials invalid"), "用户名或密码错误"),
+    (_R(538, "Encryption required"), "要求先加密连接才能登录"),
+    (_R(550, "Requested action not taken: mailbox unavailable"), "邮箱不可用：不存在或拒绝接收"),
+    (_R(551, "User not local"), "收件人不在该服务器上"),
+    (_R(552, "Exceeded storage allocation"), "超出存储限制"),
+    (_R(553, "Mailbox name not allowed"), "邮箱地址不被接受"),
+    (_R(554, "Transaction failed"), "服务器拒绝处理该邮件"),
+    (_R(555, "MAIL FROM/RCPT TO parameters not recognized"), "无法识别发件或收件参数"),
+    (_R(559, "Something new"), "服务器拒绝了请求（559，服务器原文：Something new）"),
+    (_R(459, ""), "服务器暂时无法处理，稍后重试（459）"),
+    # enhanced status codes (RFC 3463) are more precise than the reply code
+    (_R(550, "5.1.2 Host unknown"), "收件人域名不存在或不接收邮件（550 5.1.2，服务器原文：Host unknown）"),
+    (_R(552, "5.2.2 Mailbox full"), "收件人邮箱已满（552 5.2.2，服务器原文：Mailbox full）"),
+    (_R(550, "5.7.1 Relaying denied"), "被服务器的安全策略拒绝"),
+    (_R(550, "5.7.26 Unauthenticated email"), "SPF / DKIM / DMARC 校验未通过"),
+    (_R(421, "4.7.0 Too many connections"), "发送过于频繁（421 4.7.0，服务器原文：Too many connections）"),
+    (aiosmtplib.SMTPAuthenticationError(535, "5.7.8 Authentication credentials invalid"),
+     "SMTP 认证失败：用户名或密码错误，登录被拒绝（535 5.7.8，服务器原文：Authentication credentials invalid）"),
+    (aiosmtplib.SMTPAuthenticationError(534, "5.7.9 Please log in with your web browser"),
+     "SMTP 认证失败：登录方式不够安全"),
+    (aiosmtplib.SMTPAuthenticationError(454, "4.7.0 Temporary authentication failure"),
+     "SMTP 认证失败：服务器暂时无法完成登录或加密"),
+    (aiosmtplib.SMTPSenderRefused(553, "5.1.8 Sender domain invalid", "duban@office.cn"),
+     "发件人地址 duban@office.cn 被拒绝：发件人域名无效（553 5.1.8"),
+    (aiosmtplib.SMTPDataError(554, "5.6.0 Message content rejected"),
+     "邮件未被接收：服务器拒绝处理该邮件（554 5.6.0，服务器原文：Message content rejected）"),
+    (aiosmtplib.SMTPConnectResponseError(554, "No SMTP service here"),
+     "SMTP 服务器 mail.example.cn:25 拒绝连接：服务器拒绝处理该邮件"),
+    # the network: always with host:port
+    (_with_cause(aiosmtplib.SMTPConnectError(_CONNECT), ConnectionRefusedError(111, "x")),
+     "无法连接 SMTP 服务器 mail.example.cn:25：连接被拒绝，该端口没有服务在监听"),
+    (_with_cause(aiosmtplib.SMTPConnectError(_CONNECT),
+                 socket.gaierror(socket.EAI_NONAME, "Name or service not known")),
+     "无法连接 SMTP 服务器 mail.example.cn:25：域名不存在或无法解析，请检查服务器地址和 DNS 设置"
+     "（系统原文：Name or service not known）"),
+    (_with_cause(aiosmtplib.SMTPConnectError(_CONNECT), OSError(errno.EHOSTUNREACH, "x")),
+     "无法连接 SMTP 服务器 mail.example.cn:25：主机不可达"),
+    (_with_cause(aiosmtplib.SMTPConnectError(_CONNECT), OSError(errno.ENETUNREACH, "x")),
+     "无法连接 SMTP 服务器 mail.example.cn:25：网络不可达"),
+    (_with_cause(aiosmtplib.SMTPConnectError(_CONNECT), ConnectionResetError(104, "x")),
+     "无法连接 SMTP 服务器 mail.example.cn:25：连接被对方重置"),
+    (_with_cause(aiosmtplib.SMTPConnectError(_CONNECT),
+                 aiosmtplib.SMTPServerDisconnected("Unexpected EOF received")),
+     "SMTP 服务器 mail.example.cn:25 接受连接后立即断开"),
+    (_with_cause(aiosmtplib.SMTPConnectError(_CONNECT),
+                 ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)")),
+     "与 SMTP 服务器 mail.example.cn:25 建立加密连接失败：对方在该端口不使用这种加密方式"),
+    (_with_cause(aiosmtplib.SMTPConnectTimeoutError("Timed out connecting"), TimeoutError()),
+     "连接 SMTP 服务器 mail.example.cn:25 超时：服务器无应答"),
+    (_with_cause(aiosmtplib.SMTPConnectTimeoutError("Timed out waiting for server ready message"),
+                 aiosmtplib.SMTPReadTimeoutError("Timed out waiting for server response")),
+     "已连上 SMTP 服务器 mail.example.cn:25，但等待服务器问候超时"),
+    (aiosmtplib.SMTPReadTimeoutError("Timed out waiting for server response"),
+     "SMTP 服务器 mail.example.cn:25 响应超时"),
+    (TimeoutError(), "SMTP 服务器 mail.example.cn:25 响应超时"),
+    (aiosmtplib.SMTPServerDisconnected("Connection lost"),
+     "与 SMTP 服务器 mail.example.cn:25 的连接意外断开"),
+    (ConnectionResetError(104, "Connection reset by peer"),
+     "与 SMTP 服务器 mail.example.cn:25 通信时出错：连接被对方重置（系统原文：Connection reset by peer）"),
+    # TLS and certificates
+    (_cert(10, "certificate has expired"),
+     "SMTP 服务器 mail.example.cn:25 的证书校验失败：服务器证书已过期"),
+    (_with_cause(aiosmtplib.SMTPConnectError(_CONNECT), _cert(18, "self-signed certificate")),
+     "的证书校验失败：服务器使用自签名证书，不受信任（可在 [smtp] ca_file 指定单位的 CA 证书；"
+     "系统原文：self-signed certificate）"),
+    (_cert(62, "Hostname mismatch, certificate is not valid for 'mail.example.cn'."),
+     "服务器证书上的域名与所连接的地址不符"),
+    (ssl.SSLError(1, "[SSL: TLSV1_ALERT_PROTOCOL_VERSION] tlsv1 alert protocol version"),
+     "建立加密连接失败：双方支持的 TLS 版本不一致"),
+    # what the server does not offer
+    (aiosmtplib.SMTPException("SMTP STARTTLS extension not supported by server."),
+     "SMTP 服务器 mail.example.cn:25 不支持 STARTTLS 加密：请把 [smtp] tls 改为 ssl"),
+    (aiosmtplib.SMTPException(
+        "The SMTP AUTH extension is not supported by this server. Try connecting via TLS."),
+     "SMTP 服务器 mail.example.cn:25 没有提供登录（AUTH）功能"),
+    (aiosmtplib.SMTPNotSupported("SMTPUTF8 is not supported by this server"),
+     "服务器不支持 SMTPUTF8"),
+    # not the network at all
+    (ValueError("address contains a line break"), "邮件地址含有不允许的字符"),
+    (RuntimeError("boom"), "发送失败，出现未预料的错误"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("exc", "expected"), DESCRIPTIONS)
+def test_describe_leads_with_chinese_and_keeps_the_originals_labelled(exc, expected):
+    text = describe(exc, "mail.example.cn:25")
+    assert expected in text
+    assert re.match(r"[\u4e00-\u9fff]|SMTP 服务器|SMTP 认证|与 SMTP", text), text
+    assert english_outside_originals(text) == set(), text
+    assert "\n" not in text
+
+
+def test_a_reply_keeps_its_code_and_words_even_without_a_server():
+    assert describe(_R(550, "5.1.1 <gone@units.cn>: Recipient\n address rejected")) == (
+        "SMTP 服务器返回错误：收件人邮箱不存在"
+        "（550 5.1.1，服务器原文：<gone@units.cn>: Recipient address rejected）"
+    )
+
+
+def test_real_failures_read_in_chinese(server, tls_files):
+    """Through aiosmtpd: a refused recipient, a greylisted one, TLS on a plain port."""
+    server.refuse("gone@units.example.cn")
+    server.refuse("slow@units.example.cn", "450 4.2.0 Greylisted, try later")
+    where = f"SMTP 服务器 {server.host}:{server.port}"
+    both = make_message(1, to=("gone@units.example.cn", "slow@units.example.cn"))
+    partly = make_message(2, to=("gone@units.example.cn", "ok@units.example.cn"))
+    first, second = send([both, partly], server.settings(concurrency=1))
+    assert first.status == "temporary" and first.refused_temporarily == ("slow@units.example.cn",)
+    assert first.error == (
+        "全部收件人被拒收："
+        "gone@units.example.cn：收件人邮箱不存在（550 5.1.1，服务器原文：Mailbox unavailable）；"
+        "slow@units.example.cn：收件人邮箱暂时不可用，可能是灰名单或邮箱繁忙，稍后重试"
+        "（450 4.2.0，服务器原文：Greylisted, try later）"
+    )
+    assert second.status == "sent" and second.refused_temporarily == ()
+    assert second.refused == {
+        "gone@units.example.cn": "收件人邮箱不存在（550 5.1.1，服务器原文：Mailbox unavailable）"
+    }
+    [tls] = send([make_message(3)], server.settings(tls="ssl", ca_file=str(tls_files.ca_cert)))
+    assert tls.status == "temporary"
+    assert tls.error.startswith(f"与 {where} 建立加密连接失败：对方在该端口不使用这种加密方式")
+    assert english_outside_originals(tls.error) == set()
+    server.down()
+    [down] = send([make_message(4)], server.settings())
+    assert down.error == (
+        f"无法连接 {where}：连接被拒绝，该端口没有服务在监听，请检查地址和端口"
+        "（系统原文：Connection refused）"
+    )

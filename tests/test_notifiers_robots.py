@@ -258,6 +258,7 @@ def test_server_errmsg_echoing_the_key_is_scrubbed(server):
     (result,) = sink_for(server).deliver([msg("wecom", target=target)])
     assert result.status == "blocked"
     assert target.token not in result.error
+    assert "（错误码 93000，平台原文：" in result.error  # the platform's words, labelled
     assert "e=93000" not in result.error  # the query part of the hint URL is dropped
     assert "key" in result.error  # it says what to fix
 
@@ -306,7 +307,9 @@ def test_connection_refused_is_temporary():
         [msg("wecom", "a"), msg("wecom", "b")]
     )
     assert [r.status for r in results] == ["temporary", "temporary"]
-    assert "无法连接" in results[0].error
+    host = endpoints.wecom.split("//")[1].split("/")[0]
+    assert f"无法连接机器人接口 {host}：连接被拒绝，该端口没有服务在监听" in results[0].error
+    assert results[0].error.endswith("（系统原文：Connection refused）")
     assert_safe(results[0].error)
 
 

@@ -148,7 +148,10 @@ def test_failed_row_retry_after_fixing_the_problem(office, server):
     assert "失败 1 封" in result.stdout
     assert "550" in result.stderr and "fg@office.example.cn" in result.stderr
     [failed] = office.json("notify", "list", "--state", "failed")
-    assert "550" in failed["last_error"]
+    assert failed["last_error"] == (  # issue 17: what it means first, the server's words last
+        "全部收件人被拒收：fg@office.example.cn："
+        "收件人邮箱不存在（550 5.1.1，服务器原文：Mailbox unavailable）"
+    )
     sent = office.json("notify", "list", "--state", "sent")[0]["id"]
     conflict = office("notify", "retry", str(sent))
     assert conflict.exit_code == 5 and "只有发送失败的通知可以重试" in conflict.stderr
@@ -196,7 +199,8 @@ def test_a_wrong_password_fails_nothing_and_the_send_after_the_fix_delivers(offi
         refused = office("notify", "send")
         assert refused.exit_code == 10 and "Traceback" not in refused.output + refused.stderr
         [line] = refused.stderr.strip().splitlines()
-        assert "认证失败（535）" in line and "仍在队列中" in line and "[smtp]" in line
+        assert "认证失败：用户名或密码错误" in line and "（535 5.7.8，" in line
+        assert "仍在队列中" in line and "[smtp]" in line
         assert office.json("notify", "list", "--state", "failed") == []
         waiting = office.json("notify", "list", "--state", "pending")
         assert len(waiting) == 2 and all(r["attempts"] == 0 for r in waiting)
@@ -278,11 +282,20 @@ def test_mail_test_failures(office, server):
     configure(office, smtp_section(server))
     server.refuse("nobody@office.example.cn")
     refused = office("mail", "test", "nobody@office.example.cn")
-    assert refused.exit_code == 10 and "550" in refused.stderr
+    assert refused.exit_code == 10
+    assert refused.stderr.strip().endswith(
+        "：全部收件人被拒收：nobody@office.example.cn："
+        "收件人邮箱不存在（550 5.1.1，服务器原文：Mailbox unavailable）"
+    )
 
     server.down()
     down = office("mail", "test", "admin@office.example.cn")
-    assert down.exit_code == 10 and "无法连接" in down.stderr and "暂时性错误" in down.stderr
+    assert down.exit_code == 10 and "暂时性错误" in down.stderr
+    assert (
+        f"无法连接 SMTP 服务器 {server.host}:{server.port}：连接被拒绝，该端口没有服务在监听"
+        in down.stderr
+    )
+    assert "Error connecting" not in down.stderr and "Errno" not in down.stderr
 
     bad = office("mail", "test", "not-an-address")
     assert bad.exit_code == 2 and "收件地址无效" in bad.stderr

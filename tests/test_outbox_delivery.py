@@ -159,9 +159,15 @@ def test_550_for_one_address_fails_that_row_only(db, now, tmp_path, server):
     stored = rows(db)
     bad = stored[keys[3]]
     assert bad.state == "failed" and bad.attempts == 1
-    assert "550" in bad.last_error and "nobody@units.example.cn" in bad.last_error
+    assert bad.last_error == (
+        "全部收件人被拒收：nobody@units.example.cn："
+        "收件人邮箱不存在（550 5.1.1，服务器原文：Mailbox unavailable）"
+    )
     partial = stored[keys[4]]
-    assert partial.state == "sent" and "部分收件人被拒收" in partial.last_error
+    assert partial.state == "sent" and partial.last_error == (
+        "部分收件人被拒收：nobody@units.example.cn："
+        "收件人邮箱不存在（550 5.1.1，服务器原文：Mailbox unavailable）"
+    )
     assert {e.status for e in summary.errors} == {"failed", "sent"}
     assert sorted(server.message_ids()) == sorted(mid(k) for k in keys if k != keys[3])
     by_id = {r.message_id: r for r in server.received}
@@ -513,7 +519,8 @@ def test_a_wrong_password_keeps_everything_queued_until_it_is_fixed(db, now, tmp
                 deliver_pending(db, wrong, now)
 
         message = err.value.message
-        assert "认证失败（535）" in message and "仍在队列中" in message and "\n" not in message
+        assert "认证失败：用户名或密码错误" in message and "（535 5.7.8，" in message
+        assert "仍在队列中" in message and "\n" not in message
         stored = rows(db)
         assert {r.state for r in stored.values()} == {"pending"}
         assert {r.attempts for r in stored.values()} == {0}

@@ -183,3 +183,51 @@ def test_an_idle_session_sends_the_visitor_back_to_login(client, cli_env, monkey
     assert r.headers["location"] == "/login?next=%2Foffice%2Fverify&why=idle"
     assert "长时间未操作" in client.get(r.headers["location"]).text
     assert "请把令牌发给我" not in client.get("/login?why=请把令牌发给我").text
+
+
+# -- the failed-token throttle on the sign-in form (issue 13) -----------------------------------
+def _post_login(client, token: str):
+    return client.post(
+        "/login", data={"token": token, "csrf_token": _login_csrf(client)}, follow_redirects=False
+    )
+
+
+def test_many_wrong_tokens_on_the_sign_in_form_are_slowed_then_refused(client, cli_env, caplog):
+    throttle = client.app.state.duban.throttle
+    throttle.slow_after, throttle.block_after, throttle.delay = 3, 6, 0.001
+    caplog.set_level("WARNING", logger="duban.web")
+    statuses = [_post_login(client, f"dbn_guess{i:04d}").status_code for i in range(8)]
+    assert statuses == [401] * 6 + [429] * 2  # the 6th failure blocks the address
+    refused = _post_login(client, cli_env["DUBAN_TOKEN"])  # even the right token, for a while
+    assert refused.status_code == 429
+    assert "错误：来自该地址的错误令牌过多，已暂停访问，请 15 分钟后再试" in refused.text
+    assert "duban_session" not in refused.headers.get("set-cookie", "")
+    assert client.get("/office/verify", follow_redirects=False).status_code == 303  # not in
+    logged = caplog.text
+    assert "failed token from testclient via sign-in page" in logged
+    assert "refusing testclient" in logged
+    assert "dbn_guess" not in logged and cli_env["DUBAN_TOKEN"] not in logged
+
+    throttle.clock = lambda: 10**9  # long after the pause: forgiven
+    assert _post_login(client, cli_env["DUBAN_TOKEN"]).status_code == 303
+
+
+def test_the_api_and_the_sign_in_form_share_one_counter(client, cli_env):
+    throttle = client.app.state.duban.throttle
+    throttle.block_after, throttle.delay = 4, 0.0
+    for i in range(2):
+        bad = client.get("/api/v1/assignments", headers={"Authorization": f"Bearer dbn_x{i}"})
+        assert bad.status_code == 401
+    assert [_post_login(client, f"dbn_y{i}").status_code for i in range(2)] == [401, 401]
+    api = client.get(
+        "/api/v1/assignments", headers={"Authorization": f"Bearer {cli_env['DUBAN_TOKEN']}"}
+    )
+    assert api.status_code == 429 and "分钟后再试" in api.json()["error"]["message"]
+    assert _post_login(client, cli_env["DUBAN_TOKEN"]).status_code == 429
+
+
+def test_an_empty_sign_in_is_not_counted(client):
+    throttle = client.app.state.duban.throttle
+    throttle.block_after = 2
+    assert [_post_login(client, " ").status_code for _ in range(4)] == [401] * 4
+    assert "请输入令牌" in _post_login(client, "").text

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -74,49 +73,48 @@ def _default_data_dir(env: Mapping[str, str]) -> Path:
     return Path(platformdirs.user_data_dir("duban"))
 
 
-_TOML_POS = re.compile(r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)")
-_TOML_REASONS = [  # tomllib's messages, said in Chinese
-    ("Invalid value", '值无效（字符串要加引号，如 key = "值"）'),
-    ("Cannot overwrite a value", "同一个键或表出现了两次"),
-    ("Cannot declare", "同一个表出现了两次"),
-    ("Unterminated string", "字符串缺少结尾的引号"),
-    ("Expected ']'", "表名缺少结尾的 ]"),
-    ("Expected '=' after a key", "键后面缺少 ="),
-    ("Expected newline or end of document", "一行只能写一个 键 = 值"),
-    ("Invalid statement", "无法识别的行"),
-    ("Invalid initial character for a key part", "键名无效"),
-]
 _OS_REASONS = {
     errno.ENOENT: "文件不存在",
-    errno.EACCES: "没有读取权限",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "没有权限",
     errno.EISDIR: "这是一个目录",
+    errno.ENOTDIR: "路径中的某一级不是目录",
+    errno.ENOSPC: "磁盘已满",
+    errno.EROFS: "磁盘或目录只读",
+    errno.ENAMETOOLONG: "文件名过长",
+    errno.EBUSY: "文件正被占用",
+    errno.EEXIST: "文件已存在",
 }
 
 
-def toml_error_text(exc: tomllib.TOMLDecodeError) -> str:
-    """``第 3 行第 5 列：值无效…``: tomllib's English error as one Chinese phrase."""
-    message = str(exc)
-    pos = _TOML_POS.search(message)
-    where = "文件末尾"
-    if pos and pos.group(1):
-        where = f"第 {pos.group(1)} 行第 {pos.group(2)} 列"
-    reason = next((zh for en, zh in _TOML_REASONS if message.startswith(en)), "不是合法的 TOML")
-    return f"{where}：{reason}"
-
-
 def os_error_text(exc: OSError) -> str:
-    return _OS_REASONS.get(exc.errno, f"系统错误 {exc.errno}")
+    """A file error in Chinese; an unusual one keeps the system's words, labelled."""
+    known = _OS_REASONS.get(exc.errno or 0)
+    if known:
+        return known
+    return f"系统错误（系统原文：{exc.strerror or exc}）"
 
 
 def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file, turning syntax errors into a Chinese message with the line."""
+    """Parse a TOML file (UTF-8, a byte-order mark tolerated), turning syntax and encoding
+    errors into a Chinese message with the line."""
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"配置文件 {path} 格式错误，{toml_error_text(exc)}") from None
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"无法读取配置文件 {path}：{os_error_text(exc)}") from None
+    try:
+        return tomllib.loads(data.decode("utf-8-sig"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        # only on error: the calendars package costs start-up time
+        from calendars.toml_text import TomlEncodingError, decode_toml_bytes, toml_error_text
+
+        if isinstance(exc, tomllib.TOMLDecodeError):
+            raise ConfigError(f"配置文件 {path} 格式错误，{toml_error_text(exc)}") from None
+        try:
+            decode_toml_bytes(data)
+        except TomlEncodingError as bad:
+            raise ConfigError(f"配置文件 {path} 编码错误，{bad.message}") from None
+        raise  # pragma: no cover - decode_toml_bytes fails where decode failed
 
 
 def load_config(env: Mapping[str, str] | None = None) -> Config:

@@ -34,10 +34,29 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except OSError as exc:
-        raise InvalidInput(f"无法写入“{path}”：{exc.strerror or exc}") from None
+        from workflow.config import os_error_text
+
+        raise InvalidInput(f"无法写入“{path}”：{os_error_text(exc)}") from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether ``a`` and ``b`` name one file: the same path once ``..`` and symbolic links are
+    resolved, or (both existing) one file under two names (a hard link, another letter case)."""
+    try:
+        if Path(a).resolve() == Path(b).resolve():
+            return True
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
+
+
+def refuse_same_file(source: str | Path, target: str | Path, option: str) -> None:
+    """Refuse to write ``target`` (given with ``option``) over the file being imported."""
+    if same_file(source, target):
+        raise InvalidInput(f"{option} 不能与导入的文件相同：{target}")
 
 
 def display_width(text: str) -> int:

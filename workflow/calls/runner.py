@@ -140,7 +140,7 @@ class _database_errors:
         import sqlalchemy.exc as sa_exc
 
         if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
-            orig = getattr(exc, "orig", None) or exc
-            text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
-            raise DatabaseError(f"数据库不可用，本次操作未完成：{text}") from None
+            from workflow.db import database_reason
+
+            raise DatabaseError(f"数据库不可用，本次操作未完成：{database_reason(exc)}") from None
         return False

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from workflow.errors import InvalidInput
-from workflow.files import atomic_write, lines_needed
+from workflow.files import atomic_write, lines_needed, refuse_same_file
 from workflow.ledger.parsed import ParsedLedger, ParsedTask
 from workflow.ledger.planning import PlannedLedger
 
@@ -244,8 +244,7 @@ def export_review(
     from workflow.ledger.importing import read_ledger
 
     require_role(caller, "office", "导出复核台账")
-    if Path(target).resolve() == Path(source).resolve():
-        raise InvalidInput(f"--to-ledger 不能与导入的文件相同：{target}")
+    refuse_same_file(source, target, "--to-ledger")
     planned = read_ledger(
         source, calendar=calendar, plan_year=plan_year, report_dates=report_dates, sheet=sheet
     )

@@ -142,7 +142,7 @@ class LockLost(DatabaseError):
 
 
 def _refusals(refused: dict[str, str]) -> str:
-    return "；".join(f"{addr}（{why}）" for addr, why in refused.items())
+    return "；".join(f"{addr}：{why}" for addr, why in refused.items())
 
 
 class Recorder:
@@ -282,7 +282,7 @@ class Recorder:
         }
         resend = None
         if result.refused:
-            later = [a for a, why in result.refused.items() if why[:1] == "4"]
+            later = [a for a in result.refused if a in result.refused_temporarily]
             resend = self._resend(row, later, result.refused) if later else None
             refusals = "部分收件人被拒收：" + _refusals(result.refused)
             if resend:

@@ -159,7 +159,9 @@ def _password(config: Config, values: dict[str, tuple[Any, str]]) -> str | None:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
-        raise ConfigError(f"{where}：无法读取密码文件 {path}（{exc.strerror}）") from None
+        from workflow.config import os_error_text
+
+        raise ConfigError(f"{where}：无法读取密码文件 {path}（{os_error_text(exc)}）") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{where}：密码文件 {path} 不是 UTF-8 文本") from None
     password = lines[0].strip() if lines else ""
@@ -376,7 +378,7 @@ def send_test_mail(config: Config, address: str, now: datetime) -> tuple[SmtpSet
         html=mail.html,
     )
     [result] = deliver([message], settings, now=lambda: now.astimezone(SHANGHAI))
-    where = f"{settings.host}:{settings.port}（{settings.tls}）"
+    where = f"{settings.host}:{settings.port}，tls = {settings.tls}"
     if result.status != "sent":
         kind = {
             "temporary": "暂时性错误，可稍后重试",
@@ -384,6 +386,6 @@ def send_test_mail(config: Config, address: str, now: datetime) -> tuple[SmtpSet
         }.get(result.status, "永久性错误")
         raise DeliveryError(f"测试邮件发送失败（{where}，{kind}）：{result.error}")
     if result.refused:
-        reasons = "；".join(f"{a}（{r}）" for a, r in result.refused.items())
+        reasons = "；".join(f"{a}：{r}" for a, r in result.refused.items())
         raise DeliveryError(f"测试邮件被拒收（{where}）：{reasons}")
     return settings, message.message_id

@@ -1,13 +1,14 @@
 """Failed tokens per remote address: slowed after a few, then refused for a while (429).
 
-Kept in the memory of one ``duban serve`` process: several processes behind one proxy each
-count on their own (an attacker gets at most ``processes ×`` the attempts). Log lines name the
+One counter per address for the API and the pages' sign-in form alike. Kept in the memory of one
+``duban serve`` process: several processes behind one proxy each count on their own (an attacker gets at most ``processes ×`` the attempts). Log lines name the
 address, never the token.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections import deque
@@ -42,8 +43,9 @@ class Throttle:
                 return 0.0
             return left
 
-    def failed(self, address: str) -> float:
-        """Record a failed token from ``address``; the delay to add to this answer."""
+    def failed(self, address: str, via: str = "api") -> float:
+        """Record a failed token from ``address`` (``via`` the API or the sign-in page) and log
+        it (the address, never the token); the delay to add to this answer."""
         with self._lock:
             now = self.clock()
             failures = self._failures.setdefault(address, deque())
@@ -56,9 +58,15 @@ class Throttle:
                 log.warning(
                     "refusing %s for %d s after %d failed tokens", address, self.block_for, count
                 )
-            elif count >= self.slow_after:
-                log.warning("failed token from %s (%d within %d s)", address, count, self.window)
+            else:
+                log.warning(
+                    "failed token from %s via %s (%d within %d s)", address, via, count, self.window
+                )
             return self.delay if count >= self.slow_after else 0.0
+
+    def refusal(self, left: float) -> str:
+        """The Chinese sentence for an address refused for ``left`` more seconds."""
+        return f"来自该地址的错误令牌过多，已暂停访问，请 {math.ceil(left / 60)} 分钟后再试"
 
     def forget(self) -> None:
         with self._lock:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
-import math
 import re
 import tempfile
 from pathlib import Path, PurePosixPath
@@ -72,9 +71,7 @@ async def _handle(op: Operation, request: Request) -> JSONResponse:
     address = remote_address(request)
     left = state.throttle.blocked(address)
     if left:
-        raise TooManyRequests(
-            f"来自该地址的错误令牌过多，已暂停访问，请 {math.ceil(left / 60)} 分钟后再试"
-        )
+        raise TooManyRequests(state.throttle.refusal(left))
     config = state.current_config()
     limit = upload_limit(config) if op.uploads else BODY_LIMIT
     await _read_body(request, limit, uploads=bool(op.uploads))

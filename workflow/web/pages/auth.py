@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 
 from workflow.directory.web_sessions import idle_timeout, same_secret, sign_in, sign_out
 from workflow.errors import NotAuthenticated, NotFound
+from workflow.web.deps import remote_address, server_state
 from workflow.web.pages.frame import (
     HOME,
     LOGIN_CSRF_COOKIE,
@@ -76,22 +79,39 @@ def login_form(request: Request) -> Response:
     return _login_page(request)
 
 
+def _sign_in(request: Request, token: str) -> str:
+    """A new session for ``token`` (NotAuthenticated when it is wrong); a previous one ends."""
+    with unit_of_work(request) as session:
+        sid, _ = sign_in(session, token, now(), idle_timeout(config(request)))
+        sign_out(session, request.cookies.get(SESSION_COOKIE))
+    return sid
+
+
 @router.post("/login")
-def login(
+async def login(
     request: Request,
     token: str = Form(""),
     csrf_token: str = Form(""),
     next: str = Form(""),
 ) -> Response:
+    """Sign in. Wrong tokens count in the same per-address throttle as the API's: slowed after a
+    few, then refused for a while (429), even a right token, and logged without the token."""
+    throttle = server_state(request).throttle
+    address = remote_address(request)
+    left = throttle.blocked(address)
+    if left:
+        return _login_page(request, error=throttle.refusal(left), status=429)
     if not same_secret(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE, "")):
         return _login_page(request, error="登录表单已过期，请重新输入令牌", status=403)
+    if not token.strip():  # nothing guessed: not counted
+        return _login_page(request, error="请输入令牌", status=401)
     try:
-        with unit_of_work(request) as session:
-            sid, _ = sign_in(session, token, now(), idle_timeout(config(request)))
-            sign_out(session, request.cookies.get(SESSION_COOKIE))  # a previous session ends
+        sid = await run_in_threadpool(_sign_in, request, token)
     except NotAuthenticated as exc:
-        message = "请输入令牌" if not token.strip() else exc.message.split("：")[0]
-        return _login_page(request, error=message, status=401)
+        delay = throttle.failed(address, via="sign-in page")
+        if delay:
+            await asyncio.sleep(delay)
+        return _login_page(request, error=exc.message.split("：")[0], status=401)
     response = see_other(safe_next(next) or "/")
     response.set_cookie(
         SESSION_COOKIE, sid, httponly=True, samesite="lax", secure=_secure(request), path="/"
