@@ -67,8 +67,7 @@ def expire(session: Session, as_of: date, now: datetime, first_day: date) -> lis
                 sa.literal(SYSTEM.role),
                 data,
                 sa.literal(now, UTCDateTime()),
-            )
-            .where(*where),  # no ORDER BY: it made PostgreSQL walk the whole primary key
+            ).where(*where),  # no ORDER BY: it made PostgreSQL walk the whole primary key
         )
     ).rowcount
     ids = sorted(
