@@ -59,7 +59,9 @@ def preview(kind, assignment_id, html_file, channel, as_of, as_json) -> None:
         try:
             html_file.write_text(view["html"], encoding="utf-8")
         except OSError as exc:
-            raise InvalidInput(f"无法写入 HTML 文件 {html_file}：{exc.strerror}") from None
+            from workflow.config import os_error_text
+
+            raise InvalidInput(f"无法写入 HTML 文件 {html_file}：{os_error_text(exc)}") from None
     if as_json:
         emit_json(view)
         return
