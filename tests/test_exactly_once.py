@@ -424,7 +424,14 @@ def test_killed_senders_use_up_no_attempts_only_server_answers_count(db, cli_env
                 send.kill()
             finally:
                 send.cleanup()
-            assert release_stale_claims(db, now) == 8  # no sender alive: its claims are freed
+            # no sender alive: its claims are freed (on PostgreSQL once the killed process's
+            # session has ended and let go of the senders' lock, a moment after the process)
+            freed: list[int | None] = []
+            wait_until(
+                lambda: freed.append(release_stale_claims(db, now)) or freed[-1] is not None,  # noqa: B023
+                what="the killed sender's database session to end",
+            )
+            assert freed[-1] == 8
             assert {(r.state, r.attempts) for r in rows(db).values()} == {("pending", 0)}
         in_flight = set(server.held_ids)
         server.open_gate()
