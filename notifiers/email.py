@@ -27,6 +27,8 @@ per message).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import re
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -162,6 +164,93 @@ class _Connection:
             client.close()
 
 
+# ---------------------------------------------------------------- one mail transaction
+
+_LINE_ENDS = re.compile(rb"(?:\r\n|\n|\r(?!\n))")
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+def _wire(data: bytes) -> bytes:
+    """``data`` with CRLF line ends and a final CRLF, as the DATA command carries it (what
+    aiosmtplib does to every message). ``message_bytes`` already writes it so: checked with a
+    few byte counts instead of a regex pass over the whole message."""
+    crlf = data.count(b"\r\n")
+    if data.count(b"\n") == crlf and data.count(b"\r") == crlf and data.endswith(b"\r\n"):
+        return data
+    data = _LINE_ENDS.sub(b"\r\n", data)
+    return data if data.endswith(b"\r\n") else data + b"\r\n"
+
+
+async def _transaction(
+    client: aiosmtplib.SMTP, sender: str, recipients: list[str], data: bytes
+) -> dict[str, aiosmtplib.SMTPResponse]:
+    """One mail on an open connection: ``SMTP.sendmail`` on the wire (EHLO when none yet,
+    ``MAIL FROM:<sender> size=N``, one RCPT per recipient, DATA, the dot-stuffed message; RSET
+    after a refusal), with the same exceptions and the refused recipients returned, but
+    without its per-mail costs: ``sendmail`` parses every address four times with
+    ``email.utils.parseaddr`` and runs three regex passes over the message (~0.25 ms a mail,
+    a fifth of the outbox's CPU). Here the addresses are the bare ones ``split_recipients``
+    and ``bare_address`` checked (plain ASCII, nothing to quote or inject), and the message
+    is checked for line ends and leading dots with byte counts.
+    """
+    if client.is_ehlo_or_helo_needed:
+        try:
+            await client.ehlo()
+        except aiosmtplib.SMTPHeloError:
+            if not client.is_connected:
+                raise
+            await client.helo()
+    data = _wire(data)
+    options = [f"size={len(data)}".encode("ascii")] if client.supports_extension("size") else []
+    try:
+        response = await client.execute_command(
+            b"MAIL", b"FROM:<" + sender.encode("ascii") + b">", *options
+        )
+        if response.code != aiosmtplib.SMTPStatus.completed:
+            raise aiosmtplib.SMTPSenderRefused(response.code, response.message, sender)
+        refused: list[aiosmtplib.SMTPRecipientRefused] = []
+        for address in recipients:
+            response = await client.execute_command(
+                b"RCPT", b"TO:<" + address.encode("ascii") + b">"
+            )
+            if response.code not in (
+                aiosmtplib.SMTPStatus.completed,
+                aiosmtplib.SMTPStatus.will_forward,
+            ):
+                refused.append(
+                    aiosmtplib.SMTPRecipientRefused(response.code, response.message, address)
+                )
+        if len(refused) == len(recipients):
+            raise aiosmtplib.SMTPRecipientsRefused(refused)
+        await _data(client, data)
+    except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused):
+        # reset the envelope for the next message, as sendmail does
+        with contextlib.suppress(ConnectionError, aiosmtplib.SMTPResponseException):
+            await client.execute_command(b"RSET")
+        raise
+    return {r.recipient: aiosmtplib.SMTPResponse(r.code, r.message) for r in refused}
+
+
+async def _data(client: aiosmtplib.SMTP, data: bytes) -> None:
+    """DATA, then the message (``data`` in wire form) dot-stuffed and ended with ``.``."""
+    response = await client.execute_command(b"DATA")
+    if response.code != aiosmtplib.SMTPStatus.start_input:
+        raise aiosmtplib.SMTPDataError(response.code, response.message)
+    if data.startswith(b".") or b"\n." in data:
+        data = _LEADING_DOT.sub(b"..", data)
+    protocol = client.protocol
+    if protocol is None:
+        raise aiosmtplib.SMTPServerDisconnected("Connection lost")
+    try:
+        protocol.write(data + b".\r\n")
+        response = await protocol.read_response(timeout=client.timeout)
+    except (aiosmtplib.SMTPServerDisconnected, aiosmtplib.SMTPTimeoutError):
+        client.close()  # as aiosmtplib does: the connection is out of step
+        raise
+    if response.code != aiosmtplib.SMTPStatus.completed:
+        raise aiosmtplib.SMTPDataError(response.code, response.message)
+
+
 # ---------------------------------------------------------------- the batch
 
 
@@ -241,7 +330,7 @@ async def _send_one(
     for attempt in range(2):
         client = await conn.ensure()
         try:
-            errors, _ = await client.sendmail(envelope_from, good, data)
+            errors = await _transaction(client, envelope_from, good, data)
         except _DROPPED as exc:
             await conn.close()
             if attempt == 0:

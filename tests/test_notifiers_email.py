@@ -437,3 +437,86 @@ def test_a_rendered_digest_arrives_intact(server):
     assert got.text.replace("\r\n", "\n") == mail.text
     assert got.html.replace("\r\n", "\n") == mail.html
     assert "&lt;script&gt;" in got.html
+
+
+# ---------------------------------------------------------------- the wire
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,  # message_bytes of a real message
+        b"Subject: x\n.a line with a leading dot\r\nbare CR\rlone LF\n..two dots\r\n.",
+        b".first line a dot\r\nno final line end",
+    ],
+)
+def test_a_mail_goes_on_the_wire_as_aiosmtplib_sendmail_sends_it(server, data):
+    """The lean transaction puts on the wire what ``SMTP.sendmail`` does: SIZE, envelope,
+    line ends made CRLF, leading dots doubled; the server reads back the same bytes."""
+    from notifiers.email import _transaction
+    from notifiers.message import message_bytes
+
+    if data is None:
+        data = message_bytes(make_message(3), now=NOW)
+    recipients = ["unit3@units.example.cn", "li@units.example.cn"]
+
+    async def both() -> None:
+        client = aiosmtplib.SMTP(hostname=server.host, port=server.port, local_hostname="t")
+        await client.connect()
+        try:
+            old, _ = await client.sendmail("duban@office.example.cn", recipients, data)
+            new = await _transaction(client, "duban@office.example.cn", recipients, data)
+            assert old == new == {}
+        finally:
+            await client.quit()
+
+    asyncio.run(both())
+    first, second = server.received
+    assert second.raw == first.raw
+    assert second.mail_options == first.mail_options
+    assert first.mail_options[0].lower().startswith("size=")
+    assert (second.mail_from, second.rcpt_tos) == (first.mail_from, first.rcpt_tos)
+    assert second.session == first.session  # the same connection, no RSET trouble between
+
+
+def test_refusals_on_the_wire_match_sendmail(server):
+    """A partly refused envelope returns the same refusals; a wholly refused one raises the
+    same error; a refused DATA raises SMTPDataError: and the next mail on the connection goes
+    through after each (the envelope was reset)."""
+    from notifiers.email import _transaction
+
+    server.refuse("bad@units.example.cn")
+    data = b"Subject: x\r\n\r\nbody\r\n"
+    sender = "duban@office.example.cn"
+
+    async def run(send) -> list:
+        client = aiosmtplib.SMTP(hostname=server.host, port=server.port, local_hostname="t")
+        await client.connect()
+        out: list = []
+        try:
+            out.append(await send(client, ["ok@units.example.cn", "bad@units.example.cn"]))
+            try:
+                await send(client, ["bad@units.example.cn"])
+            except aiosmtplib.SMTPRecipientsRefused as exc:
+                out.append([(r.code, r.recipient) for r in exc.recipients])
+            server.fail_next(1)
+            try:
+                await send(client, ["ok@units.example.cn"])
+            except aiosmtplib.SMTPDataError as exc:
+                out.append((exc.code, exc.message))
+            out.append(await send(client, ["ok@units.example.cn"]))
+        finally:
+            await client.quit()
+        return out
+
+    async def old(client, to):
+        return (await client.sendmail(sender, to, data))[0]
+
+    async def new(client, to):
+        return await _transaction(client, sender, to, data)
+
+    expected = asyncio.run(run(old))
+    assert asyncio.run(run(new)) == expected
+    assert expected[0] == {"bad@units.example.cn": (550, "5.1.1 Mailbox unavailable")}
+    assert expected[-1] == {}
+    assert len(server.received) == 4
