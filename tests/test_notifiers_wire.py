@@ -34,6 +34,11 @@ def same(message: Message) -> None:
     new_bytes = message_bytes(message, now=NOW)
     assert all(len(line) <= 998 for line in new_bytes.split(b"\r\n"))
     assert new_bytes.isascii()
+    # wire form, sent as is by notifiers.email._transaction: CRLF line ends only, a final
+    # CRLF, no line starting with a dot (nothing to dot-stuff)
+    assert new_bytes.endswith(b"\r\n")
+    assert new_bytes.count(b"\n") == new_bytes.count(b"\r") == new_bytes.count(b"\r\n")
+    assert not new_bytes.startswith(b".") and b"\n." not in new_bytes
     new = parsed(new_bytes)
     for header in HEADERS:
         if header in ("From", "To", "Cc"):
