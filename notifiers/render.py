@@ -194,12 +194,36 @@ def nl2br(value: str) -> Markup:
     return escape(value).replace("\n", Markup("<br>"))
 
 
+# Attribute names a plain dict has (``keys``, ``items``, ``__class__`` …): for any other name,
+# ``dict.name`` in a template can only mean the item.
+_DICT_ATTRIBUTES = frozenset(dir(dict))
+
+
+class _Sandbox(jinja2.sandbox.SandboxedEnvironment):
+    """The sandbox, with a shorter way to ``item.task_title`` on the plain dicts of a context.
+
+    jinja2 tries ``getattr(obj, name)`` first and falls back to ``obj[name]`` when that raises
+    AttributeError: for a dict and a name that is not one of its attributes that is an
+    exception raised and caught on every ``{{ item.x }}`` (a mail has ~100 of them, a third
+    of its rendering). The result is the same: the item, or undefined when there is none;
+    every other lookup (``u.items``, objects, anything unsafe) takes the sandbox's own way.
+    """
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute not in _DICT_ATTRIBUTES:
+            try:
+                return obj[attribute]
+            except KeyError:
+                return self.undefined(obj=obj, name=attribute)
+        return super().getattr(obj, attribute)
+
+
 def _environment(override_dir: Path | None) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = []
     if override_dir is not None:
         loaders.append(jinja2.FileSystemLoader(str(override_dir)))
     loaders.append(jinja2.FileSystemLoader(str(TEMPLATE_DIR)))
-    env = jinja2.sandbox.SandboxedEnvironment(
+    env = _Sandbox(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=jinja2.select_autoescape(enabled_extensions=("html",), default=False),
         undefined=jinja2.StrictUndefined,
