@@ -295,15 +295,16 @@ class _Builder:
     data in the CPU's caches, where one rendering between two sends costs ~60% more CPU.
 
     A row that cannot be built is failed when it is built (no attempt used) and the sink skips
-    it; a broken office template (ConfigError) is raised when the sender comes to that mail,
-    so the mails before it still go out, as when each mail was built on its own.
+    it; an error building a mail (a broken office template: ConfigError) is raised when the
+    sender comes to that mail, so the mails before it still go out, as when each mail was built
+    on its own.
     """
 
     def __init__(self, run: _Run, rows: list[tuple[Notification, dict[str, Any]]]) -> None:
         self.run = run
         self.rows = rows
         self.position = {row.key: i for i, (row, _) in enumerate(rows)}
-        self.built: dict[str, Message | ConfigError | None] = {}
+        self.built: dict[str, Message | Exception | None] = {}
         self.done = 0  # rows[:done] have been built (and maybe taken)
 
     def lazy(self) -> list[LazyMessage]:
@@ -313,7 +314,7 @@ class _Builder:
         if key not in self.built:
             self._build_from(self.position[key])
         result = self.built.pop(key, None)
-        if isinstance(result, ConfigError):
+        if isinstance(result, Exception):
             raise result
         return result
 
@@ -323,7 +324,7 @@ class _Builder:
             self.done += 1
             try:
                 self.built[row.key] = self._build(row, context)
-            except ConfigError as exc:
+            except Exception as exc:  # noqa: BLE001 - raised when the sender comes to this row
                 self.built[row.key] = exc
                 break  # the rows after it are built (or not) when their turn comes
 
