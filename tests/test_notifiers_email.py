@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import aiosmtplib
 import pytest
-from smtp_server import SmtpServer, TlsFiles, make_tls_files
+from smtp_server import SmtpServer, TlsFiles, free_port, make_tls_files
 
 from notifiers.email import (
     DeliveryResult,
@@ -255,6 +255,59 @@ def test_a_server_that_never_answers_times_out_as_temporary():
         results = send([make_message(i) for i in range(3)], settings)
     assert [r.status for r in results] == ["temporary"] * 3
     assert all("超时" in (r.error or "") for r in results)
+
+
+class _SlowReplies:
+    """aiosmtpd hooks that answer MAIL, RCPT or DATA only after ``delay`` seconds."""
+
+    def __init__(self, slow: str, delay: float) -> None:
+        self.slow, self.delay = slow, delay
+        self.accepted = 0
+
+    async def _wait(self, command: str) -> None:
+        if command == self.slow:
+            await asyncio.sleep(self.delay)
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        await self._wait("MAIL")
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        await self._wait("RCPT")
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        await self._wait("DATA")
+        self.accepted += 1
+        return "250 OK"
+
+
+@pytest.mark.parametrize("slow", ["MAIL", "RCPT", "DATA"])
+def test_a_reply_slower_than_the_timeout_is_temporary_and_drops_the_connection(slow):
+    """Each reply of a mail waits at most ``timeout``: past it the mail is temporary (the
+    server may still take it: the outbox retries it with the same Message-ID), the connection
+    is dropped (out of step) and the next mail goes on a new one; replies that come in time,
+    however many in a row, never add up to a timeout."""
+    from aiosmtpd.controller import Controller
+
+    handler = _SlowReplies(slow, 1.0)
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        settings = SmtpSettings(
+            "127.0.0.1", controller.port, None, None, "none", SENDER, timeout=0.4,
+            concurrency=1, local_hostname="duban.test",
+        )  # fmt: skip
+        results = send([make_message(1)], settings)
+        assert [r.status for r in results] == ["temporary"]
+        assert results[0].error == "SMTP 服务器响应超时：Timed out waiting for server response"
+        handler.delay = 0.25  # each reply in time; together longer than the timeout
+        results = send([make_message(2), make_message(3)], settings)
+        assert [r.status for r in results] == ["sent", "sent"]
+    finally:
+        controller.stop()
 
 
 def test_451_for_a_while_is_temporary_then_delivered_once(server):
