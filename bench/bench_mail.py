@@ -24,8 +24,9 @@ and each message also pays a connection. So the ratio is widest on a quiet machi
 towards the ratio of total CPU per mail when other processes take the cores.
 
 ``--code DIR`` runs the same measurement against another checkout (e.g. the code before the
-change: ``git worktree add /tmp/old 676cdef``), so old and new can be compared side by side
-under the same load: ``bench_mail.py --code /tmp/old --outbox-only``.
+second round: ``git worktree add /tmp/old e582bf0``; before the first: ``676cdef``), so old and
+new can be compared side by side under the same load: ``bench_mail.py --code /tmp/old
+--outbox-only``.
 """
 
 from __future__ import annotations
