@@ -27,6 +27,7 @@ per message).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -171,6 +172,120 @@ class _Connection:
             client.close()
 
 
+# ---------------------------------------------------------------- one mail transaction
+
+
+async def _transaction(
+    client: aiosmtplib.SMTP, sender: str, recipients: list[str], data: bytes
+) -> dict[str, aiosmtplib.SMTPResponse]:
+    """One mail on an open connection: what ``SMTP.sendmail`` puts on the wire (EHLO when none
+    yet, ``MAIL FROM:<sender> size=N``, one RCPT per recipient, DATA, the message, ``.``; RSET
+    after a refusal), with the same exceptions and the refused recipients returned, without
+    its per-mail costs (~0.3 ms, a quarter of the outbox's CPU): ``sendmail`` parses every
+    address four times with ``email.utils.parseaddr`` and runs three regex passes over the
+    message to make its line ends CRLF and double its leading dots.
+
+    Here ``sender`` and ``recipients`` are bare addresses ``is_valid_address`` accepted (plain
+    ASCII, nothing to quote, nothing to inject) and ``data`` is in wire form as
+    :func:`~notifiers.message.message_bytes` writes it: CRLF line ends, a final CRLF, and no
+    line starting with a dot (its lines are headers, base64 and MIME boundaries).
+
+    Each reply may take ``client.timeout``, as with aiosmtplib, watched by one deadline
+    (``asyncio.timeout``) rather than aiosmtplib's ``wait_for`` around every read, which costs
+    a future, a timer and an extra turn of the event loop per reply (~0.15 ms a mail). The
+    deadline is moved only when a command would otherwise get less than ``timeout``, and then
+    an eighth of it further (a second at most): a reply waits at least ``timeout``, at most
+    that much longer, and the timer is set about once a second, not four times a mail. A reply
+    too late raises the same SMTPReadTimeoutError and closes the connection, as aiosmtplib does.
+    """
+    loop = asyncio.get_running_loop()
+    timeout = client.timeout
+    slack = min(timeout / 8, 1.0) if timeout is not None else 0.0
+    deadline = asyncio.timeout(None)
+
+    def command() -> None:  # the reply to the command about to be sent is due by then
+        if timeout is not None:
+            due, now = deadline.when(), loop.time()
+            if due is None or due < now + timeout:
+                deadline.reschedule(now + timeout + slack)
+
+    try:
+        async with deadline:
+            return await _envelope_and_data(client, sender, recipients, data, command)
+    except TimeoutError:
+        if not deadline.expired():
+            raise  # aiosmtplib's own (EHLO): it has closed the connection
+        client.close()  # out of step with the server, as aiosmtplib leaves it
+        raise aiosmtplib.SMTPReadTimeoutError("Timed out waiting for server response") from None
+
+
+async def _envelope_and_data(
+    client: aiosmtplib.SMTP,
+    sender: str,
+    recipients: list[str],
+    data: bytes,
+    command: Callable[[], None],
+) -> dict[str, aiosmtplib.SMTPResponse]:
+    if client.is_ehlo_or_helo_needed:
+        try:
+            await client.ehlo()
+        except aiosmtplib.SMTPHeloError:
+            if not client.is_connected:
+                raise
+            await client.helo()
+    options = [f"size={len(data)}".encode("ascii")] if client.supports_extension("size") else []
+    refused: list[aiosmtplib.SMTPRecipientRefused] = []
+    try:
+        command()
+        response = await client.execute_command(
+            b"MAIL", b"FROM:<" + sender.encode("ascii") + b">", *options, timeout=None
+        )
+        if response.code != aiosmtplib.SMTPStatus.completed:
+            raise aiosmtplib.SMTPSenderRefused(response.code, response.message, sender)
+        for address in recipients:
+            command()
+            response = await client.execute_command(
+                b"RCPT", b"TO:<" + address.encode("ascii") + b">", timeout=None
+            )
+            if response.code not in (
+                aiosmtplib.SMTPStatus.completed,
+                aiosmtplib.SMTPStatus.will_forward,
+            ):
+                refused.append(
+                    aiosmtplib.SMTPRecipientRefused(response.code, response.message, address)
+                )
+        if len(refused) == len(recipients):
+            raise aiosmtplib.SMTPRecipientsRefused(refused)
+        await _data(client, data, command)
+    except (aiosmtplib.SMTPResponseException, aiosmtplib.SMTPRecipientsRefused):
+        # reset the envelope for the next message, as sendmail does
+        command()
+        with contextlib.suppress(ConnectionError, aiosmtplib.SMTPResponseException):
+            await client.execute_command(b"RSET", timeout=None)
+        raise
+    return {r.recipient: aiosmtplib.SMTPResponse(r.code, r.message) for r in refused}
+
+
+async def _data(client: aiosmtplib.SMTP, data: bytes, command: Callable[[], None]) -> None:
+    """DATA, then the message (in wire form: nothing to dot-stuff) and the final ``.``."""
+    command()
+    response = await client.execute_command(b"DATA", timeout=None)
+    if response.code != aiosmtplib.SMTPStatus.start_input:
+        raise aiosmtplib.SMTPDataError(response.code, response.message)
+    protocol = client.protocol
+    if protocol is None:
+        raise aiosmtplib.SMTPServerDisconnected("Connection lost")
+    command()
+    try:
+        protocol.write(data + b".\r\n")
+        response = await protocol.read_response(timeout=None)
+    except aiosmtplib.SMTPServerDisconnected:
+        client.close()  # as aiosmtplib does
+        raise
+    if response.code != aiosmtplib.SMTPStatus.completed:
+        raise aiosmtplib.SMTPDataError(response.code, response.message)
+
+
 # ---------------------------------------------------------------- the batch
 
 
@@ -251,7 +366,7 @@ async def _send_one(
     for attempt in range(2):
         client = await conn.ensure()
         try:
-            errors, _ = await client.sendmail(envelope_from, good, data)
+            errors = await _transaction(client, envelope_from, good, data)
         except _DROPPED as exc:
             await conn.close()
             if attempt == 0:

@@ -181,22 +181,21 @@ _FOLD = "\r\n "
 
 
 def _encoded_words(value: str) -> str:
-    """RFC 2047 ``=?utf-8?b?…?=`` words, split on character boundaries, folded."""
-    words: list[str] = []
-    chunk: list[str] = []
-    size = 0
-    for ch in value:
-        n = len(ch.encode("utf-8"))
-        if size + n > _WORD_BYTES and chunk:
-            words.append("".join(chunk))
-            chunk, size = [], 0
-        chunk.append(ch)
-        size += n
-    if chunk:
-        words.append("".join(chunk))
-    return _FOLD.join(
-        "=?utf-8?b?" + base64.b64encode(w.encode("utf-8")).decode("ascii") + "?=" for w in words
-    )
+    """RFC 2047 ``=?utf-8?b?…?=`` words of at most ``_WORD_BYTES`` bytes, split on character
+    boundaries (never before a UTF-8 continuation byte), folded."""
+    data = value.encode("utf-8")
+    words: list[bytes] = []
+    start, end = 0, len(data)
+    while start < end:
+        cut = start + _WORD_BYTES
+        if cut >= end:
+            cut = end
+        else:
+            while data[cut] & 0xC0 == 0x80:  # inside a character: cut before it
+                cut -= 1
+        words.append(data[start:cut])
+        start = cut
+    return _FOLD.join("=?utf-8?b?" + base64.b64encode(w).decode("ascii") + "?=" for w in words)
 
 
 def _unstructured(value: str, room: int) -> str:
@@ -206,6 +205,7 @@ def _unstructured(value: str, room: int) -> str:
     return _encoded_words(value)
 
 
+@functools.lru_cache(maxsize=4096)
 def _mailbox(address: str) -> str:
     """``名字 <a@b.cn>`` as a header mailbox; MessageError when the address is malformed."""
     name, addr = _parse(address)
@@ -221,7 +221,13 @@ def _mailbox(address: str) -> str:
 
 def _base64_body(text: str) -> bytes:
     """The body as the stdlib writes it: CRLF line ends, a final CRLF, base64 in 76 columns."""
-    data = b"\r\n".join(text.encode("utf-8").splitlines()) + b"\r\n"
+    data = text.encode("utf-8")
+    if b"\r" in data:
+        data = b"\r\n".join(data.splitlines()) + b"\r\n"
+    else:  # the same, without splitting: only LF line ends
+        data = data.replace(b"\n", b"\r\n")
+        if not data.endswith(b"\r\n"):
+            data += b"\r\n"
     encoded = base64.b64encode(data)
     return b"\r\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76)) + b"\r\n"
 
@@ -232,6 +238,11 @@ def _part(subtype: str, text: str) -> bytes:
         "Content-Transfer-Encoding: base64\r\n\r\n"
     )
     return head.encode("ascii") + _base64_body(text)
+
+
+@functools.lru_cache(maxsize=64)
+def _date(when: datetime) -> str:
+    return format_datetime(when)  # a run stamps its mails with one clock reading or few
 
 
 def message_bytes(message: Message, *, now: datetime | None = None) -> bytes:
@@ -248,7 +259,7 @@ def message_bytes(message: Message, *, now: datetime | None = None) -> bytes:
     cc = [_mailbox(a) for a in message.cc if is_valid_address(a)]
     lines = [
         f"Message-ID: {message.message_id}",
-        f"Date: {format_datetime(when)}",
+        f"Date: {_date(when)}",
         f"From: {_mailbox(message.sender)}",
     ]
     if to:

@@ -170,6 +170,7 @@ class Received:
     rcpt_tos: tuple[str, ...]
     raw: bytes
     session: int  # which connection carried it (1, 2, …)
+    mail_options: tuple[str, ...] = ()  # MAIL FROM parameters (e.g. "size=1234")
 
     @functools.cached_property
     def message(self) -> EmailMessage:
@@ -233,6 +234,7 @@ class _Handler:
                     rcpt_tos=tuple(envelope.rcpt_tos),
                     raw=raw,
                     session=number,
+                    mail_options=tuple(envelope.mail_options),
                 )
             )
             count = getattr(session, "duban_count", 0) + 1

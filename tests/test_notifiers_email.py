@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import aiosmtplib
 import pytest
-from smtp_server import SmtpServer, TlsFiles, make_tls_files
+from smtp_server import SmtpServer, TlsFiles, free_port, make_tls_files
 
 from notifiers.email import (
     DeliveryResult,
@@ -258,6 +258,59 @@ def test_a_server_that_never_answers_times_out_as_temporary():
         results = send([make_message(i) for i in range(3)], settings)
     assert [r.status for r in results] == ["temporary"] * 3
     assert all("超时" in (r.error or "") for r in results)
+
+
+class _SlowReplies:
+    """aiosmtpd hooks that answer MAIL, RCPT or DATA only after ``delay`` seconds."""
+
+    def __init__(self, slow: str, delay: float) -> None:
+        self.slow, self.delay = slow, delay
+        self.accepted = 0
+
+    async def _wait(self, command: str) -> None:
+        if command == self.slow:
+            await asyncio.sleep(self.delay)
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        await self._wait("MAIL")
+        envelope.mail_from = address
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        await self._wait("RCPT")
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        await self._wait("DATA")
+        self.accepted += 1
+        return "250 OK"
+
+
+@pytest.mark.parametrize("slow", ["MAIL", "RCPT", "DATA"])
+def test_a_reply_slower_than_the_timeout_is_temporary_and_drops_the_connection(slow):
+    """Each reply of a mail waits at most ``timeout``: past it the mail is temporary (the
+    server may still take it: the outbox retries it with the same Message-ID), the connection
+    is dropped (out of step) and the next mail goes on a new one; replies that come in time,
+    however many in a row, never add up to a timeout."""
+    from aiosmtpd.controller import Controller
+
+    handler = _SlowReplies(slow, 1.0)
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        settings = SmtpSettings(
+            "127.0.0.1", controller.port, None, None, "none", SENDER, timeout=0.4,
+            concurrency=1, local_hostname="duban.test",
+        )  # fmt: skip
+        results = send([make_message(1)], settings)
+        assert [r.status for r in results] == ["temporary"]
+        assert results[0].error == "SMTP 服务器响应超时：Timed out waiting for server response"
+        handler.delay = 0.25  # each reply in time; together longer than the timeout
+        results = send([make_message(2), make_message(3)], settings)
+        assert [r.status for r in results] == ["sent", "sent"]
+    finally:
+        controller.stop()
 
 
 def test_451_for_a_while_is_temporary_then_delivered_once(server):
@@ -624,3 +677,81 @@ def test_real_failures_read_in_chinese(server, tls_files):
         f"无法连接 {where}：连接被拒绝，该端口没有服务在监听，请检查地址和端口"
         "（系统原文：Connection refused）"
     )
+
+
+# ---------------------------------------------------------------- the wire
+
+
+@pytest.mark.parametrize("html", [True, False])
+def test_a_mail_goes_on_the_wire_as_aiosmtplib_sendmail_sends_it(server, html):
+    """The lean transaction puts on the wire what ``SMTP.sendmail`` does with the same bytes:
+    SIZE, envelope, message; the server reads back the very same mail."""
+    from dataclasses import replace
+
+    from notifiers.email import _transaction
+    from notifiers.message import message_bytes
+
+    message = make_message(3)
+    data = message_bytes(message if html else replace(message, html=None), now=NOW)
+    recipients = ["unit3@units.example.cn", "li@units.example.cn"]
+
+    async def both() -> None:
+        client = aiosmtplib.SMTP(hostname=server.host, port=server.port, local_hostname="t")
+        await client.connect()
+        try:
+            old, _ = await client.sendmail("duban@office.example.cn", recipients, data)
+            new = await _transaction(client, "duban@office.example.cn", recipients, data)
+            assert old == new == {}
+        finally:
+            await client.quit()
+
+    asyncio.run(both())
+    first, second = server.received
+    assert second.raw == first.raw == data
+    assert second.mail_options == first.mail_options
+    assert first.mail_options == (f"SIZE={len(data)}",)  # aiosmtpd upper-cases the keyword
+    assert (second.mail_from, second.rcpt_tos) == (first.mail_from, first.rcpt_tos)
+    assert second.session == first.session  # the same connection, no RSET trouble between
+
+
+def test_refusals_on_the_wire_match_sendmail(server):
+    """A partly refused envelope returns the same refusals; a wholly refused one raises the
+    same error; a refused DATA raises SMTPDataError: and the next mail on the connection goes
+    through after each (the envelope was reset)."""
+    from notifiers.email import _transaction
+
+    server.refuse("bad@units.example.cn")
+    data = b"Subject: x\r\n\r\nbody\r\n"  # wire form (see _transaction)
+    sender = "duban@office.example.cn"
+
+    async def run(send) -> list:
+        client = aiosmtplib.SMTP(hostname=server.host, port=server.port, local_hostname="t")
+        await client.connect()
+        out: list = []
+        try:
+            out.append(await send(client, ["ok@units.example.cn", "bad@units.example.cn"]))
+            try:
+                await send(client, ["bad@units.example.cn"])
+            except aiosmtplib.SMTPRecipientsRefused as exc:
+                out.append([(r.code, r.recipient) for r in exc.recipients])
+            server.fail_next(1)
+            try:
+                await send(client, ["ok@units.example.cn"])
+            except aiosmtplib.SMTPDataError as exc:
+                out.append((exc.code, exc.message))
+            out.append(await send(client, ["ok@units.example.cn"]))
+        finally:
+            await client.quit()
+        return out
+
+    async def old(client, to):
+        return (await client.sendmail(sender, to, data))[0]
+
+    async def new(client, to):
+        return await _transaction(client, sender, to, data)
+
+    expected = asyncio.run(run(old))
+    assert asyncio.run(run(new)) == expected
+    assert expected[0] == {"bad@units.example.cn": (550, "5.1.1 Mailbox unavailable")}
+    assert expected[-1] == {}
+    assert len(server.received) == 4

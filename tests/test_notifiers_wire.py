@@ -34,6 +34,11 @@ def same(message: Message) -> None:
     new_bytes = message_bytes(message, now=NOW)
     assert all(len(line) <= 998 for line in new_bytes.split(b"\r\n"))
     assert new_bytes.isascii()
+    # wire form, sent as is by notifiers.email._transaction: CRLF line ends only, a final
+    # CRLF, no line starting with a dot (nothing to dot-stuff)
+    assert new_bytes.endswith(b"\r\n")
+    assert new_bytes.count(b"\n") == new_bytes.count(b"\r") == new_bytes.count(b"\r\n")
+    assert not new_bytes.startswith(b".") and b"\n." not in new_bytes
     new = parsed(new_bytes)
     for header in HEADERS:
         if header in ("From", "To", "Cc"):
@@ -82,3 +87,40 @@ def test_long_cjk_subjects_and_several_recipients(subject):
         cc=("办公室 <d@office.example.cn>",),
     )
     same(message)
+
+
+def _words_one_character_at_a_time(value: str) -> str:
+    """The encoded words as first written (a character at a time): the reference."""
+    import base64
+
+    words, chunk, size = [], [], 0
+    for ch in value:
+        n = len(ch.encode("utf-8"))
+        if size + n > 45 and chunk:
+            words.append("".join(chunk))
+            chunk, size = [], 0
+        chunk.append(ch)
+        size += n
+    if chunk:
+        words.append("".join(chunk))
+    return "\r\n ".join(
+        "=?utf-8?b?" + base64.b64encode(w.encode("utf-8")).decode("ascii") + "?=" for w in words
+    )
+
+
+def _body_by_lines(text: str) -> bytes:
+    """The base64 body as first written (split into lines, joined with CRLF): the reference."""
+    import base64
+
+    data = b"\r\n".join(text.encode("utf-8").splitlines()) + b"\r\n"
+    encoded = base64.b64encode(data)
+    return b"\r\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76)) + b"\r\n"
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.one_of(text, cjk, body, st.text(st.characters(codec="utf-8"), max_size=200)))
+def test_encoded_words_and_bodies_are_byte_for_byte_the_first_ones(value):
+    from notifiers.message import _base64_body, _encoded_words
+
+    assert _encoded_words(value) == _words_one_character_at_a_time(value)
+    assert _base64_body(value) == _body_by_lines(value)

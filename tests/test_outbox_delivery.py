@@ -12,12 +12,20 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from outbox_helpers import DOMAIN, SENDER, queue, rows, smtp_toml, write_config
+from outbox_helpers import (
+    DOMAIN,
+    SENDER,
+    queue,
+    reminder_context,
+    rows,
+    smtp_toml,
+    write_config,
+)
 from smtp_server import SmtpServer
 
 from notifiers.message import make_message_id
 from notifiers.sinks import ConsoleSink, FileSink
-from workflow.errors import DatabaseError, DeliveryError, MailSettingsError
+from workflow.errors import ConfigError, DatabaseError, DeliveryError, MailSettingsError
 from workflow.outbox import claims, delivery, outcomes
 from workflow.outbox.delivery import deliver_pending
 from workflow.outbox.settings import make_sink, notify_settings
@@ -255,6 +263,32 @@ def test_office_template_override_is_used(db, now, tmp_path, server):
     deliver_pending(db, config, now)
 
     assert server.received[0].subject == "【自定义】政法科0有1项待办"
+
+
+def test_an_office_template_breaking_on_one_row_stops_the_run_there(db, now, tmp_path, server):
+    """The mails before it go out once; it and the rest stay queued, nothing used up."""
+    config = write_config(tmp_path, smtp_toml(server, concurrency=1))
+    templates = config.config_dir / "templates"
+    templates.mkdir()
+    (templates / "reminder.subject.txt").write_text(
+        "{{ unit }}：{{ 10 // items[0].working_days }}"  # breaks when an item is due today
+    )
+
+    def context(i):
+        ctx = reminder_context(i)
+        ctx["items"][0]["working_days"] = 0 if i == 5 else 3
+        return ctx
+
+    keys = queue(db, now, 10, context=context)
+
+    with pytest.raises(ConfigError) as caught:
+        deliver_pending(db, config, now)
+
+    assert "reminder.subject.txt" in caught.value.message
+    assert sorted(server.message_ids()) == sorted(mid(k) for k in keys[:5])
+    stored = rows(db)
+    assert [stored[k].state for k in keys] == ["sent"] * 5 + ["pending"] * 5
+    assert all(stored[k].attempts == 0 for k in keys[5:])
 
 
 def test_limit_sends_only_that_many(db, now, tmp_path, server):

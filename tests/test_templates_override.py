@@ -41,6 +41,27 @@ def test_a_good_override_renders_sandboxed(tmp_path):
     assert "如何报送" in mail.text  # the built-in body, with the shared how-to block
 
 
+def test_an_override_edited_between_runs_is_read_again(tmp_path):
+    """Compiled templates are kept for the process (render._COMPILED), checked against the
+    source: a renderer built after the office edits a file renders the new one, or refuses it."""
+    subject = tmp_path / "reminder.subject.txt"
+    context = sample_contexts()["reminder"]
+    subject.write_text("【甲】{{ unit }}")
+    assert Renderer(tmp_path).render("reminder", context).subject == "【甲】示例单位"
+    subject.write_text("【乙】{{ unit }}")
+    assert Renderer(tmp_path).render("reminder", context).subject == "【乙】示例单位"
+    subject.write_text("【丙】\n{{ unit")
+    with pytest.raises(TemplateOverrideError) as caught:
+        Renderer(tmp_path)
+    assert str(subject) in str(caught.value) and "第 2 行" in str(caught.value)
+    subject.write_text("【丁】{{ unit }}\n{{ 1/0 }}")
+    for _ in range(2):  # compiled, then from the kept code: the same file and line
+        with pytest.raises(TemplateOverrideError) as caught:
+            Renderer(tmp_path)
+        message = str(caught.value)
+        assert str(subject) in message and "第 2 行" in message and "ZeroDivisionError" in message
+
+
 @pytest.fixture
 def office(duban):
     duban.ok("unit", "add", "公开科", "--email", "gk@office.example.cn")

@@ -35,6 +35,7 @@ connection, ``[smtp] concurrency``), with the same Message-ID, derived from the 
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable
@@ -90,6 +91,7 @@ __all__ = [
 ]
 
 CHUNK = 500  # rows claimed and handed to the sink at once
+PREFETCH = 32  # mails rendered back to back when a sender needs the first of them
 _NAME_UNSAFE = re.compile(r'[<>"@,;:\\()\[\]\r\n]+')
 
 
@@ -284,11 +286,50 @@ def deliver_pending(
     return summary
 
 
-def _builder(run: _Run, row: Notification, context: dict[str, Any]):
-    """Build ``row``'s mail when a sender is ready for it; a row that cannot be built is failed
-    here (no attempt used) and the sink skips it; a broken office template stops the run."""
+class _Builder:
+    """Builds a chunk's mails when the senders come for them, a few at a time.
 
-    def build() -> Message | None:
+    A mail is built only when a sender is ready for it (:class:`LazyMessage`), so the first
+    mails go out while the rest are still to render; but the first request builds the next
+    ``PREFETCH`` mails back to back: rendering mails one after another keeps jinja2's code and
+    data in the CPU's caches, where one rendering between two sends costs ~60% more CPU.
+
+    A row that cannot be built is failed when it is built (no attempt used) and the sink skips
+    it; an error building a mail (a broken office template: ConfigError) is raised when the
+    sender comes to that mail, so the mails before it still go out, as when each mail was built
+    on its own.
+    """
+
+    def __init__(self, run: _Run, rows: list[tuple[Notification, dict[str, Any]]]) -> None:
+        self.run = run
+        self.rows = rows
+        self.position = {row.key: i for i, (row, _) in enumerate(rows)}
+        self.built: dict[str, Message | Exception | None] = {}
+        self.done = 0  # rows[:done] have been built (and maybe taken)
+
+    def lazy(self) -> list[LazyMessage]:
+        return [LazyMessage(row.key, functools.partial(self.take, row.key)) for row, _ in self.rows]
+
+    def take(self, key: str) -> Message | None:
+        if key not in self.built:
+            self._build_from(self.position[key])
+        result = self.built.pop(key, None)
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    def _build_from(self, start: int) -> None:
+        start = max(start, self.done)
+        for row, context in self.rows[start : start + PREFETCH]:
+            self.done += 1
+            try:
+                self.built[row.key] = self._build(row, context)
+            except Exception as exc:  # noqa: BLE001 - raised when the sender comes to this row
+                self.built[row.key] = exc
+                break  # the rows after it are built (or not) when their turn comes
+
+    def _build(self, row: Notification, context: dict[str, Any]) -> Message | None:
+        run = self.run
         try:
             return build_message(row, run.render, run.sender, run.domain, context)
         except TemplateOverrideError as exc:  # the office's template: its fault, not the row's
@@ -296,8 +337,6 @@ def _builder(run: _Run, row: Notification, context: dict[str, Any]):
         except (RenderError, MessageError) as exc:
             run.recorder.failed(row, f"无法生成邮件：{exc}", answered=False)
             return None
-
-    return build
 
 
 def _claim_and_send(run: _Run, limit: int | None, settings) -> None:
@@ -323,7 +362,7 @@ def _send_chunk(claimed: Claimed, run: _Run) -> None:
     recorder = run.recorder
     try:
         contexts = run.contexts(claimed)
-        lazy, robot_rows = [], []
+        mails, robot_rows = [], []
         for row in claimed.rows.values():
             context = contexts[row.key]
             if isinstance(context, str):
@@ -331,9 +370,9 @@ def _send_chunk(claimed: Claimed, run: _Run) -> None:
             elif row.channel != "email":
                 robot_rows.append(row)
             else:
-                lazy.append(LazyMessage(row.key, _builder(run, row, context)))
-        if lazy:  # each mail is rendered just before its connection sends it
-            run.sink.deliver(lazy, recorder)
+                mails.append((row, context))
+        if mails:  # rendered when the senders come for them (_Builder)
+            run.sink.deliver(_Builder(run, mails).lazy(), recorder)
         if robot_rows:
             recorder.robots.deliver(robot_rows, recorder, contexts)
     except sa.exc.SQLAlchemyError as exc:
