@@ -180,6 +180,7 @@ def test_a_leader_mail_over_its_bounds_lists_the_most_overdue_units_first(db):
         flat = mail.text.replace(" ", "")
         assert "60个单位" in mail.subject and "600项" in mail.subject
         assert "60个单位" in flat and "600项" in flat
+        assert ("您分管的" in mail.subject + mail.text) == (who == "分管领导")
         assert flat.count("（编号") == 25  # the table's item rows
         assert "另有20个单位共200项未列出，全部请见：duban task list --overdue" in mail.text
         assert (

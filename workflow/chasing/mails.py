@@ -279,16 +279,17 @@ class Writer:
         self, key: str, person, label: str, parts: list[UnitPart], covers: list[str]
     ) -> None:
         bounded = self.bound(parts)
+        level = 2 if person.principal else 1
         context = {
             **self.base(),
             "leader": person.name,
             "period_label": label,
+            "level": level,  # the principal's digest does not say 您分管的
             **self.leader_units(bounded),
             "total": sum(p.total for p in parts),
             "covers": covers,
         }
         ids = [r.id for p in bounded.listed for r, _ in p.rows]
-        level = 2 if person.principal else 1
         total = context["total"]
         self.add(key, "digest", [person.email], person.name, context, ids, level, None, total)
 
