@@ -205,6 +205,23 @@ def test_a_leader_mail_within_its_bounds_is_as_before(db):
         assert "单位较多" not in rendered(row).text
 
 
+def test_an_office_override_from_before_the_bounds_still_renders_a_bounded_mail(db, tmp_path):
+    """An office's own ``_items.txt`` whose ``unit_table`` knows nothing of compact units: the
+    shipped digest.txt still calls it as before (one argument) and the counts stay exact."""
+    from notifiers.render import Renderer
+
+    (tmp_path / "_items.txt").write_text(
+        "{% macro unit_table(units) %}{% for u in units %}■ {{ u.unit }}：{{ u.total }}项\n"
+        "{% endfor %}{% endmacro %}\n{% macro footer() %}--{% endmacro %}\n",
+        encoding="utf-8",
+    )
+    overdue_office(db, units=60, per_unit=10)
+    check(db, D("2026-06-12"), Policy(items_per_unit=4, items_per_mail=25, units_per_mail=40))
+    row = leader_rows(db)[("digest", "主要领导")]
+    mail = Renderer(tmp_path).render("digest", render_context(row.context))
+    assert "60个单位共有600项" in mail.text and mail.text.count("■") == 7
+
+
 def test_robot_renderings_of_a_bounded_leader_mail_fit_the_platforms(db):
     overdue_office(db, units=60, per_unit=10)
     check(db, D("2026-06-12"), Policy(items_per_unit=4, items_per_mail=25, units_per_mail=40))
