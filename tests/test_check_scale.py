@@ -242,9 +242,9 @@ def test_robot_renderings_of_a_bounded_leader_mail_fit_the_platforms(db):
 
 
 def test_the_principal_mails_stay_small_at_1000_units(db):
-    """1,000 units with 21 items each at the principal's level: each leader mail lists 200 items
+    """1,000 units with 12 items each at the principal's level: each leader mail lists 200 items
     (default bounds), 100 units, and its HTML stays a few hundred kilobytes, not megabytes."""
-    overdue_office(db, units=1000, per_unit=21)
+    overdue_office(db, units=1000, per_unit=12)
     check(db, D("2026-06-12"))
     rows = leader_rows(db)
     assert len(rows) == 4
@@ -252,9 +252,9 @@ def test_the_principal_mails_stay_small_at_1000_units(db):
         ctx = row.context
         assert sum(len(u["items"]) for u in ctx["units"]) == 200
         assert len(ctx["units"]) + len(ctx["compact_units"]) == 100
-        assert ctx["unlisted"]["units"] == 900 and ctx["total"] == 21000
+        assert ctx["unlisted"]["units"] == 900 and ctx["total"] == 12000
         mail = rendered(row)
-        assert "1000个单位" in mail.subject and "21000项" in mail.subject
+        assert "1000个单位" in mail.subject and "12000项" in mail.subject
         assert "另有900个单位共" in mail.text.replace(" ", "")
         assert len(mail.html.encode()) < 400_000, (kind, who, len(mail.html.encode()))
         assert len(mail.text.encode()) < 100_000, (kind, who, len(mail.text.encode()))
