@@ -8,10 +8,10 @@ directory. The context is checked and normalised by :func:`notifiers.render.prep
 
 The renderer adds to the context: ``urgent`` (the most urgent items, at most ``max_items``,
 most urgent first; for a digest across units, each with ``unit_name``), ``more`` (how many
-items were left out, counting those the mail itself does not list), ``max_items`` and ``link``. Unit-written text passes through the
-``md`` filter: markdown and mention syntax (``* _ [ ] < > ` #``) becomes full-width
-look-alikes and line breaks become spaces, so a task title cannot @everyone, inject a link or
-break the layout.
+items were left out, counting those the mail itself does not list: ``counts.total``),
+``max_items`` and ``link``. Unit-written text passes through the ``md`` filter: markdown and
+mention syntax (``* _ [ ] < > ` #``) becomes full-width look-alikes and line breaks become
+spaces, so a task title cannot @everyone, inject a link or break the layout.
 
 The title is the template's first non-empty line without its leading ``#``.
 """

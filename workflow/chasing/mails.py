@@ -75,7 +75,7 @@ class UnitPart:
     @property
     def most_late(self) -> int:
         """Working days overdue of its longest overdue item (0 when none is overdue)."""
-        return max((-wd for _, wd in self.rows), default=0) if self.rows else 0
+        return max([0, *(-wd for _, wd in self.rows)])
 
     def first(self, n: int) -> UnitPart:
         """The same unit listing only its first ``n`` items (its total unchanged)."""

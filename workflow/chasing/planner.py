@@ -256,7 +256,7 @@ class Planner:
             unit = self.units[unit_id]
             if 1 in told:
                 total, rows = told[1]
-                rows = rows[: self.policy.items_per_mail]  # one unit: its per-unit bound first
+                rows = rows[: self.policy.items_per_mail]  # a unit's notice: the mail's bound too
                 listed = [(r, self.remaining(r.due)) for r in rows]
                 covers = [f"o:{r.id}:{iso(r.due)}:unit" for r in rows]
                 self.writer.unit_mail("overdue", unit, listed, covers, total)
