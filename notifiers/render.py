@@ -54,6 +54,12 @@ Context per kind (dates are ``datetime.date``)::
     a unit group (digest, escalation) may add "total" (its items, listed or not; default the
     listed ones), "omitted" (int: items not listed) and "more_at" (where to see them: a link or
     a command); a unit's own mail may add "omitted" / "more_at" / "total" the same way.
+    A leader's mail over its bounds (see workflow/chasing/mails.py) may add
+    "compact_units" ([{"unit", "total", "most_late", "more_at"}]: units shown by their count
+    only, no items) and "unlisted" ({"units", "total", "more_at"}: units not shown at all);
+    the renderer fills in "compact_units" ([]), "unlisted" (None) and "unit_count" (every unit
+    the mail is about), and counts these units' items, and those a unit group omitted, in
+    ``counts`` (as red: a leader's mail is about overdue items).
     Any context may give "warning_days": items with more working days left than that get no
     预警 grade (grade "", e.g. a progress request for a task due in 87 working days).
     test (``duban mail test``):
@@ -389,6 +395,36 @@ def _units(kind: str, raw_units: Any, window: int | None) -> list[dict[str, Any]
     return units
 
 
+def _compact_units(kind: str, raw: Any) -> list[dict[str, Any]]:
+    """Units shown by their count only (a leader's mail over its bounds)."""
+    if not isinstance(raw, list | tuple):
+        raise RenderError(f"渲染 {kind} 邮件：compact_units 应为列表")
+    units = []
+    for i, u in enumerate(raw):
+        _require(kind, f"compact_units[{i}]", u, ("unit", "total"))
+        units.append(
+            {
+                **u,
+                "total": _int(kind, f"compact_units[{i}].total", u["total"]),
+                "most_late": _int(kind, f"compact_units[{i}].most_late", u.get("most_late", 0)),
+                "more_at": u.get("more_at") or "",
+            }
+        )
+    return units
+
+
+def _unlisted(kind: str, raw: Any) -> dict[str, Any] | None:
+    """The units a leader's mail does not show at all: how many, their items, where to look."""
+    if not raw:
+        return None
+    _require(kind, "unlisted", raw, ("units", "total"))
+    return {
+        "units": _int(kind, "unlisted.units", raw["units"]),
+        "total": _int(kind, "unlisted.total", raw["total"]),
+        "more_at": raw.get("more_at") or "",
+    }
+
+
 def prepare_context(kind: str, context: Mapping[str, Any]) -> dict[str, Any]:
     """Check ``context`` for ``kind`` and return a copy with items normalised.
 
@@ -418,10 +454,16 @@ def prepare_context(kind: str, context: Mapping[str, Any]) -> dict[str, Any]:
                 raise RenderError("汇总邮件没有任何事项，不发送")
             raise RenderError(f"{kind} 邮件没有任何事项，不发送")
         ctx["units"] = units
+        compact = ctx["compact_units"] = _compact_units(kind, ctx.get("compact_units") or [])
+        unlisted = ctx["unlisted"] = _unlisted(kind, ctx.get("unlisted"))
+        ctx["unit_count"] = len(units) + len(compact) + (unlisted["units"] if unlisted else 0)
         listed = [it for u in units for it in u["items"]]
         ctx["counts"] = _counts(listed)
         ctx["counts"]["total"] = sum(u["total"] for u in units)
         ctx["omitted"] = sum(u["omitted"] for u in units)
+        rest = sum(u["total"] for u in compact) + (unlisted["total"] if unlisted else 0)
+        ctx["counts"]["total"] += rest
+        ctx["counts"]["red"] += ctx["omitted"] + rest  # a leader's mail is about overdue items
         if kind == "escalation":
             ctx["items"] = _items(kind, "items", ctx["items"], window) or listed
     elif "items" in ctx:

@@ -8,10 +8,10 @@ directory. The context is checked and normalised by :func:`notifiers.render.prep
 
 The renderer adds to the context: ``urgent`` (the most urgent items, at most ``max_items``,
 most urgent first; for a digest across units, each with ``unit_name``), ``more`` (how many
-items were left out), ``max_items`` and ``link``. Unit-written text passes through the
-``md`` filter: markdown and mention syntax (``* _ [ ] < > ` #``) becomes full-width
-look-alikes and line breaks become spaces, so a task title cannot @everyone, inject a link or
-break the layout.
+items were left out, counting those the mail itself does not list: ``counts.total``),
+``max_items`` and ``link``. Unit-written text passes through the ``md`` filter: markdown and
+mention syntax (``* _ [ ] < > ` #``) becomes full-width look-alikes and line breaks become
+spaces, so a task title cannot @everyone, inject a link or break the layout.
 
 The title is the template's first non-empty line without its leading ``#``.
 """
@@ -94,7 +94,8 @@ class RobotRenderer:
         else:
             items = list(ctx.get("items") or [])
         ctx["urgent"] = items[: self.max_items]
-        ctx["more"] = max(0, len(items) - self.max_items)
+        shown = len(ctx["urgent"])  # the rest: every item the mail stands for, listed or not
+        ctx["more"] = max(0, (ctx["counts"]["total"] if "counts" in ctx else len(items)) - shown)
         ctx["max_items"] = self.max_items
         ctx["link"] = safe_link(ctx.get("link") or ctx.get("url"))
         name = f"{kind}.md"

@@ -88,3 +88,77 @@ def rendered(row: Notification):
     if not _RENDERER:
         _RENDERER.append(Renderer())
     return _RENDERER[0].render(row.kind, render_context(row.context))
+
+
+def bulk_office(db, dues: list[list[date]]) -> list[str]:
+    """A large office written with Core bulk inserts (as bench/bench_check.py does): a leader
+    in charge of every unit (分管领导), a principal (主要领导), and unit ``i`` (``单位0001`` …, with
+    an address) holding one open assignment per due date of ``dues[i]``. Returns the unit names."""
+    import sqlalchemy as sa
+
+    from workflow.models import Assignment, Person, Task
+
+    names = [f"单位{i:04d}" for i in range(len(dues))]
+    with db.engine.begin() as conn:
+        conn.execute(
+            sa.insert(Person.__table__),
+            [
+                {"name": "分管领导", "email": "leader@office.example.cn", "principal": False},
+                {"name": "主要领导", "email": "head@office.example.cn", "principal": True},
+            ],
+        )
+        leader = conn.execute(sa.select(Person.id).where(Person.name == "分管领导")).scalar()
+        conn.execute(
+            sa.insert(Unit.__table__),
+            [
+                {
+                    "name": name,
+                    "aliases": [],
+                    "groups": [],
+                    "emails": [f"u{i}@units.example.cn"],
+                    "leader_id": leader,
+                    "active": True,
+                }
+                for i, name in enumerate(names)
+            ],
+        )
+        unit_ids = list(conn.execute(sa.select(Unit.id).order_by(Unit.id)).scalars())
+        most = max((len(d) for d in dues), default=0)
+        conn.execute(
+            sa.insert(Task.__table__),
+            [
+                {
+                    "kind": "manual",
+                    "title": f"按要求公开第{t + 1}类政府信息",
+                    "section_path": ["一、重点领域信息公开"],
+                    "lead_units": [],
+                    "responsible_units": [],
+                    "cooperating_units": [],
+                    "created_at": SETUP,
+                }
+                for t in range(most)
+            ],
+        )
+        task_ids = list(conn.execute(sa.select(Task.id).order_by(Task.id)).scalars())
+        conn.execute(
+            sa.insert(Assignment.__table__),
+            [
+                {
+                    "task_id": task_ids[t],
+                    "unit_id": unit_id,
+                    "role": "responsible",
+                    "period": "",
+                    "state": "assigned",
+                    "due": due,
+                    "original_due": due,
+                    "due_provisional": False,
+                    "late": False,
+                    "returned_count": 0,
+                    "version": 1,
+                    "created_at": SETUP,
+                }
+                for unit_id, unit_dues in zip(unit_ids, dues, strict=True)
+                for t, due in enumerate(unit_dues)
+            ],
+        )
+    return names

@@ -87,6 +87,9 @@ def test_policy_defaults_and_parsing():
     assert parse_policy({"digest": "daily"}).digest_weekday is None
     q = parse_policy({"items_per_unit": 5}, server={"url": "https://d.example.cn/"})
     assert (q.items_per_unit, q.report_within_days, q.server_url) == (5, 3, "https://d.example.cn")
+    assert (q.items_per_mail, q.units_per_mail) == (200, 100)
+    r = parse_policy({"items_per_mail": 50, "units_per_mail": 30})
+    assert (r.items_per_mail, r.units_per_mail) == (50, 30)
 
 
 @pytest.mark.parametrize(
@@ -101,6 +104,8 @@ def test_policy_defaults_and_parsing():
         ({"delivery_interval_minutes": 0}, "delivery_interval_minutes"),
         ({"remind": [1]}, "未知的设置"),
         ({"items_per_unit": 0}, "items_per_unit"),
+        ({"items_per_mail": 0}, "items_per_mail"),
+        ({"units_per_mail": True}, "units_per_mail"),
         ({"report_within_days": "3"}, "report_within_days"),
     ],
 )

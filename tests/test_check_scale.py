@@ -1,15 +1,19 @@
 """The daily check's set-based parts: due-date cutoffs, rows outside the calendar, bounded
-leader mails, every audience at its own level, grades only inside the warning window."""
+leader mails (per unit and per mail), every audience at its own level, grades only inside the
+warning window."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
-from check_helpers import CAL, all_rows, check, directory, rendered, task
+from check_helpers import CAL, all_rows, bulk_office, check, directory, rendered, task
 
+from notifiers.robot_render import RobotRenderer
+from notifiers.robots import RobotMessage, RobotTarget, build_request
 from workflow.chasing.check import render_context
 from workflow.chasing.cutoffs import overdue_cutoff, reminder_bands
 from workflow.chasing.policy import Policy
@@ -112,6 +116,148 @@ def test_leader_mails_are_bounded_per_unit_and_cover_everything(db):
     ]
     covers = Counter(c for r in all_rows(db) for c in r.context["covers"])
     assert max(covers.values()) == 1 and len(ids) == 7 and other
+
+
+def overdue_office(db, units: int, per_unit: int, spread: int = 30) -> tuple[list[str], dict]:
+    """``units`` units with ``per_unit`` items each, all at the principal's level by the
+    digest day (Monday 2026-06-08) of the check (Friday 2026-06-12); unit ``i``'s items go
+    back ``(7 i) mod spread`` calendar days further. Returns the names and each unit's longest
+    delay in working days as of the check."""
+    cutoff = overdue_cutoff(CAL, D("2026-06-08"), 10)
+    dues = [
+        [cutoff - timedelta(days=(i * 7) % spread + j) for j in range(per_unit)]
+        for i in range(units)
+    ]
+    names = bulk_office(db, dues)
+    late = {
+        n: CAL.working_days_between(min(d), D("2026-06-12"))
+        for n, d in zip(names, dues, strict=True)
+    }
+    return names, late
+
+
+def leader_rows(db) -> dict[tuple[str, str], object]:
+    return {
+        (r.kind, r.recipient_name): r
+        for r in all_rows(db)
+        if r.kind in ("escalation", "digest") and r.channel == "email"
+    }
+
+
+def test_a_leader_mail_over_its_bounds_lists_the_most_overdue_units_first(db):
+    names, late = overdue_office(db, units=60, per_unit=10)
+    policy = Policy(items_per_unit=4, items_per_mail=25, units_per_mail=40)
+    rep = check(db, D("2026-06-12"), policy)
+    rows = leader_rows(db)
+    assert set(rows) == {
+        (k, who) for k in ("escalation", "digest") for who in ("分管领导", "主要领导")
+    }
+    order = sorted(names, key=lambda n: -late[n])  # most overdue first, then the usual order
+    for (kind, who), row in rows.items():
+        ctx = row.context
+        listed, compact = ctx["units"], ctx["compact_units"]
+        # items unit by unit up to the mail's bound: six units of 4, then 1 of the seventh
+        assert [len(u["items"]) for u in listed] == [4] * 6 + [1], (kind, who)
+        assert [u["omitted"] for u in listed] == [6] * 6 + [9]
+        # then one row per unit, its count only, up to 40 units; the rest on one line
+        assert [u["unit"] for u in listed + compact] == order[:40]
+        assert compact[0] == {
+            "unit": order[7],
+            "total": 10,
+            "most_late": late[order[7]],
+            "more_at": f"duban task list --unit {order[7]} --overdue",
+        }
+        assert ctx["unlisted"] == {
+            "units": 20,
+            "total": 200,
+            "more_at": "duban task list --overdue",
+        }
+        # the counts stay exact: every unit, every item
+        assert ctx["total"] == 600 == sum(u["total"] for u in listed + compact) + 200
+        if kind == "escalation":
+            assert len(ctx["covers"]) == 25 and len(ctx["items"]) == 25
+        mail = rendered(row)
+        flat = mail.text.replace(" ", "")
+        assert "60个单位" in mail.subject and "600项" in mail.subject
+        assert "60个单位" in flat and "600项" in flat
+        assert ("您分管的" in mail.subject + mail.text) == (who == "分管领导")
+        assert flat.count("（编号") == 25  # the table's item rows
+        assert "另有20个单位共200项未列出，全部请见：duban task list --overdue" in mail.text
+        assert (
+            f"■ {order[7]}：10项，最长逾期{late[order[7]]}个工作日（未逐项列出，请见：" in mail.text
+        )
+        assert "另有 <b>20</b> 个单位共 <b>200</b> 项未列出" in mail.html
+        assert mail.html.count("未逐项列出") == 33 and mail.html.count('font-size:12px;">#') == 25
+    # every item was told at every level all the same (the units' own notices: 4 of 10 each)
+    assert len(told_at(db, "principal")) == len(told_at(db, "leader")) == 600
+    notices = [r for r in all_rows(db) if r.kind == "overdue"]
+    assert len(notices) == 60 and {len(r.context["items"]) for r in notices} == {4}
+    assert sum(q.count for q in rep.queued if q.kind == "escalation") == 1200
+
+
+def test_a_leader_mail_within_its_bounds_is_as_before(db):
+    """Under both bounds nothing changes: units in their usual order, no compact rows."""
+    names, _ = overdue_office(db, units=5, per_unit=3)
+    check(db, D("2026-06-12"), Policy(items_per_mail=15, units_per_mail=5))
+    for row in leader_rows(db).values():
+        assert [u["unit"] for u in row.context["units"]] == names
+        assert "compact_units" not in row.context and "unlisted" not in row.context
+        assert "单位较多" not in rendered(row).text
+
+
+def test_an_office_override_from_before_the_bounds_still_renders_a_bounded_mail(db, tmp_path):
+    """An office's own ``_items.txt`` whose ``unit_table`` knows nothing of compact units: the
+    shipped digest.txt still calls it as before (one argument) and the counts stay exact."""
+    from notifiers.render import Renderer
+
+    (tmp_path / "_items.txt").write_text(
+        "{% macro unit_table(units) %}{% for u in units %}■ {{ u.unit }}：{{ u.total }}项\n"
+        "{% endfor %}{% endmacro %}\n{% macro footer() %}--{% endmacro %}\n",
+        encoding="utf-8",
+    )
+    overdue_office(db, units=60, per_unit=10)
+    check(db, D("2026-06-12"), Policy(items_per_unit=4, items_per_mail=25, units_per_mail=40))
+    row = leader_rows(db)[("digest", "主要领导")]
+    mail = Renderer(tmp_path).render("digest", render_context(row.context))
+    assert "60个单位共有600项" in mail.text and mail.text.count("■") == 7
+
+
+def test_robot_renderings_of_a_bounded_leader_mail_fit_the_platforms(db):
+    overdue_office(db, units=60, per_unit=10)
+    check(db, D("2026-06-12"), Policy(items_per_unit=4, items_per_mail=25, units_per_mail=40))
+    robot = RobotRenderer()
+    for (kind, who), row in leader_rows(db).items():
+        r = robot.render(kind, render_context(row.context))
+        assert "60个单位" in r.title or "60个单位" in r.text, (kind, who)
+        assert r.total == 600 and "……另有590项" in r.text
+        if kind == "digest":
+            assert "……另有50个单位" in r.text
+        for platform in ("wecom", "dingtalk", "feishu"):
+            target = RobotTarget(platform, "t0ken")
+            request = build_request(RobotMessage(row.key, target, r.title, r.text, r.total))
+            if platform == "wecom":
+                content = json.loads(request.body)["markdown"]["content"]
+                assert len(content.encode()) <= 4096
+            assert len(request.body) <= 20000
+
+
+def test_the_principal_mails_stay_small_at_1000_units(db):
+    """1,000 units with 12 items each at the principal's level: each leader mail lists 200 items
+    (default bounds), 100 units, and its HTML stays a few hundred kilobytes, not megabytes."""
+    overdue_office(db, units=1000, per_unit=12)
+    check(db, D("2026-06-12"))
+    rows = leader_rows(db)
+    assert len(rows) == 4
+    for (kind, who), row in rows.items():
+        ctx = row.context
+        assert sum(len(u["items"]) for u in ctx["units"]) == 200
+        assert len(ctx["units"]) + len(ctx["compact_units"]) == 100
+        assert ctx["unlisted"]["units"] == 900 and ctx["total"] == 12000
+        mail = rendered(row)
+        assert "1000个单位" in mail.subject and "12000项" in mail.subject
+        assert "另有900个单位共" in mail.text.replace(" ", "")
+        assert len(mail.html.encode()) < 400_000, (kind, who, len(mail.html.encode()))
+        assert len(mail.text.encode()) < 100_000, (kind, who, len(mail.text.encode()))
 
 
 def test_catch_up_gives_each_audience_its_own_mail_once(db):

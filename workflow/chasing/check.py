@@ -30,8 +30,9 @@ Grouping and exactly-once. A person gets one mail per kind per day: a unit's rem
 mail, its overdue notice in one; a leader's escalations of the day in one ``escalation`` mail
 grouped by unit; on the leader's digest day they ride inside the digest. A leader's mail (and a
 unit's overdue notice) lists at most ``[check] items_per_unit`` (20) items per unit and counts
-the rest (``omitted``, with ``more_at``: the page or the command that lists them), so no mail
-carries thousands of items. Each item told to an audience is a row of ``chasecover`` — keyed
+the rest (``omitted``, with ``more_at``: the page or the command that lists them), and at most
+``items_per_mail`` (200) items and ``units_per_mail`` (100) units in all, most overdue units
+first, the others counted (see :mod:`.mails`), so no mail carries thousands of items. Each item told to an audience is a row of ``chasecover`` — keyed
 (assignment, due date, ``r<offset>`` / ``o`` / ``p``), the ``o`` row holding one bit per level
 told — and its text form (``r:<assignment>:<due>:<offset>``, ``o:<assignment>:<due>:<level>``,
 ``p:<assignment>:<report date>``) is kept in the mail's ``context["covers"]``. An item covered is

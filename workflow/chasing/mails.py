@@ -5,6 +5,16 @@ Every context keeps the keys the renderer has always read (see :mod:`notifiers.r
 item told is a row of ``chasecover``), ``warning_days`` (预警 grades only within the
 reminder window) and, for a leader's mail, ``units`` grouped by unit with ``total``, ``omitted``
 and ``more_at`` (the link or command for the items not listed).
+
+A leader's mail is bounded twice (:meth:`Writer.bound`): at most ``items_per_unit`` items of a
+unit (the planner reads no more) and ``items_per_mail`` items in all. A mail over the second
+bound, or naming more than ``units_per_mail`` units, takes its units most overdue first (the
+longest overdue item, then the most items, then the usual order): items are listed unit by unit
+until ``items_per_mail``; the next units go to ``compact_units`` (``unit``, ``total``,
+``most_late``, ``more_at``: one row each, no items) and the units past ``units_per_mail`` to
+``unlisted`` (``units``, ``total``, ``more_at``: one line). ``total`` stays the exact sum. Its
+``covers`` are those of the items listed (the outbox key still hashes every item told: every
+one is a row of ``chasecover`` either way). A mail within both bounds is as it always was.
 """
 
 from __future__ import annotations
@@ -61,6 +71,24 @@ class UnitPart:
     total: int = 0
     rows: list[tuple[OpenRow, int]] = field(default_factory=list)
     covers: list[str] = field(default_factory=list)
+
+    @property
+    def most_late(self) -> int:
+        """Working days overdue of its longest overdue item (0 when none is overdue)."""
+        return max([0, *(-wd for _, wd in self.rows)])
+
+    def first(self, n: int) -> UnitPart:
+        """The same unit listing only its first ``n`` items (its total unchanged)."""
+        return UnitPart(self.unit, self.total, self.rows[:n], self.covers[:n])
+
+
+@dataclass
+class Bounded:
+    """A leader's mail within ``items_per_mail`` / ``units_per_mail`` (see the module doc)."""
+
+    listed: list[UnitPart]
+    compact: list[UnitPart] = field(default_factory=list)
+    unlisted: list[UnitPart] = field(default_factory=list)
 
 
 class Writer:
@@ -125,11 +153,31 @@ class Writer:
             "warning_days": self.policy.max_offset,
         }
 
-    def more(self, unit: Unit) -> str:
-        """Where a leader sees a unit's items beyond those listed."""
+    def more(self, unit: Unit | None = None) -> str:
+        """Where a leader sees a unit's items beyond those listed (every overdue item: None)."""
         if self.policy.server_url:
             return f"{self.policy.server_url}/board"
+        if unit is None:
+            return "duban task list --overdue"
         return f"duban task list --unit {unit.name} --overdue"
+
+    def bound(self, parts: list[UnitPart]) -> Bounded:
+        """``parts`` within the policy's per-mail bounds (see the module doc)."""
+        per_mail, max_units = self.policy.items_per_mail, self.policy.units_per_mail
+        if len(parts) <= max_units and sum(len(p.rows) for p in parts) <= per_mail:
+            return Bounded(parts)
+        order = sorted(parts, key=lambda p: (-p.most_late, -p.total))  # stable: usual order next
+        out = Bounded([], unlisted=order[max_units:])
+        room = per_mail
+        for part in order[:max_units]:
+            if room <= 0:
+                out.compact.append(part)
+                continue
+            if len(part.rows) > room:
+                part = part.first(room)
+            out.listed.append(part)
+            room -= len(part.rows)
+        return out
 
     def unit_parts(self, parts: list[UnitPart]) -> list[dict[str, Any]]:
         return [
@@ -142,6 +190,28 @@ class Writer:
             }
             for p in parts
         ]
+
+    def leader_units(self, bounded: Bounded) -> dict[str, Any]:
+        """The context keys of a leader's mail for its units: ``units``, and ``compact_units`` /
+        ``unlisted`` when the mail is over its bounds."""
+        out: dict[str, Any] = {"units": self.unit_parts(bounded.listed)}
+        if bounded.compact:
+            out["compact_units"] = [
+                {
+                    "unit": p.unit.name,
+                    "total": p.total,
+                    "most_late": p.most_late,
+                    "more_at": self.more(p.unit),
+                }
+                for p in bounded.compact
+            ]
+        if bounded.unlisted:
+            out["unlisted"] = {
+                "units": len(bounded.unlisted),
+                "total": sum(p.total for p in bounded.unlisted),
+                "more_at": self.more(),
+            }
+        return out
 
     # -- rows
     def unit_mail(
@@ -179,41 +249,47 @@ class Writer:
         self.add(key, kind, list(unit.emails), unit.name, context, ids, 0, unit.name, total)
 
     def escalation(self, person, level: int, parts: list[UnitPart], report_by: date) -> None:
-        """One escalation to one leader: every unit newly at ``level``, bounded per unit."""
-        covers = [c for p in parts for c in p.covers]
-        units = self.unit_parts(parts)
-        names = [p.unit.name for p in parts]
+        """One escalation to one leader: every unit newly at ``level``, bounded per unit and
+        per mail."""
+        key = mail_key(
+            "escalation", f"p{person.id}", self.as_of, [c for p in parts for c in p.covers]
+        )
+        bounded = self.bound(parts)
+        covers = [c for p in bounded.listed for c in p.covers]
+        units = self.leader_units(bounded)
+        first = bounded.listed[0].unit.name
         context = {
             **self.base(),
-            "unit": names[0] if len(names) == 1 else f"{names[0]}等{len(names)}个单位",
+            "unit": first if len(parts) == 1 else f"{first}等{len(parts)}个单位",
             "recipient": person.name,
-            "items": [it for u in units for it in u["items"]],
+            "items": [it for u in units["units"] for it in u["items"]],
             "level": level,
             "leader": person.name,
-            "units": units,
+            **units,
             "total": sum(p.total for p in parts),
             "report_by": report_by.isoformat(),
             "covers": covers,
         }
-        key = mail_key("escalation", f"p{person.id}", self.as_of, covers)
-        ids = [r.id for p in parts for r, _ in p.rows]
-        unit = names[0] if len(names) == 1 else None
+        ids = [r.id for p in bounded.listed for r, _ in p.rows]
+        unit = first if len(parts) == 1 else None
         total = context["total"]
         self.add(key, "escalation", [person.email], person.name, context, ids, level, unit, total)
 
     def digest(
         self, key: str, person, label: str, parts: list[UnitPart], covers: list[str]
     ) -> None:
+        bounded = self.bound(parts)
+        level = 2 if person.principal else 1
         context = {
             **self.base(),
             "leader": person.name,
             "period_label": label,
-            "units": self.unit_parts(parts),
+            "level": level,  # the principal's digest does not say 您分管的
+            **self.leader_units(bounded),
             "total": sum(p.total for p in parts),
             "covers": covers,
         }
-        ids = [r.id for p in parts for r, _ in p.rows]
-        level = 2 if person.principal else 1
+        ids = [r.id for p in bounded.listed for r, _ in p.rows]
         total = context["total"]
         self.add(key, "digest", [person.email], person.name, context, ids, level, None, total)
 

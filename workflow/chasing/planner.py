@@ -244,6 +244,7 @@ class Planner:
                 self.writer.unit_mail(kind, unit, items, covers, **extra)
 
     # -- overdue: the unit's notice, then one escalation per leader per day, bounded per unit
+    #    and per mail (:meth:`Writer.bound`)
     def overdue_mails(self, digests: dict[int, tuple]) -> dict[int, list[str]]:
         """Queue today's overdue notices and escalations (one stream over this run's ``o``
         covers, by unit); the escalations of a leader whose digest goes out today ride in it
@@ -255,6 +256,7 @@ class Planner:
             unit = self.units[unit_id]
             if 1 in told:
                 total, rows = told[1]
+                rows = rows[: self.policy.items_per_mail]  # a unit's notice: the mail's bound too
                 listed = [(r, self.remaining(r.due)) for r in rows]
                 covers = [f"o:{r.id}:{iso(r.due)}:unit" for r in rows]
                 self.writer.unit_mail("overdue", unit, listed, covers, total)

@@ -12,12 +12,23 @@ Example (every key optional; these are the defaults)::
     time = "09:00"                  # the daily check, Asia/Shanghai
     delivery_interval_minutes = 5   # how often the daemon delivers the outbox
     items_per_unit = 20             # a leader's mail lists at most this many items per unit
+    items_per_mail = 200            # … and at most this many in all (see below)
+    units_per_mail = 100            # … and names at most this many units
     report_within_days = 3          # an escalation asks for the report within N working days
 
     [check.escalation]              # working days overdue → who is told; false disables a level
     unit = 1                        # the unit's contact (overdue notice)
     leader = 3                      # the leader in charge (分管领导)
     principal = 10                  # the principal leader (主要领导)
+
+A leader's escalation or digest (and a unit's overdue notice) is bounded: it lists at most
+``items_per_unit`` items of each unit and ``items_per_mail`` items in all. When a mail would list
+more, its units are taken most overdue first (the longest overdue item, then the most items):
+items are listed unit by unit until ``items_per_mail`` is reached, the following units get one
+row each with their count and the command or page that lists them, and past ``units_per_mail``
+units one line says how many units and items are left (see :mod:`workflow.chasing.mails`). The
+counts at the top stay exact. A mail within both bounds is written as before, units in their
+usual order.
 """
 
 from __future__ import annotations
@@ -51,6 +62,8 @@ _KEYS = {
     "delivery_interval_minutes",
     "escalation",
     "items_per_unit",
+    "items_per_mail",
+    "units_per_mail",
     "report_within_days",
 }
 
@@ -67,6 +80,8 @@ class Policy:
     delivery_interval_minutes: int = 5
     office_name: str = "办公室"
     items_per_unit: int = 20
+    items_per_mail: int = 200
+    units_per_mail: int = 100
     report_within_days: int = 3
     server_url: str | None = None  # [server] url: mails link to its pages instead of commands
 
@@ -102,6 +117,8 @@ class Policy:
             "delivery_interval_minutes": self.delivery_interval_minutes,
             "office": self.office_name,
             "items_per_unit": self.items_per_unit,
+            "items_per_mail": self.items_per_mail,
+            "units_per_mail": self.units_per_mail,
             "report_within_days": self.report_within_days,
         }
 
@@ -208,7 +225,12 @@ def parse_policy(
             1,
             1440,
         )
-    for key, low, high in (("items_per_unit", 1, 1000), ("report_within_days", 1, 60)):
+    for key, low, high in (
+        ("items_per_unit", 1, 1000),
+        ("items_per_mail", 1, 10000),
+        ("units_per_mail", 1, 10000),
+        ("report_within_days", 1, 60),
+    ):
         if key in section:
             kwargs[key] = _int(section[key], _where(config, key), low, high)
     name = (office or {}).get("name")
