@@ -2,7 +2,9 @@
 
 A name written in a ledger resolves to a unit by, in order: the exact name, an alias, or the
 normalized form (whitespace and brackets unified, a leading 局/委/厅/市 dropped, so "局政法科"
-finds "政法科"). A group name ("委机关各科室") expands to the units that list it in ``groups``.
+finds "政法科") — the whole name first, bracket included; only when that is unknown is a trailing
+bracket another name ("海域处（审批处）", :func:`resolve_in`). A group name ("委机关各科室",
+"各乡镇（街道）") expands to the units that list it in ``groups``.
 """
 
 from __future__ import annotations
@@ -60,8 +62,25 @@ def all_units(session: Session, include_inactive: bool = False) -> list[Unit]:
     return list(session.exec(query).all())
 
 
-def resolve_in(units: list[Unit], name: str) -> Resolution | None:
-    """Resolve ``name`` among ``units``: exact, then alias, then normalized."""
+def resolve_in(units: list[Unit], name: str, *, parts: bool = True) -> Resolution | None:
+    """Resolve ``name`` among ``units``: exact, then alias, then normalized.
+
+    The whole name comes first, brackets and all (full- or half-width alike): a unit whose real
+    name holds a bracket ("市政务服务数据管理局（市大数据中心）") is found as written. Only when the
+    whole is unknown, and ``parts`` is true, is a trailing bracket read as another name: the name
+    before it, then the one inside ("海域处（审批处）" finds 海域处, or a unit known as 审批处)."""
+    found = _resolve_whole(units, name)
+    if found is not None or not parts:
+        return found
+    base, aliases = split_alias(name)
+    for part in (base, *aliases) if aliases else ():
+        found = _resolve_whole(units, part)
+        if found is not None:
+            return found
+    return None
+
+
+def _resolve_whole(units: list[Unit], name: str) -> Resolution | None:
     wanted = clean(name)
     for unit in units:
         if unit.name == wanted:
@@ -143,7 +162,7 @@ def add_unit(
     base, bracket_aliases = split_alias(name)
     if not base:
         raise InvalidInput("单位名称不能为空")
-    existing = resolve_in(all_units(session, include_inactive=True), base)
+    existing = resolve_in(all_units(session, include_inactive=True), base, parts=False)
     if existing is not None and existing.how in ("exact", "alias"):
         raise Conflict(f"单位“{base}”已存在（{existing.unit.name}）")
     unit = Unit(
@@ -190,7 +209,8 @@ def edit_unit(
     if leader is not None:
         unit.leader_id = resolve_leader(session, leader).id if leader else None
     if rename:
-        if resolve_in([u for u in all_units(session, True) if u.id != unit.id], rename):
+        others = [u for u in all_units(session, True) if u.id != unit.id]
+        if resolve_in(others, rename, parts=False):
             raise Conflict(f"单位“{rename}”已存在")
         unit.name = clean(rename)
     if active is not None:
