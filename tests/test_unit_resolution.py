@@ -181,3 +181,56 @@ def test_import_with_bracketed_groups_and_unknown_named_as_written(directory, of
             s, office, write_xlsx(tmp_path / "b.xlsx", rows), calendar=ChinaCalendar(), now=NOW
         )
     assert "第5行C列（责任单位）：单位“各街道（社区）”不在单位名录中" in err.value.message
+
+
+# -- adding a unit: the same refusals, without loading the directory --------------------------
+@pytest.mark.parametrize(
+    ("name", "aliases", "refused"),
+    [
+        ("办公室", [], "单位“办公室”已存在（办公室）"),
+        (" 办 公室", [], "单位“办公室”已存在（办公室）"),  # cleaned as it is stored
+        ("审批处", [], "单位“审批处”已存在（海域处）"),  # another unit's alias
+        ("海域处（新址）", [], "单位“海域处”已存在（海域处）"),  # the name before the bracket
+        ("市大数据中心", [], "单位“市大数据中心”已存在（市政务服务数据管理局）"),
+        ("停用科", [], "单位“停用科”已存在（停用科）"),  # inactive units count
+        ("局财务科", [], None),  # a normalized match is no clash (as before)
+        ("各乡镇（街道）", [], None),  # a group's name is free: stored as 各乡镇 + alias 街道
+        ("新科室", ["财务科"], None),  # aliases given are not checked (as before)
+    ],
+)
+def test_unit_add_refuses_a_taken_name(directory, office, name, aliases, refused):
+    from workflow.errors import Conflict
+
+    with directory.session() as s:
+        add_unit(s, office, "停用科", NOW)
+        edit_unit(s, office, "停用科", NOW, active=False)
+    with directory.session() as s:
+        if refused is None:
+            assert add_unit(s, office, name, NOW, aliases=aliases).id
+        else:
+            with pytest.raises(Conflict) as err:
+                add_unit(s, office, name, NOW, aliases=aliases)
+            assert err.value.message == refused
+
+
+def test_unit_add_loads_no_other_unit(directory, office):
+    """The directory is checked with plain rows, not one ORM object per unit per add."""
+    import sqlalchemy as sa
+
+    from workflow.errors import Conflict
+    from workflow.models import Unit
+
+    loaded: list[str] = []
+
+    def count(target, context):
+        loaded.append(target.name)
+
+    sa.event.listen(Unit, "load", count)
+    try:
+        with directory.session() as s:
+            add_unit(s, office, "新科室", NOW, groups=["委机关各科室"])
+            with pytest.raises(Conflict, match="已存在"):
+                add_unit(s, office, "审批处", NOW)
+    finally:
+        sa.event.remove(Unit, "load", count)
+    assert loaded == []
