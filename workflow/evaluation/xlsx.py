@@ -1,17 +1,17 @@
 """Writing an .xlsx fast in openpyxl's write-only mode: styled cells, rows, sheets, heights.
 
 The evaluation workbook (:mod:`workflow.evaluation.workbook`) has up to ~600,000 cells at
-60,000 assignments. openpyxl's write-only sheet streams rows to the file (little memory), but
-builds and styles a cell object per value; here each row is written as one XML string with the
-style ids computed once per kind of cell (see :func:`_fast_row`). Text is always written as
-text, never as a formula (a title someone typed as "=HYPERLINK(…)" stays that text).
+60,000 assignments. Rows are written by :mod:`workflow.xlsx_stream` (each row one XML string,
+style ids computed once per kind of cell). Text is always written as text, never as a formula
+(a title someone typed as "=HYPERLINK(…)" stays that text).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
+
+from workflow.xlsx_stream import stream_rows
 
 HEADER_ROW = 4
 POINTS_FORMAT = "0.00"
@@ -72,7 +72,7 @@ class Styles:
 
     def cell(self, value: Any, kind: str = "text", fill: str | None = None, bold: bool = False):
         """A cell as (value, style id): ``kind`` text | num | points | pct | date | head | title
-        | plain. Written by :func:`_fast_row`; strings always as text, never as formulas."""
+        | plain. Written by :func:`workflow.xlsx_stream.fast_row_writer`; strings always as text, never as formulas."""
         key = (kind, fill, bold)
         sid = self._protos.get(key)
         if sid is None:
@@ -126,60 +126,8 @@ def start_sheet(wb, name: str, columns: Sequence[tuple[str, float]], freeze: str
     ws.page_margins.top, ws.page_margins.bottom = 0.5, 0.6
     ws.HeaderFooter.oddFooter.center.text = "第 &P 页，共 &N 页"
     ws.HeaderFooter.oddFooter.right.text = name
-    ws._get_writer()  # writes the sheet's top (widths, panes) now: set up before any row
-    ws._writer.write_row = _fast_row(ws)
-    ws._values_to_row = lambda row, row_idx: row
+    stream_rows(ws)  # writes the sheet's top now: set up before any row
     return ws
-
-
-_ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
-
-
-def _fast_row(ws):
-    """A row writer for (value, style id) cells, in place of openpyxl's cell-object path.
-
-    openpyxl's write-only sheet builds, styles and hashes a cell object per value and an XML
-    element per cell (~14 µs a cell; 580,000 cells at 60,000 assignments). Here each row is
-    one XML string, parsed once and handed to openpyxl's stream: style ids are computed once
-    per kind, text is always an inline string (never a formula), numbers and dates are values
-    whose number format is in the style.
-    """
-    from lxml import etree
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.utils import get_column_letter
-    from openpyxl.utils.datetime import to_excel
-
-    letters = [get_column_letter(i) for i in range(1, 65)]
-    heights: dict[int, float] = {}
-    ws.duban_heights = heights  # row number → height, filled by _Writer.append
-    parse = etree.fromstring
-
-    def write_row(xf, row, row_idx):
-        number = str(row_idx)
-        height = heights.get(row_idx)
-        parts = [
-            f'<row r="{number}" ht="{height}" customHeight="1">'
-            if height is not None
-            else f'<row r="{number}">'
-        ]
-        for col, (value, sid) in enumerate(row):
-            ref = letters[col] + number
-            if isinstance(value, str) and value:
-                text = ILLEGAL_CHARACTERS_RE.sub("", value[:32767]).translate(_ESCAPE)
-                space = ' xml:space="preserve"' if text != text.strip() else ""
-                parts.append(
-                    f'<c r="{ref}" s="{sid}" t="inlineStr"><is><t{space}>{text}</t></is></c>'
-                )
-            elif isinstance(value, date):
-                parts.append(f'<c r="{ref}" s="{sid}" t="n"><v>{to_excel(value)}</v></c>')
-            elif value is None or value == "":
-                parts.append(f'<c r="{ref}" s="{sid}"/>')
-            else:
-                parts.append(f'<c r="{ref}" s="{sid}" t="n"><v>{value}</v></c>')
-        parts.append("</row>")
-        xf.write(parse("".join(parts)))
-
-    return write_row
 
 
 class SheetWriter:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 from typing import Any
 
 import sqlalchemy as sa
@@ -405,13 +406,13 @@ class LedgerApplier:
                     for t in self.new_tasks
                 ],
             )
-        items = [
+        items = (  # made as they are written, a batch at a time
             _new_assignment(t.id, resolved, due)
             for t in self.new_tasks
             for resolved, due in t.assignments
-        ]
+        )
         insert_assignments(
-            self.session, items + self.new_assignments, actor=self.caller, now=self.now
+            self.session, chain(items, self.new_assignments), actor=self.caller, now=self.now
         )
 
 

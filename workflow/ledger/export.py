@@ -26,20 +26,27 @@ printed page, landscape fit to width. Text that units typed is always text: a re
 with "=", "+", "-" or "@" is a string cell in the .xlsx, and is prefixed with "'" in the .csv
 (the usual CSV-injection rule; the importer removes that quote again).
 Files are written to a temporary name and renamed, so a failure leaves no half file.
+
+The export streams: the tasks are read as plain rows, their assignments (each with its latest
+report) in one Core query taken a task at a time, and the .xlsx is written in openpyxl's
+write-only mode (:mod:`workflow.xlsx_stream`), so 93,000 assignments need no more memory than
+one task's. :func:`ledger_table` gives the same rows as a list (tests, small plans).
 """
 
 from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
+from itertools import chain, groupby
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from sqlmodel import select
 
 from states import OPEN_STATES, STATE_LABELS
 from workflow.clock import local_date
@@ -48,6 +55,7 @@ from workflow.directory.roles import Caller, require_role
 from workflow.errors import InvalidInput, NotFound
 from workflow.files import atomic_write, display_width
 from workflow.models import Assignment, Plan, Report, Task, Unit
+from workflow.xlsx_stream import stream_rows, style_id
 
 LEDGER_COLUMNS: tuple[tuple[str, float], ...] = (  # header, width in Excel character units
     ("序号", 6),
@@ -111,104 +119,163 @@ class ExportSummary:
 # --------------------------------------------------------------------------- the table
 
 
+@dataclass
+class _Ledger:
+    """The ledger to write: its columns and leading rows known at once, the section and task
+    rows streamed (one task's assignments in memory at a time)."""
+
+    plan: Plan
+    columns: list[tuple[str, float]]
+    head: list[LedgerRow]
+    body: Iterator[LedgerRow]
+
+    @property
+    def header_row(self) -> int:
+        """The header's row number (1-based)."""
+        return next(i for i, r in enumerate(self.head, start=1) if r.kind == "header")
+
+    @property
+    def headers(self) -> list[str]:
+        return [name for name, _ in self.columns]
+
+
 def ledger_table(session: Session, plan_id: int, *, as_of: date | None = None) -> LedgerTable:
-    """The rows of the filled-in ledger, shared by the .xlsx and .csv writers."""
+    """The rows of the filled-in ledger, as the .xlsx and .csv writers write them."""
+    ledger = _ledger(session, plan_id, as_of)
+    rows = [*ledger.head, *ledger.body]
+    return LedgerTable(plan=ledger.plan, as_of=as_of, rows=rows, columns=ledger.columns)
+
+
+_TASK_COLUMNS = (
+    "id", "kind", "section_path", "number", "title", "content", "metric", "deadline_text",
+    "lead_units", "responsible_units", "cooperating_units",
+)  # fmt: skip
+
+
+def _ledger(session: Session, plan_id: int, as_of: date | None) -> _Ledger:
     plan = session.get(Plan, plan_id)
     if plan is None:
         raise NotFound(f"工作计划 #{plan_id} 不存在（用 duban import 导入台账后再导出）")
-    tasks = session.exec(select(Task).where(Task.plan_id == plan_id).order_by(Task.id)).all()
-    by_task = _assignments(session, [t.id for t in tasks])
-    latest = _latest_reports(session, [a.id for items in by_task.values() for a, _ in items])
-
-    table = LedgerTable(plan=plan, as_of=as_of)
-    blank = [""] * len(HEADERS)
-    table.rows.append(LedgerRow("title", [plan.title, *blank[1:]]))
+    t = Task.__table__.c
+    tasks = session.execute(
+        sa.select(*(t[name] for name in _TASK_COLUMNS)).where(t.plan_id == plan_id).order_by(t.id)
+    ).all()  # plain rows: a few thousand, without their assignments
+    columns = list(LEDGER_COLUMNS)
+    dropped = None
+    if not any(task.lead_units for task in tasks):
+        dropped = HEADERS.index("牵头单位")  # no task names a lead: no empty column
+        del columns[dropped]
+    width = len(columns)
+    blank = [""] * (width - 1)
+    head = [LedgerRow("title", [plan.title, *blank])]
     subtitle = f"填报单位：{plan.issuer or ''}"
     if as_of is not None:
         subtitle += f"　　状态截至：{as_of.isoformat()}"
-    table.rows.append(LedgerRow("subtitle", [subtitle, *blank[1:]]))
+    head.append(LedgerRow("subtitle", [subtitle, *blank]))
     if plan.report_dates:
         dates = "、".join(_long_date(date.fromisoformat(d)) for d in plan.report_dates)
-        table.rows.append(LedgerRow("intro", [f"请于{dates}前报送进展落实情况", *blank[1:]]))
-    table.rows.append(LedgerRow("header", list(HEADERS)))
+        head.append(LedgerRow("intro", [f"请于{dates}前报送进展落实情况", *blank]))
+    head.append(LedgerRow("header", [name for name, _ in columns]))
+    body = _body(session, plan_id, tasks, as_of, dropped, width)
+    return _Ledger(plan=plan, columns=columns, head=head, body=body)
 
+
+def _body(
+    session: Session,
+    plan_id: int,
+    tasks: list[Any],
+    as_of: date | None,
+    dropped: int | None,
+    width: int,
+) -> Iterator[LedgerRow]:
+    """Section rows as they begin and one row per task: the ledger's tasks, then the events'."""
     ledger = [t for t in tasks if t.kind != "event"]
     events = [t for t in tasks if t.kind == "event"]
+    names = dict(session.execute(sa.select(Unit.__table__.c.id, Unit.__table__.c.name)).all())
+    by_task = _assignments_by_task(session, plan_id)
+    pending = next(by_task, None)
+
+    def row(task: Any) -> LedgerRow:
+        nonlocal pending
+        items: list[Any] = []
+        if pending is not None and pending[0] == task.id:
+            items = pending[1]
+            pending = next(by_task, None)
+        out = _task_row(task, items, names, as_of)
+        if dropped is not None:
+            del out.values[dropped]
+        return out
+
     current: list[str] = []
     for task in ledger:
         path = list(task.section_path or [])
         for depth, heading in enumerate(path):
             if depth >= len(current) or current[depth] != heading:
-                table.rows.append(_section_row(heading, depth + 1))
+                yield _section_row(heading, depth + 1, width)
                 current = path[: depth + 1]
         current = path
-        table.rows.append(_task_row(task, by_task.get(task.id, []), latest, as_of))
+        yield row(task)
     if events:
-        table.rows.append(_section_row(EVENT_SECTION, 1))
+        yield _section_row(EVENT_SECTION, 1, width)
         for task in events:
-            table.rows.append(_task_row(task, by_task.get(task.id, []), latest, as_of))
-    if not any(t.lead_units for t in tasks):
-        _drop_column(table, HEADERS.index("牵头单位"))
-    return table
+            yield row(task)
+
+
+def _assignments_by_task(session: Session, plan_id: int) -> Iterator[tuple[int, list[Any]]]:
+    """(task id, its assignments with their latest report) for the plan's tasks that have any,
+    in the order the rows are written: the ledger's tasks by id, then the events'. One query,
+    streamed: plain rows, never all of them at once."""
+    a, t, r = Assignment.__table__.c, Task.__table__.c, Report.__table__
+    latest = (
+        sa.select(r.c.assignment_id, sa.func.max(r.c.id).label("report_id"))
+        .group_by(r.c.assignment_id)
+        .subquery()
+    )
+    query = (
+        sa.select(
+            a.task_id,
+            a.unit_id,
+            a.id,
+            a.state,
+            a.due,
+            a.original_due,
+            a.period,
+            a.late,
+            r.c.id.label("report_id"),
+            r.c.text.label("report_text"),
+            r.c.created_at.label("report_at"),
+            r.c.late.label("report_late"),
+            r.c.evidence.label("report_evidence"),
+        )
+        .select_from(Assignment.__table__)
+        .join(Task.__table__, t.id == a.task_id)
+        .outerjoin(latest, latest.c.assignment_id == a.id)
+        .outerjoin(r, r.c.id == latest.c.report_id)
+        .where(t.plan_id == plan_id)
+        .order_by(sa.case((t.kind == "event", 1), else_=0), a.task_id, a.id)
+    )
+    rows = session.execute(query, execution_options={"yield_per": 2000})
+    for task_id, items in groupby(rows, key=lambda row: row.task_id):
+        yield task_id, list(items)
 
 
 def _long_date(d: date) -> str:
     return f"{d.year}年{d.month}月{d.day}日"
 
 
-def _drop_column(table: LedgerTable, index: int) -> None:
-    del table.columns[index]
-    for row in table.rows:
-        if row.kind in ("header", "task"):
-            del row.values[index]
-        else:
-            row.values = row.values[: len(table.columns)]
-
-
-def _section_row(heading: str, level: int) -> LedgerRow:
-    return LedgerRow("section", [heading] + [""] * (len(HEADERS) - 1), level=level)
-
-
-def _assignments(session: Session, task_ids: list[int]) -> dict[int, list[tuple[Assignment, Unit]]]:
-    out: dict[int, list[tuple[Assignment, Unit]]] = {}
-    if not task_ids:
-        return out
-    rows = session.exec(
-        select(Assignment, Unit)
-        .join(Unit, Unit.id == Assignment.unit_id)
-        .where(Assignment.task_id.in_(task_ids))  # type: ignore[attr-defined]
-        .order_by(Assignment.task_id, Assignment.id)
-    ).all()
-    for a, u in rows:
-        out.setdefault(a.task_id, []).append((a, u))
-    return out
-
-
-def _latest_reports(session: Session, assignment_ids: list[int]) -> dict[int, Report]:
-    """The latest report of each assignment."""
-    out: dict[int, Report] = {}
-    if not assignment_ids:
-        return out
-    reports = session.exec(
-        select(Report)
-        .where(Report.assignment_id.in_(assignment_ids))  # type: ignore[attr-defined]
-        .order_by(Report.id)
-    ).all()
-    for r in reports:
-        out[r.assignment_id] = r  # later ids win
-    return out
+def _section_row(heading: str, level: int, width: int) -> LedgerRow:
+    return LedgerRow("section", [heading] + [""] * (width - 1), level=level)
 
 
 @dataclass
 class _UnitSummary:
-    unit: Unit
-    role: str
-    items: list[Assignment]
-    report: Report | None
+    name: str
+    items: list[Any]  # the unit's assignments of the task (rows of _assignments_by_task)
+    report: Any = None  # the row holding the unit's latest report, if any
 
-    @property
-    def current(self) -> Assignment:
-        """The earliest still-open period, else the last one."""
+    @cached_property
+    def current(self) -> Any:
+        """The earliest still-open period, else the last one (asked once all items are in)."""
         open_ = [a for a in self.items if a.state in OPEN_STATES]
         if open_:
             return min(open_, key=lambda a: (a.due, a.id))
@@ -231,30 +298,27 @@ class _UnitSummary:
         return f"{label}（{a.period}，已报送 {done}/{len(self.items)}{extended}）"
 
 
-def _is_overdue(a: Assignment, as_of: date | None) -> bool:
+def _is_overdue(a: Any, as_of: date | None) -> bool:
     if a.state == "overdue":
         return True
     return as_of is not None and a.state in OPEN_STATES and a.due < as_of
 
 
-def _task_row(
-    task: Task,
-    items: list[tuple[Assignment, Unit]],
-    latest: dict[int, Report],
-    as_of: date | None,
-) -> LedgerRow:
+def _task_row(task: Any, items: list[Any], names: dict[int, str], as_of: date | None) -> LedgerRow:
+    """A task's row; ``items``: its assignments, each with its latest report (if any)."""
     units: dict[int, _UnitSummary] = {}
-    for a, u in items:
-        s = units.setdefault(u.id, _UnitSummary(u, a.role, [], None))
+    for a in items:
+        s = units.get(a.unit_id)
+        if s is None:
+            s = units[a.unit_id] = _UnitSummary(names.get(a.unit_id, str(a.unit_id)), [])
         s.items.append(a)
-        r = latest.get(a.id)
-        if r is not None and (s.report is None or r.id > s.report.id):
-            s.report = r
+        if a.report_id is not None and (s.report is None or a.report_id > s.report.report_id):
+            s.report = a
     summaries = list(units.values())
     many = len(summaries) > 1
 
     def per_unit(text_of) -> str:
-        parts = [(s.unit.name, text_of(s)) for s in summaries]
+        parts = [(s.name, text_of(s)) for s in summaries]
         parts = [(n, t) for n, t in parts if t]
         if not many:
             return parts[0][1] if parts else ""
@@ -278,7 +342,7 @@ def _task_row(
     return LedgerRow("task", values)
 
 
-def _unit_cell(task: Task) -> str:
+def _unit_cell(task: Any) -> str:
     text = "、".join(task.responsible_units or [])
     if task.cooperating_units:
         coop = "、".join(task.cooperating_units)
@@ -286,36 +350,53 @@ def _unit_cell(task: Task) -> str:
     return text
 
 
-def _report_text(report: Report | None) -> str:
-    if report is None:
+def _report_text(row: Any) -> str:
+    """A unit's latest report: ``row`` holds it (report_text, report_at, …), or is None."""
+    if row is None:
         return ""
     notes = []
-    if report.created_at is not None:
-        notes.append(f"{local_date(report.created_at).isoformat()}报送")
-    if report.late:
+    if row.report_at is not None:
+        notes.append(f"{local_date(row.report_at).isoformat()}报送")
+    if row.report_late:
         notes.append("逾期报送")
-    if report.evidence:
-        notes.append("佐证：" + "；".join(report.evidence))
-    return report.text.strip() + (f"（{'，'.join(notes)}）" if notes else "")
+    if row.report_evidence:
+        notes.append("佐证：" + "；".join(row.report_evidence))
+    return row.report_text.strip() + (f"（{'，'.join(notes)}）" if notes else "")
 
 
 # --------------------------------------------------------------------------- writers
 
 
+class _Counted:
+    """The ledger's rows, counted (rows, task rows) as a writer takes them."""
+
+    def __init__(self, ledger: _Ledger) -> None:
+        self.ledger = ledger
+        self.rows = self.tasks = 0
+
+    def __iter__(self) -> Iterator[LedgerRow]:
+        for row in chain(self.ledger.head, self.ledger.body):
+            self.rows += 1
+            self.tasks += row.kind == "task"
+            yield row
+
+
 def export_ledger_xlsx(
     session: Session, plan_id: int, path: str | Path, *, as_of: date | None = None
 ) -> ExportSummary:
-    table = ledger_table(session, plan_id, as_of=as_of)
-    atomic_write(Path(path), lambda tmp: _write_xlsx(table, tmp))
-    return ExportSummary(plan_id, str(path), "xlsx", table.task_count, len(table.rows))
+    ledger = _ledger(session, plan_id, as_of)
+    rows = _Counted(ledger)
+    atomic_write(Path(path), lambda tmp: _write_xlsx(ledger, rows, tmp))
+    return ExportSummary(plan_id, str(path), "xlsx", rows.tasks, rows.rows)
 
 
 def export_ledger_csv(
     session: Session, plan_id: int, path: str | Path, *, as_of: date | None = None
 ) -> ExportSummary:
-    table = ledger_table(session, plan_id, as_of=as_of)
-    atomic_write(Path(path), lambda tmp: _write_csv(table, tmp))
-    return ExportSummary(plan_id, str(path), "csv", table.task_count, len(table.rows))
+    ledger = _ledger(session, plan_id, as_of)
+    rows = _Counted(ledger)
+    atomic_write(Path(path), lambda tmp: _write_csv(rows, tmp))
+    return ExportSummary(plan_id, str(path), "csv", rows.tasks, rows.rows)
 
 
 def export_ledger(
@@ -347,10 +428,10 @@ def csv_safe(value: Any) -> Any:
     return value
 
 
-def _write_csv(table: LedgerTable, path: Path) -> None:
+def _write_csv(rows: Iterable[LedgerRow], path: Path) -> None:
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
-        for row in table.rows:
+        for row in rows:
             values = [v.isoformat() if isinstance(v, date) else csv_safe(v) for v in row.values]
             if row.kind in {"title", "subtitle", "intro", "section"}:
                 values = [values[0]]
@@ -359,12 +440,14 @@ def _write_csv(table: LedgerTable, path: Path) -> None:
 
 LINE_POINTS = 16  # one wrapped line of 11-pt CJK text (宋体/等线 need ~14.3–15.6)
 MAX_ROW_POINTS = 409  # Excel's limit
+# a task row of this many lines or more is as tall as Excel allows
+_TALLEST = math.ceil((MAX_ROW_POINTS - 6) / LINE_POINTS)
 
 
-def wrapped_lines(text: str, width: float) -> int:
+def wrapped_lines(text: str, width: float, limit: int | None = None) -> int:
     """Lines ``text`` takes in a column ``width`` wide, erring on the side of more: a CJK
     character is counted 2.2 units wide (Excel's fall-back fonts are wider than 2) and a line
-    loses 2 units to the cell's padding."""
+    loses 2 units to the cell's padding. Counting stops once ``limit`` lines are reached."""
     usable = max(1.0, width - 2)
     total = 0
     for line in text.split("\n"):
@@ -372,95 +455,133 @@ def wrapped_lines(text: str, width: float) -> int:
         cjk = wide - len(line)  # characters counted twice
         units = wide + 0.2 * cjk
         total += max(1, math.ceil(units / usable))
+        if limit is not None and total >= limit:
+            break
     return total
 
 
-def _text_cell(cell, value: Any) -> None:
-    """Set a cell to ``value``; a string is always stored as text, never as a formula."""
-    cell.value = value if value != "" else None
-    if isinstance(value, str) and value:
-        cell.data_type = "s"
+def _task_height(values: list[Any], widths: list[float]) -> float:
+    lines = 1
+    for value, width in zip(values, widths, strict=True):
+        text = value.isoformat() if isinstance(value, date) else str(value or "")
+        lines = max(lines, wrapped_lines(text, width, _TALLEST))
+        if lines >= _TALLEST:
+            break
+    return min(MAX_ROW_POINTS, LINE_POINTS * lines + 6)
 
 
-def _write_xlsx(table: LedgerTable, path: Path) -> None:
+class _Styles:
+    """The style ids of the ledger's kinds of cell, each registered once."""
+
+    def __init__(self, ws) -> None:
+        from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+        thin = Side(style="thin", color="808080")
+        border = Border(left=thin, right=thin, top=thin, bottom=thin)
+        centre = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        banner = Alignment(vertical="center", wrap_text=True)
+        section_fill = PatternFill("solid", fgColor="F2F2F2")
+        self.title = style_id(
+            ws,
+            font=Font(bold=True, size=16),
+            alignment=Alignment(horizontal="center", vertical="center", wrap_text=True),
+        )
+        self.banner = style_id(ws, alignment=banner)
+        self.section = {
+            level: style_id(
+                ws,
+                font=Font(bold=True, size=size),
+                alignment=banner,
+                fill=section_fill,
+                border=border,
+            )
+            for level, size in ((1, 12), (2, 11))
+        }
+        self.section_rest = style_id(ws, fill=section_fill, border=border)
+        self.header = style_id(
+            ws,
+            font=Font(bold=True),
+            fill=PatternFill("solid", fgColor="D9E1F2"),
+            alignment=centre,
+            border=border,
+        )
+        wrap_top = Alignment(wrap_text=True, vertical="top")
+        overdue = Font(color="C00000", bold=True)
+        self.cells: dict[tuple[bool, bool, bool], int] = {}
+        for centred in (False, True):
+            for is_date in (False, True):
+                for red in (False, True):
+                    attributes: dict[str, Any] = {
+                        "border": border,
+                        "alignment": centre if centred else wrap_top,
+                    }
+                    if is_date:
+                        attributes["number_format"] = "yyyy-mm-dd"
+                    if red:
+                        attributes["font"] = overdue
+                    self.cells[(centred, is_date, red)] = style_id(ws, **attributes)
+
+
+def _write_xlsx(ledger: _Ledger, rows: Iterable[LedgerRow], path: Path) -> None:
+    """Streamed in openpyxl's write-only mode, each row one XML string
+    (:mod:`workflow.xlsx_stream`): the file's rows are never all in memory."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "任务落实台账"
-    headers = table.headers
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("任务落实台账")
+    headers = ledger.headers
     ncol = len(headers)
     last = get_column_letter(ncol)
-    thin = Side(style="thin", color="808080")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    wrap_top = Alignment(wrap_text=True, vertical="top")
-    centre = Alignment(wrap_text=True, vertical="center", horizontal="center")
-    header_fill = PatternFill("solid", fgColor="D9E1F2")
-    section_fill = PatternFill("solid", fgColor="F2F2F2")
-    overdue_font = Font(color="C00000", bold=True)
-    centred = {headers.index(h) + 1 for h in ("序号", "完成时限", "截止日期", "是否逾期")}
-    mark_column = headers.index("是否逾期") + 1
-    total_width = sum(width for _, width in table.columns)
-
-    for i, (_, width) in enumerate(table.columns, start=1):
+    widths = [width for _, width in ledger.columns]
+    total_width = sum(widths)
+    for i, width in enumerate(widths, start=1):
         ws.column_dimensions[get_column_letter(i)].width = width
-
-    header_row = 0
-    for r, row in enumerate(table.rows, start=1):
-        if row.kind in {"title", "subtitle", "intro", "section"}:
-            cell = ws.cell(row=r, column=1)
-            _text_cell(cell, row.values[0])
-            ws.merge_cells(f"A{r}:{last}{r}")
-            lines = wrapped_lines(str(row.values[0]), total_width)
-            if row.kind == "title":
-                cell.font = Font(bold=True, size=16)
-                cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-                ws.row_dimensions[r].height = max(30, 24 * lines)
-            elif row.kind in ("subtitle", "intro"):
-                cell.alignment = Alignment(vertical="center", wrap_text=True)
-                ws.row_dimensions[r].height = LINE_POINTS * lines + 4
-            else:
-                cell.font = Font(bold=True, size=12 if row.level == 1 else 11)
-                cell.alignment = Alignment(vertical="center", wrap_text=True)
-                for c in range(1, ncol + 1):
-                    ws.cell(row=r, column=c).fill = section_fill
-                    ws.cell(row=r, column=c).border = border
-                ws.row_dimensions[r].height = max(20, (LINE_POINTS + 1) * lines + 4)
-            continue
-        lines = 1
-        for c, value in enumerate(row.values, start=1):
-            cell = ws.cell(row=r, column=c)
-            _text_cell(cell, value)
-            cell.border = border
-            if row.kind == "header":
-                cell.font = Font(bold=True)
-                cell.fill = header_fill
-                cell.alignment = centre
-                continue
-            multi_line = isinstance(value, str) and "\n" in value  # one line per unit
-            cell.alignment = centre if c in centred and not multi_line else wrap_top
-            if isinstance(value, date):
-                cell.number_format = "yyyy-mm-dd"
-            if c == mark_column and value:
-                cell.font = overdue_font
-            text = value.isoformat() if isinstance(value, date) else str(value or "")
-            lines = max(lines, wrapped_lines(text, table.columns[c - 1][1]))
-        if row.kind == "header":
-            header_row = r
-            ws.row_dimensions[r].height = 22
-        else:
-            ws.row_dimensions[r].height = min(MAX_ROW_POINTS, LINE_POINTS * lines + 6)
-
-    if header_row:
-        ws.freeze_panes = f"A{header_row + 1}"
-        ws.print_title_rows = f"{header_row}:{header_row}"
+    header_row = ledger.header_row
+    ws.freeze_panes = f"A{header_row + 1}"
+    ws.print_title_rows = f"{header_row}:{header_row}"
     ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.paperSize = "9"  # A4
     ws.page_setup.fitToWidth = 1
     ws.page_setup.fitToHeight = 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+    styles = _Styles(ws)
+    heights = stream_rows(ws)
+    centred = {headers.index(h) for h in ("序号", "完成时限", "截止日期", "是否逾期")}
+    mark_column = headers.index("是否逾期")
+
+    for r, row in enumerate(rows, start=1):
+        if row.kind == "header":
+            heights[r] = 22
+            ws.append([(value, styles.header) for value in row.values])
+            continue
+        if row.kind != "task":  # title, subtitle, intro, section: one cell across the table
+            text = row.values[0]
+            lines = wrapped_lines(str(text), total_width)
+            if row.kind == "title":
+                cells = [(text, styles.title)]
+                heights[r] = max(30, 24 * lines)
+            elif row.kind in ("subtitle", "intro"):
+                cells = [(text, styles.banner)]
+                heights[r] = LINE_POINTS * lines + 4
+            else:
+                first = styles.section[1 if row.level == 1 else 2]
+                cells = [(text, first)] + [(None, styles.section_rest)] * (ncol - 1)
+                heights[r] = max(20, (LINE_POINTS + 1) * lines + 4)
+            ws.append(cells)
+            ws.merged_cells.add(f"A{r}:{last}{r}")
+            continue
+        cells = []
+        for c, value in enumerate(row.values):
+            multi_line = isinstance(value, str) and "\n" in value  # one line per unit
+            key = (
+                c in centred and not multi_line,
+                isinstance(value, date),
+                c == mark_column and bool(value),
+            )
+            cells.append((value, styles.cells[key]))
+        heights[r] = _task_height(row.values, widths)
+        ws.append(cells)
     wb.save(path)
 
 

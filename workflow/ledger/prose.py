@@ -427,7 +427,7 @@ def resolve_paragraph_units(
         resolved.append(resolver.resolve_task(task, unknown))
         if not task.units:
             problems.append((task, f"任务“{clip(task.title, 20)}”没有写明责任单位（段末括号）"))
-        names = list(dict.fromkeys(u.mention.name for u in unknown))
+        names = list(dict.fromkeys(u.mention.full for u in unknown))
         if names:
             close = closest_names(resolver.units, names[0])
             hint = f"（与“{names[0]}”最接近的是：{'、'.join(close)}）" if close else ""

@@ -1,11 +1,19 @@
 """Resolving the unit names of a ledger against the unit directory.
 
-For each name written in a unit cell, in order: a group written exactly as a directory group
-("委机关各科室") expands to its members; a unit by exact name, alias or normalized form
-(:func:`workflow.directory.units.resolve_in`); a bracketed alias ("海域处（审批处）"); a group by its
-normalized form ("局各科室" → "各科室") when that is unambiguous. Anything else is an error
-listing the closest known names, or, with ``create_units``, a new unit named as written.
-One task lists each unit once, with its strongest role (lead > responsible > cooperating).
+For each name written in a unit cell, in order:
+
+1. the name as written, brackets and all (full- or half-width alike): a group written exactly as
+   a directory group ("各乡镇（街道）", "委机关各科室") expands to its members; else a unit by that
+   exact name, alias or normalized form ("市政务服务数据管理局（市大数据中心）",
+   :func:`workflow.directory.units.resolve_in`); else a group by its normalized form;
+2. only when the whole is unknown is a trailing bracket a note or another name
+   (:mod:`workflow.ledger.units_cell` splits it off): a group named as the part before it, a unit
+   by that part ("海域处（审批处）" → 海域处), by the bracketed alias (→ a unit known as 审批处), a
+   group by its normalized form ("局各科室" → "各科室") when that is unambiguous.
+
+Anything else is an error listing the closest known names, or, with ``create_units``, a new unit
+named as written. One task lists each unit once, with its strongest role (lead > responsible >
+cooperating).
 """
 
 from __future__ import annotations
@@ -56,6 +64,14 @@ class ResolvedUnit:
         return label if self.mentioned == self.unit.name else f"{label}：{self.mentioned}"
 
 
+Hits = list[tuple[Unit, str, str | None, str]]  # (unit, how, group, the name that matched)
+
+
+def _members(found: tuple[str, list[Unit]], name: str) -> Hits:
+    group, units = found
+    return [(u, "group", group, name) for u in units]
+
+
 @dataclass
 class _Unknown:
     task: ParsedTask
@@ -76,7 +92,7 @@ class UnitResolver:
         self.units = all_units(session)
         self.created: list[Unit] = []
         self._group_index: dict[str, list[Unit]] | None = None
-        self._lookups: dict[tuple[str, tuple[str, ...]], list | None] = {}
+        self._lookups: dict[tuple[str, tuple[str, ...]], Hits | None] = {}
 
     # -- lookups ----------------------------------------------------------------------------
     def _groups(self) -> dict[str, list[Unit]]:
@@ -99,26 +115,42 @@ class UnitResolver:
                 return matches[0], groups[matches[0]]
         return None
 
-    def lookup(self, mention: UnitMention) -> list[tuple[Unit, str, str | None]] | None:
-        """[(unit, how, group)] for a mention, or None when nothing in the directory matches."""
+    def lookup(self, mention: UnitMention) -> Hits | None:
+        """[(unit, how, group, the name that matched)] for a mention, or None when nothing in
+        the directory matches."""
         key = (mention.name, mention.aliases)
         if key not in self._lookups:
             self._lookups[key] = self._lookup(mention)
         return self._lookups[key]
 
-    def _lookup(self, mention: UnitMention) -> list[tuple[Unit, str, str | None]] | None:
-        full = mention.name + "".join(f"（{a}）" for a in mention.aliases)
+    def _lookup(self, mention: UnitMention) -> Hits | None:
+        if mention.aliases:  # the whole first: "各乡镇（街道）" may be a group's own name
+            hits = self._whole(mention.full)
+            if hits is not None:
+                return hits
+        # the whole is unknown (or has no bracket): the bracket is a note or another name
         found = self._group(mention.name, normalized=False)
         if found:
-            return [(u, "group", found[0]) for u in found[1]]
-        for name in (mention.name, *mention.aliases, full):
-            hit = resolve_in(self.units, name)
+            return _members(found, mention.name)
+        for name in (mention.name, *mention.aliases):
+            hit = resolve_in(self.units, name, parts=False)
             if hit is not None:
-                return [(hit.unit, hit.how, None)]
+                return [(hit.unit, hit.how, None, name)]
         found = self._group(mention.name, normalized=True)
         if found:
-            return [(u, "group", found[0]) for u in found[1]]
+            return _members(found, mention.name)
         return None
+
+    def _whole(self, name: str) -> Hits | None:
+        """A name with its bracket: a group, a unit, a group by its normalized form."""
+        found = self._group(name, normalized=False)
+        if found:
+            return _members(found, name)
+        hit = resolve_in(self.units, name, parts=False)
+        if hit is not None:
+            return [(hit.unit, hit.how, None, name)]
+        found = self._group(name, normalized=True)
+        return _members(found, name) if found else None
 
     def _create(self, mention: UnitMention) -> Unit:
         unit = add_unit(
@@ -139,11 +171,9 @@ class UnitResolver:
                 if not self.create_units:
                     unknown.append(_Unknown(task, mention, column))
                     continue
-                hits = [(self._create(mention), "created", None)]
-            for unit, how, group in hits:
-                candidate = ResolvedUnit(
-                    unit, mention.role, how, mention.written, mention.name, group
-                )
+                hits = [(self._create(mention), "created", None, mention.name)]
+            for unit, how, group, mentioned in hits:
+                candidate = ResolvedUnit(unit, mention.role, how, mention.written, mentioned, group)
                 current = best.get(unit.id)
                 if current is None or ROLE_RANK[mention.role] < ROLE_RANK[current.role]:
                     best[unit.id] = candidate
@@ -155,8 +185,8 @@ class UnitResolver:
         resolved = [self.resolve_task(t, unknown) for t in tasks]
         if unknown:
             first = unknown[0]
-            names = list(dict.fromkeys(u.mention.name for u in unknown))
-            close = closest_names(self.units, first.mention.name)
+            names = list(dict.fromkeys(u.mention.full for u in unknown))
+            close = closest_names(self.units, first.mention.full)
             hint = f"，最接近的是：{'、'.join(close)}" if close else ""
             more = (
                 f"（共 {len(names)} 个未知单位：{'、'.join(names[:8])}{'…' if len(names) > 8 else ''}）"
@@ -166,7 +196,7 @@ class UnitResolver:
             raise ledger_error(
                 path,
                 first.task.where(column=first.column),
-                f"单位“{first.mention.name}”不在单位名录中{hint}{more}；"
+                f"单位“{first.mention.full}”不在单位名录中{hint}{more}；"
                 "可用 duban unit add / duban unit edit --alias 补充名录，或加 --create-units 自动新建",
             )
         return resolved

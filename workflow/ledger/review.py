@@ -72,7 +72,7 @@ def _intro(dates: list[date]) -> str:
 def _units(task: ParsedTask) -> dict[str, str]:
     cells: dict[str, list[str]] = {"lead": [], "responsible": [], "cooperating": []}
     for mention, _ in task.units:
-        name = mention.name + "".join(f"（{a}）" for a in mention.aliases)
+        name = mention.full
         if name not in cells[mention.role]:
             cells[mention.role].append(name)
     return {role: "、".join(names) for role, names in cells.items()}

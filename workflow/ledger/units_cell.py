@@ -92,6 +92,11 @@ class UnitMention:
     aliases: tuple[str, ...] = field(default=())
     etc: bool = False  # written with a trailing 等: there may be more units than written
 
+    @property
+    def full(self) -> str:
+        """The name with its brackets ("各乡镇（街道）", "海域处（审批处）"), role word left out."""
+        return self.name + "".join(f"（{a}）" for a in self.aliases)
+
 
 _SPACES = re.compile(r"[ \t\u3000]+")
 _ETC = re.compile(r"等(?:相关)?(?:单位|科室|处室|部门)?$")
