@@ -35,7 +35,8 @@ the rest (``omitted``, with ``more_at``: the page or the command that lists them
 first, the others counted (see :mod:`.mails`), so no mail carries thousands of items. Each item told to an audience is a row of ``chasecover`` — keyed
 (assignment, due date, ``r<offset>`` / ``o`` / ``p``), the ``o`` row holding one bit per level
 told — and its text form (``r:<assignment>:<due>:<offset>``, ``o:<assignment>:<due>:<level>``,
-``p:<assignment>:<report date>``) is kept in the mail's ``context["covers"]``. An item covered is
+``p:<assignment>:<report date>``) is kept in ``context["covers"]`` of the mail that lists it (a
+bounded mail keeps those of the items it lists). An item covered is
 never queued again, so running the check twice queues nothing new. The outbox key of a mail is
 ``<kind>:<recipient>:<as_of>:<hash of its covers>``; a digest's key is
 ``digest:<person>:<period>``.

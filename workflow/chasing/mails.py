@@ -13,8 +13,9 @@ longest overdue item, then the most items, then the usual order): items are list
 until ``items_per_mail``; the next units go to ``compact_units`` (``unit``, ``total``,
 ``most_late``, ``more_at``: one row each, no items) and the units past ``units_per_mail`` to
 ``unlisted`` (``units``, ``total``, ``more_at``: one line). ``total`` stays the exact sum. Its
-``covers`` are those of the items listed (the outbox key still hashes every item told: every
-one is a row of ``chasecover`` either way). A mail within both bounds is as it always was.
+``covers`` are those of the items listed; its outbox key hashes the covers of every unit's
+first ``items_per_unit`` items, new in this run, so keys never repeat (every item told is a row
+of ``chasecover`` either way). A mail within both bounds is as it always was.
 """
 
 from __future__ import annotations

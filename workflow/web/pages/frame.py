@@ -5,7 +5,8 @@
   ``/login`` — the API's JSON errors are untouched, they come from the app's handlers.
 * :func:`visitor` resolves the session cookie; :func:`posted` also checks the form's CSRF token
   (a POST without it, or with another session's, is refused with a 403 page).
-* :func:`unit_of_work` is one database transaction, as the CLI's ``acting()``.
+* :func:`unit_of_work` is one database transaction, like an operation's run in
+  :mod:`workflow.calls.runner`.
 """
 
 from __future__ import annotations
