@@ -24,14 +24,14 @@ def load():
 
 @contextmanager
 def reading() -> Iterator[tuple[object, object]]:
-    """(connection, caller) for read paths on SQLAlchemy Core: no ORM, no models imported."""
-    from workflow.config import saved_token
-    from workflow.directory.callers import authenticate_connection
+    """(reader, caller) for read paths: plain SQL, on SQLite without importing SQLAlchemy."""
+    from workflow.config import load_config, saved_token
+    from workflow.directory.callers import authenticate_reader
+    from workflow.reading import open_reader
 
-    config, db = load()
-    with db.engine.connect() as conn:
-        caller = authenticate_connection(conn, saved_token(config))
-        yield conn, caller
+    config = load_config()
+    with open_reader(config.database_url) as reader:
+        yield reader, authenticate_reader(reader, saved_token(config))
 
 
 def call(name: str, /, _local: dict[str, Any] | None = None, **params: Any) -> Any:

@@ -61,7 +61,7 @@ def list_(unit, state, overdue, due_before, due_after, plan_id, as_json) -> None
     """列出任务（单位令牌只看到本单位的任务）。"""
     from cli import client
 
-    if client.settings() is None:  # local: the Core read path (no ORM, no models imported)
+    if client.settings() is None:  # local: plain SQL (no ORM; on SQLite no SQLAlchemy either)
         from cli.common import reading
         from workflow.clock import today
         from workflow.tasks.listing import TaskFilter, list_assignment_rows
@@ -74,8 +74,8 @@ def list_(unit, state, overdue, due_before, due_after, plan_id, as_json) -> None
             due_after=date_arg(due_after, "--due-after 日期"),
             plan_id=plan_id,
         )
-        with reading() as (conn, caller):
-            rows = list_assignment_rows(conn, caller, flt, today())
+        with reading() as (reader, caller):
+            rows = list_assignment_rows(reader, caller, flt, today())
     else:
         rows = call(
             "task.list",

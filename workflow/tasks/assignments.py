@@ -20,6 +20,7 @@ from workflow.directory.units import resolve_unit
 from workflow.due import check_due
 from workflow.errors import InvalidInput, NotFound, PermissionDenied
 from workflow.models import Assignment, History, Plan, Report, Task, Unit
+from workflow.reading import CoreReader
 from workflow.tasks.listing import TaskFilter, list_assignment_rows
 
 ROLES = ("lead", "responsible", "cooperating")
@@ -175,7 +176,7 @@ def list_assignments(
         from workflow.clock import today as clock_today
 
         today = clock_today()
-    return list_assignment_rows(session.connection(), caller, flt, today)
+    return list_assignment_rows(CoreReader(session.connection()), caller, flt, today)
 
 
 def action_label(action: str) -> str:

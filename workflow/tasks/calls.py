@@ -72,6 +72,7 @@ def task_list(
 ) -> list[dict[str, Any]]:
     """The same rows as the local CLI's Core read path (lateness as of today)."""
     from workflow.clock import local_date
+    from workflow.reading import CoreReader
     from workflow.tasks.listing import TaskFilter as ListFilter
     from workflow.tasks.listing import list_assignment_rows
 
@@ -83,7 +84,7 @@ def task_list(
         due_after=_date(due_after, "--due-after 日期"),
         plan_id=plan_id,
     )
-    return list_assignment_rows(session.connection(), caller, flt, local_date(now))
+    return list_assignment_rows(CoreReader(session.connection()), caller, flt, local_date(now))
 
 
 def task_show(session: Session, caller: Caller, assignment_id: int) -> dict[str, Any]:
