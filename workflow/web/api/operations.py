@@ -18,12 +18,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
-from workflow.calls.runner import function_of, public_params, run
+from workflow.calls.runner import encode, encoded, function_of, plain, public_params, run
 from workflow.calls.table import OPERATIONS, Operation
 from workflow.errors import DubanError, InvalidInput, NotAuthenticated, TooLarge, TooManyRequests
 from workflow.web.deps import bearer_token, remote_address, server_state
@@ -34,7 +34,7 @@ MISSING_FOLDERS = "_missing_folders"  # download names whose folder the client d
 
 
 def _endpoint(op: Operation):
-    async def endpoint(request: Request) -> JSONResponse:
+    async def endpoint(request: Request) -> Response:
         return await _handle(op, request)
 
     endpoint.__name__ = op.name.replace(".", "_")
@@ -66,7 +66,7 @@ for _op in OPERATIONS.values():
     )
 
 
-async def _handle(op: Operation, request: Request) -> JSONResponse:
+async def _handle(op: Operation, request: Request) -> Response:
     state = server_state(request)
     address = remote_address(request)
     left = state.throttle.blocked(address)
@@ -89,6 +89,7 @@ async def _handle(op: Operation, request: Request) -> JSONResponse:
                 address=address,
                 now=state.now(),
                 require_caller=True,
+                shape=plain if labels else encoded,  # encoded once: no decode and re-encode
             )
         except NotAuthenticated:
             delay = state.throttle.failed(address)
@@ -106,7 +107,9 @@ async def _handle(op: Operation, request: Request) -> JSONResponse:
         }
         if files:
             content["files"] = files
-    return JSONResponse(content, headers={"Cache-Control": "no-store"})
+    return Response(
+        encode(content), media_type="application/json", headers={"Cache-Control": "no-store"}
+    )
 
 
 async def _read_body(request: Request, limit: int, *, uploads: bool) -> bytes:
