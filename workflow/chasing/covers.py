@@ -26,6 +26,8 @@ C = ChaseCover.__table__
 T = Task.__table__
 WAITING = ("assigned", "in_progress")
 BITS = {"unit": 1, "leader": 2, "principal": 4}
+# SQLAlchemy keeps an INSERT's row count only when asked (it is -1 otherwise)
+COUNTED = {"preserve_rowcount": True}
 
 
 @dataclass(frozen=True)
@@ -73,19 +75,21 @@ def _source(sel: Selection, units: Sequence[int] | None):
 
 def cover(
     session: Session, sel: Selection, units: Sequence[int] | None, run: int, as_of: date
-) -> None:
-    """Write the covers of ``sel`` for ``units`` (None: every unit) as run ``run``."""
+) -> int:
+    """Write the covers of ``sel`` for ``units`` (None: every unit) as run ``run``; returns how
+    many."""
     if units is not None and not units:
-        return
+        return 0
     what, source, where = _source(sel, units)
-    session.execute(
+    return session.execute(
         sa.insert(C).from_select(
             ["assignment_id", "due", "what", "run", "as_of"],
             sa.select(A.c.id, sel.cover_due, what, sa.literal(run), sa.literal(as_of, sa.Date))
             .select_from(source)
             .where(*where),
-        )
-    )
+        ),
+        execution_options=COUNTED,
+    ).rowcount
 
 
 def _bits(levels: Sequence[Level]) -> sa.ColumnElement[int]:
@@ -101,12 +105,13 @@ def _bits(levels: Sequence[Level]) -> sa.ColumnElement[int]:
 
 def cover_overdue(
     session: Session, levels: Sequence[Level], first_day: date, run: int, as_of: date
-) -> None:
+) -> int:
     """Every level an overdue row has reached and not yet told, in two statements: an INSERT
-    for rows without an ``o`` cover, an UPDATE … FROM adding bits to the others."""
+    for rows without an ``o`` cover, an UPDATE … FROM adding bits to the others; returns how
+    many covers were written."""
     levels = [lv for lv in levels if lv.units is None or lv.units]
     if not levels:
-        return
+        return 0
     bits = _bits(levels)
     loosest = max(lv.cutoff for lv in levels)
     where = (A.c.state == "overdue", A.c.due <= loosest, A.c.due >= first_day)
@@ -116,7 +121,7 @@ def cover_overdue(
         .where(C.c.assignment_id == A.c.id, C.c.due == A.c.due, C.c.what == "o")
         .exists()
     )
-    session.execute(
+    inserted = session.execute(
         sa.insert(C).from_select(
             ["assignment_id", "due", "what", "run", "as_of", "levels", "new_levels"],
             sa.select(
@@ -128,11 +133,12 @@ def cover_overdue(
                 bits,
                 bits,
             ).where(*where, ~exists, bits > 0),
-        )
-    )
+        ),
+        execution_options=COUNTED,
+    ).rowcount
     full = sum(lv.bit for lv in levels)  # rows told at every level are not looked at again
     new = bits - bits.op("&")(C.c.levels)
-    session.execute(
+    updated = session.execute(
         sa.update(C)
         .where(
             C.c.what == "o",
@@ -145,7 +151,8 @@ def cover_overdue(
         )
         .values(levels=C.c.levels.op("|")(bits), new_levels=new, run=run, as_of=as_of),
         execution_options={"synchronize_session": False},
-    )
+    ).rowcount
+    return inserted + updated
 
 
 def overdue_left_out(

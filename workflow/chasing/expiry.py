@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 import states
+from workflow.chasing.statistics import after_bulk_change
 from workflow.directory.roles import Caller
 from workflow.errors import Conflict
 from workflow.models import Assignment, History, UTCDateTime
@@ -32,7 +33,7 @@ def expire(session: Session, as_of: date, now: datetime, first_day: date) -> lis
     sources = [s for s in states.STATES if "expire" in states.allowed_triggers(s)]
     transition = {s: states.fire(SimpleNamespace(state=s), "expire")[1] for s in sources}
     where = (a.c.state.in_(sources), a.c.due < as_of, a.c.due >= first_day)
-    if session.execute(sa.select(a.c.id).where(*where).limit(1)).first() is None:
+    if not _any_due_before(session, sources, as_of, first_day):
         return []
     to_state = sa.case(transition, value=a.c.state)
     if session.get_bind().dialect.name == "postgresql":
@@ -68,7 +69,8 @@ def expire(session: Session, as_of: date, now: datetime, first_day: date) -> lis
                 data,
                 sa.literal(now, UTCDateTime()),
             ).where(*where),  # no ORDER BY: it made PostgreSQL walk the whole primary key
-        )
+        ),
+        execution_options={"preserve_rowcount": True},  # else SQLAlchemy reports -1
     ).rowcount
     ids = sorted(
         session.execute(
@@ -84,7 +86,23 @@ def expire(session: Session, as_of: date, now: datetime, first_day: date) -> lis
             f"每日检查标记逾期时有 {abs(inserted - len(ids))} 项任务刚被他人修改，本次检查未保存，请重新运行"
         )
     _expire_loaded(session, set(ids))
+    after_bulk_change(session, "assignment", len(ids))
     return ids
+
+
+def _any_due_before(session: Session, sources: list[str], as_of: date, first_day: date) -> bool:
+    """Whether a waiting row is due before ``as_of``: the earliest due date of each state, one
+    index probe each on (state, due). (``… LIMIT 1`` over the state IN list made PostgreSQL
+    scan all 1,000,000 rows when none was left: 0.2 s each repeat check.)"""
+    a = Assignment.__table__
+    earliest = [
+        sa.select(sa.func.min(a.c.due))
+        .where(a.c.state == state, a.c.due >= first_day)
+        .scalar_subquery()
+        for state in sources
+    ]
+    found = session.execute(sa.select(*earliest)).one()
+    return any(due is not None and due < as_of for due in found)
 
 
 def _expire_loaded(session: Session, ids: set[int]) -> None:

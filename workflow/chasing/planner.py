@@ -22,6 +22,7 @@ from workflow.chasing.cutoffs import calendar_range, overdue_cutoff, reminder_ba
 from workflow.chasing.items import OpenRow, Queued, WorkdayCalendar
 from workflow.chasing.mails import UnitPart, Writer, cover_key, iso
 from workflow.chasing.policy import Policy
+from workflow.chasing.statistics import after_bulk_change
 from workflow.models import Notification, Person, Plan, Report, Task, Unit
 
 A = cv.A
@@ -193,13 +194,15 @@ class Planner:
 
     def select_due(self) -> None:
         """Cover everything due today (a few INSERT … SELECT); warn about who is left out."""
+        written = 0
         for sel, units, why in self.selections():
-            cv.cover(self.session, sel, units, self.run_no, self.as_of)
+            written += cv.cover(self.session, sel, units, self.run_no, self.as_of)
             if units is not None and len(units) < len(self.units):
                 for unit_id in cv.units_left_out(self.session, sel, units):
                     self.warn_left_out(why, self.units[unit_id])
         levels = self.levels()
-        cv.cover_overdue(self.session, levels, self.first_day, self.run_no, self.as_of)
+        written += cv.cover_overdue(self.session, levels, self.first_day, self.run_no, self.as_of)
+        after_bulk_change(self.session, "chasecover", written)  # read back next, by run
         for level in levels:
             if level.units is not None and len(level.units) < len(self.units):
                 for unit_id in cv.overdue_left_out(
