@@ -74,8 +74,12 @@ class SqliteReader(Reader):
     def session(self) -> Iterator[Any]:
         from workflow.db import Database
 
-        with Database(self.url).session() as session:
-            yield session
+        db = Database(self.url)
+        try:
+            with db.session() as session:
+                yield session
+        finally:
+            db.engine.dispose()
 
 
 class CoreReader(Reader):
