@@ -93,3 +93,40 @@ def test_checks_started_together_queue_each_item_once(cli_env, office_db, dates,
     }
     assert f"o:{late}:2026-02-27:unit" in covers
     assert len({row.key for row in rows}) == len(rows)
+
+
+def test_a_report_committed_inside_the_expiry_refuses_the_check_and_changes_nothing(db):
+    """PostgreSQL: the expiry's history INSERT and its UPDATE read the rows at two moments; a
+    unit's report committed in between makes them differ, and the whole check is refused (it is
+    simply run again). SQLite's check holds the write lock: nothing can commit in between."""
+    import sqlalchemy as sa
+    from check_helpers import check, report
+    from sqlmodel import select
+
+    from workflow.errors import Conflict
+    from workflow.models import Assignment, History
+
+    if db.dialect != "postgresql":
+        pytest.skip("on SQLite the check holds the database's write lock")
+    with db.session() as s:
+        directory(s)
+        first, second = task(s, "修订指南", D("2026-03-02"), "公开科", "法规科")
+    reported: list[int] = []
+
+    def between(conn, cursor, statement, params, context, executemany) -> None:
+        if statement.startswith("UPDATE assignment SET state") and not reported:
+            reported.append(first)
+            with db.session() as unit_session:  # the unit's own connection, its own commit
+                report(unit_session, first, D("2026-03-03"))
+
+    sa.event.listen(db.engine, "before_cursor_execute", between)
+    try:
+        with pytest.raises(Conflict, match="1 项任务刚被他人修改，本次检查未保存"):
+            check(db, D("2026-03-03"))
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", between)
+    with db.session() as s:
+        states = {a.id: a.state for a in s.exec(select(Assignment)).all()}
+        assert states == {first: "reported", second: "assigned"}  # the check left no trace
+        assert not s.exec(select(History).where(History.action == "expire")).all()
+    assert check(db, D("2026-03-03")).expired == [second]  # run again: the rest is expired
