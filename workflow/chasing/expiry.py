@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 import states
+from workflow.chasing.covers import COUNTED
 from workflow.chasing.statistics import after_bulk_change
 from workflow.directory.roles import Caller
 from workflow.errors import Conflict
@@ -70,7 +71,7 @@ def expire(session: Session, as_of: date, now: datetime, first_day: date) -> lis
                 sa.literal(now, UTCDateTime()),
             ).where(*where),  # no ORDER BY: it made PostgreSQL walk the whole primary key
         ),
-        execution_options={"preserve_rowcount": True},  # else SQLAlchemy reports -1
+        execution_options=COUNTED,  # else SQLAlchemy reports -1
     ).rowcount
     ids = sorted(
         session.execute(

@@ -26,7 +26,7 @@ from workflow.reading import Reader, iso
 # The states the lifecycle's ``expire`` leaves (checked against states/ by a test, so the
 # lifecycle machine need not be built on this fast path).
 EXPIRING = ("assigned", "in_progress")
-_WAITING = "a.state IN ('assigned', 'in_progress')"  # EXPIRING, as SQL
+_WAITING = "a.state IN (" + ", ".join(f"'{s}'" for s in EXPIRING) + ")"  # EXPIRING, as SQL
 
 # Chinese labels accepted wherever a state is asked for (``--state 已逾期``).
 STATE_BY_LABEL = {label: state for state, label in STATE_LABELS.items()}
