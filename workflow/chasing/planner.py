@@ -52,6 +52,7 @@ class Planner:
         self.warnings: list[str] = []
         self._warned: set[str] = set()
         self._wd: dict[tuple[date, date], int] = {}
+        self._remaining: dict[date, int] = {}  # called for every item listed
         self.first_day, self.last_day = calendar_range(calendar)
 
     # -- helpers
@@ -63,9 +64,11 @@ class Planner:
 
     def remaining(self, due: date) -> int:
         """Working days remaining on ``as_of`` (negative: working days overdue)."""
-        if due >= self.as_of:
-            return self.wd(self.as_of, due)
-        return -self.wd(due, self.as_of)
+        left = self._remaining.get(due)
+        if left is None:
+            left = self.wd(self.as_of, due) if due >= self.as_of else -self.wd(due, self.as_of)
+            self._remaining[due] = left
+        return left
 
     def warn(self, text: str) -> None:
         if text not in self._warned:
