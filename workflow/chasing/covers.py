@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +27,8 @@ C = ChaseCover.__table__
 T = Task.__table__
 WAITING = ("assigned", "in_progress")
 BITS = {"unit": 1, "leader": 2, "principal": 4}
+# every combination of level bits -> the bits it sets, in BITS' order
+_SET_BITS = {n: tuple(b for b in BITS.values() if n & b) for n in range(8)}
 # SQLAlchemy keeps an INSERT's row count only when asked (it is -1 otherwise)
 COUNTED = {"preserve_rowcount": True}
 
@@ -237,21 +240,20 @@ def overdue_told_now(
         .where(ranked.c.rn <= limit)
         .order_by(ranked.c.unit_id, ranked.c.due, ranked.c.id)
     )
-    for unit_id, unit_rows in groupby(rows, key=lambda r: r.unit_id):
-        told: dict[int, tuple[int, list[OpenRow]]] = {}
-        counted: set[tuple[int, int]] = set()
-        for r in unit_rows:
-            for bit in BITS.values():
-                if not r.bits & bit:
-                    continue
-                n, listed = told.setdefault(bit, (0, []))
-                if (bit, r.bits) not in counted:  # each part's count once
-                    counted.add((bit, r.bits))
-                    n += r.n
-                if len(listed) < limit:
-                    listed.append(OpenRow(r.id, r.unit_id, r.task_id, r.state, r.due))
-                told[bit] = (n, listed)
-        yield unit_id, told
+    for unit_id, unit_rows in groupby(rows, key=itemgetter(2)):
+        told: dict[int, list[Any]] = {}  # bit -> [items newly told, the first ``limit``]
+        for bits, id_, _, task_id, state, due, rn, n in unit_rows:
+            row = None
+            for bit in _SET_BITS[bits]:
+                entry = told.get(bit)
+                if entry is None:
+                    entry = told[bit] = [0, []]
+                if rn == 1:  # a part's first row: its count, once
+                    entry[0] += n
+                if len(entry[1]) < limit:
+                    row = row or OpenRow(id_, unit_id, task_id, state, due)
+                    entry[1].append(row)
+        yield unit_id, {bit: (n, listed) for bit, (n, listed) in told.items()}
 
 
 def bounded_by_unit(
@@ -282,11 +284,14 @@ def bounded_by_unit(
         .subquery()
     )
     out: dict[int, tuple[int, int, list[OpenRow]]] = {}
-    for r in session.execute(
+    rows = session.execute(
         sa.select(ranked).where(ranked.c.rn <= limit).order_by(ranked.c.unit_id, ranked.c.rn)
-    ):
-        _, _, rows = out.setdefault(r.unit_id, (r.n, int(r.n_inner or 0), []))
-        rows.append(OpenRow(r.id, r.unit_id, r.task_id, r.state, r.due))
+    )
+    for unit_id, unit_rows in groupby(rows, key=itemgetter(1)):
+        ranked_rows = list(unit_rows)
+        n, n_inner = ranked_rows[0][6:8]  # the unit's counts, on each of its rows
+        listed = [OpenRow(r[0], unit_id, r[2], r[3], r[4]) for r in ranked_rows]
+        out[unit_id] = (n, int(n_inner or 0), listed)
     return out
 
 
