@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from workflow.clock import local_date
+from workflow.collector import collector_paused
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import CalendarInputError, InvalidInput
 from workflow.evaluation.deductions import Assessed, Facts, WorkingCalendar, assess, facts_as_of
@@ -122,6 +123,18 @@ def score_scope(
     kind_names: dict[str, str] | None = None,
 ) -> Evaluation:
     """The sheet of ``scope`` as of the end of ``as_of`` (see the module docstring)."""
+    with collector_paused():
+        return _score_scope(session, scope, as_of, calendar, rules, kind_names)
+
+
+def _score_scope(
+    session: Session,
+    scope: Scope,
+    as_of: date,
+    calendar: WorkingCalendar,
+    rules: ScoringRules,
+    kind_names: dict[str, str] | None,
+) -> Evaluation:
     year_end = date(scope.year, 12, 31)
     records = assignment_rows(session, scope, rules.roles)
     events = history_events(session, scope)

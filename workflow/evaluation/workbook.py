@@ -29,6 +29,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from workflow.collector import collector_paused
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import InvalidInput
 from workflow.evaluation.layout import (
@@ -184,10 +185,11 @@ def write_evaluation_xlsx(
     made_on = made_on or ev.as_of
     wb = Workbook(write_only=True)
     lines = [subtitle(ev, office, made_on), scope_line(ev)]
-    _summary(wb, ev, lines, office, made_on)
-    _detail(wb, ev, lines, office, made_on)
-    _rules(wb, ev, lines)
-    atomic_write(path, lambda tmp: wb.save(tmp))
+    with collector_paused():  # 70,000 rows of cells: ~0.4 s of collector passes
+        _summary(wb, ev, lines, office, made_on)
+        _detail(wb, ev, lines, office, made_on)
+        _rules(wb, ev, lines)
+        atomic_write(path, lambda tmp: wb.save(tmp))
     return path
 
 
