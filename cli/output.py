@@ -54,12 +54,27 @@ def emit_json(data: Any) -> None:
     encoder (0.55 s for 10,000 rows), json's C encoder per row 0.11 s, orjson ~15 ms.
     """
     if isinstance(data, list) and len(data) > 50 and all(isinstance(r, dict) for r in data):
-        from workflow.calls.runner import encode  # orjson, as the server's bodies
-
-        lines = b",\n  ".join(encode(row) for row in data)
-        click.echo(b"[\n  " + lines + b"\n]")
+        click.echo(_one_object_per_line(data))
         return
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_default))
+
+
+def _one_object_per_line(rows: list[dict[str, Any]]) -> bytes:
+    """``[\\n  {row},\\n  {row}\\n]``, compact rows, encoded by one ``orjson`` call.
+
+    A marker, a raw newline (an ``orjson.Fragment``), is placed between the rows; orjson
+    escapes every control character inside strings, so a raw newline in its output is only
+    ever a marker, and ``,<newline>,`` becomes the line break. (One call per row cost ~47 ms
+    for 10,000 rows in a fresh process, the one call ~10 ms.)"""
+    import orjson
+
+    from workflow.calls.runner import encode  # as the server's bodies
+
+    marker = orjson.Fragment(b"\n")
+    spaced: list[Any] = [marker] * (2 * len(rows) - 1)
+    spaced[::2] = rows
+    body = encode(spaced).replace(b",\n,", b",\n  ")
+    return b"[\n  " + body[1:-1] + b"\n]"
 
 
 def console(stderr: bool = False):

@@ -153,3 +153,30 @@ def test_an_unknown_state_lists_the_choices_in_chinese(listed):
 def test_a_unit_name_alias_still_filters(listed):
     listed.ok("unit", "edit", "审批处", "--add-alias", "审批科")
     assert [r["unit"] for r in listed.json("task", "list", "--unit", "审批科")] == ["审批处"]
+
+
+_VALUES = st.one_of(
+    st.text(
+        alphabet=st.sampled_from(["\n", ",", "{", "}", "[", "]", '"', "\\", "科", "a", "\x00"])
+    ),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.none(),
+    st.booleans(),
+)
+
+
+@given(st.lists(st.dictionaries(st.sampled_from(["id", "title", "unit"]), _VALUES), max_size=80))
+def test_a_long_json_list_is_one_compact_object_per_line(rows):
+    """One orjson call with newline markers gives exactly the rows encoded one by one, whatever
+    the text holds (newlines, commas, braces, quotes)."""
+    import json
+
+    from cli.output import _one_object_per_line
+    from workflow.calls.runner import encode
+
+    if not rows:
+        return
+    out = _one_object_per_line(rows)
+    assert out == b"[\n  " + b",\n  ".join(encode(r) for r in rows) + b"\n]"
+    assert json.loads(out) == rows
+    assert out.count(b"\n") == len(rows) + 1
