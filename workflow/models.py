@@ -127,9 +127,9 @@ class Assignment(SQLModel, table=True):
     __table_args__ = (
         # unit first: also the index of every unit's own reads (migration 0011)
         sa.UniqueConstraint("unit_id", "task_id", "period", name="uq_assignment"),
-        sa.Index(
-            "ix_assignment_state_due", "state", "due", "unit_id"
-        ),  # the daily check's selections
+        # the daily check's selections; no third column, so PostgreSQL keeps one entry per
+        # (state, due) with a list of rows (deduplication): a third of the catch-up's UPDATE
+        sa.Index("ix_assignment_state_due", "state", "due"),
     )
     __mapper_args__ = {"version_id_col": _assignment_version}  # noqa: RUF012
 
