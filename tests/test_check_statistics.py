@@ -25,8 +25,9 @@ def test_only_a_bulk_change_is_analysed_and_only_on_postgresql(db, changed, anal
     with db.session() as s:
         s.execute(
             sa.text(
-                "insert into chasecover (assignment_id, due, what, run, as_of, levels, new_levels)"
-                " values (1, '2026-03-02', 'o', 1, '2026-03-02', 1, 1)"
+                "insert into chasecover"
+                " (assignment_id, due, what, run, as_of, levels, new_levels, unit_id, task_id)"
+                " values (1, '2026-03-02', 'o', 1, '2026-03-02', 1, 1, 1, 1)"
             )
         )
         after_bulk_change(s, "chasecover", changed)

@@ -293,6 +293,8 @@ class ChaseCover(SQLModel, table=True):
     as_of: date
     levels: int = 0
     new_levels: int = 0
+    unit_id: int  # the assignment's unit and task: this run's covers are read back without
+    task_id: int  # joining the assignments (migration 0012)
 
 
 class WebSession(SQLModel, table=True):

@@ -86,8 +86,9 @@ def cover(
     what, source, where = _source(sel, units)
     return session.execute(
         sa.insert(C).from_select(
-            ["assignment_id", "due", "what", "run", "as_of"],
+            ["assignment_id", "due", "what", "run", "as_of", "unit_id", "task_id"],
             sa.select(A.c.id, sel.cover_due, what, sa.literal(run), sa.literal(as_of, sa.Date))
+            .add_columns(A.c.unit_id, A.c.task_id)
             .select_from(source)
             .where(*where),
         ),
@@ -126,7 +127,10 @@ def cover_overdue(
     )
     inserted = session.execute(
         sa.insert(C).from_select(
-            ["assignment_id", "due", "what", "run", "as_of", "levels", "new_levels"],
+            [
+                *("assignment_id", "due", "what", "run", "as_of", "levels", "new_levels"),
+                *("unit_id", "task_id"),
+            ],
             sa.select(
                 A.c.id,
                 A.c.due,
@@ -135,6 +139,8 @@ def cover_overdue(
                 sa.literal(as_of, sa.Date),
                 bits,
                 bits,
+                A.c.unit_id,
+                A.c.task_id,
             ).where(*where, ~exists, bits > 0),
         ),
         execution_options=COUNTED,
@@ -213,25 +219,26 @@ def overdue_told_now(
     session: Session, run: int, limit: int
 ) -> Iterator[tuple[int, dict[int, tuple[int, list[OpenRow]]]]]:
     """(unit id, {level bit: (items newly told at it, the first ``limit`` by due date)}) of
-    this run's ``o`` covers, by unit: one window over the covers, partitioned by unit and by
-    the set of bits newly told, so a big catch-up never brings its rows into Python (the first
-    ``limit`` rows of a union are among the first ``limit`` of each of its parts)."""
+    this run's ``o`` covers, by unit: one window over the covers alone (each names its unit and
+    task), partitioned by unit and by the set of bits newly told, so a big catch-up never
+    brings its rows into Python (the first ``limit`` rows of a union are among the first
+    ``limit`` of each of its parts). An ``o`` cover of this run was written from its overdue
+    row in this transaction: its ``due`` is the row's, its state overdue."""
     window: dict[str, Any] = {
-        "partition_by": (A.c.unit_id, C.c.new_levels),
-        "order_by": (A.c.due, A.c.id),
+        "partition_by": (C.c.unit_id, C.c.new_levels),
+        "order_by": (C.c.due, C.c.assignment_id),
     }
     ranked = (
         sa.select(
             C.c.new_levels.label("bits"),
-            A.c.id,
-            A.c.unit_id,
-            A.c.task_id,
-            A.c.state,
-            A.c.due,
+            C.c.assignment_id.label("id"),
+            C.c.unit_id,
+            C.c.task_id,
+            sa.literal("overdue").label("state"),
+            C.c.due,
             sa.func.row_number().over(**window).label("rn"),
             sa.func.count().over(**window, rows=(None, None)).label("n"),
         )
-        .select_from(C.join(A, A.c.id == C.c.assignment_id))
         .where(C.c.run == run, C.c.what == "o")
         .subquery()
     )
