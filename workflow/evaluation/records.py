@@ -133,7 +133,7 @@ def assignment_rows(session: Session, scope: Scope, roles: tuple[str, ...]) -> l
 
 class EventRow(NamedTuple):
     """A report / return / extend history row, as scoring reads it: ``day`` is Shanghai's.
-    (A tuple: 87,000 of them a sheet, built at a third of a frozen dataclass's cost.)"""
+    (A tuple: 87,000 of them a sheet, and a frozen dataclass's init sets each field by hand.)"""
 
     action: str
     day: date
