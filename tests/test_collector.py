@@ -32,7 +32,7 @@ def test_restored_when_the_block_fails():
 
 
 def test_a_sheet_and_its_workbook_leave_the_collector_on(db, office, tmp_path):
-    """score_plan and the workbook pause it while they build and give it back."""
+    """score_plan and the workbook, which pause it while they build, give it back."""
     from datetime import date
 
     from scoring_world import new_assignment, new_plan

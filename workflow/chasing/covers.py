@@ -128,8 +128,15 @@ def cover_overdue(
     inserted = session.execute(
         sa.insert(C).from_select(
             [
-                *("assignment_id", "due", "what", "run", "as_of", "levels", "new_levels"),
-                *("unit_id", "task_id"),
+                "assignment_id",
+                "due",
+                "what",
+                "run",
+                "as_of",
+                "levels",
+                "new_levels",
+                "unit_id",
+                "task_id",
             ],
             sa.select(
                 A.c.id,
@@ -234,7 +241,6 @@ def overdue_told_now(
             C.c.assignment_id.label("id"),
             C.c.unit_id,
             C.c.task_id,
-            sa.literal("overdue").label("state"),
             C.c.due,
             sa.func.row_number().over(**window).label("rn"),
             sa.func.count().over(**window, rows=(None, None)).label("n"),
@@ -249,7 +255,7 @@ def overdue_told_now(
     )
     for unit_id, unit_rows in groupby(rows, key=itemgetter(2)):
         told: dict[int, list[Any]] = {}  # bit -> [items newly told, the first ``limit``]
-        for bits, id_, _, task_id, state, due, rn, n in unit_rows:
+        for bits, id_, _, task_id, due, rn, n in unit_rows:
             row = None
             for bit in _SET_BITS[bits]:
                 entry = told.get(bit)
@@ -258,7 +264,7 @@ def overdue_told_now(
                 if rn == 1:  # a part's first row: its count, once
                     entry[0] += n
                 if len(entry[1]) < limit:
-                    row = row or OpenRow(id_, unit_id, task_id, state, due)
+                    row = row or OpenRow(id_, unit_id, task_id, "overdue", due)
                     entry[1].append(row)
         yield unit_id, {bit: (n, listed) for bit, (n, listed) in told.items()}
 
