@@ -310,3 +310,48 @@ class WebSession(SQLModel, table=True):
     csrf: str = Field(max_length=64)  # the session's anti-forgery token, in every form
     created_at: datetime | None = _ts()
     last_seen_at: datetime | None = _ts(index=True)
+
+
+class Appeal(SQLModel, table=True):
+    """A unit's appeal (申诉) against the deductions of one assignment (or one rule of it).
+
+    ``state``: pending → upheld (the rows are waived) | rejected. ``rule`` None: every
+    deduction of the assignment.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    rule: str | None = Field(default=None, max_length=40)
+    reason: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    evidence: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    state: str = Field(default="pending", max_length=20)
+    actor: str = Field(max_length=100)
+    created_at: datetime | None = _ts()
+    decision: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    decided_by: str | None = Field(default=None, max_length=100)
+    decided_at: datetime | None = _ts(nullable=True)
+
+
+class Bonus(SQLModel, table=True):
+    """Bonus points (加分) the office grants a unit for a year, with the evidence."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    year: int = Field(index=True)
+    points: str = Field(max_length=20)  # a Decimal as text: exact on every database
+    reason: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    evidence: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    actor: str = Field(max_length=100)
+    created_at: datetime | None = _ts()
+
+
+class FrozenEvaluation(SQLModel, table=True):
+    """A year's evaluation frozen (封存) as signed: later changes no longer move it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    year: int = Field(sa_column=sa.Column(sa.Integer, nullable=False, unique=True))
+    as_of: date
+    sheet: str = Field(sa_column=sa.Column(sa.Text, nullable=False))  # the sheet's JSON
+    actor: str = Field(max_length=100)
+    created_at: datetime | None = _ts()

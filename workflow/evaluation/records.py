@@ -199,3 +199,40 @@ def waiver_rows(session: Session, scope: Scope) -> dict[tuple[int, str], tuple[s
         (aid, rule): (reason, actor)
         for aid, rule, reason, actor in session.connection().execute(query)
     }
+
+
+def section_paths(session: Session, scope: Scope) -> dict[int, tuple[str, ...]]:
+    """Assignment id → its task's section path (read only when indicators are configured)."""
+    query = (
+        sa.select(Assignment.id, Task.section_path)
+        .join(Task, Task.id == Assignment.task_id)
+        .where(scope.where())
+    )
+    return {aid: tuple(path or ()) for aid, path in session.execute(query)}
+
+
+def bonus_rows(session: Session, year: int) -> list[Any]:
+    """The bonus entries (加分) of ``year``: id, unit_id, points, reason, evidence."""
+    from workflow.models import Bonus
+
+    query = (
+        sa.select(Bonus.id, Bonus.unit_id, Bonus.points, Bonus.reason, Bonus.evidence)
+        .where(Bonus.year == year)
+        .order_by(Bonus.id)
+    )
+    return list(session.execute(query))
+
+
+def appeal_rows(session: Session, scope: Scope) -> list[Any]:
+    """The appeals (申诉) against the scope's assignments, oldest first."""
+    from workflow.models import Appeal
+
+    query = (
+        sa.select(Appeal, Unit.name.label("unit"))
+        .join(Assignment, Assignment.id == Appeal.assignment_id)
+        .join(Task, Task.id == Assignment.task_id)
+        .join(Unit, Unit.id == Appeal.unit_id)
+        .where(scope.where())
+        .order_by(Appeal.id)
+    )
+    return list(session.execute(query))

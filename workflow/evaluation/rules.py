@@ -30,6 +30,17 @@ key                    default  meaning
 ``event_late_day_cap``          ``returned``; unset: the same as for other work
 ``event_never_reported``
 ``event_returned``
+``yellow_card_after``  0        a unit with this many late items (逾期 or 年底未报送, not waived)
+``yellow_card``        0        gets a yellow card (黄牌) costing these points; 0 = no cards
+``red_card_after``     0        this many late items: a red card (红牌) instead of the yellow
+``red_card``           0        one, costing these points
+``bonus_cap``          0        most bonus points (加分, ``duban score bonus``) a unit gets in a
+                                year; 0 = no cap
+``appeal_until``       unset    last day (YYYY-MM-DD) a unit may appeal (申诉); unset = until the
+                                year's evaluation is frozen (``duban score freeze``)
+``[scoring.indicators]`` none   indicator → weight: a section of the plan (一级/二级标题 of the
+                                ledger, e.g. ``"一、推进重点领域公开" = 10``) whose tasks can
+                                cost one unit at most its weight (rule ``indicator_cap``)
 =====================  =======  ==============================================================
 
 Points are :class:`~decimal.Decimal` (0.1 × 3 is 0.3, not 0.30000000000000004). Every problem in
@@ -39,6 +50,7 @@ the table is a one-line Chinese :class:`ConfigError` naming the file, the key an
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -52,6 +64,12 @@ RULE_LABELS = {
     "target": "未达量化指标",
 }
 RULE_ORDER = tuple(RULE_LABELS)
+UNIT_RULE_LABELS = {  # unit-level adjustments, not tied to one assignment
+    "indicator_cap": "指标扣分封顶",
+    "yellow_card": "黄牌",
+    "red_card": "红牌",
+    "bonus": "加分",
+}
 ROLES = ("lead", "responsible", "cooperating")
 _POINT_KEYS = (
     "base",
@@ -63,7 +81,11 @@ _POINT_KEYS = (
     "unit_cap",
     "target_short",
     "target_item",
+    "yellow_card",
+    "red_card",
+    "bonus_cap",
 )
+_COUNT_KEYS = ("returned_after", "yellow_card_after", "red_card_after")
 EVENT_KEYS = {  # [scoring] key → the field it replaces for event-triggered time limits
     "event_late": "late_task",
     "event_late_day": "late_day",
@@ -91,6 +113,13 @@ class ScoringRules:
     target_short: Decimal = Decimal("0.5")
     target_item: Decimal = Decimal(0)
     event: tuple[tuple[str, Decimal], ...] = ()  # (field, points) for event time limits
+    yellow_card_after: int = 0
+    yellow_card: Decimal = Decimal(0)
+    red_card_after: int = 0
+    red_card: Decimal = Decimal(0)
+    bonus_cap: Decimal = Decimal(0)
+    appeal_until: date | None = None
+    indicators: tuple[tuple[str, Decimal], ...] = ()  # (section name, weight)
 
     @property
     def for_events(self) -> ScoringRules:
@@ -108,6 +137,10 @@ class ScoringRules:
             value = getattr(self, key)
             out[key] = float(value) if isinstance(value, Decimal) else value
         out["roles"] = list(self.roles)
+        for key in ("yellow_card_after", "red_card_after"):
+            out[key] = getattr(self, key)
+        out["appeal_until"] = self.appeal_until.isoformat() if self.appeal_until else None
+        out["indicators"] = {name: float(w) for name, w in self.indicators}
         by_field = dict(self.event)
         for key, name in EVENT_KEYS.items():
             out[key] = float(by_field.get(name, getattr(self, name)))
@@ -145,9 +178,42 @@ class ScoringRules:
                 ),
             ),
             *self._describe_events(),
+            *self.describe_unit_rules(),
             ("unit_cap", f"单位扣分上限：{unit_cap}，得分不低于 0"),
             ("roles", "计分的单位角色：" + "、".join(role_names[r] for r in self.roles)),
         ]
+
+    def describe_unit_rules(self) -> list[tuple[str, str]]:
+        """Lines for the rules beyond today's defaults (cards, indicators, bonus, appeals)."""
+        out: list[tuple[str, str]] = []
+        if self.yellow_card > 0 and self.yellow_card_after:
+            out.append(
+                (
+                    "yellow_card",
+                    f"黄牌：逾期（含年底未报送）达 {self.yellow_card_after} 项，扣 {fmt_points(self.yellow_card)} 分",
+                )
+            )
+        if self.red_card > 0 and self.red_card_after:
+            out.append(
+                (
+                    "red_card",
+                    f"红牌：逾期（含年底未报送）达 {self.red_card_after} 项，扣 {fmt_points(self.red_card)} 分（不再另计黄牌）",
+                )
+            )
+        for name, weight in self.indicators:
+            out.append(
+                ("indicator_cap", f"指标“{name}”：每个单位最多扣 {fmt_points(weight)} 分（权重）")
+            )
+        if self.bonus_cap > 0:
+            out.append(
+                (
+                    "bonus",
+                    f"加分：由办公室凭依据登记，每个单位每年最多加 {fmt_points(self.bonus_cap)} 分",
+                )
+            )
+        if self.appeal_until:
+            out.append(("appeal_until", f"申诉截止：{self.appeal_until}"))
+        return out
 
     def _describe_events(self) -> list[tuple[str, str]]:
         if not self.event:
@@ -165,7 +231,8 @@ class ScoringRules:
 
 def parse_rules(raw: dict[str, Any], where: str = "duban.toml") -> ScoringRules:
     """Validate a ``[scoring]`` table; every problem is a one-line Chinese :class:`ConfigError`."""
-    known = {*_POINT_KEYS, *EVENT_KEYS, "returned_after", "returned_each", "roles"}
+    known = {*_POINT_KEYS, *EVENT_KEYS, *_COUNT_KEYS, "returned_each", "roles"}
+    known |= {"indicators", "appeal_until"}
     for key in raw:
         if key not in known:
             raise ConfigError(
@@ -174,13 +241,19 @@ def parse_rules(raw: dict[str, Any], where: str = "duban.toml") -> ScoringRules:
     values: dict[str, Any] = {k: _points(raw[k], k, where) for k in _POINT_KEYS if k in raw}
     if "base" in values and values["base"] <= 0:
         raise ConfigError(f"配置文件 {where} 的 [scoring] base 应大于 0，而不是 {raw['base']!r}")
-    if "returned_after" in raw:
-        n = raw["returned_after"]
-        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= 1000:
-            raise ConfigError(
-                f"配置文件 {where} 的 [scoring] returned_after 应为 1 到 1000 之间的整数，而不是 {n!r}"
-            )
-        values["returned_after"] = n
+    for key in _COUNT_KEYS:
+        if key in raw:
+            n = raw[key]
+            low = 1 if key == "returned_after" else 0
+            if isinstance(n, bool) or not isinstance(n, int) or not low <= n <= 1000:
+                raise ConfigError(
+                    f"配置文件 {where} 的 [scoring] {key} 应为 {low} 到 1000 之间的整数，而不是 {n!r}"
+                )
+            values[key] = n
+    if "appeal_until" in raw:
+        values["appeal_until"] = _day(raw["appeal_until"], where)
+    if "indicators" in raw:
+        values["indicators"] = _indicators(raw["indicators"], where)
     if "returned_each" in raw:
         if not isinstance(raw["returned_each"], bool):
             raise ConfigError(
@@ -208,6 +281,30 @@ def _points(value: Any, key: str, where: str) -> Decimal:
     if not points.is_finite() or points < 0 or points > _MAX_POINTS:
         raise bad
     return points
+
+
+def _day(value: Any, where: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(
+            f"配置文件 {where} 的 [scoring] appeal_until 应为日期 YYYY-MM-DD，而不是 {value!r}"
+        ) from None
+
+
+def _indicators(value: Any, where: str) -> tuple[tuple[str, Decimal], ...]:
+    if not isinstance(value, dict):
+        raise ConfigError(
+            f"配置文件 {where} 的 [scoring.indicators] 应为“指标名称 = 权重”的表，而不是 {value!r}"
+        )
+    out = []
+    for name, weight in value.items():
+        if not str(name).strip():
+            raise ConfigError(f"配置文件 {where} 的 [scoring.indicators] 中有空的指标名称")
+        out.append((str(name).strip(), _points(weight, f"indicators.{name}", where)))
+    return tuple(out)
 
 
 def _roles(value: Any, where: str) -> tuple[str, ...]:

@@ -35,13 +35,16 @@ from workflow.clock import local_date
 from workflow.collector import collector_paused
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import CalendarInputError, InvalidInput
+from workflow.evaluation.adjust import Adjustment, BonusEntry, adjustments
 from workflow.evaluation.deductions import Assessed, Facts, WorkingCalendar, assess, facts_as_of
 from workflow.evaluation.records import (
     Scope,
     assignment_rows,
+    bonus_rows,
     find_scope,
     history_events,
     plan_scope,
+    section_paths,
     waiver_rows,
     year_scope,
 )
@@ -178,7 +181,12 @@ def _score_scope(
             for item in found:
                 waiver = waivers.get((a.id, item.rule)) if waivers else None
                 rows.append(_row(a, facts, item, as_of, waiver, target, label))
-    units = _rank(_unit_scores(names, tallies, rows, rules))
+    sections = section_paths(session, scope) if rules.indicators else None
+    bonuses = [
+        BonusEntry(i, u, Decimal(p), r, e) for i, u, p, r, e in bonus_rows(session, scope.year)
+    ]
+    extra = adjustments(rows, names, rules, sections, bonuses)
+    units = _rank(_unit_scores(names, tallies, rows, rules, extra))
     order = {u.unit_id: i for i, u in enumerate(units)}
     rule_order = {rule: i for i, rule in enumerate(RULE_ORDER)}
     rows.sort(key=lambda r: (order[r.unit_id], r.assignment_id, rule_order[r.rule]))
@@ -192,6 +200,7 @@ def _score_scope(
         rows,
         plan_ids=scope.plan_ids,
         sources={k: n for k, n in sources.items() if n},
+        adjustments=sorted(extra, key=lambda x: order[x.unit_id]),
     )
 
 
@@ -275,7 +284,13 @@ def _unit_scores(
     tallies: dict[int, list[int]],
     rows: list[Deduction],
     rules: ScoringRules,
+    extra: list[Adjustment] = (),  # type: ignore[assignment]
 ) -> list[UnitScore]:
+    """Deducted = rows − indicator caps + cards, at most the unit limit; score = base −
+    deducted (not below 0) + bonus."""
+    parts: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+    for x in extra:
+        parts[x.unit_id][x.rule] += x.points
     raw: dict[int, Decimal] = defaultdict(Decimal)
     waived: dict[int, Decimal] = defaultdict(Decimal)
     count: dict[int, int] = defaultdict(int)
@@ -285,7 +300,11 @@ def _unit_scores(
         count[r.unit_id] += 1
     out = []
     for unit_id, name in names.items():
-        deducted = min(raw[unit_id], rules.unit_limit)
+        mine = parts.get(unit_id, {})
+        cards = mine.get("yellow_card", Decimal(0)) + mine.get("red_card", Decimal(0))
+        relief = mine.get("indicator_cap", Decimal(0))
+        bonus = mine.get("bonus", Decimal(0))
+        deducted = min(raw[unit_id] - relief + cards, rules.unit_limit)
         assignments, due, on_time = tallies[unit_id]
         out.append(
             UnitScore(
@@ -297,8 +316,11 @@ def _unit_scores(
                 deductions=raw[unit_id],
                 waived=waived[unit_id],
                 deducted=deducted,
-                score=max(Decimal(0), rules.base - deducted),
+                score=max(Decimal(0), rules.base - deducted) + bonus,
                 rows=count[unit_id],
+                cards=cards,
+                relief=relief,
+                bonus=bonus,
             )
         )
     return out

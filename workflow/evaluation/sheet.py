@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from workflow.evaluation.rules import RULE_LABELS, ScoringRules
+from workflow.evaluation.rules import RULE_LABELS, UNIT_RULE_LABELS, ScoringRules
 
 SOURCE_LABELS = {"ledger": "工作台账", "manual": "手工新增", "event": "事件时限"}
 
@@ -91,6 +91,9 @@ class UnitScore:
     score: Decimal
     rank: int = 0
     rows: int = 0  # deduction rows (waived ones included)
+    cards: Decimal = Decimal(0)  # yellow / red card points (``adjust``)
+    relief: Decimal = Decimal(0)  # points given back by indicator caps
+    bonus: Decimal = Decimal(0)  # bonus points (加分), added after the cap
 
     @property
     def on_time_rate(self) -> float | None:
@@ -98,7 +101,8 @@ class UnitScore:
 
     @property
     def capped(self) -> bool:
-        return self.deducted < self.deductions
+        """The unit cap (or the base) took points off: fewer deducted than charged."""
+        return self.deducted < self.deductions - self.relief + self.cards
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -114,6 +118,9 @@ class UnitScore:
             "due": self.due,
             "on_time": self.on_time,
             "on_time_rate": None if self.on_time_rate is None else round(self.on_time_rate, 4),
+            "cards": float(self.cards),
+            "indicator_relief": float(self.relief),
+            "bonus": float(self.bonus),
         }
 
 
@@ -128,6 +135,21 @@ class Evaluation:
     rows: list[Deduction] = field(default_factory=list)  # in rank order, then assignment, rule
     plan_ids: tuple[int, ...] = ()  # every plan the sheet covers
     sources: dict[str, int] = field(default_factory=dict)  # counted assignments by source
+    adjustments: list[Any] = field(default_factory=list)  # adjust.Adjustment, unit-level items
+    appeals: list[dict[str, Any]] = field(default_factory=list)  # appeals.appeal_dict rows
+    frozen: dict[str, Any] | None = None  # set when the sheet is a frozen (封存) one
+
+    def rule_basis(self) -> dict[str, str]:
+        """Rule key → the rule in words, for every rule the sheet uses (names each point)."""
+        used = {r.rule for r in self.rows} | {a.rule for a in self.adjustments}
+        words: dict[str, str] = {}
+        for key, text in self.rules.describe():
+            words[key] = f"{words[key]}；{text}" if key in words else text
+        out = {}
+        for rule in used:
+            key = {"late": "late_task", "late_days": "late_day"}.get(rule, rule)
+            out[rule] = words.get(key) or UNIT_RULE_LABELS.get(rule, rule) + "：由办公室凭依据登记"
+        return dict(sorted(out.items()))
 
     @property
     def forecast(self) -> bool:
@@ -149,4 +171,8 @@ class Evaluation:
             "sources": dict(self.sources),
             "units": [u.to_dict() for u in self.units],
             "deductions": [r.to_dict() for r in self.rows],
+            "adjustments": [a.to_dict() for a in self.adjustments],
+            "rule_basis": self.rule_basis(),
+            "appeals": list(self.appeals),
+            "frozen": self.frozen,
         }
