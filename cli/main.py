@@ -55,6 +55,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "daemon": ("cli.check", "daemon", "运行守护进程（定时检查与发送）"),
     "demo": ("cli.demo", "demo", "演示：临时数据库中模拟一整年"),
     "score": ("cli.score", "score", "年终考核扣分与得分"),
+    "appeal": ("cli.appeal", "appeal", "申诉：单位对扣分提出申诉，办公室处理"),
     "serve": ("cli.serve", "serve", "运行督办服务（HTTP API 与网页）"),
 }
 

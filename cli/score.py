@@ -45,6 +45,11 @@ EMPTY_HINT = "用 duban import 导入任务分解表，或用 duban task add / d
 
 
 def _render(ev: dict, detail: bool) -> None:
+    if ev.get("frozen"):
+        f = ev["frozen"]
+        info(
+            f"{f['year']} 年度考核已于 {f['on']} 由{f['by']}封存（截至 {f['as_of']}），以下为封存的结果，之后的变化不再影响得分。"
+        )
     table(
         ["排名", "单位", "得分", "扣分", "免扣", "扣分项", "按时完成率"],
         ev["units"],
@@ -56,10 +61,22 @@ def _render(ev: dict, detail: bool) -> None:
         warn(
             f"{ev['plan_year']} 年尚未结束，以上为预测：已过截止日期仍未报送的任务按截至 {ev['as_of']} 的逾期计算"
         )
+    if ev.get("adjustments"):
+        table(["单位", "项目", "对得分", "依据"], ev["adjustments"], title="加分、黄红牌与指标封顶")
     if detail:
         _render_rows(ev)
+        if ev.get("basis"):
+            table(
+                ["规则", "名称", "规则内容（duban.toml 的 [scoring]）"],
+                ev["basis"],
+                title="扣分依据的规则",
+            )
     elif ev["rows"]:
         info("用 --detail 查看每一条扣分的依据。")
+    if ev.get("appeals"):
+        table(
+            ["编号", "单位", "扣分行", "申诉理由", "状态", "处理意见"], ev["appeals"], title="申诉"
+        )
 
 
 def _render_rows(ev: dict) -> None:
@@ -109,3 +126,72 @@ def rules_command(as_json) -> None:
     info("扣分规则（duban.toml 的 [scoring]）：")
     for key, text in out["describe"]:
         info(f"  {key:<15} {text}")
+
+
+@score.command("freeze")
+@click.option("--year", type=int, required=True, help="考核年度")
+@as_of_option
+@json_option
+def freeze_command(year, as_of, as_json) -> None:
+    """封存某年度的考核结果（仅办公室）：此后查询与导出都返回封存时的结果。封存不可撤销。"""
+    out = call("score.freeze", year=year, as_of=as_of)
+    if as_json:
+        emit_json(out)
+        return
+    info(
+        f"已封存 {out['year']} 年度考核（截至 {out['as_of']}，{out['units']} 个单位，{out['rows']} 条扣分）；"
+        "此后 duban score / duban export evaluation 返回封存的结果。"
+    )
+
+
+@score.group("bonus")
+def bonus() -> None:
+    """加分：办公室凭依据为单位登记加分（如经验做法被上级采用、入选优秀案例）。"""
+
+
+@bonus.command("add")
+@click.argument("unit")
+@click.option("--year", type=int, required=True, help="考核年度")
+@click.option("--points", required=True, help="加分分值，如 1 或 0.5")
+@click.option("--reason", required=True, help="加分理由，如“经验做法被省政府办公厅采用”")
+@click.option("--evidence", required=True, help="依据：文件文号、网页地址等")
+@json_option
+def bonus_add_command(unit, year, points, reason, evidence, as_json) -> None:
+    """为单位 UNIT 登记加分（仅办公室）。"""
+    out = call(
+        "score.bonus.add", unit=unit, year=year, points=points, reason=reason, evidence=evidence
+    )
+    if as_json:
+        emit_json(out)
+        return
+    info(f"已为{out['unit']}登记 {out['year']} 年度加分 {out['points_text']} 分（#{out['id']}）。")
+
+
+@bonus.command("list")
+@click.option("--year", type=int, default=None, help="考核年度")
+@json_option
+def bonus_list_command(year, as_json) -> None:
+    """列出加分登记。"""
+    out = call("score.bonus.list", year=year)
+    if as_json:
+        emit_json(out)
+        return
+    if not out:
+        info("没有加分登记。")
+        return
+    table(
+        ["编号", "单位", "年度", "加分", "理由", "依据", "登记"],
+        [
+            [
+                b["id"],
+                b["unit"],
+                b["year"],
+                b["points_text"],
+                b["reason"],
+                b["evidence"],
+                f"{b['on']} {b['by']}",
+            ]
+            for b in out
+        ],
+        title="加分登记",
+    )

@@ -44,6 +44,7 @@ _C = "workflow.chasing.calls"
 _O = "workflow.outbox.calls"
 _E = "workflow.evaluation.calls"
 _A = "/assignments/{assignment_id:int}"
+_P = "workflow.evaluation.appeal_calls"
 
 OPERATIONS: dict[str, Operation] = {
     op.name: op
@@ -118,6 +119,14 @@ OPERATIONS: dict[str, Operation] = {
         Operation("score", "GET", "/scores", f"{_E}:score"),
         Operation("score.waive", "POST", "/scores/waivers", f"{_E}:score_waive"),
         Operation("score.rules", "GET", "/scores/rules", f"{_E}:score_rules"),
+        Operation("score.freeze", "POST", "/scores/freezes", f"{_P}:score_freeze"),
+        Operation("score.bonus.add", "POST", "/scores/bonus", f"{_P}:bonus_add"),
+        Operation("score.bonus.list", "GET", "/scores/bonus", f"{_P}:bonus_list"),
+        Operation("appeal.add", "POST", "/appeals", f"{_P}:appeal_add"),
+        Operation("appeal.list", "GET", "/appeals", f"{_P}:appeal_list"),
+        Operation(
+            "appeal.decide", "POST", "/appeals/{appeal_id:int}/decision", f"{_P}:appeal_decide"
+        ),
         Operation(
             "export.evaluation",
             "GET",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from workflow.clock import local_date, parse_date
 from workflow.config import Config
 from workflow.directory.roles import Caller
-from workflow.evaluation.rules import fmt_points, load_rules
+from workflow.evaluation.rules import UNIT_RULE_LABELS, fmt_points, load_rules
 from workflow.evaluation.scores import RULE_LABELS, Evaluation, evaluate, waive_deduction
 from workflow.evaluation.waivers import parse_row_id
 from workflow.evaluation.workbook import export_evaluation
@@ -55,7 +55,32 @@ def _display(ev: Evaluation) -> dict[str, Any]:
         "title": title,
         "plan_year": ev.plan_year,
         "as_of": ev.as_of.isoformat(),
-        "forecast": ev.forecast,
+        "forecast": ev.forecast and ev.frozen is None,
+        "frozen": ev.frozen,
+        "adjustments": [
+            [
+                x.unit,
+                x.rule_label,
+                ("+" if x.effect < 0 else "−") + fmt_points(abs(x.effect)),  # on the score
+                x.note,
+            ]
+            for x in ev.adjustments
+        ],
+        "appeals": [
+            [
+                x["id"],
+                x["unit"],
+                f"{x['assignment_id']}" + (f":{x['rule']}" if x["rule"] else ""),
+                x["reason"] + (f"（依据：{x['evidence']}）" if x["evidence"] else ""),
+                x["state_label"],
+                x["decision"] or "",
+            ]
+            for x in ev.appeals
+        ],
+        "basis": [
+            [rule, RULE_LABELS.get(rule) or UNIT_RULE_LABELS.get(rule, rule), text]
+            for rule, text in ev.rule_basis().items()
+        ],
         "units": [
             [
                 u.rank,
@@ -127,7 +152,6 @@ def export_file(
         as_of=_day(as_of, now),
         config=config,
         html=html,
-        year=year,
-        made_on=local_date(now),
+        year=year,  # 制表日期 is the as-of date: the file depends on the record, not on now
     )
     return result.to_dict()

@@ -36,9 +36,12 @@ from workflow.collector import collector_paused
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import CalendarInputError, InvalidInput
 from workflow.evaluation.adjust import Adjustment, BonusEntry, adjustments
+from workflow.evaluation.appeals import appeal_dict
 from workflow.evaluation.deductions import Assessed, Facts, WorkingCalendar, assess, facts_as_of
+from workflow.evaluation.freeze import frozen_row, require_open, thaw
 from workflow.evaluation.records import (
     Scope,
+    appeal_rows,
     assignment_rows,
     bonus_rows,
     find_scope,
@@ -201,6 +204,7 @@ def _score_scope(
         plan_ids=scope.plan_ids,
         sources={k: n for k, n in sources.items() if n},
         adjustments=sorted(extra, key=lambda x: order[x.unit_id]),
+        appeals=[appeal_dict(x, unit) for x, unit in appeal_rows(session, scope)],
     )
 
 
@@ -360,6 +364,8 @@ def restrict(
         ev,
         units=[u for u in ev.units if u.unit_id in keep],
         rows=[r for r in ev.rows if r.unit_id in keep],
+        adjustments=[x for x in ev.adjustments if x.unit_id in keep],
+        appeals=[x for x in ev.appeals if x["unit_id"] in keep],
     )
 
 
@@ -383,15 +389,20 @@ def waive_deduction(
     a = session.get(Assignment, assignment_id)
     checkable = a is not None and a.state != "cancelled" and rule in RULE_LABELS
     if checkable and (reason or "").strip():  # otherwise waive() says what is wrong
+        from workflow.evaluation.appeals import year_of
+
+        require_open(session, year_of(session, a), "免扣")
         _require_row(session, a, rule, local_date(now), config)
     return waive(session, caller, assignment_id, rule, reason, now)
 
 
-def _require_row(session: Session, a: Assignment, rule: str, today: date, config: Any) -> None:
+def assignment_sheets(
+    session: Session, a: Assignment, today: date, config: Any
+) -> list[Evaluation]:
+    """The sheets of assignment ``a`` alone as of ``today`` and, if later, its year end."""
     task = session.get(Task, a.task_id)
-    label = f"任务 #{a.id} 的“{RULE_LABELS[rule]}”"
     if task is None:
-        raise InvalidInput(f"{label}不在任何考核中，无需免扣")
+        return []
     if task.plan_id is not None:
         scope = plan_scope(session, task.plan_id)
     else:
@@ -399,13 +410,20 @@ def _require_row(session: Session, a: Assignment, rule: str, today: date, config
     scope = replace(scope, assignment_id=a.id)
     rules, calendar = load_rules(config), load_scoring_calendar(config)
     days = sorted({today, max(today, date(scope.year, 12, 31))})
+    return [score_scope(session, scope, day, calendar=calendar, rules=rules) for day in days]
+
+
+def _require_row(session: Session, a: Assignment, rule: str, today: date, config: Any) -> None:
+    label = f"任务 #{a.id} 的“{RULE_LABELS[rule]}”"
     row_id = f"{a.id}:{rule}"
-    for day in days:
-        ev = score_scope(session, scope, day, calendar=calendar, rules=rules)
+    for ev in assignment_sheets(session, a, today, config):
         if any(r.row_id == row_id for r in ev.rows):
             return
+    end = max(today, date(a.due.year, 12, 31))
+    if session.get(Task, a.task_id) is None:
+        raise InvalidInput(f"{label}不在任何考核中，无需免扣")
     raise InvalidInput(
-        f"{label}没有扣分（截至 {days[0]} 及年底预测均无此行），无需免扣；"
+        f"{label}没有扣分（截至 {min(today, end)} 及年底预测均无此行），无需免扣；"
         "用 duban score --detail 查看扣分行"
     )
 
@@ -432,6 +450,9 @@ def evaluate(
     rules = load_rules(config)
     calendar = load_scoring_calendar(config)
     scope = find_scope(session, plan, year, as_of)
+    frozen = frozen_row(session, scope.year)
+    if frozen is not None:  # the signed sheet, whatever changed since
+        return restrict(thaw(frozen), session, caller, unit)
     ev = score_scope(
         session, scope, as_of, calendar=calendar, rules=rules, kind_names=kind_names(config)
     )

@@ -44,6 +44,7 @@ from workflow.evaluation.layout import (
 )
 from workflow.evaluation.scores import evaluate
 from workflow.evaluation.sheet import Evaluation
+from workflow.evaluation.stable import save_stable
 from workflow.evaluation.xlsx import (  # noqa: F401  (LINE_HEIGHT, lines_for: for the tests)
     HEADER_ROW,
     LINE_HEIGHT,
@@ -189,7 +190,7 @@ def write_evaluation_xlsx(
         _summary(wb, ev, lines, office, made_on)
         _detail(wb, ev, lines, office, made_on)
         _rules(wb, ev, lines)
-        atomic_write(path, lambda tmp: wb.save(tmp))
+        atomic_write(path, lambda tmp: save_stable(wb, tmp, ev.as_of))
     return path
 
 
