@@ -11,9 +11,8 @@ from sqlalchemy.orm import Session
 from workflow.clock import parse_date
 from workflow.config import Config
 from workflow.directory.roles import Caller, require_role
+from workflow.evaluation.appeal_view import STATE_LABELS, appeal_dict
 from workflow.evaluation.appeals import (
-    STATE_LABELS,
-    appeal_dict,
     decide_appeal,
     file_appeal,
     list_appeals,

@@ -24,12 +24,12 @@ from sqlmodel import select
 from workflow.clock import local_date
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from workflow.evaluation.freeze import require_open
+from workflow.evaluation.appeal_view import STATE_LABELS, appeal_dict  # noqa: F401
+from workflow.evaluation.freeze import require_open, year_of
 from workflow.evaluation.rules import RULE_LABELS, load_rules
 from workflow.evaluation.waivers import parse_row_id, waive
-from workflow.models import Appeal, Assignment, History, Task, Unit, Waiver
+from workflow.models import Appeal, Assignment, History, Unit, Waiver
 
-STATE_LABELS = {"pending": "待处理", "upheld": "申诉成立", "rejected": "申诉不成立"}
 _MAX_TEXT = 2000
 
 
@@ -50,17 +50,6 @@ def _text(value: str | None, what: str, required: bool) -> str | None:
     if len(text) > _MAX_TEXT:
         raise InvalidInput(f"{what}过长（{len(text)} 字，最多 {_MAX_TEXT} 字）")
     return text or None
-
-
-def year_of(session: Session, a: Assignment) -> int:
-    task = session.get(Task, a.task_id)
-    if task is not None and task.plan_id is not None:
-        from workflow.models import Plan
-
-        plan = session.get(Plan, task.plan_id)
-        if plan is not None:
-            return plan.year
-    return a.due.year
 
 
 def file_appeal(
@@ -187,26 +176,6 @@ def list_appeals(
                 continue
         out.append(appeal_dict(appeal, unit))
     return out
-
-
-def appeal_dict(appeal: Appeal, unit: str) -> dict[str, Any]:
-    return {
-        "id": appeal.id,
-        "assignment_id": appeal.assignment_id,
-        "unit": unit,
-        "unit_id": appeal.unit_id,
-        "rule": appeal.rule,
-        "rule_label": RULE_LABELS[appeal.rule] if appeal.rule else "全部扣分",
-        "reason": appeal.reason,
-        "evidence": appeal.evidence,
-        "state": appeal.state,
-        "state_label": STATE_LABELS[appeal.state],
-        "by": appeal.actor,
-        "on": local_date(appeal.created_at).isoformat() if appeal.created_at else None,
-        "decision": appeal.decision,
-        "decided_by": appeal.decided_by,
-        "decided_on": local_date(appeal.decided_at).isoformat() if appeal.decided_at else None,
-    }
 
 
 def charged_rules(session: Session, a: Assignment, today: date, config: Any) -> set[str]:

@@ -27,7 +27,16 @@ from workflow.errors import Conflict
 from workflow.evaluation.adjust import Adjustment
 from workflow.evaluation.rules import ScoringRules
 from workflow.evaluation.sheet import Deduction, Evaluation, UnitScore
-from workflow.models import FrozenEvaluation
+from workflow.models import Assignment, FrozenEvaluation, Plan, Task
+
+
+def year_of(session: Session, a: Assignment) -> int:
+    task = session.get(Task, a.task_id)
+    if task is not None and task.plan_id is not None:
+        plan = session.get(Plan, task.plan_id)
+        if plan is not None:
+            return plan.year
+    return a.due.year
 
 
 def frozen_row(session: Session, year: int) -> FrozenEvaluation | None:

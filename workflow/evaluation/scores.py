@@ -36,9 +36,9 @@ from workflow.collector import collector_paused
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import CalendarInputError, InvalidInput
 from workflow.evaluation.adjust import Adjustment, BonusEntry, adjustments
-from workflow.evaluation.appeals import appeal_dict
+from workflow.evaluation.appeal_view import appeal_dict
 from workflow.evaluation.deductions import Assessed, Facts, WorkingCalendar, assess, facts_as_of
-from workflow.evaluation.freeze import frozen_row, require_open, thaw
+from workflow.evaluation.freeze import frozen_row, require_open, thaw, year_of
 from workflow.evaluation.records import (
     Scope,
     appeal_rows,
@@ -389,8 +389,6 @@ def waive_deduction(
     a = session.get(Assignment, assignment_id)
     checkable = a is not None and a.state != "cancelled" and rule in RULE_LABELS
     if checkable and (reason or "").strip():  # otherwise waive() says what is wrong
-        from workflow.evaluation.appeals import year_of
-
         require_open(session, year_of(session, a), "免扣")
         _require_row(session, a, rule, local_date(now), config)
     return waive(session, caller, assignment_id, rule, reason, now)
