@@ -186,6 +186,11 @@ def rules_values(ev: Evaluation) -> list[list[str]]:
         "event": "事件时限任务",
         "unit_cap": "单位扣分上限",
         "roles": "计分范围",
+        "yellow_card": "黄牌",
+        "red_card": "红牌",
+        "indicator_cap": "指标封顶",
+        "bonus": "加分",
+        "appeal_until": "申诉截止",
     }
     rows = [[labels.get(key, key), text] for key, text in ev.rules.describe()]
     rows += [
@@ -211,3 +216,38 @@ def rules_values(ev: Evaluation) -> list[list[str]]:
         ["考核范围", "该年度全部任务：导入的工作台账、办公室手工新增的任务和事件触发的时限任务"],
     ]
     return rows
+
+
+EXTRA_HEADERS = ("单位", "项目", "对得分", "依据说明")
+APPEAL_HEADERS = ("编号", "单位", "扣分行", "申诉理由与依据", "提出", "结果", "处理意见")
+
+
+def frozen_line(ev: Evaluation) -> str | None:
+    """The line saying the sheet is the frozen (封存) one, if it is."""
+    if not ev.frozen:
+        return None
+    f = ev.frozen
+    return f"本表为 {f['year']} 年度封存的考核结果：{f['on']} 由{f['by']}封存，截至 {f['as_of']}"
+
+
+def extra_values(ev: Evaluation) -> list[list[Any]]:
+    """Unit-level items (indicator caps, cards, bonus): their effect on the score, signed."""
+    return [
+        [x.unit, x.rule_label, ("+" if x.effect < 0 else "−") + fmt_points(abs(x.effect)), x.note]
+        for x in ev.adjustments
+    ]
+
+
+def appeal_values(ev: Evaluation) -> list[list[Any]]:
+    return [
+        [
+            a["id"],
+            a["unit"],
+            f"{a['assignment_id']}" + (f":{a['rule']}" if a["rule"] else "（全部扣分）"),
+            a["reason"] + (f"（依据：{a['evidence']}）" if a["evidence"] else ""),
+            f"{a['on']} {a['by']}",
+            a["state_label"],
+            (f"{a['decided_on']} {a['decided_by']}：{a['decision']}" if a["decision"] else ""),
+        ]
+        for a in ev.appeals
+    ]

@@ -18,7 +18,12 @@ from pathlib import Path
 from typing import Any
 
 from workflow.evaluation.layout import (
+    APPEAL_HEADERS,
+    EXTRA_HEADERS,
     PART_HEADERS,
+    appeal_values,
+    extra_values,
+    frozen_line,
     rules_values,
     scope_line,
     sign_lines,
@@ -64,6 +69,11 @@ def evaluation_html(ev: Evaluation, *, office: str = "办公室", made_on: date 
         blocks=blocks,
         totals=detail_totals(ev, blocks, rules),
         signs=sign_lines(office, made_on),
+        frozen=frozen_line(ev),
+        extra_headers=EXTRA_HEADERS,
+        extras=extra_values(ev),
+        appeal_headers=APPEAL_HEADERS,
+        appeals=appeal_values(ev),
     )
 
 

@@ -33,7 +33,12 @@ from workflow.collector import collector_paused
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import InvalidInput
 from workflow.evaluation.layout import (
+    APPEAL_HEADERS,
+    EXTRA_HEADERS,
     PART_HEADERS,
+    appeal_values,
+    extra_values,
+    frozen_line,
     rules_values,
     scope_line,
     sign_lines,
@@ -186,9 +191,14 @@ def write_evaluation_xlsx(
     made_on = made_on or ev.as_of
     wb = Workbook(write_only=True)
     lines = [subtitle(ev, office, made_on), scope_line(ev)]
+    frozen = frozen_line(ev)
+    if frozen:
+        lines.append(frozen)
     with collector_paused():  # 70,000 rows of cells: ~0.4 s of collector passes
         _summary(wb, ev, lines, office, made_on)
         _detail(wb, ev, lines, office, made_on)
+        if ev.adjustments or ev.appeals:
+            _extras(wb, ev, lines)
         _rules(wb, ev, lines)
         atomic_write(path, lambda tmp: save_stable(wb, tmp, ev.as_of))
     return path
@@ -282,6 +292,38 @@ def _total_row(
     ]
     row = w.append(cells, row_height([label], [sum(w.widths[:left])]))
     w.ws.merged_cells.add(f"A{row}:{chr(ord('A') + left - 1)}{row}")
+
+
+EXTRA_COLUMNS: tuple[tuple[str, float], ...] = tuple(
+    zip(EXTRA_HEADERS, (16, 14, 10, 80), strict=True)
+)
+APPEAL_COLUMNS: tuple[tuple[str, float], ...] = tuple(
+    zip(APPEAL_HEADERS, (7, 14, 14, 40, 18, 12, 40), strict=True)
+)
+
+
+def _extras(wb, ev: Evaluation, lines: list[str]) -> None:
+    """加减分与申诉: indicator caps, cards and bonus per unit, then the appeals and outcomes."""
+    ws = start_sheet(wb, "加减分与申诉", APPEAL_COLUMNS, "A5")
+    w = SheetWriter(ws, APPEAL_COLUMNS)
+    w.banner(f"{ev.plan_title} 加减分与申诉", "title", 30)
+    for line in lines:
+        w.banner(line)
+    w.banner("加分、黄红牌与指标封顶（单位：分，对得分的影响）", "title", 24)
+    if ev.adjustments:
+        w.append([w.styles.cell(h, "head") for h in EXTRA_HEADERS], 20)
+        for values in extra_values(ev):
+            w.append([w.styles.cell(v) for v in values], row_height(values, [16, 14, 10, 80]))
+    else:
+        w.banner("无。")
+    w.append([])
+    w.banner("申诉及处理结果", "title", 24)
+    if ev.appeals:
+        w.header(APPEAL_HEADERS)
+        for values in appeal_values(ev):
+            w.append([w.styles.cell(v) for v in values], row_height(values, w.widths))
+    else:
+        w.banner("没有申诉。")
 
 
 def _rules(wb, ev: Evaluation, lines: list[str]) -> None:
