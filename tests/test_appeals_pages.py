@@ -52,6 +52,8 @@ def _count(engine, table: str) -> int:
 def test_unit_files_office_upholds(people):
     client, engine = people
     unit, office, leader = client("unit"), client("office"), client("leader")
+    assert 'href="/appeals?assignment=1"' in unit.get("/assignments/1").text
+    assert 'value="1"' in unit.get("/appeals?assignment=1").text  # the form is filled in
     page = unit.get("/appeals")
     assert (
         page.status_code == 200 and "对扣分提出申诉" in page.text and 'href="/appeals"' in page.text
