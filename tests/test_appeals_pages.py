@@ -96,3 +96,27 @@ def test_unit_files_office_upholds(people):
     assert _count(engine, "waiver") == 1
     text = unit.get("/appeals").text
     assert "申诉成立" in text and "核实属实" in text and "没有待处理的申诉" in text
+
+
+@pytest.mark.local_only
+def test_office_enters_bonus_on_its_page(people):
+    client, engine = people
+    office, unit = client("office"), client("unit")
+    assert unit.get("/office/bonus").status_code == 403
+    page = office.get("/office/bonus")
+    assert page.status_code == 200 and "登记加分" in page.text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    form = {
+        "csrf_token": csrf,
+        "unit": "法规科",
+        "year": "2026",
+        "points": "1.5",
+        "reason": "被采用",
+    }
+    r = office.post("/office/bonus", data={**form, "evidence": " "})
+    assert r.status_code == 400 and "依据（--evidence）" in r.text
+    assert _count(engine, "bonus") == 0
+    r = office.post("/office/bonus", data={**form, "evidence": "粤府办〔2026〕3号"})
+    assert r.status_code == 303 and r.headers["location"] == "/office/bonus?done=added"
+    text = office.get("/office/bonus?done=added").text
+    assert "已登记加分" in text and "粤府办〔2026〕3号" in text and "1.5" in text
