@@ -131,7 +131,7 @@ def decide_appeal(
     assert a is not None
     require_open(session, year_of(session, a), "处理申诉")
     waived: list[str] = []
-    if uphold:
+    if uphold and a.state != "cancelled":  # a cancelled task no longer counts: nothing to waive
         rules = (
             [appeal.rule]
             if appeal.rule
