@@ -57,7 +57,15 @@ from workflow.errors import (
     MailSettingsError,
 )
 from workflow.models import Notification
-from workflow.outbox.claims import Claimed, aware, claim, db_error, due_clause, sending
+from workflow.outbox.claims import (
+    Claimed,
+    aware,
+    claim,
+    db_error,
+    due_clause,
+    release_stale_claims,
+    sending,
+)
 from workflow.outbox.contact import MailContact, mail_contact
 from workflow.outbox.fresh import Refresher, assignment_ids, load_current
 from workflow.outbox.outcomes import (
@@ -260,6 +268,9 @@ def deliver_pending(
     run = _Run(db, config, now, sink, recorder)  # every setting checked before any change
     recorder.robots = RobotDelivery(db, config, now)  # robot rows: workflow.outbox.robots
     try:
+        # Claims of senders that died (kill -9) are due again at once when no sender is alive,
+        # so a manual send after a crash sends them instead of waiting for the claims to expire.
+        summary.reclaimed = release_stale_claims(db, now) or 0
         if retry_waiting:
             summary.retried_now = retry_now_rows(db, now)
         total = count_due(db, now)

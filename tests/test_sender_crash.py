@@ -1,0 +1,144 @@
+"""A sender killed with SIGKILL, with real processes, a real aiosmtpd and a real database.
+
+(1) ``duban notify send`` run by hand after a kill sends the dead sender's claimed mail at once
+(no daemon, no 30 minutes of "正由另一个发送进程发送"). (2) Each mail is marked sent as soon as the
+server accepts it, so a crash repeats at most the mails then in flight: one per SMTP connection,
+each with its Message-ID. The repeats per crash are counted over several kills at random points.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import sqlalchemy as sa
+from outbox_helpers import queue, rows
+from smtp_server import SmtpServer
+from test_exactly_once import ROOT, GatedServer, Proc, mid, office_env, wait_until
+
+
+def senders_gone(db) -> bool:
+    """No sender holds the senders' lock (PostgreSQL ends a killed client's session a moment
+    after the process; on SQLite the kernel drops the flock with the process)."""
+    if db.dialect != "postgresql":
+        return True
+    with db.engine.connect() as conn:
+        held = conn.execute(
+            sa.text(
+                "select count(*) from pg_locks where locktype = 'advisory' and granted"
+                " and pid <> pg_backend_pid()"
+            )
+        ).scalar_one()
+    return held == 0
+
+
+def send_by_hand(env: dict[str, str]) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-m", "cli.main", "notify", "send", "--json"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    return json.loads(done.stdout)
+
+
+def test_a_manual_send_after_a_kill_sends_the_dead_senders_mail_at_once(db, cli_env, now, tmp_path):
+    keys = queue(db, now, 20)
+    with GatedServer(gate_after=5) as server:  # 5 answered, then every 250 withheld
+        env = office_env(cli_env, server)  # DUBAN_NOW pinned: the claims run for 30 more minutes
+        first = Proc(["-m", "cli.main", "notify", "send"], env, tmp_path / "first.log")
+        try:
+            wait_until(lambda: server.held() == 4, what="one mail in flight per connection")
+            first.kill()
+        finally:
+            first.cleanup()
+        in_flight = set(server.held_ids)
+        assert sum(r.state == "sent" for r in rows(db).values()) == 5
+        server.open_gate()
+        wait_until(lambda: senders_gone(db), what="the killed sender's session to end")
+
+        result = send_by_hand(env)  # same pinned clock, no daemon anywhere
+
+        assert result["reclaimed"] == 15 and result["sent"] == 15, result
+        assert result["sending_elsewhere"] == 0
+        received = server.message_ids()
+    assert {r.state for r in rows(db).values()} == {"sent"}
+    counts = Counter(received)
+    assert set(counts) == {mid(k) for k in keys}
+    assert {m for m, c in counts.items() if c > 1} <= in_flight  # the same Message-ID again
+    assert max(counts.values()) == 2
+
+
+def test_a_manual_send_leaves_a_live_senders_claims_alone(db, cli_env, now, tmp_path):
+    """While a sender is alive its claims are its own: a second send takes nothing of them."""
+    queue(db, now, 8)
+    with GatedServer(gate_after=0) as server:
+        env = office_env(cli_env, server)
+        first = Proc(["-m", "cli.main", "notify", "send"], env, tmp_path / "first.log")
+        try:
+            wait_until(lambda: server.held() == 4, what="mails in flight")
+            result = send_by_hand(env)
+            assert result["reclaimed"] == 0 and result["sent"] == 0
+            assert result["sending_elsewhere"] == 8
+            server.open_gate()
+            code, _ = first.finish()
+            assert code == 0, first.text()
+        finally:
+            first.cleanup()
+        counts = Counter(server.message_ids())
+    assert len(counts) == 8 and max(counts.values()) == 1
+
+
+def test_repeats_per_crash_are_at_most_the_mails_in_flight(db, cli_env, now, tmp_path):
+    """Kill ``notify send`` five times at random moments (4 SMTP connections), then finish:
+    every mail arrives, and each crash repeats at most 4 (those accepted but not yet marked)."""
+    concurrency, kills, total = 4, 5, 3000
+    keys = queue(db, now, total)
+    chance = random.Random(27)
+    config_dir = Path(cli_env["DUBAN_CONFIG_DIR"])
+    config_dir.mkdir(parents=True, exist_ok=True)
+    (config_dir / "duban.toml").write_text(
+        f"[smtp]\nconcurrency = {concurrency}\n", encoding="utf-8"
+    )
+    with SmtpServer() as server:
+        env = office_env(cli_env, server)
+        per_crash = []
+        for round_ in range(kills):
+            before = len(server.message_ids())
+            sent_before = sum(r.state == "sent" for r in rows(db).values())
+            wait_until(lambda: senders_gone(db), what="the killed sender's session to end")
+            sender = Proc(["-m", "cli.main", "notify", "send"], env, tmp_path / f"k{round_}.log")
+            try:
+                target = before + chance.randint(50, 300)
+                running = sender.popen
+
+                def enough(target: int = target, running=running) -> bool:
+                    return len(server.message_ids()) >= target or running.poll() is not None
+
+                wait_until(enough, what="some mail accepted")
+                assert sender.popen.poll() is None, sender.text()  # killed while sending
+                sender.kill()
+            finally:
+                sender.cleanup()
+            accepted = len(server.message_ids()) - before
+            marked = sum(r.state == "sent" for r in rows(db).values()) - sent_before
+            per_crash.append(accepted - marked)  # accepted, not marked: will come again
+        wait_until(lambda: senders_gone(db), what="the killed sender's session to end")
+        assert send_by_hand(env)["sent"] > 0
+        received = server.message_ids()
+    counts = Counter(received)
+    repeats = sum(c - 1 for c in counts.values())
+    print(
+        f"\n{os.environ.get('DUBAN_TEST_DATABASE_URL') and 'PostgreSQL' or 'SQLite'}: "
+        f"{kills} kills, {total} mails, {repeats} repeats; per crash {per_crash}"
+    )
+    assert set(counts) == {mid(k) for k in keys}
+    assert {r.state for r in rows(db).values()} == {"sent"}
+    assert all(0 <= n <= concurrency for n in per_crash), per_crash
+    assert repeats == sum(per_crash)  # nothing else came twice
+    assert sum(n > 0 for n in per_crash) >= 1  # the kills did hit mails in flight
