@@ -16,25 +16,9 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-import sqlalchemy as sa
-from outbox_helpers import queue, rows
+from outbox_helpers import queue, rows, senders_gone
 from smtp_server import SmtpServer
 from test_exactly_once import ROOT, GatedServer, Proc, mid, office_env, wait_until
-
-
-def senders_gone(db) -> bool:
-    """No sender holds the senders' lock (PostgreSQL ends a killed client's session a moment
-    after the process; on SQLite the kernel drops the flock with the process)."""
-    if db.dialect != "postgresql":
-        return True
-    with db.engine.connect() as conn:
-        held = conn.execute(
-            sa.text(
-                "select count(*) from pg_locks where locktype = 'advisory' and granted"
-                " and pid <> pg_backend_pid()"
-            )
-        ).scalar_one()
-    return held == 0
 
 
 def send_by_hand(env: dict[str, str]) -> dict:
@@ -60,7 +44,7 @@ def test_a_manual_send_after_a_kill_sends_the_dead_senders_mail_at_once(db, cli_
         in_flight = set(server.held_ids)
         assert sum(r.state == "sent" for r in rows(db).values()) == 5
         server.open_gate()
-        wait_until(lambda: senders_gone(db), what="the killed sender's session to end")
+        senders_gone(db)
 
         result = send_by_hand(env)  # same pinned clock, no daemon anywhere
 
@@ -111,7 +95,7 @@ def test_repeats_per_crash_are_at_most_the_mails_in_flight(db, cli_env, now, tmp
         for round_ in range(kills):
             before = len(server.message_ids())
             sent_before = sum(r.state == "sent" for r in rows(db).values())
-            wait_until(lambda: senders_gone(db), what="the killed sender's session to end")
+            senders_gone(db)
             sender = Proc(["-m", "cli.main", "notify", "send"], env, tmp_path / f"k{round_}.log")
             try:
                 target = before + chance.randint(50, 300)
@@ -128,7 +112,7 @@ def test_repeats_per_crash_are_at_most_the_mails_in_flight(db, cli_env, now, tmp
             accepted = len(server.message_ids()) - before
             marked = sum(r.state == "sent" for r in rows(db).values()) - sent_before
             per_crash.append(accepted - marked)  # accepted, not marked: will come again
-        wait_until(lambda: senders_gone(db), what="the killed sender's session to end")
+        senders_gone(db)
         assert send_by_hand(env)["sent"] > 0
         received = server.message_ids()
     counts = Counter(received)

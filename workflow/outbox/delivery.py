@@ -278,8 +278,8 @@ def deliver_pending(
         raise DatabaseError(f"读取待发送通知时数据库出错：{db_error(exc)}") from None
     total = min(total, limit) if limit is not None else total
     try:
-        with sending(db) as held:
-            recorder.lock_held = held
+        with sending(db) as sender:
+            recorder.lock_held, recorder.sender = sender.held, sender.number
             _claim_and_send(run, limit, settings)
     except sa.exc.SQLAlchemyError as exc:  # taking the senders' lock
         raise DatabaseError(f"领取待发送通知时数据库出错：{db_error(exc)}") from None
@@ -357,7 +357,7 @@ def _claim_and_send(run: _Run, limit: int | None, settings) -> None:
             break
         want = CHUNK if limit is None else min(CHUNK, limit - claimed_count)
         try:
-            claimed = claim(run.db, run.now, want, settings)
+            claimed = claim(run.db, run.now, want, settings, run.recorder.sender)
         except sa.exc.SQLAlchemyError as exc:
             raise DatabaseError(f"领取待发送通知时数据库出错：{db_error(exc)}") from None
         if claimed is None:

@@ -173,6 +173,7 @@ class Recorder:
         self.robots: Any = None  # workflow.outbox.robots.RobotDelivery, set by deliver_pending
         self.stop: Callable[[], bool] = lambda: False  # set by deliver_pending (the daemon)
         self.lock_held: Callable[[], bool] = lambda: True  # set by deliver_pending
+        self.sender: int | None = None  # this sender's number (workflow.outbox.senders)
         self.lock_checked = self.started
         self.releasing = False
 
@@ -200,7 +201,7 @@ class Recorder:
         if claimed is None or self.monotonic() < claimed.renew_at:
             return
         elapsed = timedelta(seconds=self.monotonic() - self.started)
-        renew(self.db, claimed, claim_token(self.now + elapsed, self.settings))
+        renew(self.db, claimed, claim_token(self.now + elapsed, self.settings, self.sender))
         claimed.renew_at = self.monotonic() + self.settings.claim_minutes * 60 / 3
 
     def _note(self, row: Notification, status: str, error: str | None) -> None:
