@@ -126,3 +126,43 @@ def test_repeats_per_crash_are_at_most_the_mails_in_flight(db, cli_env, now, tmp
     assert all(0 <= n <= concurrency for n in per_crash), per_crash
     assert repeats == sum(per_crash)  # nothing else came twice
     assert sum(n > 0 for n in per_crash) >= 1  # the kills did hit mails in flight
+
+
+def test_a_dead_senders_claims_are_freed_while_another_sender_is_alive(db, cli_env, now, tmp_path):
+    """Sender B delivers (its mails held by the server); sender A is killed with its claims;
+    only A's are made due again — B's stay B's — and everything arrives, A's in flight twice."""
+    from workflow.outbox.claims import release_stale_claims
+
+    keys = queue(db, now, 8)
+    with GatedServer(gate_after=0) as server:
+        env = office_env(cli_env, server)
+        args = ["-m", "cli.main", "notify", "send", "--limit", "4"]
+        alive = Proc(args, env, tmp_path / "alive.log")
+        dead = None
+        try:
+            wait_until(lambda: server.held() == 4, what="B's mails in flight")
+            dead = Proc(args, env, tmp_path / "dead.log")
+            wait_until(lambda: server.held() == 8, what="A's mails in flight")
+            dead.kill()
+            in_flight = set(server.held_ids[4:])
+            freed: list[int | None] = []
+            wait_until(  # on PostgreSQL, once the killed client's session has ended
+                lambda: freed.append(release_stale_claims(db, now)) or freed[-1] is not None,
+                what="A's session to end",
+            )
+            assert freed[-1] == 4
+            due = {k for k, r in rows(db).items() if r.next_attempt_at <= now}
+            assert {mid(k) for k in due} == in_flight  # exactly A's four, not B's
+            server.open_gate()
+            code, _ = alive.finish()
+            assert code == 0, alive.text()
+        finally:
+            alive.cleanup()
+            if dead is not None:
+                dead.cleanup()
+        result = send_by_hand(env)
+        assert result["sent"] == 4
+        counts = Counter(server.message_ids())
+    assert set(counts) == {mid(k) for k in keys}
+    assert {m for m, c in counts.items() if c > 1} == in_flight
+    assert {r.state for r in rows(db).values()} == {"sent"}
