@@ -16,6 +16,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
 from outbox_helpers import queue, rows, senders_gone
 from smtp_server import SmtpServer
 from test_exactly_once import ROOT, GatedServer, Proc, mid, office_env, wait_until
@@ -165,4 +167,49 @@ def test_a_dead_senders_claims_are_freed_while_another_sender_is_alive(db, cli_e
         counts = Counter(server.message_ids())
     assert set(counts) == {mid(k) for k in keys}
     assert {m for m, c in counts.items() if c > 1} == in_flight
+    assert {r.state for r in rows(db).values()} == {"sent"}
+
+
+@pytest.mark.skipif(not os.environ.get("DUBAN_TEST_DATABASE_URL"), reason="PostgreSQL only")
+def test_a_dropped_database_connection_does_not_send_a_mail_twice(db, now, tmp_path):
+    """PostgreSQL kills the connection the results are written on, twice, mid-run: each result
+    is written again on a new connection, the run goes on, every mail goes out once."""
+    from outbox_helpers import smtp_toml, write_config
+
+    from workflow.outbox.delivery import deliver_pending
+    from workflow.outbox.settings import make_sink
+
+    keys = queue(db, now, 30)
+    with SmtpServer() as server:
+        config = write_config(tmp_path, smtp_toml(server, concurrency=2))
+        smtp = make_sink(config, now=lambda: now)
+        killed: list[int] = []
+
+        def kill_the_writer() -> None:  # every backend but the senders' lock's and ours
+            with db.engine.connect() as conn:
+                gone = conn.execute(
+                    sa.text(
+                        "select pg_terminate_backend(pid) from pg_stat_activity"
+                        " where datname = current_database() and pid <> pg_backend_pid()"
+                        " and pid not in (select pid from pg_locks where locktype = 'advisory')"
+                        " and backend_type = 'client backend'"
+                    )
+                ).all()
+                conn.commit()
+            killed.append(len(gone))
+
+        class Sink:
+            def deliver(self, messages, on_result=None):
+                def result(outcome):
+                    if len(server.message_ids()) in (7, 19) and len(killed) < 2:
+                        kill_the_writer()
+                    on_result(outcome)
+
+                return smtp.deliver(messages, result)
+
+        summary = deliver_pending(db, config, now, sink=Sink())
+        counts = Counter(server.message_ids())
+    assert killed and all(n >= 1 for n in killed), killed
+    assert summary.sent == 30 and summary.errors == [], summary
+    assert counts == Counter({mid(k): 1 for k in keys})
     assert {r.state for r in rows(db).values()} == {"sent"}

@@ -225,9 +225,29 @@ def record(
             conn.execute(sa.insert(_N).values(**resend))
         return changed
 
-    changed = writer.run(write)
+    try:
+        changed = writer.run(write)
+    except sa.exc.DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        # The connection dropped (a database restart, a killed backend): the mail is out, so
+        # write its outcome once more on a new connection rather than send it again later.
+        # The UPDATE is guarded by the token: if the first commit did land, it changes nothing.
+        changed = writer.run(write) or int(_already(writer, row.id, values))
     claimed.settled.add(row.key)
     return changed == 1
+
+
+def _already(writer: Writer, row_id: int | None, values: dict[str, Any]) -> bool:
+    """The row already holds ``values`` (our first commit landed before the connection
+    dropped), compared on the columns that tell one outcome from another."""
+    keys = [k for k in ("state", "attempts", "message_id", "last_error") if k in values]
+    got = writer.run(
+        lambda conn: conn.execute(
+            sa.select(*(_N.c[k] for k in keys)).where(_N.c.id == row_id)
+        ).one_or_none()
+    )
+    return got is not None and all(got[i] == values[k] for i, k in enumerate(keys))
 
 
 def renew(db: Database, claimed: Claimed, token: datetime) -> None:
