@@ -188,6 +188,7 @@ def test_control_characters_are_refused_except_line_breaks_in_long_texts(name, t
         ("task", "return", "1", "--reason", "含\x1b转义"),
         ("unit", "add", "x" * 101),
         ("notify", "list", "--limit", "3000000000"),
+        ("task", "list", "--plan", "99999999999999999999"),  # the local read path too
     ],
 )
 def test_the_cli_refuses_hostile_values_in_one_line(world, args):

@@ -185,15 +185,19 @@ def test_a_dropped_database_connection_does_not_send_a_mail_twice(db, now, tmp_p
         smtp = make_sink(config, now=lambda: now)
         killed: list[int] = []
 
-        def kill_the_writer() -> None:  # every backend but the senders' lock's and ours
+        pids: list[int] = []  # this engine's connections only: the server is shared
+        db.engine.dispose()
+        sa.event.listen(db.engine, "connect", lambda dbapi, _: pids.append(dbapi.info.backend_pid))
+
+        def kill_the_writer() -> None:  # our connections but the senders' lock's and this one
             with db.engine.connect() as conn:
                 gone = conn.execute(
                     sa.text(
                         "select pg_terminate_backend(pid) from pg_stat_activity"
-                        " where datname = current_database() and pid <> pg_backend_pid()"
+                        " where pid = any(:pids) and pid <> pg_backend_pid()"
                         " and pid not in (select pid from pg_locks where locktype = 'advisory')"
-                        " and backend_type = 'client backend'"
-                    )
+                    ),
+                    {"pids": pids},
                 ).all()
                 conn.commit()
             killed.append(len(gone))
