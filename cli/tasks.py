@@ -63,8 +63,11 @@ def list_(unit, state, overdue, due_before, due_after, plan_id, as_json) -> None
 
     if client.settings() is None:  # local: plain SQL (no ORM; on SQLite no SQLAlchemy either)
         from cli.common import reading
+        from workflow.calls.inputs import check_params
         from workflow.clock import today
         from workflow.tasks.listing import TaskFilter, list_assignment_rows
+
+        check_params({"unit": unit, "state": state, "plan_id": plan_id}, "task.list")
 
         flt = TaskFilter(
             unit=unit,

@@ -90,3 +90,27 @@ def queue(
 def rows(db) -> dict[str, Notification]:
     with db.session() as session:
         return {n.key: n for n in session.exec(select(Notification).order_by(Notification.id))}
+
+
+def senders_gone(db, timeout: float = 30) -> None:
+    """Wait until no sender holds the senders' lock: PostgreSQL ends a killed client's session
+    (and drops its locks) a moment after the process; on SQLite the kernel drops the flock
+    with the process. A bounded poll, not a timing."""
+    import time
+
+    import sqlalchemy as sa
+
+    if db.dialect != "postgresql":
+        return
+    query = sa.text(
+        "select count(*) from pg_locks where locktype = 'advisory' and granted"
+        " and pid <> pg_backend_pid()"
+    )
+    deadline = time.monotonic() + timeout
+    while True:
+        with db.engine.connect() as conn:
+            if conn.execute(query).scalar_one() == 0:
+                return
+        if time.monotonic() > deadline:
+            raise AssertionError("a killed sender's PostgreSQL session did not end")
+        time.sleep(0.05)

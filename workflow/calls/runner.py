@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from workflow.calls import inputs
 from workflow.calls.table import OPERATIONS, Operation
 from workflow.errors import DatabaseError, InvalidInput, NotFound
 
@@ -110,6 +111,7 @@ def run(
     from workflow import clock
 
     fn = function_of(operation(name))
+    inputs.check_params(params, name)  # before anything names a value back to the caller
     check_params(fn, params)
     wanted = set(inspect.signature(fn).parameters)
     kwargs: dict[str, Any] = {**params, **(extras or {})}
@@ -156,4 +158,8 @@ class _database_errors:
             from workflow.db import database_reason
 
             raise DatabaseError(f"数据库不可用，本次操作未完成：{database_reason(exc)}") from None
+        if isinstance(exc, sa_exc.DataError | OverflowError):
+            # A value the checks of workflow.calls.inputs let through but the database refuses
+            # (nothing was written: the transaction is rolled back).
+            raise InvalidInput("输入的值超出数据库允许的范围或格式，本次操作未完成") from None
         return False

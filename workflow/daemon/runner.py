@@ -216,8 +216,8 @@ class Daemon:
 
     def _release_stale_claims(self, now: datetime) -> None:
         """Rows claimed by a sender that died (this daemon killed mid-batch, a ``notify send``
-        interrupted) are due again now instead of after ``claim_minutes``; nothing is released
-        while any sender is delivering (see :func:`workflow.outbox.claims.release_stale_claims`)."""
+        interrupted) are due again now instead of after ``claim_minutes``; a live sender's
+        claims are never released (see :mod:`workflow.outbox.senders`)."""
         try:
             from workflow.outbox.claims import release_stale_claims
 

@@ -19,17 +19,13 @@
    one commit, nothing more.
 
 Claims of a dead sender. A killed sender's rows would wait for their claim to expire
-(``claim_minutes``, 30). Every sender holds the *senders' lock* in shared mode from before its
-first claim until its last result is recorded (PostgreSQL: ``pg_advisory_lock_shared`` on its
-own connection, across machines; SQLite: ``flock`` on ``<database>.senders.lock``); the operating
-system or the server drops it when the process dies. :func:`release_stale_claims` (the daemon,
-before each delivery run) takes that lock exclusively without waiting: if it gets it, no sender
-is alive, so every outstanding claim is stale and its rows are made due again at once. To tell a
-claim from a back-off (both are pending rows due in the future), claim tokens always carry a
-non-zero microsecond and every other ``next_attempt_at`` written by the outbox is on a whole
-second. On PostgreSQL the lock lives on one connection, which a server restart drops while the
-sender itself goes on; so a sender checks once a second that it still holds the lock and stops
-(its unsent rows stay queued) when it does not.
+(``claim_minutes``, 30). A claim token's microseconds are its sender's number, and every sender
+holds locks that die with it; before every delivery run (the daemon's and ``duban notify
+send``'s), :func:`release_stale_claims` makes the claims of senders that are gone due again at
+once, and leaves a live sender's alone (see :mod:`workflow.outbox.senders`). On PostgreSQL the
+locks live on one connection, which a server restart drops while the sender itself goes on; so
+a sender checks once a second that it still holds them and stops (its unsent rows stay queued)
+when it does not.
 """
 
 from __future__ import annotations
@@ -37,10 +33,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -49,6 +44,9 @@ from sqlmodel import select
 from workflow.clock import SHANGHAI
 from workflow.db import Database
 from workflow.models import Notification
+from workflow.outbox.senders import Sender as Sender  # claims of dead senders: re-exported
+from workflow.outbox.senders import release_stale_claims as release_stale_claims
+from workflow.outbox.senders import sending as sending
 from workflow.outbox.settings import NotifySettings
 
 _N = Notification.__table__
@@ -64,10 +62,12 @@ class Claimed:
     renew_at: float = 0.0  # on the sender's monotonic clock
 
 
-def claim_token(now: datetime, settings: NotifySettings) -> datetime:
-    # A non-zero microsecond marks a claim (see "Claims of a dead sender" in the module doc).
+def claim_token(now: datetime, settings: NotifySettings, sender: int | None = None) -> datetime:
+    """A claim's token: ``claim_minutes`` ahead, its microseconds the sender's number (a
+    non-zero microsecond marks a claim: see :mod:`workflow.outbox.senders`)."""
+    number = sender if sender is not None else 1 + secrets.randbelow(999_999)
     return now.replace(microsecond=0) + timedelta(
-        minutes=settings.claim_minutes, microseconds=1 + secrets.randbelow(999_999)
+        minutes=settings.claim_minutes, microseconds=number
     )
 
 
@@ -82,9 +82,12 @@ def due_clause(now: datetime):
     )
 
 
-def claim(db: Database, now: datetime, want: int, settings: NotifySettings) -> Claimed | None:
-    """Take up to ``want`` due rows for this sender (see the module doc); None when none."""
-    token = claim_token(now, settings)
+def claim(
+    db: Database, now: datetime, want: int, settings: NotifySettings, sender: int | None = None
+) -> Claimed | None:
+    """Take up to ``want`` due rows for sender number ``sender`` (see the module doc); None
+    when none are due."""
+    token = claim_token(now, settings, sender)
     candidates = (
         sa.select(_N.c.id)
         .where(due_clause(now))
@@ -222,9 +225,29 @@ def record(
             conn.execute(sa.insert(_N).values(**resend))
         return changed
 
-    changed = writer.run(write)
+    try:
+        changed = writer.run(write)
+    except sa.exc.DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        # The connection dropped (a database restart, a killed backend): the mail is out, so
+        # write its outcome once more on a new connection rather than send it again later.
+        # The UPDATE is guarded by the token: if the first commit did land, it changes nothing.
+        changed = writer.run(write) or int(_already(writer, row.id, values))
     claimed.settled.add(row.key)
     return changed == 1
+
+
+def _already(writer: Writer, row_id: int | None, values: dict[str, Any]) -> bool:
+    """The row already holds ``values`` (our first commit landed before the connection
+    dropped), compared on the columns that tell one outcome from another."""
+    keys = [k for k in ("state", "attempts", "message_id", "last_error") if k in values]
+    got = writer.run(
+        lambda conn: conn.execute(
+            sa.select(*(_N.c[k] for k in keys)).where(_N.c.id == row_id)
+        ).one_or_none()
+    )
+    return got is not None and all(got[i] == values[k] for i, k in enumerate(keys))
 
 
 def renew(db: Database, claimed: Claimed, token: datetime) -> None:
@@ -243,131 +266,6 @@ def renew(db: Database, claimed: Claimed, token: datetime) -> None:
         with db.engine.begin() as conn:
             conn.execute(stmt)
     claimed.token = token
-
-
-# ---------------------------------------------------------------- claims of dead senders
-
-_SENDERS = "duban-senders"
-_PG_KEY = "hashtext(:name || current_database() || current_schema())"
-_PG_HELD = (
-    "select count(*) from pg_locks where locktype = 'advisory' and mode = 'ShareLock'"
-    " and granted and pid = pg_backend_pid()"
-)
-
-
-def _senders_file(db: Database) -> Path | None:
-    """``<database>.senders.lock`` beside a SQLite file; None for an in-memory database."""
-    path = sa.engine.make_url(db.url).database
-    if not path or path == ":memory:":
-        return None
-    return Path(path).expanduser().resolve().with_name(Path(path).name + ".senders.lock")
-
-
-def _fcntl():
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX
-        return None
-    return fcntl
-
-
-@contextlib.contextmanager
-def sending(db: Database) -> Iterator[Callable[[], bool]]:
-    """Hold the senders' lock in shared mode for one delivery run (see the module doc).
-
-    Yields ``held()``: False once the lock is gone. On PostgreSQL the lock lives on one
-    connection; a server restart drops it while the sender goes on, and the daemon may then
-    release this sender's claims, so a sender checks ``held()`` as it goes and stops.
-    """
-    if db.dialect == "postgresql":
-        conn = db.engine.connect()
-
-        def held() -> bool:
-            try:
-                mine = conn.execute(sa.text(_PG_HELD)).scalar_one()
-                conn.commit()
-            except sa.exc.DBAPIError:
-                return False
-            return mine > 0
-
-        try:
-            conn.execute(sa.text(f"select pg_advisory_lock_shared({_PG_KEY})"), {"name": _SENDERS})
-            conn.commit()
-            yield held
-        finally:
-            try:
-                conn.execute(
-                    sa.text(f"select pg_advisory_unlock_shared({_PG_KEY})"), {"name": _SENDERS}
-                )
-                conn.commit()
-            except sa.exc.SQLAlchemyError:  # a dead connection, or one left invalid
-                conn.invalidate()  # never return a connection that may still hold the lock
-            conn.close()
-        return
-    path = _senders_file(db) if db.dialect == "sqlite" else None
-    fcntl = _fcntl()
-    if path is None or fcntl is None:
-        yield lambda: True
-        return
-    with path.open("a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_SH)
-        try:
-            yield lambda: True  # the process holds the flock for as long as it lives
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def release_stale_claims(db: Database, now: datetime) -> int | None:
-    """Make rows claimed by senders that died due again at ``now``; None if a sender is live.
-
-    Sound only because every sender holds the senders' lock (shared) while it has claims: when
-    the exclusive lock is free, no claim belongs to a living sender. Back-offs are left alone.
-    """
-    now = aware(now)
-    if db.dialect == "postgresql":
-        with db.engine.begin() as conn:
-            got = conn.execute(
-                sa.text(f"select pg_try_advisory_xact_lock({_PG_KEY})"), {"name": _SENDERS}
-            ).scalar()
-            return _release(conn, now) if got else None
-    path = _senders_file(db) if db.dialect == "sqlite" else None
-    if path is None:
-        with db.engine.begin() as conn:
-            return _release(conn, now)
-    fcntl = _fcntl()
-    if fcntl is None:
-        return None  # no flock (Windows): live senders cannot be told apart; claims expire
-    with path.open("a+b") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return None
-        try:
-            with db.engine.begin() as conn:
-                return _release(conn, now)
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _release(conn: sa.Connection, now: datetime) -> int:
-    future = conn.execute(
-        sa.select(_N.c.id, _N.c.next_attempt_at).where(
-            _N.c.state == "pending", _N.c.next_attempt_at > now
-        )
-    ).all()
-    stale = [
-        {"b_id": r.id, "b_token": r.next_attempt_at}
-        for r in future
-        if r.next_attempt_at.microsecond != 0
-    ]
-    if stale:
-        conn.execute(
-            sa.update(_N)
-            .where(_N.c.id == sa.bindparam("b_id"), _N.c.next_attempt_at == sa.bindparam("b_token"))
-            .values(next_attempt_at=now),
-            stale,
-        )
-    return len(stale)
 
 
 def db_error(exc: sa.exc.SQLAlchemyError) -> str:

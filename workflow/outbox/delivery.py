@@ -57,7 +57,15 @@ from workflow.errors import (
     MailSettingsError,
 )
 from workflow.models import Notification
-from workflow.outbox.claims import Claimed, aware, claim, db_error, due_clause, sending
+from workflow.outbox.claims import (
+    Claimed,
+    aware,
+    claim,
+    db_error,
+    due_clause,
+    release_stale_claims,
+    sending,
+)
 from workflow.outbox.contact import MailContact, mail_contact
 from workflow.outbox.fresh import Refresher, assignment_ids, load_current
 from workflow.outbox.outcomes import (
@@ -260,6 +268,9 @@ def deliver_pending(
     run = _Run(db, config, now, sink, recorder)  # every setting checked before any change
     recorder.robots = RobotDelivery(db, config, now)  # robot rows: workflow.outbox.robots
     try:
+        # Claims of senders that died (kill -9) are due again at once when no sender is alive,
+        # so a manual send after a crash sends them instead of waiting for the claims to expire.
+        summary.reclaimed = release_stale_claims(db, now) or 0
         if retry_waiting:
             summary.retried_now = retry_now_rows(db, now)
         total = count_due(db, now)
@@ -267,8 +278,8 @@ def deliver_pending(
         raise DatabaseError(f"读取待发送通知时数据库出错：{db_error(exc)}") from None
     total = min(total, limit) if limit is not None else total
     try:
-        with sending(db) as held:
-            recorder.lock_held = held
+        with sending(db) as sender:
+            recorder.lock_held, recorder.sender = sender.held, sender.number
             _claim_and_send(run, limit, settings)
     except sa.exc.SQLAlchemyError as exc:  # taking the senders' lock
         raise DatabaseError(f"领取待发送通知时数据库出错：{db_error(exc)}") from None
@@ -346,7 +357,7 @@ def _claim_and_send(run: _Run, limit: int | None, settings) -> None:
             break
         want = CHUNK if limit is None else min(CHUNK, limit - claimed_count)
         try:
-            claimed = claim(run.db, run.now, want, settings)
+            claimed = claim(run.db, run.now, want, settings, run.recorder.sender)
         except sa.exc.SQLAlchemyError as exc:
             raise DatabaseError(f"领取待发送通知时数据库出错：{db_error(exc)}") from None
         if claimed is None:

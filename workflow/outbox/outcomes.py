@@ -69,6 +69,7 @@ class DeliverySummary:
     sending_elsewhere: int = 0
     retried_now: int = 0  # rows made due at once by ``--now``
     released: int = 0  # given back unsent because the daemon was stopping
+    reclaimed: int = 0  # claims of senders that had died, made due again before this run
     robot_held: int = 0  # robot rows kept queued because that robot's settings are wrong
     robot_blocked: dict[str, str] = field(default_factory=dict)  # one message per robot
 
@@ -80,6 +81,8 @@ class DeliverySummary:
     def summary(self, robots: bool = True) -> str:
         """One line; ``robots``: include the wrong robots' messages (the CLI prints them apart)."""
         parts = [f"{self.retried_now} 封等待重试的通知已改为立即重试"] if self.retried_now else []
+        if self.reclaimed:
+            parts.insert(0, f"收回已退出的发送进程领取的 {self.reclaimed} 封")
         if self.total:
             text = f"已发送 {self.sent} 封，失败 {self.failed} 封，稍后重试 {self.retried} 封"
             if self.dropped:
@@ -121,6 +124,7 @@ class DeliverySummary:
             "sending_elsewhere": self.sending_elsewhere,
             "retried_now": self.retried_now,
             "released": self.released,
+            "reclaimed": self.reclaimed,
             "robot_held": self.robot_held,
             "robot_blocked": list(self.robot_blocked.values()),
             "errors": [e.to_dict() for e in self.errors],
@@ -169,6 +173,7 @@ class Recorder:
         self.robots: Any = None  # workflow.outbox.robots.RobotDelivery, set by deliver_pending
         self.stop: Callable[[], bool] = lambda: False  # set by deliver_pending (the daemon)
         self.lock_held: Callable[[], bool] = lambda: True  # set by deliver_pending
+        self.sender: int | None = None  # this sender's number (workflow.outbox.senders)
         self.lock_checked = self.started
         self.releasing = False
 
@@ -196,7 +201,7 @@ class Recorder:
         if claimed is None or self.monotonic() < claimed.renew_at:
             return
         elapsed = timedelta(seconds=self.monotonic() - self.started)
-        renew(self.db, claimed, claim_token(self.now + elapsed, self.settings))
+        renew(self.db, claimed, claim_token(self.now + elapsed, self.settings, self.sender))
         claimed.renew_at = self.monotonic() + self.settings.claim_minutes * 60 / 3
 
     def _note(self, row: Notification, status: str, error: str | None) -> None:

@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
+from workflow.calls.inputs import check_params
 from workflow.calls.runner import encode, encoded, function_of, plain, public_params, run
 from workflow.calls.table import OPERATIONS, Operation
 from workflow.errors import DubanError, InvalidInput, NotAuthenticated, TooLarge, TooManyRequests
@@ -151,6 +152,7 @@ async def _params(
         params = _from_json(request)
     params.update(request.path_params)
     missing = _checked(MISSING_FOLDERS, params.pop(MISSING_FOLDERS, None), "list | None") or []
+    check_params(params, op.name)  # before a file is named after a value (the runner does too)
     for key, value in params.items():
         params[key] = _checked(key, value, annotations.get(key, ""))
     labels: dict[str, str] = {}
@@ -206,6 +208,8 @@ def _from_json(request: Request) -> dict[str, Any]:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise InvalidInput("请求内容不是有效的 JSON") from None
+    except RecursionError:  # thousands of nested brackets: no parameter is ever that deep
+        raise InvalidInput("请求内容嵌套过深") from None
     if not isinstance(data, dict):
         raise InvalidInput("请求内容应为一个 JSON 对象")
     return data
@@ -226,6 +230,8 @@ async def _from_multipart(request: Request) -> tuple[dict[str, Any], Any]:
         params = json.loads(raw if isinstance(raw, str) else "")
     except ValueError:
         raise InvalidInput("参数 params 不是有效的 JSON") from None
+    except RecursionError:
+        raise InvalidInput("参数 params 嵌套过深") from None
     if not isinstance(params, dict):
         raise InvalidInput("参数 params 应为一个 JSON 对象")
     return params, form

@@ -27,6 +27,7 @@ from fastapi.routing import APIRoute
 
 from states import STATE_LABELS
 from workflow import clock
+from workflow.calls.inputs import check_raw, check_value
 from workflow.directory.roles import Caller
 from workflow.directory.web_sessions import SignedIn, idle_timeout, resume, same_secret
 from workflow.errors import DubanError, NotAuthenticated, PermissionDenied, http_status
@@ -164,6 +165,11 @@ async def posted(request: Request, who: Visitor = Depends(visitor)) -> Visitor:
     given = form.get(CSRF_FIELD)
     if not isinstance(given, str) or not same_secret(given, who.csrf):
         raise CsrfRefused("表单缺少有效的安全校验码（可能页面已过期），请刷新页面后重新提交")
+    for name, value in form.multi_items():  # the texts typed, in the limits of every door
+        if isinstance(value, str) and name in LINES:  # a textarea: one item per line
+            check_value(name, value.splitlines())
+        elif isinstance(value, str):
+            check_raw(name, value)
     return who
 
 
@@ -193,14 +199,32 @@ def error_page(request: Request, exc: DubanError, status: int | None = None) -> 
     )
 
 
+LINES = frozenset({"evidence"})  # textareas whose lines are a list's items (CLI: repeated)
+
+
+def _int_params(endpoint: Callable) -> frozenset[str]:
+    """The endpoint's parameters declared ``int`` (checked against the database's integer)."""
+    import inspect
+
+    return frozenset(
+        name
+        for name, p in inspect.signature(endpoint).parameters.items()
+        if p.annotation in (int, "int", "int | None")
+    )
+
+
 class PageRoute(APIRoute):
     """A page's route: DubanError → an HTML page with the error's status, not JSON."""
 
     def get_route_handler(self) -> Callable:
         original = super().get_route_handler()
 
+        ints = _int_params(self.endpoint)
+
         async def handler(request: Request) -> Response:
             try:
+                for name, value in (*request.path_params.items(), *request.query_params.items()):
+                    check_raw(name, value, as_int=name in ints)
                 return await original(request)
             except DubanError as exc:
                 return error_page(request, exc)
