@@ -20,8 +20,9 @@ Errors are :class:`~workflow.errors.LedgerError` naming file, sheet/table, row a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from workflow.ledger.accounting import CellBook
 from workflow.ledger.headers import (
     LABELS,
     Header,
@@ -67,6 +68,7 @@ class _Record:
     continues: bool
     number: str
     requirement: str
+    more: list[Row] = field(default_factory=list)  # rows under its merged cells: units, deadline
 
 
 def _set_section(section: list[str], text: str, level: int) -> list[str]:
@@ -121,6 +123,7 @@ class _Parser:
         self.warnings: list[str] = list(doc.warnings)
         self.seen_header = False
         self.headers: list[Header] = []
+        self.book = CellBook()
 
     # -- rows -------------------------------------------------------------------------------
     def stream(self, stream: Stream) -> None:
@@ -143,10 +146,12 @@ class _Parser:
                 reason = _foreign_table(row, header)
                 skipping = reason is not None
                 if skipping:
+                    self.book.use_row(row)
                     self.warnings.append(
                         f"{self.doc.path.name}：{row.where()}：该表格{reason}，不是任务表的续表，已跳过"
                     )
             if skipping and not row.paragraph:
+                self.book.use_row(row)
                 continue
             found = detect_header(row)
             if found is not None:
@@ -155,12 +160,15 @@ class _Parser:
                 header = found
                 self.headers.append(found)
                 self.seen_header = True
+                self.book.use_row(row)
                 if i < len(rows) and merge_subheader(header, rows[i]):
+                    self.book.use_row(rows[i])
                     i += 1
                 resolve_spans(header, rows[i : i + 40])
                 previous_was_section = False
                 continue
             before = section
+            self.book.under(row, header)
             section = self.row(row, values, header, section)
             previous_was_section = section is not before
 
@@ -172,13 +180,18 @@ class _Parser:
             text = values[0]
             level = section_level(text)
             if level is not None and len(text) <= 80:
+                self.book.use_row(row)
                 return _set_section(section, text, level)
             if header is None or _FILL_LINE.match(text) or _NOTE.match(text) or row.paragraph:
-                if not self.seen_header and not _FILL_LINE.match(text):
+                if _FILL_LINE.match(text):
+                    self.book.use_row(row)  # the form's 填报单位/填报时间 line
+                elif not self.seen_header:
+                    self.book.use_row(row)
                     self.preamble.append(text)
                 return section
         elif header is None or row.paragraph:
             if not self.seen_header:
+                self.book.use_row(row)
                 self.preamble.append(" ".join(values))
             return section
         return self.data_row(row, header, section)
@@ -193,6 +206,7 @@ class _Parser:
         item = row.cell(task_col)
         requirement = row.cell(req_col)
         heading = row.cell(header.first("section"))
+        self.book.use(row, header.first("section"))
         if heading and heading not in section:  # a section column beside the task's name
             section = _set_section(section, heading, section_level(heading) or 1)
         has_units = any(row.cell(c) for c, _ in header.unit_columns)
@@ -203,6 +217,7 @@ class _Parser:
             and not row.cell(header.first("deadline"))
         ):
             title = item or requirement
+            self.book.use(row, number_col, task_col if item else req_col)
             level = 2 if number.startswith(("（", "(")) else 1
             text = (
                 number
@@ -215,7 +230,11 @@ class _Parser:
             )
             return _set_section(section, text, level)
         if not item and not requirement:
-            if number or has_units:
+            if self.records and (has_units or row.cell(header.first("deadline"))):
+                # under a group cell merged down (CSV leaves it blank): more of the task above
+                self.records[-1].more.append(row)
+            elif number or has_units:
+                self.book.use_row(row)
                 self.warnings.append(f"{row.where()}：没有工作任务内容，已跳过")
             return section
         heading_level = section_level(item) if item else None
@@ -272,8 +291,18 @@ class _Parser:
         if rec.item and not rec.item_heading and several:
             section.append(clean_title(rec.item))
         content = (req_body or None) if rec.requirement else None
-        extra = [row.cell(c) for c in header.columns.get("extra", []) if row.cell(c)]
-        if extra:  # columns under a spanning header beyond title and content: kept in content
+        # columns beyond the first title and content (and those under a spanning header): kept
+        # in the content, in column order
+        more_cols = sorted(
+            [
+                *header.columns.get("extra", []),
+                *header.columns.get("requirement", [])[1:],
+                *header.columns.get("task", [])[1:],
+            ]
+        )
+        extra = list(dict.fromkeys(row.cell(c) for c in more_cols if row.cell(c)))
+        extra = [e for e in extra if e not in (rec.item, rec.requirement)]
+        if extra:
             content = "\n".join([content, *extra] if content else extra)
         if rec.item and not rec.item_heading and not several:
             title = clean_title(rec.item)
@@ -289,33 +318,28 @@ class _Parser:
             item_number, title = title.strip("、.．（）() "), first_sentence(rec.requirement)
         number = shared_number or rec.number or req_number or item_number
         units: list[tuple[UnitMention, int]] = []
-        for column, role in header.unit_columns:
-            cell = read_unit_cell(row.cell(column), role)
-            mentions = cell.mentions
-            units.extend((m, column) for m in mentions)
-            for note in cell.notes:
-                where = f"{row.where(column)}（{header.label(column) or LABELS[role]}）"
-                self.warnings.append(
-                    f"{self.doc.path.name}：{where}：“{clip(note, 30)}”不是单位名称，作为备注，未分派"
-                )
-            etc = [m.written for m in mentions if m.etc]
-            if etc:
-                where = f"{row.where(column)}（{header.label(column) or LABELS[role]}）"
-                self.warnings.append(
-                    f"{self.doc.path.name}：{where}：“{'、'.join(etc)}”中的“等”没有写明还有哪些单位，"
-                    "只分派给写明的单位，请核对"
-                )
+        for line in (row, *rec.more):
+            for column, role in header.unit_columns:
+                units.extend(self.unit_cell(line, header, column, role))
+        deadline = self.first_text(rec, "deadline")
         task = ParsedTask(
             section_path=section,
             number=number or None,
             title=title,
             content=content,
-            metric=row.cell(header.first("metric")) or None,
-            deadline_text=row.cell(header.first("deadline")) or None,
-            progress=row.cell(header.first("progress")) or None,
+            metric=self.joined(rec, "metric"),
+            deadline_text=deadline,
+            progress=self.joined(rec, "progress"),
             units=units,
             row=row,
             header=header,
+        )
+        self.book.use(
+            row,
+            header.first("number"),
+            header.first("task"),
+            header.first("requirement"),
+            *more_cols,
         )
         if not title:
             raise ledger_error(self.doc.path, task.where("task"), "没有工作任务名称")
@@ -324,6 +348,50 @@ class _Parser:
             where = task.where(column=columns[0][0]) if columns else task.where()
             raise ledger_error(self.doc.path, where, f"任务“{clip(title)}”没有填写牵头或责任单位")
         return task
+
+    def unit_cell(
+        self, row: Row, header: Header, column: int, role: str
+    ) -> list[tuple[UnitMention, int]]:
+        self.book.use(row, column)
+        cell = read_unit_cell(row.cell(column), role)
+        mentions = cell.mentions
+        where = f"{row.where(column)}（{header.label(column) or LABELS[role]}）"
+        for note in cell.notes:
+            self.warnings.append(
+                f"{self.doc.path.name}：{where}：“{clip(note, 30)}”不是单位名称，作为备注，未分派"
+            )
+        etc = [m.written for m in mentions if m.etc]
+        if etc:
+            self.warnings.append(
+                f"{self.doc.path.name}：{where}：“{'、'.join(etc)}”中的“等”没有写明还有哪些单位，"
+                "只分派给写明的单位，请核对"
+            )
+        return [(m, column) for m in mentions]
+
+    def joined(self, rec: _Record, role: str) -> str | None:
+        """Every cell of the role's columns (in the task's rows), each text once."""
+        texts: list[str] = []
+        for line in (rec.row, *rec.more):
+            for column in rec.header.columns.get(role, []):
+                text = line.cell(column)
+                self.book.use(line, column)
+                if text and text not in texts:
+                    texts.append(text)
+        return "\n".join(texts) or None
+
+    def first_text(self, rec: _Record, role: str) -> str | None:
+        """The first non-empty cell of the role's columns; another different text stays unused
+        (and is named in a warning)."""
+        found: str | None = None
+        for line in (rec.row, *rec.more):
+            for column in rec.header.columns.get(role, []):
+                text = line.cell(column)
+                if text and (found is None or text == found):
+                    found = text
+                    self.book.use(line, column)
+                elif not text:
+                    self.book.use(line, column)
+        return found
 
 
 def parse_table(doc: SourceDocument) -> ParsedLedger | None:
@@ -353,6 +421,8 @@ def parse_table(doc: SourceDocument) -> ParsedLedger | None:
                 "表头中没有牵头单位或责任单位列（如“牵头单位”“责任单位”“责任科室”）",
             )
     tasks = parser.tasks()
+    unused = parser.book.unused(doc)
+    parser.warnings.extend(u.message(doc.path.name) for u in unused)
     if not tasks:
         first = parser.headers[0].row
         raise ledger_error(doc.path, first.where(), "表头下面没有任何任务（表格是空的）")
@@ -372,4 +442,5 @@ def parse_table(doc: SourceDocument) -> ParsedLedger | None:
         preamble=parser.preamble,
         tasks=tasks,
         warnings=parser.warnings,
+        unused=unused,
     )
