@@ -66,9 +66,11 @@ def read_ledger(
     report_dates: list[date] | None = None,
     sheet: str | None = None,
     limits: Any = None,
+    columns: dict[str, str] | None = None,
 ) -> PlannedLedger:
-    """Read, parse and date a ledger file (no database)."""
-    parsed = parse_ledger(read_source(path, sheet=sheet, limits=limits))
+    """Read, parse and date a ledger file (no database); ``columns``: the office's column
+    roles (see :func:`workflow.ledger.columns.parse_columns`)."""
+    parsed = parse_ledger(read_source(path, sheet=sheet, limits=limits), columns)
     return plan_ledger(parsed, calendar=calendar, year=plan_year, dates=report_dates)
 
 
@@ -86,6 +88,7 @@ def import_ledger(
     dry_run: bool = False,
     progress: Progress | None = None,
     limits: Any = None,
+    columns: dict[str, str] | None = None,
 ) -> ImportResult:
     """Import (or, with ``dry_run``, preview) a ledger file. Office only."""
     require_role(caller, "office", "导入台账")
@@ -96,6 +99,7 @@ def import_ledger(
         report_dates=report_dates,
         sheet=sheet,
         limits=limits,
+        columns=columns,
     )
     if not dry_run:
         one_import_at_a_time(session)
@@ -145,6 +149,8 @@ def import_ledger(
         counts=applier.counts,
         created_units=created,
         dry_run=dry_run,
+        columns=list(planned.parsed.columns),
+        unused=[u.to_dict() for u in planned.parsed.unused],
     )
     if dry_run:
         session.rollback()

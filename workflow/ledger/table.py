@@ -23,9 +23,11 @@ import re
 from dataclasses import dataclass, field
 
 from workflow.ledger.accounting import CellBook
+from workflow.ledger.columns import apply_choice, check_choice, infer_columns, mapping
 from workflow.ledger.headers import (
     LABELS,
     Header,
+    _key,
     detect_header,
     merge_subheader,
     number_only,
@@ -116,14 +118,20 @@ def _foreign_table(row: Row, header: Header | None) -> str | None:
 
 
 class _Parser:
-    def __init__(self, doc: SourceDocument) -> None:
+    def __init__(self, doc: SourceDocument, choice: dict[str, str] | None = None) -> None:
         self.doc = doc
+        self.choice = dict(choice or {})  # the office's column roles (--columns)
+        self.keys = {_key(name): role for name, role in self.choice.items()}
+        self.matched: set[str] = set()
         self.preamble: list[str] = []
         self.records: list[_Record] = []
         self.warnings: list[str] = list(doc.warnings)
         self.seen_header = False
         self.headers: list[Header] = []
         self.book = CellBook()
+
+    def detect(self, row: Row) -> Header | None:
+        return detect_header(row, self.keys)
 
     # -- rows -------------------------------------------------------------------------------
     def stream(self, stream: Stream) -> None:
@@ -153,18 +161,23 @@ class _Parser:
             if skipping and not row.paragraph:
                 self.book.use_row(row)
                 continue
-            found = detect_header(row)
+            found, sub = self.detect(row), False
             if found is not None:
+                sub = i < len(rows) and merge_subheader(found, rows[i])
+                after = i + 1 if sub else i
+                resolve_spans(found, rows[after : after + 40])
+                infer_columns(found, rows[after:], self.detect)
+                apply_choice(found, self.choice, self.matched)
+            if found is not None and found.columns.keys() & {"task", "requirement"}:
                 if not self.seen_header and not previous_was_section:
                     section = []  # headings in a prose preamble are not the table's sections
                 header = found
                 self.headers.append(found)
                 self.seen_header = True
                 self.book.use_row(row)
-                if i < len(rows) and merge_subheader(header, rows[i]):
+                if sub:
                     self.book.use_row(rows[i])
-                    i += 1
-                resolve_spans(header, rows[i : i + 40])
+                i = after
                 previous_was_section = False
                 continue
             before = section
@@ -341,6 +354,9 @@ class _Parser:
             header.first("requirement"),
             *more_cols,
         )
+        quiet = [*header.columns.get("ignore", []), *header.columns.get("derived", [])]
+        for line in (row, *rec.more):
+            self.book.use(line, *quiet)
         if not title:
             raise ledger_error(self.doc.path, task.where("task"), "没有工作任务名称")
         if not units:
@@ -394,11 +410,11 @@ class _Parser:
         return found
 
 
-def parse_table(doc: SourceDocument) -> ParsedLedger | None:
+def parse_table(doc: SourceDocument, columns: dict[str, str] | None = None) -> ParsedLedger | None:
     """Parse a document's task table; ``None`` for a Word document with no task table at all
     (a plan written as prose, see :mod:`workflow.ledger.prose`). Raises LedgerError for anything
     that is not a ledger."""
-    parser = _Parser(doc)
+    parser = _Parser(doc, columns)
     for stream in doc.streams:
         before = len(parser.headers)
         parser.stream(stream)
@@ -420,6 +436,7 @@ def parse_table(doc: SourceDocument) -> ParsedLedger | None:
                 header.row.where(),
                 "表头中没有牵头单位或责任单位列（如“牵头单位”“责任单位”“责任科室”）",
             )
+    check_choice(parser.choice, parser.matched, parser.headers)
     tasks = parser.tasks()
     unused = parser.book.unused(doc)
     parser.warnings.extend(u.message(doc.path.name) for u in unused)
@@ -443,4 +460,5 @@ def parse_table(doc: SourceDocument) -> ParsedLedger | None:
         tasks=tasks,
         warnings=parser.warnings,
         unused=unused,
+        columns=mapping(parser.headers),
     )

@@ -1,0 +1,306 @@
+"""What each column of a ledger table holds: read from its content, with the header as a hint,
+and changed by the office (``--columns 细化分工=content,责任处室=lead``, the preview's selects).
+
+* :func:`infer_columns` gives a role to every column the header left without one (no header
+  text, or a name duban does not know), from the data below it: a column of small integers is
+  the 序号, of "一、…" headings the section, of short unit names ("…局/…处/…科/…委/…办/各…") a
+  unit column, of dates and time phrases the deadline, of long sentences the requirement. A
+  header known as a metric ("目标") over section headings is the section. When the header row is
+  narrower than the data rows (a header cell over two columns, saved as CSV), the header's
+  columns are shifted to where the content fits them best.
+* :func:`parse_columns` reads the office's choice; :func:`apply_choice` sets it on a header.
+* :func:`mapping` lists what was chosen, for the preview and ``--json``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+from workflow.errors import InvalidInput
+from workflow.ledger.headers import LABELS, Header, _key, number_only
+from workflow.ledger.readers.document import Row, column_letter
+
+# the names the office uses (CLI and page) → the parser's roles
+CHOICES: dict[str, str] = {
+    "section": "section",
+    "number": "number",
+    "title": "task",
+    "content": "requirement",
+    "metric": "metric",
+    "lead": "lead",
+    "responsible": "responsible",
+    "cooperating": "cooperating",
+    "deadline": "deadline",
+    "progress": "progress",
+    "remark": "remark",
+    "ignore": "ignore",
+}
+ROLE_CHOICE = {role: name for name, role in CHOICES.items()}
+ROLE_LABELS = {
+    **LABELS,
+    "remark": "备注（不导入，提示）",
+    "ignore": "不导入",
+    "derived": "duban 生成的列（不导入）",
+}
+HOW_LABELS = {"header": "表头", "content": "内容", "option": "指定"}
+
+_SECTION = re.compile(
+    r"^\s*(?:[一二三四五六七八九十百]+\s*[、.．]|[（(][一二三四五六七八九十百]+[）)])"
+)
+_UNIT_END = re.compile(
+    r"(?:局|处|科|委|办|室|院|中心|厅|部|队|所|站|会|组|馆|校|司|社|单位|部门|政府|街道|镇|乡|"
+    r"公司|医院|机关|股|处室|科室)$"
+)
+_UNIT_SPLIT = re.compile(r"[、，,；;\s/]+|(?<=[局处科委办室院心厅部队所站会组馆校])[和及与]")
+_DATE = re.compile(
+    r"\d{4}\s*年|\d{1,2}\s*月|季度|年底|年内|年前|底前|长期|持续|全年|常态|每月|每季|每年|"
+    r"上半年|下半年|即时|随时|\d{4}[-/.．]\d{1,2}"
+)
+_SENTENCE = re.compile(r"[，。；,;：:]")
+
+
+def _unit_like(text: str) -> bool:
+    parts = [p.strip("（）() ") for p in _UNIT_SPLIT.split(text) if p.strip("（）() ")]
+    if not parts or len(text) > 120:
+        return False
+    return all(
+        2 <= len(p) <= 24 and (_UNIT_END.search(p) or p.startswith("各") or p.endswith("等"))
+        for p in parts
+    )
+
+
+def _date_like(text: str) -> bool:
+    return len(text) <= 40 and bool(_DATE.search(text)) and not _unit_like(text)
+
+
+def _long(text: str) -> bool:
+    return len(text) >= 16 or (len(text) >= 8 and bool(_SENTENCE.search(text)))
+
+
+def _share(values: list[str], test) -> float:
+    return sum(1 for v in values if test(v)) / len(values) if values else 0.0
+
+
+def column_values(rows: list[Row], column: int) -> list[str]:
+    """The column's own texts in the data rows (a merged copy of the cell to its left is not)."""
+    out = []
+    for r in rows:
+        text = r.cell(column)
+        if text and not (column in r.merged and r.cell(column - 1) == text):
+            out.append(text)
+    return out
+
+
+def guess(values: list[str], header: Header) -> str | None:
+    """The role a column of ``values`` most likely holds, given the roles the header has."""
+    if not values:
+        return None
+    has = header.columns
+    if all(number_only(v) for v in values):
+        return "number" if "number" not in has else None
+    if all(_SECTION.match(v) for v in values):
+        return "section" if "section" not in has else None
+    if _share(values, _unit_like) >= 0.8:
+        return next((r for r in ("responsible", "cooperating") if r not in has), None)
+    if _share(values, _date_like) >= 0.8:
+        return "deadline" if "deadline" not in has else None
+    if _share(values, _long) >= 0.5:
+        return "requirement" if "requirement" not in has else "extra"
+    if "task" not in has and "requirement" not in has:
+        return "task"
+    return None
+
+
+def _data(rows: list[Row], detect) -> list[Row]:
+    """The table's data rows under a header: up to the next header, at most 200."""
+    out: list[Row] = []
+    for r in rows:
+        if r.paragraph:
+            continue
+        if detect(r) is not None:
+            break
+        if len(r.values()) > 1:
+            out.append(r)
+        if len(out) >= 200:
+            break
+    return out
+
+
+def _fits(role: str, values: list[str]) -> float:
+    if not values:
+        return 0.0
+    test = {
+        "number": number_only,
+        "section": lambda v: bool(_SECTION.match(v)),
+        "lead": _unit_like,
+        "responsible": _unit_like,
+        "cooperating": _unit_like,
+        "deadline": _date_like,
+        "requirement": _long,
+        "task": lambda v: not number_only(v) and not _unit_like(v),
+    }.get(role)
+    return _share(values, test) if test else 0.5
+
+
+def realign(header: Header, data: list[Row]) -> None:
+    """Shift the header's columns when its row is narrower than the data rows below it: the
+    missing columns go where the content fits the header's roles best."""
+    head_width = header.row.width or len(header.row.cells)
+    widths = Counter(r.width or len(r.cells) for r in data)
+    missing = widths.most_common(1)[0][0] - head_width
+    if not 0 < missing <= 3 or not header.names:
+        return
+
+    def score(at: int) -> float:
+        return sum(
+            _fits(role, column_values(data, c + missing if c >= at else c))
+            for role, cols in header.columns.items()
+            for c in cols
+        )
+
+    best = max(range(head_width + 1), key=lambda at: (score(at), at))
+    if best >= head_width:
+        return
+
+    def moved(c: int) -> int:
+        return c + missing if c >= best else c
+
+    header.columns = {r: [moved(c) for c in cols] for r, cols in header.columns.items()}
+    header.how = {moved(c): how for c, how in header.how.items()}
+    header.how.update({moved(c): "content" for c in header.names if c >= best})
+    header.names = {moved(c): text for c, text in header.names.items()}
+    header.spans = {moved(c): [moved(x) for x in cols] for c, cols in header.spans.items()}
+
+
+def infer_columns(header: Header, following: list[Row], detect) -> None:
+    """Give the columns the header left without a role one from their content (see above)."""
+    data = _data(following, detect)
+    if not data:
+        return
+    realign(header, data)
+    metric = header.columns.get("metric", [])
+    for c in list(metric):
+        values = column_values(data, c)
+        if values and "section" not in header.columns and all(_SECTION.match(v) for v in values):
+            metric.remove(c)  # "目标" over "一、…" headings: the section, not a metric
+            header.columns["section"] = [c]
+            header.how[c] = "content"
+    derived = header.columns.get("derived", [])
+    if "deadline" not in header.columns:  # "截止日期" is duban's own column only beside 完成时限
+        for c in list(derived):
+            if header.label(c) == "截止日期":
+                derived.remove(c)
+                header.columns["deadline"] = [c]
+    header.columns = {r: c for r, c in header.columns.items() if c}
+    width = max(len(r.cells) for r in data)
+    taken = {c for cols in header.columns.values() for c in cols}
+    taken |= {c for cols in header.spans.values() for c in cols}
+    for c in range(width):
+        if c in taken:
+            continue
+        role = guess(column_values(data, c), header)
+        if role is None:
+            continue
+        header.columns.setdefault(role, []).append(c)
+        header.columns[role].sort()
+        header.how[c] = "content"
+
+
+def parse_columns(text: str | None) -> dict[str, str]:
+    """ "细化分工=content,责任处室=lead" → {column: role}; a one-line error for a bad entry."""
+    if not text or not text.strip():
+        return {}
+    choice: dict[str, str] = {}
+    names = "、".join(f"{n}（{ROLE_LABELS[r]}）" for n, r in CHOICES.items())
+    for part in re.split(r"[,，;；]", text):
+        part = part.strip()
+        if not part:
+            continue
+        column, sep, role = part.replace("＝", "=").partition("=")
+        column, role = column.strip(), role.strip()
+        if not sep or not column or not role:
+            raise InvalidInput(
+                f"--columns 的写法无效：“{part}”（应为 列名=用途，如 细化分工=content）"
+            )
+        wanted = CHOICES.get(role.lower()) or next(
+            (r for r, label in ROLE_LABELS.items() if label == role and r in ROLE_CHOICE), None
+        )
+        if wanted is None:
+            raise InvalidInput(f"--columns 中“{part}”的用途“{role}”无效，可用：{names}")
+        choice[column] = wanted
+    return choice
+
+
+def _letter_index(name: str) -> int | None:
+    """ "E" / "E列" → 4; "第5列" / "5" → 4."""
+    m = re.fullmatch(r"第?\s*(\d{1,3})\s*列?", name)
+    if m:
+        return int(m.group(1)) - 1 if int(m.group(1)) > 0 else None
+    m = re.fullmatch(r"([A-Za-z]{1,2})\s*列?", name)
+    if m:
+        index = 0
+        for ch in m.group(1).upper():
+            index = index * 26 + ord(ch) - 64
+        return index - 1
+    return None
+
+
+def choice_column(header: Header, name: str) -> int | None:
+    """The column ``name`` designates in this header: its header text, else its letter/number."""
+    key = _key(name)
+    for c, text in sorted(header.names.items()):
+        if _key(text) == key:
+            return c
+    return _letter_index(name.strip())
+
+
+def apply_choice(header: Header, choice: dict[str, str], matched: set[str]) -> None:
+    """Set the office's roles on ``header``; ``matched`` collects the names found."""
+    for name, role in choice.items():
+        column = choice_column(header, name)
+        if column is None:
+            continue
+        matched.add(name)
+        for cols in header.columns.values():
+            if column in cols:
+                cols.remove(column)
+        for first, cols in list(header.spans.items()):
+            if column in cols:
+                header.spans.pop(first)
+        header.columns = {r: c for r, c in header.columns.items() if c}
+        header.columns.setdefault(role, []).append(column)
+        header.columns[role].sort()
+        header.how[column] = "option"
+
+
+def check_choice(choice: dict[str, str], matched: set[str], headers: list[Header]) -> None:
+    missing = [name for name in choice if name not in matched]
+    if missing:
+        names = list(dict.fromkeys(t for h in headers for t in h.names.values() if t))
+        raise InvalidInput(
+            f"--columns 中的列“{missing[0]}”在表头中找不到（表头有：{'、'.join(names[:12])}；"
+            "也可写列号，如 E=content）"
+        )
+
+
+def mapping(headers: list[Header]) -> list[dict[str, Any]]:
+    """Each column's role as chosen, once per distinct (column, header text, role)."""
+    out: dict[tuple, dict[str, Any]] = {}
+    for header in headers:
+        for role, cols in header.columns.items():
+            for c in cols:
+                label = header.label(c)
+                key = (c, label, role)
+                if key in out:
+                    continue
+                out[key] = {
+                    "column": header.row.column_name(c),
+                    "letter": column_letter(c),
+                    "header": label,
+                    "role": ROLE_CHOICE.get(role, role),
+                    "role_label": ROLE_LABELS.get(role, role),
+                    "how": header.how.get(c, "header"),
+                }
+    return [out[k] for k in sorted(out, key=lambda k: (k[0], k[1]))]
