@@ -118,7 +118,7 @@ class CellBook:
                         group = groups.get(key)
                         if group is None:
                             group = groups[key] = Unused(
-                                row.place, row.column_name(column), header.label(column)
+                                row.place, row.column_name(column), header.text(column)
                             )
                     else:
                         key = (stream.name, "row", row.number, row.place)

@@ -171,6 +171,7 @@ def realign(header: Header, data: list[Row]) -> None:
     header.how = {moved(c): how for c, how in header.how.items()}
     header.how.update({moved(c): "content" for c in header.names if c >= best})
     header.names = {moved(c): text for c, text in header.names.items()}
+    header.texts = {moved(c): text for c, text in header.texts.items()}
     header.spans = {moved(c): [moved(x) for x in cols] for c, cols in header.spans.items()}
 
 
@@ -250,7 +251,7 @@ def _letter_index(name: str) -> int | None:
 def choice_column(header: Header, name: str) -> int | None:
     """The column ``name`` designates in this header: its header text, else its letter/number."""
     key = _key(name)
-    for c, text in sorted(header.names.items()):
+    for c, text in sorted({**header.texts, **header.names}.items()):
         if _key(text) == key:
             return c
     return _letter_index(name.strip())
@@ -291,7 +292,7 @@ def mapping(headers: list[Header]) -> list[dict[str, Any]]:
     for header in headers:
         for role, cols in header.columns.items():
             for c in cols:
-                label = header.label(c)
+                label = header.text(c)
                 key = (c, label, role)
                 if key in out:
                     continue
@@ -303,4 +304,31 @@ def mapping(headers: list[Header]) -> list[dict[str, Any]]:
                     "role_label": ROLE_LABELS.get(role, role),
                     "how": header.how.get(c, "header"),
                 }
+        taken = {c for cols in header.columns.values() for c in cols}
+        taken |= {c for cols in header.spans.values() for c in cols}
+        width = max([header.width, *(c + 1 for c in taken)])
+        for c in range(width):
+            key = (c, header.text(c), "")
+            if c in taken or key in out:
+                continue
+            out[key] = {
+                "column": header.row.column_name(c),
+                "letter": column_letter(c),
+                "header": header.text(c),
+                "role": "",
+                "role_label": "未使用",
+                "how": "header",
+            }
     return [out[k] for k in sorted(out, key=lambda k: (k[0], k[1]))]
+
+
+def by_letter(columns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per column letter for the preview's selects (header texts joined)."""
+    rows: dict[str, dict[str, Any]] = {}
+    for c in columns:
+        row = rows.get(c["letter"])
+        if row is None:
+            rows[c["letter"]] = {**c, "headers": [c["header"]] if c["header"] else []}
+        elif c["header"] and c["header"] not in row["headers"]:
+            row["headers"].append(c["header"])
+    return list(rows.values())

@@ -129,6 +129,7 @@ class Header:
     names: dict[int, str] = field(default_factory=dict)  # column index → header text
     spans: dict[int, list[int]] = field(default_factory=dict)  # one header cell over columns
     how: dict[int, str] = field(default_factory=dict)  # column → content | option (else header)
+    texts: dict[int, str] = field(default_factory=dict)  # every header cell, known or not
 
     def first(self, role: str) -> int | None:
         cols = self.columns.get(role)
@@ -147,6 +148,10 @@ class Header:
             return ""
         return " ".join(self.names.get(column, "").split())
 
+    def text(self, column: int) -> str:
+        """The header's words over ``column``, whether duban knows them or not."""
+        return self.label(column) or " ".join(self.texts.get(column, "").split())
+
 
 def detect_header(row: Row, choice: dict[str, str] | None = None) -> Header | None:
     """A :class:`Header` when the row names ≥2 known columns, one of them task or requirement
@@ -156,7 +161,7 @@ def detect_header(row: Row, choice: dict[str, str] | None = None) -> Header | No
     (see :func:`_key`) to the roles the office chose for them."""
     if row.paragraph:
         return None
-    header = Header(row=row)
+    header = Header(row=row, texts={i: t for i, t in enumerate(row.cells) if t})
     seen_text: set[str] = set()
     for index, text in enumerate(row.cells):
         role = (choice or {}).get(_key(text)) if text else None

@@ -181,7 +181,6 @@ class _Parser:
                 previous_was_section = False
                 continue
             before = section
-            self.book.under(row, header)
             section = self.row(row, values, header, section)
             previous_was_section = section is not before
 
@@ -210,6 +209,7 @@ class _Parser:
         return self.data_row(row, header, section)
 
     def data_row(self, row: Row, header: Header, section: list[str]) -> list[str]:
+        self.book.under(row, header)
         number_col, task_col, req_col = (
             header.first("number"),
             header.first("task"),

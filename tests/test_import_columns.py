@@ -1,0 +1,233 @@
+"""Import, round 3 (tables): every cell accounted for, column roles read from content, the
+office's --columns. Ledgers of new shapes, built with openpyxl / python-docx / csv in the spirit
+of the seeds (a city bureau's 任务分解表 with headers duban never saw)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from ledgers import write_csv, write_docx, write_xlsx
+
+from workflow.errors import InvalidInput
+from workflow.ledger.columns import parse_columns
+from workflow.ledger.parse import parse_ledger
+from workflow.ledger.readers import read_source
+
+TITLE = "某市司法局2024年政务公开工作任务分解表"
+T1 = "围绕重大决策部署，做好政策文件解读工作，提高解读质量和实效。"
+T2 = "完善基层政务公开标准目录，推动基层政务公开规范化、标准化。"
+T3 = "及时公开行政复议决定书，接受社会监督，提升行政复议公信力。"
+WRITERS = {
+    "xlsx": lambda p, rows: write_xlsx(p.with_suffix(".xlsx"), rows),
+    "csv": lambda p, rows: write_csv(p.with_suffix(".csv"), rows),
+    "docx": lambda p, rows: write_docx(p.with_suffix(".docx"), [TITLE, {"rows": rows[1:]}]),
+}
+
+
+def parse(path: Path, columns: str | None = None):
+    return parse_ledger(read_source(path), parse_columns(columns))
+
+
+def task_fields(ledger) -> list[tuple]:
+    return [
+        (
+            t.number,
+            " / ".join(t.section_path),
+            t.content,
+            [(m.full, m.role) for m, _ in t.units],
+            t.deadline_text,
+        )
+        for t in ledger.tasks
+    ]
+
+
+# a requirement column under any of these headers (or none) is the requirement, by its content
+@pytest.mark.parametrize("fmt", WRITERS)
+@pytest.mark.parametrize(
+    "heading",
+    [
+        "细化分工",
+        "工作内容",
+        "主要内容",
+        "具体措施",
+        "工作措施",
+        "任务内容",
+        "目标任务",
+        "推进举措安排",
+        "",
+    ],
+)
+def test_the_requirement_column_is_found_by_its_content(tmp_path, fmt, heading) -> None:
+    rows = [
+        [TITLE],
+        ["序号", "重点任务", heading, "责任处室", "完成时限"],
+        [1, "加强政策解读", T1, "办公室", "2024年6月底前"],
+        [2, "推进基层政务公开", T2, "法治督察处、行政复议处", "2024年12月底前"],
+    ]
+    ledger = parse(WRITERS[fmt](tmp_path / "分解表", rows))
+    assert task_fields(ledger) == [
+        ("1", "", T1, [("办公室", "responsible")], "2024年6月底前"),
+        (
+            "2",
+            "",
+            T2,
+            [("法治督察处", "responsible"), ("行政复议处", "responsible")],
+            "2024年12月底前",
+        ),
+    ]
+    assert [t.title for t in ledger.tasks] == ["加强政策解读", "推进基层政务公开"]
+    assert not ledger.warnings and not ledger.unused
+    content = next(c for c in ledger.columns if c["letter"] == "C")
+    assert content["role"] == "content" and content["header"] == heading
+    assert content["how"] == (
+        "header" if heading in ("细化分工", "工作内容", "主要内容") else content["how"]
+    )
+
+
+@pytest.mark.parametrize("fmt", WRITERS)
+def test_an_unknown_column_is_named_in_a_warning_never_dropped(tmp_path, fmt) -> None:
+    rows = [
+        [TITLE],
+        ["序号", "重点任务", "具体要求", "责任处室", "完成时限", "备注", "联络员"],
+        [1, "加强政策解读", T1, "办公室", "2024年6月底前", "市委督办事项", "张三"],
+        [2, "推进基层政务公开", T2, "法治督察处", "2024年12月底前", "", "李四"],
+    ]
+    ledger = parse(WRITERS[fmt](tmp_path / "分解表", rows))
+    assert len(ledger.tasks) == 2
+    by_header = {u.header: u for u in ledger.unused}
+    assert by_header["备注"].texts == ["市委督办事项"] and by_header["备注"].rows
+    assert by_header["联络员"].texts == ["张三", "李四"]
+    text = "\n".join(ledger.warnings)
+    assert "未使用的列「备注」" in text and "“市委督办事项”" in text
+    assert "未使用的列「联络员」" in text and "“张三”、“李四”" in text
+    # the office says what the column holds: nothing is left over
+    chosen = parse(WRITERS[fmt](tmp_path / "分解表", rows), "备注=content,联络员=ignore")
+    assert chosen.tasks[0].content == f"{T1}\n市委督办事项"
+    assert not chosen.unused and not chosen.warnings
+
+
+def test_a_goal_header_over_section_headings_is_the_section(tmp_path) -> None:
+    rows = [
+        [TITLE],
+        ["目标", "序号", "重点任务", "具体措施", "牵头单位", "完成时限"],
+        ["一、深化政策解读", 1, "加强政策解读", T1, "办公室", "2024年6月底前"],
+        ["一、深化政策解读", 2, "推进基层政务公开", T2, "法治督察处", "2024年12月底前"],
+        ["二、做好依申请公开", 3, "公开复议决定", T3, "行政复议处", "长期坚持"],
+    ]
+    ledger = parse(write_xlsx(tmp_path / "a.xlsx", rows, merges=["A3:A4"]))
+    assert [t.section_path for t in ledger.tasks] == [
+        ["一、深化政策解读"], ["一、深化政策解读"], ["二、做好依申请公开"],
+    ]  # fmt: skip
+    assert all(t.metric is None for t in ledger.tasks)
+    assert {c["letter"]: c["role"] for c in ledger.columns}["A"] == "section"
+    assert not ledger.unused
+
+
+def test_a_header_narrower_than_its_data_is_aligned_by_content(tmp_path) -> None:
+    """The header's "工作任务" spanned the 序号 and the text column; saved as CSV it is one cell."""
+    rows = [
+        [TITLE],
+        ["工作任务", "具体要求", "责任单位", "完成时限"],
+        [1, "加强政策解读", T1, "办公室", "2024年6月底前"],
+        [2, "推进基层政务公开", T2, "法治督察处", "2024年12月底前"],
+    ]
+    ledger = parse(write_csv(tmp_path / "a.csv", rows))
+    assert task_fields(ledger) == [
+        ("1", "", T1, [("办公室", "responsible")], "2024年6月底前"),
+        ("2", "", T2, [("法治督察处", "responsible")], "2024年12月底前"),
+    ]
+    assert [t.title for t in ledger.tasks] == ["加强政策解读", "推进基层政务公开"]
+    assert not ledger.unused
+
+
+def test_rows_under_a_merged_group_cell_left_blank_by_csv_continue_the_group(tmp_path) -> None:
+    """序号, 任务 and 具体要求 merged down over three rows, one unit and deadline per row."""
+    rows = [
+        [TITLE],
+        ["序号", "工作任务", "具体要求", "责任单位", "完成时限"],
+        [1, "加强政策解读", T1, "办公室", "2024年6月底前"],
+        ["", "", "", "法治督察处", "2024年6月底前"],
+        ["", "", "", "行政复议处", ""],
+        [2, "推进基层政务公开", T2, "律师工作处", "2024年12月底前"],
+    ]
+    ledger = parse(write_csv(tmp_path / "a.csv", rows))
+    assert task_fields(ledger) == [
+        (
+            "1",
+            "",
+            T1,
+            [
+                ("办公室", "responsible"),
+                ("法治督察处", "responsible"),
+                ("行政复议处", "responsible"),
+            ],
+            "2024年6月底前",
+        ),
+        ("2", "", T2, [("律师工作处", "responsible")], "2024年12月底前"),
+    ]
+    assert not ledger.unused and not ledger.warnings
+
+
+def test_a_second_content_column_and_progress_are_kept(tmp_path) -> None:
+    rows = [
+        [TITLE],
+        ["序号", "工作任务", "工作内容", "具体措施", "责任单位", "完成时限", "进展情况"],
+        [1, "加强政策解读", T1, T3, "办公室", "2024年6月底前", "已完成解读3件"],
+    ]
+    ledger = parse(write_xlsx(tmp_path / "a.xlsx", rows))
+    (task,) = ledger.tasks
+    assert task.content == f"{T1}\n{T3}" and task.progress == "已完成解读3件"
+    assert not ledger.unused
+
+
+def test_text_after_the_table_is_named(tmp_path) -> None:
+    rows = [
+        [TITLE],
+        ["序号", "工作任务", "具体要求", "责任单位", "完成时限"],
+        [1, "加强政策解读", T1, "办公室", "2024年6月底前"],
+        ["注：各处室请于每季度末报送进展。"],
+    ]
+    ledger = parse(write_xlsx(tmp_path / "a.xlsx", rows))
+    assert any(
+        "第4行未识别为任务" in w and "各处室请于每季度末报送进展" in w for w in ledger.warnings
+    )
+
+
+@pytest.mark.parametrize(
+    "columns, message",
+    [
+        ("细化分工=content", "--columns 中的列“细化分工”在表头中找不到"),
+        ("具体要求=正文", "--columns 中“具体要求=正文”的用途“正文”无效"),
+        ("具体要求", "--columns 的写法无效：“具体要求”"),
+    ],
+)
+def test_a_bad_column_choice_is_one_line(tmp_path, columns, message) -> None:
+    rows = [
+        [TITLE],
+        ["序号", "工作任务", "具体要求", "责任单位", "完成时限"],
+        [1, "加强政策解读", T1, "办公室", "2024年6月底前"],
+    ]
+    path = write_xlsx(tmp_path / "a.xlsx", rows)
+    with pytest.raises(InvalidInput) as err:
+        parse(path, columns)
+    assert err.value.message.startswith(message) and "\n" not in err.value.message
+
+
+def test_columns_by_letter_and_by_chinese_role(tmp_path) -> None:
+    rows = [
+        [TITLE],
+        ["序号", "工作任务", "具体要求", "责任单位", "配合", "完成时限"],
+        [1, "加强政策解读", T1, "办公室", "法治督察处", "2024年6月底前"],
+    ]
+    path = write_xlsx(tmp_path / "a.xlsx", rows)
+    plain = parse(path)
+    assert [(m.full, m.role) for m, _ in plain.tasks[0].units] == [
+        ("办公室", "responsible"), ("法治督察处", "cooperating"),
+    ]  # fmt: skip
+    chosen = parse(path, "D=lead，配合=责任单位")
+    assert [(m.full, m.role) for m, _ in chosen.tasks[0].units] == [
+        ("办公室", "lead"), ("法治督察处", "responsible"),
+    ]  # fmt: skip
+    how = {c["letter"]: c["how"] for c in chosen.columns}
+    assert how["D"] == how["E"] == "option" and how["A"] == "header"
