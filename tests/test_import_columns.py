@@ -231,3 +231,116 @@ def test_columns_by_letter_and_by_chinese_role(tmp_path) -> None:
     ]  # fmt: skip
     how = {c["letter"]: c["how"] for c in chosen.columns}
     assert how["D"] == how["E"] == "option" and how["A"] == "header"
+
+
+# -- the doors: the dry run, --json, --columns (local and over the server), the web preview ----
+BUREAU = [
+    [TITLE],
+    ["序号", "重点任务", "细化分工", "责任处室", "完成时限", "备注"],
+    [1, "加强政策解读", T1, "办公室", "2024年6月底前", "市委督办事项"],
+    [2, "推进基层政务公开", T2, "法治督察处、行政复议处", "2024年12月底前", ""],
+]
+
+
+def _bureau(office_db, tmp_path: Path) -> Path:
+    from ledgers import add_directory
+
+    with office_db.session() as s:
+        add_directory(s, [(n, [], []) for n in ("办公室", "法治督察处", "行政复议处")])
+    return write_xlsx(tmp_path / "司法局分解表.xlsx", BUREAU)
+
+
+def test_the_dry_run_shows_text_roles_mapping_and_unused(duban, office_db, tmp_path) -> None:
+    path = _bureau(office_db, tmp_path)
+    out = duban.ok("import", path, "--dry-run")
+    text = " ".join(out.stdout.split())
+    assert "围绕重大决策部署" in text and "责任：法治督察处、行政复议处" in text
+    assert "C列「细化分工」→ 具体要求（content，表头）" in text
+    assert "F列「备注」→ 备注（不导入，提示）（remark，表头）" in text
+    assert "未使用的列「备注」（工作表“台账”F列，第3行）：“市委督办事项”" in out.stderr
+
+    data = duban.json("import", path, "--dry-run")
+    assert {c["letter"]: c["role"] for c in data["columns"]} == {
+        "A": "number", "B": "title", "C": "content", "D": "responsible", "E": "deadline",
+        "F": "remark",
+    }  # fmt: skip
+    assert data["unused"] == [
+        {"place": "工作表“台账”", "column": "F列", "header": "备注", "rows": [3],
+         "texts": ["市委督办事项"], "paragraph": False},
+    ]  # fmt: skip
+    assert any("未使用的列「备注」" in w for w in data["warnings"])
+
+    chosen = duban.json("import", path, "--dry-run", "--columns", "备注=content")
+    assert chosen["tasks"][0]["content"] == f"{T1}\n市委督办事项"
+    assert chosen["unused"] == [] and not any("未使用" in w for w in chosen["warnings"])
+    assert next(c for c in chosen["columns"] if c["letter"] == "F")["how"] == "option"
+
+
+@pytest.mark.parametrize(
+    "columns, message",
+    [
+        ("备注=memo", "错误：--columns 中“备注=memo”的用途“memo”无效"),
+        ("联络员=content", "错误：--columns 中的列“联络员”在表头中找不到"),
+    ],
+)
+def test_a_bad_columns_option_writes_nothing(duban, office_db, tmp_path, columns, message) -> None:
+    from test_import_cli import snapshot
+
+    path = _bureau(office_db, tmp_path)
+    before = snapshot(office_db)
+    result = duban("import", path, "--columns", columns)
+    assert result.exit_code == 2 and result.stderr.startswith(message)
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
+    assert snapshot(office_db) == before
+
+
+def test_the_web_preview_changes_a_column_and_imports(office_db, cli_env, tmp_path, monkeypatch):
+    import re
+
+    from fastapi.testclient import TestClient
+    from sqlmodel import select
+
+    from workflow.config import load_config
+    from workflow.models import Task
+    from workflow.web.app import create_app
+
+    for key, value in cli_env.items():
+        monkeypatch.setenv(key, value)
+    path = _bureau(office_db, tmp_path)
+    client = TestClient(create_app(load_config(cli_env)))
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)
+    client.post("/login", data={"token": cli_env["DUBAN_TOKEN"], "csrf_token": csrf})
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/office/import").text).group(
+        1
+    )
+    page = client.post(
+        "/office/import",
+        data={"csrf_token": csrf},
+        files={"ledger": (path.name, path.read_bytes())},
+    ).text
+    assert (
+        "未使用的列「备注」" in page and "围绕重大决策部署" in page and "法治督察处（责任）" in page
+    )
+    assert 'name="col:C"' in page and '<option value="content" selected>' in page
+    digest = re.search(r'name="digest" value="([0-9a-f]{64})"', page).group(1)
+    form = {"csrf_token": csrf, "digest": digest, "columns": ""}
+    form.update(
+        {f"col:{c}": r for c, r in re.findall(r'name="was:([A-Z]+)" value="([a-z]*)"', page)}
+    )
+    form.update(
+        {f"was:{c}": r for c, r in re.findall(r'name="was:([A-Z]+)" value="([a-z]*)"', page)}
+    )
+    form["col:F"] = "content"
+    again = client.post("/office/import/preview", data=form).text
+    assert "未使用的列" not in again and "已指定" in again
+    assert 'name="columns" value="F=content"' in again
+    bad = client.post("/office/import/preview", data={**form, "col:F": "memo"})
+    assert bad.status_code == 400 and "用途“memo”无效" in bad.text
+    done = client.post(
+        "/office/import/confirm",
+        data={"csrf_token": csrf, "digest": digest, "columns": "F=content"},
+    )
+    assert "已导入“司法局分解表.xlsx”" in done.text
+    with office_db.session() as s:
+        contents = [t.content for t in s.exec(select(Task).order_by(Task.id)).all()]
+    assert contents == [f"{T1}\n市委督办事项", T2]
