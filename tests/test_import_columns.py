@@ -344,3 +344,18 @@ def test_the_web_preview_changes_a_column_and_imports(office_db, cli_env, tmp_pa
     with office_db.session() as s:
         contents = [t.content for t in s.exec(select(Task).order_by(Task.id)).all()]
     assert contents == [f"{T1}\n市委督办事项", T2]
+
+
+def test_a_text_header_over_the_number_column_saved_as_csv(tmp_path) -> None:
+    """ "工作任务" merged over 序号 and title, saved as CSV: the next header cell is blank."""
+    rows = [
+        [TITLE],
+        ["工作任务", "", "具体要求", "责任单位", "完成时限"],
+        [1, "加强政策解读", T1, "办公室", "2024年6月底前"],
+        [2, "推进基层政务公开", T2, "法治督察处", "2024年12月底前"],
+    ]
+    ledger = parse(write_csv(tmp_path / "a.csv", rows))
+    assert [(t.number, t.title, t.content) for t in ledger.tasks] == [
+        ("1", "加强政策解读", T1), ("2", "推进基层政务公开", T2),
+    ]  # fmt: skip
+    assert not ledger.unused and not ledger.warnings

@@ -175,6 +175,31 @@ def realign(header: Header, data: list[Row]) -> None:
     header.spans = {moved(c): [moved(x) for x in cols] for c, cols in header.spans.items()}
 
 
+def _number_under_text_header(header: Header, data: list[Row]) -> None:
+    """ "工作任务" over the 序号 and the title (merged, then saved as CSV: the next header cell is
+    blank): the column of numbers is the 序号, the blank-headed one after it the title."""
+    if "number" in header.columns:
+        return
+    taken = {c for cols in header.columns.values() for c in cols}
+    for role in ("task", "requirement"):
+        for c in header.columns.get(role, []):
+            values = column_values(data, c)
+            after = column_values(data, c + 1)
+            if (
+                values
+                and all(number_only(v) for v in values)
+                and c + 1 not in taken
+                and not header.texts.get(c + 1)
+                and after
+                and not all(number_only(v) for v in after)
+            ):
+                header.columns[role] = sorted(c + 1 if x == c else x for x in header.columns[role])
+                header.columns["number"] = [c]
+                header.names[c + 1] = header.names[c]
+                header.how[c] = header.how[c + 1] = "content"
+                return
+
+
 def infer_columns(header: Header, following: list[Row], detect) -> None:
     """Give the columns the header left without a role one from their content (see above)."""
     data = _data(following, detect)
@@ -188,12 +213,15 @@ def infer_columns(header: Header, following: list[Row], detect) -> None:
             metric.remove(c)  # "目标" over "一、…" headings: the section, not a metric
             header.columns["section"] = [c]
             header.how[c] = "content"
+    _number_under_text_header(header, data)
     derived = header.columns.get("derived", [])
     if "deadline" not in header.columns:  # "截止日期" is duban's own column only beside 完成时限
         for c in list(derived):
             if header.label(c) == "截止日期":
                 derived.remove(c)
                 header.columns["deadline"] = [c]
+    if review_workbook(header):  # duban's own notes in its review workbook: not read back
+        header.columns.setdefault("derived", []).extend(header.columns.pop("remark", []))
     header.columns = {r: c for r, c in header.columns.items() if c}
     width = max(len(r.cells) for r in data)
     taken = {c for cols in header.columns.values() for c in cols}
@@ -207,6 +235,11 @@ def infer_columns(header: Header, following: list[Row], detect) -> None:
         header.columns.setdefault(role, []).append(c)
         header.columns[role].sort()
         header.how[c] = "content"
+
+
+def review_workbook(header: Header) -> bool:
+    """The header of the review workbook duban writes (``--to-ledger``): it has 原文位置."""
+    return any(header.label(c) == "原文位置" for c in header.columns.get("derived", []))
 
 
 def parse_columns(text: str | None) -> dict[str, str]:

@@ -23,7 +23,13 @@ import re
 from dataclasses import dataclass, field
 
 from workflow.ledger.accounting import CellBook
-from workflow.ledger.columns import apply_choice, check_choice, infer_columns, mapping
+from workflow.ledger.columns import (
+    apply_choice,
+    check_choice,
+    infer_columns,
+    mapping,
+    review_workbook,
+)
 from workflow.ledger.headers import (
     LABELS,
     Header,
@@ -195,8 +201,8 @@ class _Parser:
                 self.book.use_row(row)
                 return _set_section(section, text, level)
             if header is None or _FILL_LINE.match(text) or _NOTE.match(text) or row.paragraph:
-                if _FILL_LINE.match(text):
-                    self.book.use_row(row)  # the form's 填报单位/填报时间 line
+                if _FILL_LINE.match(text) or (_NOTE.match(text) and review_workbook(header)):
+                    self.book.use_row(row)  # the form's 填报单位 line; duban's own notes
                 elif not self.seen_header:
                     self.book.use_row(row)
                     self.preamble.append(text)
