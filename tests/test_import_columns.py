@@ -359,3 +359,29 @@ def test_a_text_header_over_the_number_column_saved_as_csv(tmp_path) -> None:
         ("1", "加强政策解读", T1), ("2", "推进基层政务公开", T2),
     ]  # fmt: skip
     assert not ledger.unused and not ledger.warnings
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_a_table_without_a_header_row_is_read_by_content(tmp_path, fmt) -> None:
+    rows = [
+        [TITLE],
+        [1, "加强政策解读", T1, "办公室", "2024年6月底前"],
+        [2, "推进基层政务公开", T2, "法治督察处、行政复议处", "2024年12月底前"],
+        [3, "公开复议决定", T3, "行政复议处", "长期坚持"],
+    ]
+    path = (write_xlsx if fmt == "xlsx" else write_csv)(tmp_path / f"a.{fmt}", rows)
+    ledger = parse(path)
+    assert [(t.number, t.title, t.content, t.deadline_text) for t in ledger.tasks] == [
+        ("1", "加强政策解读", T1, "2024年6月底前"),
+        ("2", "推进基层政务公开", T2, "2024年12月底前"),
+        ("3", "公开复议决定", T3, "长期坚持"),
+    ]
+    assert ledger.title == TITLE and not ledger.unused
+    assert [c["role"] for c in ledger.columns] == [
+        "number",
+        "title",
+        "content",
+        "responsible",
+        "deadline",
+    ]
+    assert {c["how"] for c in ledger.columns} == {"content"}

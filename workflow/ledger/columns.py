@@ -237,6 +237,33 @@ def infer_columns(header: Header, following: list[Row], detect) -> None:
         header.how[c] = "content"
 
 
+def content_header(streams: list, detect) -> Header | None:
+    """A header read from content alone, for a table with no header row: its first data row
+    (three or more cells) starts it when its columns read as a requirement (long sentences) and
+    units, in at least two rows. None when the table does not read as tasks."""
+    for stream in streams:
+        rows = [r for r in stream.rows if not r.paragraph]
+        start = next((i for i, r in enumerate(rows) if len(r.values()) >= 3), None)
+        if start is None:
+            continue
+        first = rows[start]
+        data = [r for r in rows[start:] if r.place == first.place and len(r.values()) >= 2][:200]
+        if len(data) < 2:
+            continue
+        header = Header(row=first)
+        width = max(len(r.cells) for r in data)
+        for c in range(width):
+            role = guess(column_values(data, c), header)
+            if role is not None and role != "extra":
+                header.columns.setdefault(role, []).append(c)
+                header.how[c] = "content"
+        roles = set(header.columns)
+        if "requirement" in roles and roles & {"lead", "responsible", "cooperating"}:
+            return header
+        return None
+    return None
+
+
 def review_workbook(header: Header) -> bool:
     """The header of the review workbook duban writes (``--to-ledger``): it has 原文位置."""
     return any(header.label(c) == "原文位置" for c in header.columns.get("derived", []))

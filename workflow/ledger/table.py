@@ -26,6 +26,7 @@ from workflow.ledger.accounting import CellBook
 from workflow.ledger.columns import (
     apply_choice,
     check_choice,
+    content_header,
     infer_columns,
     mapping,
     review_workbook,
@@ -129,6 +130,7 @@ class _Parser:
         self.choice = dict(choice or {})  # the office's column roles (--columns)
         self.keys = {_key(name): role for name, role in self.choice.items()}
         self.matched: set[str] = set()
+        self.preset: Header | None = None  # see content_header
         self.preamble: list[str] = []
         self.records: list[_Record] = []
         self.warnings: list[str] = list(doc.warnings)
@@ -155,6 +157,11 @@ class _Parser:
             values = row.values()
             if not values:
                 continue
+            if header is None and self.preset is not None and row is self.preset.row:
+                header = self.preset  # a table without a header row: columns read by content
+                self.headers.append(header)
+                self.seen_header = True
+                place = row.place
             if not row.paragraph and row.place != place:  # a new Word table
                 place = row.place
                 reason = _foreign_table(row, header)
@@ -416,21 +423,32 @@ class _Parser:
         return found
 
 
-def parse_table(doc: SourceDocument, columns: dict[str, str] | None = None) -> ParsedLedger | None:
-    """Parse a document's task table; ``None`` for a Word document with no task table at all
-    (a plan written as prose, see :mod:`workflow.ledger.prose`). Raises LedgerError for anything
-    that is not a ledger."""
-    parser = _Parser(doc, columns)
-    for stream in doc.streams:
+def _walk(parser: _Parser) -> _Parser:
+    for stream in parser.doc.streams:
         before = len(parser.headers)
         parser.stream(stream)
         if (
             len(parser.headers) == before
             and stream.rows
-            and doc.format == "xlsx"
+            and parser.doc.format == "xlsx"
             and parser.seen_header
         ):
             parser.warnings.append(f"工作表“{stream.name}”中没有找到表头，已跳过")
+    return parser
+
+
+def parse_table(doc: SourceDocument, columns: dict[str, str] | None = None) -> ParsedLedger | None:
+    """Parse a document's task table; ``None`` for a Word document with no task table at all
+    (a plan written as prose, see :mod:`workflow.ledger.prose`). Raises LedgerError for anything
+    that is not a ledger."""
+    parser = _walk(_Parser(doc, columns))
+    if not parser.headers:
+        preset = content_header(doc.streams, parser.detect)
+        if preset is not None:
+            apply_choice(preset, parser.choice, parser.matched)
+            parser = _Parser(doc, columns)
+            parser.preset = preset
+            parser = _walk(parser)
     if not parser.headers:
         if doc.format == "docx":  # no task table: a plan written as prose (issue 8)
             return None
