@@ -1,5 +1,5 @@
 """Nothing a ledger table says is dropped silently: for random ledgers (random column names, orders
-and extra columns, as .xlsx and .csv) every non-empty data cell ends up in a task field or in a
+and extra columns, as .xlsx, .csv and Word tables) every non-empty data cell ends up in a task field or in a
 named warning about an unused column."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ledgers import write_csv, write_xlsx
+from ledgers import write_csv, write_docx, write_xlsx
 
 from workflow.ledger.parse import parse_ledger
 from workflow.ledger.readers import read_source
@@ -32,7 +32,15 @@ def ledgers(draw):
     columns = [
         ("number", "序号"),
         ("title", draw(st.sampled_from(["工作任务", "重点工作", "重点任务"]))),
-        ("requirement", draw(st.sampled_from(REQUIREMENT_HEADERS))),
+        (
+            "requirement",
+            draw(
+                st.one_of(
+                    st.sampled_from(REQUIREMENT_HEADERS),
+                    st.text(alphabet=WORDS, min_size=2, max_size=6),  # a name duban never saw
+                )
+            ),
+        ),
         ("units", draw(st.sampled_from(UNIT_HEADERS))),
         ("deadline", draw(st.sampled_from(["完成时限", "完成时间", "时间节点"]))),
         *(("extra", draw(st.text(alphabet=WORDS, min_size=2, max_size=6))) for _ in range(extra)),
@@ -70,12 +78,15 @@ def _fields(ledger) -> list[str]:
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(ledger=ledgers(), fmt=st.sampled_from(["xlsx", "csv"]))
+@given(ledger=ledgers(), fmt=st.sampled_from(["xlsx", "csv", "docx"]))
 def test_every_cell_is_accounted_for(ledger, fmt) -> None:
     rows, roles = ledger
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"清单.{fmt}"
-        (write_xlsx if fmt == "xlsx" else write_csv)(path, rows)
+        if fmt == "docx":
+            write_docx(path, [TITLE, {"rows": rows[1:]}])
+        else:
+            (write_xlsx if fmt == "xlsx" else write_csv)(path, rows)
         parsed = parse_ledger(read_source(path))
     fields = _fields(parsed)
     unused = [(u.header, text) for u in parsed.unused for text in u.texts]
