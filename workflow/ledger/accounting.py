@@ -40,11 +40,12 @@ class Unused:
         shown = "、".join(f"“{clip(t, 24)}”" for t in self.texts[:3])
         more = f"等 {len(self.texts)} 处" if len(self.texts) > 3 else ""
         if self.column:
-            name = f"「{self.header}」" if self.header else f"（{self.column}，没有表头）"
-            where = f"{self.place}{self.column}，第{rows}行" if self.header else f"第{rows}行"
+            column = f"{self.place}{self.column}"
+            name = f"「{self.header}」" if self.header else f"（{column}，没有表头）"
+            where = f"{column}，第{rows}行" if self.header else f"第{rows}行"
             return (
                 f"{filename}：未使用的列{name}（{where}）：{shown}{more} 未导入到任何任务字段，"
-                f"请核对；可用 --columns 指定该列的用途"
+                f"请核对；可在“列的用途”中（或用 --columns）指定该列的用途"
             )
         unit = "段" if self.paragraph else "行"
         return f"{filename}：{self.place}第{rows}{unit}未识别为任务，未导入：{shown}{more}"
