@@ -385,3 +385,27 @@ def test_a_table_without_a_header_row_is_read_by_content(tmp_path, fmt) -> None:
         "deadline",
     ]
     assert {c["how"] for c in ledger.columns} == {"content"}
+
+
+@pytest.mark.parametrize(
+    "heading, role",
+    [
+        ("协同单位", "cooperating"),
+        ("参与部门", "cooperating"),
+        ("负责科室", "responsible"),
+        ("", "responsible"),
+    ],
+)
+def test_a_unit_column_beside_the_lead_takes_its_role_from_the_header_hint(tmp_path, heading, role):
+    rows = [
+        [TITLE],
+        ["序号", "工作任务", "具体要求", "牵头单位", heading, "完成时限"],
+        [1, "加强政策解读", T1, "办公室", "法治督察处", "2024年6月底前"],
+        [2, "推进基层政务公开", T2, "行政复议处", "各区司法局", "2024年12月底前"],
+    ]
+    ledger = parse(write_csv(tmp_path / "a.csv", rows))
+    assert [[(m.full, m.role) for m, _ in t.units] for t in ledger.tasks] == [
+        [("办公室", "lead"), ("法治督察处", role)],
+        [("行政复议处", "lead"), ("各区司法局", role)],
+    ]
+    assert not ledger.unused
