@@ -409,3 +409,22 @@ def test_a_unit_column_beside_the_lead_takes_its_role_from_the_header_hint(tmp_p
         [("行政复议处", "lead"), ("各区司法局", role)],
     ]
     assert not ledger.unused
+
+
+def test_a_column_of_directory_names_is_a_unit_column(tmp_path) -> None:
+    """Short names the directory knows ("综合", "法规") are units, whatever the column's header."""
+    rows = [
+        [TITLE],
+        ["序号", "工作任务", "具体要求", "牵头单位", "落实主体", "完成时限"],
+        [1, "加强政策解读", T1, "办公室", "综合、法规", "2024年6月底前"],
+        [2, "推进基层政务公开", T2, "办公室", "法规", "2024年12月底前"],
+    ]
+    path = write_xlsx(tmp_path / "a.xlsx", rows)
+    unknown = parse(path)
+    assert [u.header for u in unknown.unused] == ["落实主体"]
+    known = parse_ledger(read_source(path), None, frozenset({"办公室", "综合", "法规"}))
+    assert [[(m.full, m.role) for m, _ in t.units] for t in known.tasks] == [
+        [("办公室", "lead"), ("综合", "responsible"), ("法规", "responsible")],
+        [("办公室", "lead"), ("法规", "responsible")],
+    ]
+    assert not known.unused

@@ -61,12 +61,17 @@ _DATE = re.compile(
 _SENTENCE = re.compile(r"[，。；,;：:]")
 
 
-def _unit_like(text: str) -> bool:
+def _unit_like(text: str, known: frozenset[str] = frozenset()) -> bool:
+    """Names of units: each part ends like one ("…局/…处/…科/…委/…办"), starts with 各, or is a
+    name, alias or group of the directory (``known``)."""
+    if text in known:
+        return True
     parts = [p.strip("（）() ") for p in _UNIT_SPLIT.split(text) if p.strip("（）() ")]
     if not parts or len(text) > 120:
         return False
     return all(
-        2 <= len(p) <= 24 and (_UNIT_END.search(p) or p.startswith("各") or p.endswith("等"))
+        p in known
+        or (2 <= len(p) <= 24 and (_UNIT_END.search(p) or p.startswith("各") or p.endswith("等")))
         for p in parts
     )
 
@@ -93,7 +98,7 @@ def column_values(rows: list[Row], column: int) -> list[str]:
     return out
 
 
-def guess(values: list[str], header: Header) -> str | None:
+def guess(values: list[str], header: Header, known: frozenset[str] = frozenset()) -> str | None:
     """The role a column of ``values`` most likely holds, given the roles the header has."""
     if not values:
         return None
@@ -102,7 +107,7 @@ def guess(values: list[str], header: Header) -> str | None:
         return "number" if "number" not in has else None
     if all(_SECTION.match(v) for v in values):
         return "section" if "section" not in has else None
-    if _share(values, _unit_like) >= 0.8:
+    if _share(values, lambda v: _unit_like(v, known)) >= 0.8:
         return next((r for r in ("responsible", "cooperating") if r not in has), None)
     if _share(values, _date_like) >= 0.8:
         return "deadline" if "deadline" not in has else None
@@ -200,7 +205,9 @@ def _number_under_text_header(header: Header, data: list[Row]) -> None:
                 return
 
 
-def infer_columns(header: Header, following: list[Row], detect) -> None:
+def infer_columns(
+    header: Header, following: list[Row], detect, known: frozenset[str] = frozenset()
+) -> None:
     """Give the columns the header left without a role one from their content (see above)."""
     data = _data(following, detect)
     if not data:
@@ -229,7 +236,7 @@ def infer_columns(header: Header, following: list[Row], detect) -> None:
     for c in range(width):
         if c in taken:
             continue
-        role = guess(column_values(data, c), header)
+        role = guess(column_values(data, c), header, known)
         if role is None:
             continue
         header.columns.setdefault(role, []).append(c)
@@ -237,7 +244,7 @@ def infer_columns(header: Header, following: list[Row], detect) -> None:
         header.how[c] = "content"
 
 
-def content_header(streams: list, detect) -> Header | None:
+def content_header(streams: list, known: frozenset[str] = frozenset()) -> Header | None:
     """A header read from content alone, for a table with no header row: its first data row
     (three or more cells) starts it when its columns read as a requirement (long sentences) and
     units, in at least two rows. None when the table does not read as tasks."""
@@ -253,7 +260,7 @@ def content_header(streams: list, detect) -> Header | None:
         header = Header(row=first)
         width = max(len(r.cells) for r in data)
         for c in range(width):
-            role = guess(column_values(data, c), header)
+            role = guess(column_values(data, c), header, known)
             if role is not None and role != "extra":
                 header.columns.setdefault(role, []).append(c)
                 header.how[c] = "content"

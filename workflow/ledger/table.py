@@ -125,8 +125,14 @@ def _foreign_table(row: Row, header: Header | None) -> str | None:
 
 
 class _Parser:
-    def __init__(self, doc: SourceDocument, choice: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        doc: SourceDocument,
+        choice: dict[str, str] | None = None,
+        known: frozenset[str] = frozenset(),
+    ) -> None:
         self.doc = doc
+        self.known = known  # the directory's unit names, aliases and groups
         self.choice = dict(choice or {})  # the office's column roles (--columns)
         self.keys = {_key(name): role for name, role in self.choice.items()}
         self.matched: set[str] = set()
@@ -179,7 +185,7 @@ class _Parser:
                 sub = i < len(rows) and merge_subheader(found, rows[i])
                 after = i + 1 if sub else i
                 resolve_spans(found, rows[after : after + 40])
-                infer_columns(found, rows[after:], self.detect)
+                infer_columns(found, rows[after:], self.detect, self.known)
                 apply_choice(found, self.choice, self.matched)
             if found is not None and found.columns.keys() & {"task", "requirement"}:
                 if not self.seen_header and not previous_was_section:
@@ -437,16 +443,20 @@ def _walk(parser: _Parser) -> _Parser:
     return parser
 
 
-def parse_table(doc: SourceDocument, columns: dict[str, str] | None = None) -> ParsedLedger | None:
+def parse_table(
+    doc: SourceDocument,
+    columns: dict[str, str] | None = None,
+    known: frozenset[str] = frozenset(),
+) -> ParsedLedger | None:
     """Parse a document's task table; ``None`` for a Word document with no task table at all
     (a plan written as prose, see :mod:`workflow.ledger.prose`). Raises LedgerError for anything
     that is not a ledger."""
-    parser = _walk(_Parser(doc, columns))
+    parser = _walk(_Parser(doc, columns, known))
     if not parser.headers:
-        preset = content_header(doc.streams, parser.detect)
+        preset = content_header(doc.streams, parser.known)
         if preset is not None:
             apply_choice(preset, parser.choice, parser.matched)
-            parser = _Parser(doc, columns)
+            parser = _Parser(doc, columns, known)
             parser.preset = preset
             parser = _walk(parser)
     if not parser.headers:
