@@ -10,7 +10,7 @@ import pytest
 from ledgers import write_csv, write_docx, write_xlsx
 
 from workflow.errors import InvalidInput
-from workflow.ledger.columns import parse_columns
+from workflow.ledger.choice import parse_columns
 from workflow.ledger.parse import parse_ledger
 from workflow.ledger.readers import read_source
 

@@ -14,7 +14,7 @@ from workflow.clock import local_date, parse_date
 from workflow.config import Config
 from workflow.directory.roles import Caller
 from workflow.errors import InvalidInput
-from workflow.ledger.columns import parse_columns
+from workflow.ledger.choice import parse_columns
 from workflow.ledger.export import export_ledger
 from workflow.ledger.importing import import_ledger
 from workflow.ledger.readers.limits import import_limits

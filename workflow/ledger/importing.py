@@ -92,7 +92,7 @@ def read_ledger(
     known: frozenset[str] = frozenset(),
 ) -> PlannedLedger:
     """Read, parse and date a ledger file (no database); ``columns``: the office's column
-    roles (see :func:`workflow.ledger.columns.parse_columns`)."""
+    roles (see :func:`workflow.ledger.choice.parse_columns`)."""
     parsed = parse_ledger(read_source(path, sheet=sheet, limits=limits), columns, known)
     return plan_ledger(parsed, calendar=calendar, year=plan_year, dates=report_dates)
 

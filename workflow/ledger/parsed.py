@@ -77,7 +77,7 @@ class ParsedLedger:
     warnings: list[str] = field(default_factory=list)
     # cells no task field took, also named in ``warnings`` (see workflow.ledger.accounting)
     unused: list[Any] = field(default_factory=list)
-    # the column mapping the table parser chose (see workflow.ledger.columns.mapping)
+    # the column mapping the table parser chose (see workflow.ledger.choice.mapping)
     columns: list[dict[str, Any]] = field(default_factory=list)
 
     @property

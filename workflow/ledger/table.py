@@ -23,14 +23,8 @@ import re
 from dataclasses import dataclass, field
 
 from workflow.ledger.accounting import CellBook
-from workflow.ledger.columns import (
-    apply_choice,
-    check_choice,
-    content_header,
-    infer_columns,
-    mapping,
-    review_workbook,
-)
+from workflow.ledger.choice import apply_choice, check_choice, mapping
+from workflow.ledger.columns import content_header, infer_columns, review_workbook
 from workflow.ledger.headers import (
     LABELS,
     Header,

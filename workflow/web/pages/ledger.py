@@ -19,7 +19,7 @@ from fastapi.responses import Response
 
 from workflow.directory.roles import require_role
 from workflow.errors import InvalidInput, NotFound, TooLarge
-from workflow.ledger.columns import CHOICES, ROLE_CHOICE, ROLE_LABELS, by_letter, parse_columns
+from workflow.ledger.choice import CHOICES, ROLE_CHOICE, ROLE_LABELS, by_letter, parse_columns
 from workflow.ledger.importing import import_ledger
 from workflow.tasks.assignments import ROLE_LABELS as UNIT_ROLE_LABELS
 from workflow.web.pages.frame import (
