@@ -428,3 +428,37 @@ def test_a_column_of_directory_names_is_a_unit_column(tmp_path) -> None:
         [("办公室", "lead"), ("法规", "responsible")],
     ]
     assert not known.unused
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_an_exported_ledger_reads_back_without_unused_columns(db, office, tmp_path, suffix) -> None:
+    """duban's own 状态 / 截止日期 / 是否逾期 columns are its own computations, not lost words."""
+    from datetime import date, datetime
+
+    from ledgers import YINCHUAN_DIRECTORY, add_directory, build_yinchuan_xlsx
+
+    from calendars import ChinaCalendar
+    from workflow.clock import SHANGHAI
+    from workflow.ledger.export import export_ledger
+    from workflow.ledger.importing import import_ledger
+
+    now = datetime(2023, 3, 1, 9, 0, tzinfo=SHANGHAI)
+    with db.session() as s:
+        add_directory(s, YINCHUAN_DIRECTORY)
+    with db.session() as s:
+        first = import_ledger(
+            s,
+            office,
+            build_yinchuan_xlsx(tmp_path / "银川.xlsx"),
+            calendar=ChinaCalendar(),
+            now=now,
+        )
+    path = tmp_path / f"导出{suffix}"
+    with db.session() as s:
+        export_ledger(s, office, first.plan["id"], path, as_of=date(2023, 12, 5))
+    with db.session() as s:
+        back = import_ledger(s, office, path, calendar=ChinaCalendar(), now=now, dry_run=True)
+    assert not back.changed and back.unused == []
+    assert not any("未使用" in w or "未识别" in w for w in back.warnings), back.warnings
+    roles = {c["header"]: c["role"] for c in back.columns}
+    assert roles["状态"] == roles["是否逾期"] == "derived" and roles["完成时限"] == "deadline"
