@@ -462,3 +462,21 @@ def test_an_exported_ledger_reads_back_without_unused_columns(db, office, tmp_pa
     assert not any("未使用" in w or "未识别" in w for w in back.warnings), back.warnings
     roles = {c["header"]: c["role"] for c in back.columns}
     assert roles["状态"] == roles["是否逾期"] == "derived" and roles["完成时限"] == "deadline"
+
+
+def test_one_warning_per_unused_column_when_the_header_repeats(tmp_path) -> None:
+    header = ["序号", "工作任务", "具体要求", "责任单位", "完成时限", "备注"]
+    rows = [
+        [TITLE],
+        ["一、深化政策解读"],
+        header,
+        [1, "加强政策解读", T1, "办公室", "2024年6月底前", "重点"],
+        ["二、做好依申请公开"],
+        header,
+        [2, "公开复议决定", T3, "行政复议处", "长期坚持", "新增"],
+    ]
+    ledger = parse(write_xlsx(tmp_path / "a.xlsx", rows))
+    (unused,) = ledger.unused
+    assert unused.rows == [4, 7] and unused.texts == ["重点", "新增"]
+    assert sum("未使用的列「备注」" in w for w in ledger.warnings) == 1
+    assert "第4、7行" in ledger.warnings[-1]

@@ -115,7 +115,7 @@ class CellBook:
                     ):
                         continue
                     if header is not None:
-                        key: tuple = (stream.name, id(header), column)
+                        key: tuple = (stream.name, row.place, column, header.text(column))
                         group = groups.get(key)
                         if group is None:
                             group = groups[key] = Unused(
