@@ -171,7 +171,7 @@ def detect_header(row: Row, choice: dict[str, str] | None = None) -> Header | No
     header = Header(row=row, texts={i: t for i, t in enumerate(row.cells) if t})
     seen_text: set[str] = set()
     for index, text in enumerate(row.cells):
-        role = (choice or {}).get(_key(text)) if text else None
+        role = choice.get(_key(text)) if choice and text else None
         role = role or column_role(text)
         if role is None:
             continue
