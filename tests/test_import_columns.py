@@ -480,3 +480,18 @@ def test_one_warning_per_unused_column_when_the_header_repeats(tmp_path) -> None
     assert unused.rows == [4, 7] and unused.texts == ["重点", "新增"]
     assert sum("未使用的列「备注」" in w for w in ledger.warnings) == 1
     assert "第4、7行" in ledger.warnings[-1]
+
+
+def test_short_target_tasks_beside_measures_are_the_titles(tmp_path) -> None:
+    rows = [
+        [TITLE],
+        ["序号", "目标任务", "具体措施", "责任单位", "完成时限"],
+        [1, "加强政策解读", T1, "办公室", "2024年6月底前"],
+        [2, "推进基层政务公开", T2, "法治督察处", "2024年12月底前"],
+    ]
+    ledger = parse(write_xlsx(tmp_path / "a.xlsx", rows))
+    assert [(t.title, t.content) for t in ledger.tasks] == [
+        ("加强政策解读", T1), ("推进基层政务公开", T2),
+    ]  # fmt: skip
+    roles = {c["header"]: (c["role"], c["how"]) for c in ledger.columns}
+    assert roles["目标任务"] == ("title", "content") and roles["具体措施"] == ("content", "header")

@@ -178,6 +178,21 @@ def _number_under_text_header(header: Header, data: list[Row]) -> None:
                 return
 
 
+def _short_requirement_is_the_title(header: Header, data: list[Row]) -> None:
+    """Two requirement-like headers ("目标任务" and "具体措施") and no title column: the one of
+    short phrases before the one of sentences is the title."""
+    requirement = header.columns.get("requirement", [])
+    if "task" in header.columns or len(requirement) < 2:
+        return
+    first = requirement[0]
+    values = column_values(data, first)
+    later = [column_values(data, c) for c in requirement[1:]]
+    if values and _share(values, _long) < 0.5 and any(_share(v, _long) >= 0.5 for v in later):
+        requirement.remove(first)
+        header.columns["task"] = [first]
+        header.how[first] = "content"
+
+
 def infer_columns(
     header: Header, following: list[Row], detect, known: frozenset[str] = frozenset()
 ) -> None:
@@ -194,6 +209,7 @@ def infer_columns(
             header.columns["section"] = [c]
             header.how[c] = "content"
     _number_under_text_header(header, data)
+    _short_requirement_is_the_title(header, data)
     derived = header.columns.get("derived", [])
     if "deadline" not in header.columns:  # "截止日期" is duban's own column only beside 完成时限
         for c in list(derived):
