@@ -65,9 +65,15 @@ class _Bar:
     metavar="FILE.xlsx",
     help="把读到的任务写成台账工作簿，供在 Excel/WPS 中核对修改后再导入（如 --dry-run --to-ledger 复核.xlsx）",
 )
+@click.option(
+    "--columns",
+    metavar="列名=用途,…",
+    help="指定列的用途，如 细化分工=content,责任处室=lead（用途：section number title content "
+    "metric lead responsible cooperating deadline progress ignore；列名也可写列号，如 E=content）",
+)
 @json_option
 def import_ledger(
-    file, plan_year, report_dates, sheet, dry_run, create_units, to_ledger, as_json
+    file, plan_year, report_dates, sheet, dry_run, create_units, to_ledger, columns, as_json
 ) -> None:
     """导入任务分解表 / 台账（.xlsx / .docx / .csv），仅办公室可用。
 
@@ -85,6 +91,7 @@ def import_ledger(
             create_units=create_units,
             dry_run=dry_run,
             to_ledger=to_ledger,
+            columns=columns,
         )
     finally:
         bar.close()
@@ -127,20 +134,52 @@ def render_preview(result: dict) -> None:
     out.print("[bold]预览（未写入数据库）[/bold]")
     out.print(_plan_line(result))
     t = Table(show_lines=True)
-    for col in ("序号", "章节", "任务", "单位（角色，匹配方式）", "截止日期 ← 依据", "变化"):
+    for col in (
+        "序号",
+        "章节",
+        "任务 / 具体要求",
+        "单位（角色，匹配方式）",
+        "截止日期 ← 依据",
+        "变化",
+    ):
         t.add_column(col, overflow="fold")
     for view in result["tasks"]:
         t.add_row(
             view["number"],
             view["section"],
-            view["title"],
+            _task_cell(view),
             view["units"],
             view["dues"],
             _STATUS[view["status"]],
         )
     out.print(t)
+    _render_columns(result, out)
     _render_changes(result, out)
     _render_warnings(result)
+
+
+def _task_cell(view: dict):
+    """The title, and the requirement text under it (plain text: never read as markup)."""
+    from rich.text import Text
+
+    cell = Text(view["title"])
+    if view.get("content"):
+        cell.append("\n" + view["content"], style="dim")
+    return cell
+
+
+def _render_columns(result: dict, out) -> None:
+    """The column mapping duban chose (and how), so the office can correct it with --columns."""
+    columns = result.get("columns") or []
+    if not columns:
+        return
+    how = {"header": "表头", "content": "按内容判断", "option": "--columns 指定"}
+    parts = [
+        f"{c['column']}「{c['header'] or '无表头'}」→ {c['role_label']}（{c['role']}，{how[c['how']]}）"
+        for c in columns
+    ]
+    out.print("列的用途：" + "；".join(parts), markup=False)
+    out.print("[dim]如需更正：duban import 文件 --columns 列名=用途,…（如 细化分工=content）[/dim]")
 
 
 def _counts_line(result: dict) -> str:

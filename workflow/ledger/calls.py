@@ -14,6 +14,7 @@ from workflow.clock import local_date, parse_date
 from workflow.config import Config
 from workflow.directory.roles import Caller
 from workflow.errors import InvalidInput
+from workflow.ledger.choice import parse_columns
 from workflow.ledger.export import export_ledger
 from workflow.ledger.importing import import_ledger
 from workflow.ledger.readers.limits import import_limits
@@ -61,8 +62,13 @@ def import_file(
     dry_run: bool = False,
     to_ledger: str | None = None,
     progress: Any = None,
+    columns: str | None = None,
 ) -> dict[str, Any]:
-    """``{"result": the documented JSON, "display": what the preview / summary shows}``."""
+    """``{"result": the documented JSON, "display": what the preview / summary shows}``.
+
+    ``columns`` ("细化分工=content,责任处室=lead") sets what a column holds; the result's
+    ``columns`` is the mapping used, ``unused`` the cells no task field took (also warnings)."""
+    choice = parse_columns(columns)
     year = parse_plan_year(plan_year)
     dates = parse_report_dates(report_dates)
     calendar = load_calendar(config)
@@ -70,7 +76,7 @@ def import_file(
     if to_ledger:  # written first: a refused import still leaves the workbook to fix
         review = export_review(
             session, caller, file, to_ledger, calendar=calendar, now=now,
-            plan_year=year, report_dates=dates, sheet=sheet,
+            plan_year=year, report_dates=dates, sheet=sheet, columns=choice,
         )  # fmt: skip
     result = import_ledger(
         session,
@@ -85,10 +91,13 @@ def import_file(
         dry_run=dry_run,
         progress=progress,
         limits=import_limits(config),
+        columns=choice,
     )
     return {
         "result": {
             **result.as_json(),
+            "columns": result.columns,
+            "unused": result.unused,
             **({"review_ledger": review.to_dict()} if review else {}),
         },
         "display": _display(result),
@@ -105,11 +114,13 @@ def _display(result: ImportResult) -> dict[str, Any]:
         "changed": result.changed,
         "dry_run": result.dry_run,
         "warnings": result.warnings,
+        "columns": result.columns,
         "tasks": [
             {
                 "number": view.number or "",
                 "section": " / ".join(view.section_path),
                 "title": view.title,
+                "content": _clipped(view.content),
                 "units": _units_text(view.units),
                 "dues": _dues_text(view),
                 "status": view.status,
@@ -117,6 +128,11 @@ def _display(result: ImportResult) -> dict[str, Any]:
             for view in result.tasks
         ],
     }
+
+
+def _clipped(text: str | None, limit: int = 120) -> str:
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _units_text(units: list[dict]) -> str:

@@ -23,7 +23,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
     "requirement": (
         "具体要求", "主要内容", "工作要求", "具体内容", "工作内容", "任务内容", "具体措施",
-        "工作措施", "主要措施", "任务要求", "具体任务", "工作目标及要求",
+        "工作措施", "主要措施", "任务要求", "具体任务", "工作目标及要求", "细化分工", "目标任务",
+        "工作举措", "主要举措", "具体举措", "推进措施", "工作安排", "任务分解", "细化任务",
+        "落实措施", "重点举措", "具体工作",
     ),
     "metric": ("量化指标", "考核指标", "指标", "工作目标", "目标", "量化目标", "评价指标"),
     "lead": (
@@ -38,6 +40,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "deadline": ("完成时限", "完成时间", "时间节点", "时限", "时限要求", "办结时限", "完成期限", "时间安排"),
     "progress": ("进展落实情况", "落实情况", "进展情况", "完成情况", "工作进展", "进展", "推进情况"),
     "remark": ("备注", "说明"),
+    # what duban's own exported ledger and review workbook compute: read back, not imported
+    "derived": ("状态", "截止日期", "是否逾期", "原文位置"),
 }  # fmt: skip
 
 LABELS = {
@@ -53,6 +57,7 @@ LABELS = {
     "remark": "备注",
     "section": "板块",
     "extra": "其他内容",
+    "derived": "duban 生成的列（不导入）",
 }
 
 UNIT_ROLES = ("lead", "responsible", "cooperating")
@@ -65,12 +70,19 @@ _KEYWORDS: tuple[tuple[str, str], ...] = (
     ("主办", "lead"),
     ("协办", "cooperating"),
     ("配合", "cooperating"),
+    ("协同", "cooperating"),
+    ("协作", "cooperating"),
+    ("参与", "cooperating"),
     ("责任", "responsible"),
+    ("承办", "responsible"),
+    ("负责", "responsible"),
     ("时限", "deadline"),
     ("完成时间", "deadline"),
+    ("期限", "deadline"),
     ("指标", "metric"),
     ("要求", "requirement"),
     ("措施", "requirement"),
+    ("举措", "requirement"),
     ("任务", "task"),
 )
 _EXACT = {name.lower(): role for role, names in SYNONYMS.items() for name in names}
@@ -123,6 +135,8 @@ class Header:
     columns: dict[str, list[int]] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)  # column index → header text
     spans: dict[int, list[int]] = field(default_factory=dict)  # one header cell over columns
+    how: dict[int, str] = field(default_factory=dict)  # column → content | option (else header)
+    texts: dict[int, str] = field(default_factory=dict)  # every header cell, known or not
 
     def first(self, role: str) -> int | None:
         cols = self.columns.get(role)
@@ -141,16 +155,24 @@ class Header:
             return ""
         return " ".join(self.names.get(column, "").split())
 
+    def text(self, column: int) -> str:
+        """The header's words over ``column``, whether duban knows them or not."""
+        return self.label(column) or " ".join(self.texts.get(column, "").split())
 
-def detect_header(row: Row) -> Header | None:
-    """A :class:`Header` when the row names ≥2 known columns, one of them task or requirement,
-    and at least half of its cells are known column names (a data row may contain "任务")."""
+
+def detect_header(row: Row, choice: dict[str, str] | None = None) -> Header | None:
+    """A :class:`Header` when the row names ≥2 known columns, one of them task or requirement
+    (or a unit column: the requirement may have a name duban does not know, or none, and is
+    then found by content, see :mod:`workflow.ledger.columns`), and at least half of its
+    cells are known column names (a data row may contain "任务"). ``choice`` maps header texts
+    (see :func:`_key`) to the roles the office chose for them."""
     if row.paragraph:
         return None
-    header = Header(row=row)
+    header = Header(row=row, texts={i: t for i, t in enumerate(row.cells) if t})
     seen_text: set[str] = set()
     for index, text in enumerate(row.cells):
-        role = column_role(text)
+        role = choice.get(_key(text)) if choice and text else None
+        role = role or column_role(text)
         if role is None:
             continue
         if text in seen_text and index in row.merged:
@@ -164,7 +186,7 @@ def detect_header(row: Row) -> Header | None:
     roles = set(header.columns)
     named = sum(1 for i, text in enumerate(row.cells) if text and i in header.names)
     filled = len([text for i, text in enumerate(row.cells) if text and i not in row.merged])
-    if len(roles) >= 2 and roles & {"task", "requirement"} and named * 2 >= filled:
+    if len(roles) >= 2 and roles & {"task", "requirement", *UNIT_ROLES} and named * 2 >= filled:
         return header
     return None
 

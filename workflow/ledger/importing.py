@@ -39,6 +39,7 @@ from workflow.ledger.prose import ProseLedger, resolve_paragraph_units
 from workflow.ledger.readers import read_source
 from workflow.ledger.resolve import UnitResolver
 from workflow.ledger.result import ImportResult, TaskView, task_view
+from workflow.models import Unit
 
 Progress = Callable[[int, int], None]
 
@@ -58,6 +59,27 @@ def one_import_at_a_time(session: Session) -> None:
         session.execute(sa.text("UPDATE plan SET year = year WHERE 0"))
 
 
+def directory_names(session: Session) -> frozenset[str]:
+    """Every unit name, alias and group of the directory: a column of them holds units.
+
+    Read on a connection of its own, in a transaction of its own: the session's first read
+    must come after the import lock (see :func:`one_import_at_a_time`), and the file is parsed
+    before the lock is taken, so that imports wait on each other only for their writes."""
+    query = sa.select(Unit.name, Unit.aliases, Unit.groups)
+    bind = session.get_bind()
+    if isinstance(bind, sa.Engine):
+        with bind.connect() as conn:
+            rows = conn.execute(query).all()
+    else:
+        rows = session.execute(query).all()
+    names: set[str] = set()
+    for name, aliases, groups in rows:
+        names.add(name)
+        names.update(aliases or ())
+        names.update(groups or ())
+    return frozenset(names)
+
+
 def read_ledger(
     path: str | Path,
     *,
@@ -66,9 +88,12 @@ def read_ledger(
     report_dates: list[date] | None = None,
     sheet: str | None = None,
     limits: Any = None,
+    columns: dict[str, str] | None = None,
+    known: frozenset[str] = frozenset(),
 ) -> PlannedLedger:
-    """Read, parse and date a ledger file (no database)."""
-    parsed = parse_ledger(read_source(path, sheet=sheet, limits=limits))
+    """Read, parse and date a ledger file (no database); ``columns``: the office's column
+    roles (see :func:`workflow.ledger.choice.parse_columns`)."""
+    parsed = parse_ledger(read_source(path, sheet=sheet, limits=limits), columns, known)
     return plan_ledger(parsed, calendar=calendar, year=plan_year, dates=report_dates)
 
 
@@ -86,6 +111,7 @@ def import_ledger(
     dry_run: bool = False,
     progress: Progress | None = None,
     limits: Any = None,
+    columns: dict[str, str] | None = None,
 ) -> ImportResult:
     """Import (or, with ``dry_run``, preview) a ledger file. Office only."""
     require_role(caller, "office", "导入台账")
@@ -96,6 +122,8 @@ def import_ledger(
         report_dates=report_dates,
         sheet=sheet,
         limits=limits,
+        columns=columns,
+        known=directory_names(session),
     )
     if not dry_run:
         one_import_at_a_time(session)
@@ -145,6 +173,8 @@ def import_ledger(
         counts=applier.counts,
         created_units=created,
         dry_run=dry_run,
+        columns=list(planned.parsed.columns),
+        unused=[u.to_dict() for u in planned.parsed.unused],
     )
     if dry_run:
         session.rollback()

@@ -9,6 +9,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from workflow.ledger.headers import LABELS, Header
 from workflow.ledger.readers.document import Row, SourceDocument, clip, ledger_error
@@ -74,6 +75,10 @@ class ParsedLedger:
     preamble: list[str]
     tasks: list[ParsedTask]
     warnings: list[str] = field(default_factory=list)
+    # cells no task field took, also named in ``warnings`` (see workflow.ledger.accounting)
+    unused: list[Any] = field(default_factory=list)
+    # the column mapping the table parser chose (see workflow.ledger.choice.mapping)
+    columns: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def intro(self) -> str:

@@ -69,6 +69,8 @@ class ImportResult:
     counts: dict[str, int] = field(default_factory=dict)
     created_units: list[str] = field(default_factory=list)
     dry_run: bool = False
+    columns: list[dict[str, Any]] = field(default_factory=list)  # the column mapping chosen
+    unused: list[dict[str, Any]] = field(default_factory=list)  # cells no task field took
 
     @property
     def changed(self) -> bool:

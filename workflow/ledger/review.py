@@ -238,15 +238,22 @@ def export_review(
     plan_year: int | None = None,
     report_dates: list[date] | None = None,
     sheet: str | None = None,
+    columns: dict[str, str] | None = None,
 ) -> ReviewSummary:
     """Read ``source`` as ``duban import`` does and write its review workbook to ``target``."""
     from workflow.directory.roles import require_role
-    from workflow.ledger.importing import read_ledger
+    from workflow.ledger.importing import directory_names, read_ledger
 
     require_role(caller, "office", "导出复核台账")
     refuse_same_file(source, target, "--to-ledger")
     planned = read_ledger(
-        source, calendar=calendar, plan_year=plan_year, report_dates=report_dates, sheet=sheet
+        source,
+        calendar=calendar,
+        plan_year=plan_year,
+        report_dates=report_dates,
+        sheet=sheet,
+        columns=columns,
+        known=directory_names(session),
     )
     return write_review_ledger(
         planned, target, unknown=unknown_units(session, caller, now, planned)

@@ -20,11 +20,16 @@ Errors are :class:`~workflow.errors.LedgerError` naming file, sheet/table, row a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from workflow.ledger.accounting import CellBook
+from workflow.ledger.choice import apply_choice, check_choice, mapping
+from workflow.ledger.columns import content_header, infer_columns, review_workbook
+from workflow.ledger.foreign import _contact_cell, foreign_table  # noqa: F401 (tests import it here)
 from workflow.ledger.headers import (
     LABELS,
     Header,
+    _key,
     detect_header,
     merge_subheader,
     number_only,
@@ -67,6 +72,7 @@ class _Record:
     continues: bool
     number: str
     requirement: str
+    more: list[Row] = field(default_factory=list)  # rows under its merged cells: units, deadline
 
 
 def _set_section(section: list[str], text: str, level: int) -> list[str]:
@@ -74,53 +80,28 @@ def _set_section(section: list[str], text: str, level: int) -> list[str]:
     return [text] if level == 1 or not section else [section[0], text]
 
 
-_ITEM_NUMBER = re.compile(r"^[（(]?\d{1,3}(?:[.．]\d{1,3})*[）)]?\s*[、.．]?$")
-_EMAIL_CELL = re.compile(r"^[^\s@]+@[^\s@]+\.[^\s@]+$")
-_DATE_CELL = re.compile(r"^\d{4}[-/.．](?:0?[1-9]|1[0-2])(?:[-/.．](?:0?[1-9]|[12]\d|3[01]))?$")
-_PHONE_PUNCTUATION = re.compile(r"[\s()（）+\-—]")
-
-
-def _contact_cell(value: str) -> bool:
-    """A cell that is only a phone number or an e-mail address: a contact list, not a task."""
-    value = value.strip()
-    if _EMAIL_CELL.match(value):
-        return True
-    if _DATE_CELL.match(value):
-        return False
-    digits = _PHONE_PUNCTUATION.sub("", value)
-    return digits.isdigit() and 7 <= len(digits) <= 13
-
-
-def _foreign_table(row: Row, header: Header | None) -> str | None:
-    """Why a Word table that starts without a header is not the ledger continued (None: it is).
-
-    A ledger split over several tables keeps its width, and its first row is a section or an
-    item whose 序号 is a number; a contact list ("科室 | 联系人 | 电话") after the ledger is not.
-    """
-    if header is None or detect_header(row) is not None:
-        return None
-    if row.width != header.width:
-        return "的列数与表头不一致"
-    values = row.values()
-    contact = next((v for v in values if _contact_cell(v)), None)
-    if contact is not None:
-        return f"第一行含电话或邮箱“{clip(contact, 20)}”，像是联系人表"
-    number = row.cell(header.first("number")).strip()
-    if len(values) == 1 or not number or header.first("number") is None:
-        return None
-    if _ITEM_NUMBER.match(number) or NUMERAL_ONLY.match(number) or section_level(number):
-        return None
-    return f"第一行的序号“{clip(number, 12)}”不是编号"
-
-
 class _Parser:
-    def __init__(self, doc: SourceDocument) -> None:
+    def __init__(
+        self,
+        doc: SourceDocument,
+        choice: dict[str, str] | None = None,
+        known: frozenset[str] = frozenset(),
+    ) -> None:
         self.doc = doc
+        self.known = known  # the directory's unit names, aliases and groups
+        self.choice = dict(choice or {})  # the office's column roles (--columns)
+        self.keys = {_key(name): role for name, role in self.choice.items()}
+        self.matched: set[str] = set()
+        self.preset: Header | None = None  # see content_header
         self.preamble: list[str] = []
         self.records: list[_Record] = []
         self.warnings: list[str] = list(doc.warnings)
         self.seen_header = False
         self.headers: list[Header] = []
+        self.book = CellBook()
+
+    def detect(self, row: Row) -> Header | None:
+        return detect_header(row, self.keys)
 
     # -- rows -------------------------------------------------------------------------------
     def stream(self, stream: Stream) -> None:
@@ -138,26 +119,40 @@ class _Parser:
             values = row.values()
             if not values:
                 continue
+            if header is None and self.preset is not None and row is self.preset.row:
+                header = self.preset  # a table without a header row: columns read by content
+                self.headers.append(header)
+                self.seen_header = True
+                place = row.place
             if not row.paragraph and row.place != place:  # a new Word table
                 place = row.place
-                reason = _foreign_table(row, header)
+                reason = foreign_table(row, header)
                 skipping = reason is not None
                 if skipping:
+                    self.book.use_row(row)
                     self.warnings.append(
                         f"{self.doc.path.name}：{row.where()}：该表格{reason}，不是任务表的续表，已跳过"
                     )
             if skipping and not row.paragraph:
+                self.book.use_row(row)
                 continue
-            found = detect_header(row)
+            found, sub = self.detect(row), False
             if found is not None:
+                sub = i < len(rows) and merge_subheader(found, rows[i])
+                after = i + 1 if sub else i
+                resolve_spans(found, rows[after : after + 40])
+                infer_columns(found, rows[after:], self.detect, self.known)
+                apply_choice(found, self.choice, self.matched)
+            if found is not None and found.columns.keys() & {"task", "requirement"}:
                 if not self.seen_header and not previous_was_section:
                     section = []  # headings in a prose preamble are not the table's sections
                 header = found
                 self.headers.append(found)
                 self.seen_header = True
-                if i < len(rows) and merge_subheader(header, rows[i]):
-                    i += 1
-                resolve_spans(header, rows[i : i + 40])
+                self.book.use_row(row)
+                if sub:
+                    self.book.use_row(rows[i])
+                i = after
                 previous_was_section = False
                 continue
             before = section
@@ -172,18 +167,24 @@ class _Parser:
             text = values[0]
             level = section_level(text)
             if level is not None and len(text) <= 80:
+                self.book.use_row(row)
                 return _set_section(section, text, level)
             if header is None or _FILL_LINE.match(text) or _NOTE.match(text) or row.paragraph:
-                if not self.seen_header and not _FILL_LINE.match(text):
+                if _FILL_LINE.match(text) or (_NOTE.match(text) and review_workbook(header)):
+                    self.book.use_row(row)  # the form's 填报单位 line; duban's own notes
+                elif not self.seen_header:
+                    self.book.use_row(row)
                     self.preamble.append(text)
                 return section
         elif header is None or row.paragraph:
             if not self.seen_header:
+                self.book.use_row(row)
                 self.preamble.append(" ".join(values))
             return section
         return self.data_row(row, header, section)
 
     def data_row(self, row: Row, header: Header, section: list[str]) -> list[str]:
+        self.book.under(row, header)
         number_col, task_col, req_col = (
             header.first("number"),
             header.first("task"),
@@ -193,6 +194,7 @@ class _Parser:
         item = row.cell(task_col)
         requirement = row.cell(req_col)
         heading = row.cell(header.first("section"))
+        self.book.use(row, header.first("section"))
         if heading and heading not in section:  # a section column beside the task's name
             section = _set_section(section, heading, section_level(heading) or 1)
         has_units = any(row.cell(c) for c, _ in header.unit_columns)
@@ -203,6 +205,7 @@ class _Parser:
             and not row.cell(header.first("deadline"))
         ):
             title = item or requirement
+            self.book.use(row, number_col, task_col if item else req_col)
             level = 2 if number.startswith(("（", "(")) else 1
             text = (
                 number
@@ -215,7 +218,11 @@ class _Parser:
             )
             return _set_section(section, text, level)
         if not item and not requirement:
-            if number or has_units:
+            if self.records and (has_units or row.cell(header.first("deadline"))):
+                # under a group cell merged down (CSV leaves it blank): more of the task above
+                self.records[-1].more.append(row)
+            elif number or has_units:
+                self.book.use_row(row)
                 self.warnings.append(f"{row.where()}：没有工作任务内容，已跳过")
             return section
         heading_level = section_level(item) if item else None
@@ -272,8 +279,18 @@ class _Parser:
         if rec.item and not rec.item_heading and several:
             section.append(clean_title(rec.item))
         content = (req_body or None) if rec.requirement else None
-        extra = [row.cell(c) for c in header.columns.get("extra", []) if row.cell(c)]
-        if extra:  # columns under a spanning header beyond title and content: kept in content
+        # columns beyond the first title and content (and those under a spanning header): kept
+        # in the content, in column order
+        more_cols = sorted(
+            [
+                *header.columns.get("extra", []),
+                *header.columns.get("requirement", [])[1:],
+                *header.columns.get("task", [])[1:],
+            ]
+        )
+        extra = list(dict.fromkeys(row.cell(c) for c in more_cols if row.cell(c)))
+        extra = [e for e in extra if e not in (rec.item, rec.requirement)]
+        if extra:
             content = "\n".join([content, *extra] if content else extra)
         if rec.item and not rec.item_heading and not several:
             title = clean_title(rec.item)
@@ -289,34 +306,32 @@ class _Parser:
             item_number, title = title.strip("、.．（）() "), first_sentence(rec.requirement)
         number = shared_number or rec.number or req_number or item_number
         units: list[tuple[UnitMention, int]] = []
-        for column, role in header.unit_columns:
-            cell = read_unit_cell(row.cell(column), role)
-            mentions = cell.mentions
-            units.extend((m, column) for m in mentions)
-            for note in cell.notes:
-                where = f"{row.where(column)}（{header.label(column) or LABELS[role]}）"
-                self.warnings.append(
-                    f"{self.doc.path.name}：{where}：“{clip(note, 30)}”不是单位名称，作为备注，未分派"
-                )
-            etc = [m.written for m in mentions if m.etc]
-            if etc:
-                where = f"{row.where(column)}（{header.label(column) or LABELS[role]}）"
-                self.warnings.append(
-                    f"{self.doc.path.name}：{where}：“{'、'.join(etc)}”中的“等”没有写明还有哪些单位，"
-                    "只分派给写明的单位，请核对"
-                )
+        for line in (row, *rec.more):
+            for column, role in header.unit_columns:
+                units.extend(self.unit_cell(line, header, column, role))
+        deadline = self.first_text(rec, "deadline")
         task = ParsedTask(
             section_path=section,
             number=number or None,
             title=title,
             content=content,
-            metric=row.cell(header.first("metric")) or None,
-            deadline_text=row.cell(header.first("deadline")) or None,
-            progress=row.cell(header.first("progress")) or None,
+            metric=self.joined(rec, "metric"),
+            deadline_text=deadline,
+            progress=self.joined(rec, "progress"),
             units=units,
             row=row,
             header=header,
         )
+        self.book.use(
+            row,
+            header.first("number"),
+            header.first("task"),
+            header.first("requirement"),
+            *more_cols,
+        )
+        quiet = [*header.columns.get("ignore", []), *header.columns.get("derived", [])]
+        for line in (row, *rec.more):
+            self.book.use(line, *quiet)
         if not title:
             raise ledger_error(self.doc.path, task.where("task"), "没有工作任务名称")
         if not units:
@@ -325,22 +340,81 @@ class _Parser:
             raise ledger_error(self.doc.path, where, f"任务“{clip(title)}”没有填写牵头或责任单位")
         return task
 
+    def unit_cell(
+        self, row: Row, header: Header, column: int, role: str
+    ) -> list[tuple[UnitMention, int]]:
+        self.book.use(row, column)
+        cell = read_unit_cell(row.cell(column), role)
+        mentions = cell.mentions
+        where = f"{row.where(column)}（{header.label(column) or LABELS[role]}）"
+        for note in cell.notes:
+            self.warnings.append(
+                f"{self.doc.path.name}：{where}：“{clip(note, 30)}”不是单位名称，作为备注，未分派"
+            )
+        etc = [m.written for m in mentions if m.etc]
+        if etc:
+            self.warnings.append(
+                f"{self.doc.path.name}：{where}：“{'、'.join(etc)}”中的“等”没有写明还有哪些单位，"
+                "只分派给写明的单位，请核对"
+            )
+        return [(m, column) for m in mentions]
 
-def parse_table(doc: SourceDocument) -> ParsedLedger | None:
-    """Parse a document's task table; ``None`` for a Word document with no task table at all
-    (a plan written as prose, see :mod:`workflow.ledger.prose`). Raises LedgerError for anything
-    that is not a ledger."""
-    parser = _Parser(doc)
-    for stream in doc.streams:
+    def joined(self, rec: _Record, role: str) -> str | None:
+        """Every cell of the role's columns (in the task's rows), each text once."""
+        texts: list[str] = []
+        for line in (rec.row, *rec.more):
+            for column in rec.header.columns.get(role, []):
+                text = line.cell(column)
+                self.book.use(line, column)
+                if text and text not in texts:
+                    texts.append(text)
+        return "\n".join(texts) or None
+
+    def first_text(self, rec: _Record, role: str) -> str | None:
+        """The first non-empty cell of the role's columns; another different text stays unused
+        (and is named in a warning)."""
+        found: str | None = None
+        for line in (rec.row, *rec.more):
+            for column in rec.header.columns.get(role, []):
+                text = line.cell(column)
+                if text and (found is None or text == found):
+                    found = text
+                    self.book.use(line, column)
+                elif not text:
+                    self.book.use(line, column)
+        return found
+
+
+def _walk(parser: _Parser) -> _Parser:
+    for stream in parser.doc.streams:
         before = len(parser.headers)
         parser.stream(stream)
         if (
             len(parser.headers) == before
             and stream.rows
-            and doc.format == "xlsx"
+            and parser.doc.format == "xlsx"
             and parser.seen_header
         ):
             parser.warnings.append(f"工作表“{stream.name}”中没有找到表头，已跳过")
+    return parser
+
+
+def parse_table(
+    doc: SourceDocument,
+    columns: dict[str, str] | None = None,
+    known: frozenset[str] = frozenset(),
+) -> ParsedLedger | None:
+    """Parse a document's task table; ``None`` for a Word document with no task table at all
+    (a plan written as prose, see :mod:`workflow.ledger.prose`). Raises LedgerError for anything
+    that is not a ledger."""
+    parser = _walk(_Parser(doc, columns, known))
+    if not parser.headers:
+        preset = content_header(doc.streams, parser.known)
+        if preset is not None:
+            apply_choice(preset, parser.choice, parser.matched)
+            parser = _Parser(doc, columns, known)
+            parser.preset = preset
+            parser = _walk(parser)
     if not parser.headers:
         if doc.format == "docx":  # no task table: a plan written as prose (issue 8)
             return None
@@ -352,7 +426,10 @@ def parse_table(doc: SourceDocument) -> ParsedLedger | None:
                 header.row.where(),
                 "表头中没有牵头单位或责任单位列（如“牵头单位”“责任单位”“责任科室”）",
             )
+    check_choice(parser.choice, parser.matched, parser.headers)
     tasks = parser.tasks()
+    unused = parser.book.unused(doc)
+    parser.warnings.extend(u.message(doc.path.name) for u in unused)
     if not tasks:
         first = parser.headers[0].row
         raise ledger_error(doc.path, first.where(), "表头下面没有任何任务（表格是空的）")
@@ -372,4 +449,6 @@ def parse_table(doc: SourceDocument) -> ParsedLedger | None:
         preamble=parser.preamble,
         tasks=tasks,
         warnings=parser.warnings,
+        unused=unused,
+        columns=mapping(parser.headers),
     )

@@ -19,7 +19,9 @@ from fastapi.responses import Response
 
 from workflow.directory.roles import require_role
 from workflow.errors import InvalidInput, NotFound, TooLarge
+from workflow.ledger.choice import CHOICES, ROLE_CHOICE, ROLE_LABELS, by_letter, parse_columns
 from workflow.ledger.importing import import_ledger
+from workflow.tasks.assignments import ROLE_LABELS as UNIT_ROLE_LABELS
 from workflow.web.pages.frame import (
     PageRoute,
     Visitor,
@@ -72,7 +74,15 @@ def _staged(request: Request, digest: str) -> Path:
     return files[0]
 
 
-def _run(request: Request, who: Visitor, path: Path, create_units: bool, dry_run: bool):
+def _run(
+    request: Request,
+    who: Visitor,
+    path: Path,
+    create_units: bool,
+    dry_run: bool,
+    columns: str = "",
+):
+    choice = parse_columns(columns)
     with unit_of_work(request) as session:
         return import_ledger(
             session,
@@ -82,7 +92,51 @@ def _run(request: Request, who: Visitor, path: Path, create_units: bool, dry_run
             now=now(),
             create_units=create_units,
             dry_run=dry_run,
+            columns=choice,
         )
+
+
+def _shown(result) -> dict:
+    """The column rows and role names every rendering of a result needs."""
+    return {"column_rows": by_letter(result.columns), "unit_roles": UNIT_ROLE_LABELS}
+
+
+def _preview(path: Path, digest: str, create_units: bool, columns: str) -> dict:
+    """What the page needs besides the result to show a preview and its forms."""
+    return dict(
+        staged={
+            "digest": digest,
+            "name": path.name,
+            "create_units": create_units,
+            "columns": columns,
+        },
+        status_labels=STATUS,
+        action_labels=ACTION,
+        count_labels=COUNTS,
+        role_labels=ROLE_LABELS,
+        column_choices=_CHOICE_LABELS,
+        done=None,
+    )
+
+
+# the selects of the preview's column mapping: role name → label ("" leaves a column unused)
+_CHOICE_LABELS = {name: ROLE_LABELS[role] for name, role in CHOICES.items()}
+
+
+def chosen_columns(form: dict[str, str], before: str) -> str:
+    """The office's --columns string after the preview's selects: the earlier choice, with every
+    select the office changed ("col:E" differs from "was:E") set by its column letter."""
+    choice = parse_columns(before)
+    for field_name, value in form.items():
+        if not field_name.startswith("col:"):
+            continue
+        letter = field_name[4:]
+        if not re.fullmatch(r"[A-Z]{1,2}", letter) or value == form.get(f"was:{letter}", value):
+            continue
+        if value not in CHOICES:
+            raise InvalidInput(f"列 {letter} 的用途“{value}”无效")
+        choice[letter] = CHOICES[value]
+    return ",".join(f"{name}={ROLE_CHOICE[role]}" for name, role in choice.items())
 
 
 @router.get("/office/import")
@@ -125,11 +179,31 @@ async def upload(
         "office/import.html",
         who,
         result=result,
-        staged={"digest": digest, "name": path.name, "create_units": bool(create_units)},
-        status_labels=STATUS,
-        action_labels=ACTION,
-        count_labels=COUNTS,
-        done=None,
+        **_shown(result),
+        **_preview(path, digest, bool(create_units), ""),
+    )
+
+
+@router.post("/office/import/preview")
+async def preview_again(request: Request, who: Visitor = Depends(posted)) -> Response:
+    """The same upload previewed again with the columns the office chose in the selects."""
+    request.state.back = "/office/import"
+    require_role(who.caller, "office", "导入台账")
+    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    digest = form.get("digest", "")
+    path = _staged(request, digest)
+    create_units = bool(form.get("create_units"))
+    columns = chosen_columns(form, form.get("columns", ""))
+    from starlette.concurrency import run_in_threadpool
+
+    result = await run_in_threadpool(_run, request, who, path, create_units, True, columns)
+    return render(
+        request,
+        "office/import.html",
+        who,
+        result=result,
+        **_shown(result),
+        **_preview(path, digest, create_units, columns),
     )
 
 
@@ -138,18 +212,20 @@ def confirm(
     request: Request,
     digest: str = Form(""),
     create_units: str = Form(""),
+    columns: str = Form(""),
     who: Visitor = Depends(posted),
 ) -> Response:
     request.state.back = "/office/import"
     require_role(who.caller, "office", "导入台账")
     path = _staged(request, digest)
-    result = _run(request, who, path, bool(create_units), False)
+    result = _run(request, who, path, bool(create_units), False, columns)
     shutil.rmtree(path.parent, ignore_errors=True)
     return render(
         request,
         "office/import.html",
         who,
         result=result,
+        **_shown(result),
         staged=None,
         status_labels=STATUS,
         action_labels=ACTION,
