@@ -72,6 +72,7 @@ def _render_month(view: dict[str, Any], year: int, month: int) -> None:
     for block in view["holidays"]:
         out.print(
             f"休 {block['name']}：{_md(block['from'])}—{_md(block['to'])}，共 {block['days']} 天"
+            + "".join(f"（依据：{source}）" for source in block.get("sources", []))
         )
     for day in view["adjusted_workdays"]:
         out.print(f"班 {_md(day['date'])}（周{day['weekday']}）上班：{day['name']}")

@@ -132,6 +132,7 @@ def calendar(request: Request) -> Any:
     folder = calendar_dir(cfg)
     key = (
         str(folder),
+        str(cfg.section("office").get("region")),
         tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.toml")))
         if folder.is_dir()
         else (),
