@@ -92,6 +92,11 @@ OPERATIONS: dict[str, Operation] = {
         Operation(
             "event.extend", "POST", "/events/{assignment_id:int}/extend", f"{_T}:event_extend"
         ),
+        Operation("event.show", "GET", "/events/{assignment_id:int}", f"{_T}:event_show"),
+        Operation("event.pause", "POST", "/events/{assignment_id:int}/pause", f"{_T}:event_pause"),
+        Operation(
+            "event.resume", "POST", "/events/{assignment_id:int}/resume", f"{_T}:event_resume"
+        ),
         # ledger: import, export, the calendar
         Operation("import", "POST", "/imports", f"{_L}:import_file", ("file",), ("to_ledger",)),
         Operation("export.ledger", "GET", "/exports/ledger", f"{_L}:export_file", (), ("path",)),
