@@ -98,6 +98,7 @@ class InstallInfo:
     confirmed: bool  # the year is confirmed after the install
     holidays: int  # number of holiday blocks in the file
     workdays: int  # number of 调休 working days in the file
+    region: str | None = None  # an autonomous region's notice
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -110,6 +111,7 @@ class InstallInfo:
             "confirmed": self.confirmed,
             "holidays": self.holidays,
             "workdays": self.workdays,
+            "region": self.region,
         }
 
 
@@ -127,8 +129,10 @@ def install_override(config: Config, path: Path | str) -> InstallInfo:
     replaces an installed one with the same name. Nothing is written unless everything validates.
     """
     source_path = Path(path)
+    from calendars.regions import canonical
+
     with calendar_errors():
-        new = load_override(source_path)
+        new = canonical(load_override(source_path))
     directory = calendar_dir(config)
     target = directory / _target_name(new)
     existing = installed_overrides(config)
@@ -156,6 +160,7 @@ def install_override(config: Config, path: Path | str) -> InstallInfo:
         confirmed=not calendar.is_provisional(new.year),
         holidays=len(new.holidays),
         workdays=len(new.workdays),
+        region=new.region,
     )
 
 

@@ -107,6 +107,7 @@ OPERATIONS: dict[str, Operation] = {
         Operation(
             "calendar.import", "POST", "/calendar/overrides", f"{_L}:calendar_import", ("path",)
         ),
+        Operation("calendar.recompute", "POST", "/calendar/recompute", f"{_L}:calendar_recompute"),
         # chasing: the daily check
         Operation("check", "POST", "/check", f"{_C}:check"),
         # outbox: notifications and mail
