@@ -66,6 +66,7 @@ OPERATIONS: dict[str, Operation] = {
         Operation("task.add", "POST", "/tasks", f"{_T}:task_add"),
         Operation("task.list", "GET", "/assignments", f"{_T}:task_list"),
         Operation("task.show", "GET", _A, f"{_T}:task_show"),
+        Operation("task.ack", "POST", f"{_A}/ack", f"{_T}:task_ack"),
         *(
             Operation(f"task.{t}", "POST", f"{_A}/{t}", f"{_T}:task_{t}")
             for t in ("start", "report", "verify", "return", "extend", "cancel", "reopen")

@@ -104,6 +104,13 @@ def _fire(session, caller, now, assignment_id, trigger, **kwargs) -> dict[str, A
     return assignment_of(session, a)
 
 
+def task_ack(session: Session, caller: Caller, now: datetime, assignment_id: int) -> dict:
+    """签收: ``{"id", "acknowledged_at", "acknowledged_by", "already"}``."""
+    from workflow.tasks.acknowledge import acknowledge
+
+    return acknowledge(session, caller, assignment_id, now).to_dict()
+
+
 def task_start(session: Session, caller: Caller, now: datetime, assignment_id: int) -> dict:
     return _fire(session, caller, now, assignment_id, "start")
 
