@@ -43,7 +43,9 @@ class Acknowledged:
         }
 
 
-def acknowledge(session: Session, caller: Caller, assignment_id: int, now: datetime) -> Acknowledged:
+def acknowledge(
+    session: Session, caller: Caller, assignment_id: int, now: datetime
+) -> Acknowledged:
     """The unit signs for assignment ``assignment_id`` (once; again is a no-op)."""
     require_role(caller, "unit", "签收任务")
     a = get_assignment(session, assignment_id)
