@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 import states
 from workflow.chasing import covers as cv
+from workflow.chasing.acks import queue_unsigned
 from workflow.chasing.channels import robot_owners
 from workflow.chasing.cutoffs import calendar_range, overdue_cutoff, reminder_bands
 from workflow.chasing.items import OpenRow, Queued, WorkdayCalendar
@@ -120,6 +121,7 @@ class Planner:
         self.unit_mails()
         digests = self.plan_digests()
         riding = self.overdue_mails(digests)
+        queue_unsigned(self)  # tasks nobody signed for (签收): early to the unit's leader
         self.write_digests(digests, riding)
         return self.writer.done()
 
