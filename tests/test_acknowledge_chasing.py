@@ -54,7 +54,10 @@ def unsigned(db) -> list[Notification]:
         return list(s.exec(select(Notification).where(Notification.kind == "unsigned")).all())
 
 
-def run(db, day: date, policy: Policy = Policy()):
+ON = Policy(ack_within_days=2)
+
+
+def run(db, day: date, policy: Policy = ON):
     return check_database(db, day, calendar=CAL, policy=policy, now=at(day))
 
 
@@ -100,7 +103,18 @@ def test_the_limit_is_the_offices(db, world, days, first):
 
 def test_zero_disables(db, world):
     run(db, date(2026, 3, 20), Policy(ack_within_days=0))
+    run(db, date(2026, 3, 20), Policy())
     assert unsigned(db) == []
+
+
+def test_only_newly_assigned_tasks_are_chased(db, world):
+    """Turned on late (or a database upgraded with old unsigned tasks): a task whose limit ran
+    out more than 10 working days ago is the overdue path's, not sent to the leader at once.
+    Limit out after Wednesday 03-04; ten working days later is Wednesday 03-18."""
+    run(db, date(2026, 3, 19))
+    assert unsigned(db) == []
+    run(db, date(2026, 3, 18))
+    assert unsigned(db) != []
 
 
 @pytest.mark.parametrize(("value", "fragment"), [(-1, "ack_within_days"), ("2", "ack_within_days")])
@@ -109,7 +123,7 @@ def test_bad_setting_is_one_chinese_line(value, fragment):
         parse_policy({"ack_within_days": value})
     assert fragment in info.value.message
     assert parse_policy({"ack_within_days": 0}).ack_within_days == 0
-    assert Policy().ack_within_days == 2
+    assert Policy().ack_within_days == 0  # off unless the office sets it
 
 
 # ------------------------------------------------------------------ end to end, real SMTP

@@ -2,11 +2,17 @@
 
 A task assigned (``Assignment.created_at``, Asia/Shanghai) on day D and still neither signed
 for nor started when the ``[check] ack_within_days``-th working day after D has ended (default
-2; 0 disables) is told to the unit's leader in charge by the next working day's check — once per assignment and due date, like every
+0 = off, the default; 2 is the usual setting) is told to the unit's leader in charge by the next
+working day's check — once per assignment and due date, like every
 item of the check: a ``chasecover`` row with ``what = "k"``. One ``unsigned`` mail per leader
 per check lists every such task of the units they oversee, grouped by unit; it goes through the
 outbox (unique key, robots of the leader) like an escalation. A unit whose leader has no
 address (or that has no leader) is named in the check's warnings instead.
+
+Only *newly* assigned tasks are chased: one assigned more than ``WINDOW`` working days before
+the limit ran out is left to the overdue path, so turning the setting on (or upgrading a
+database whose tasks were never signed for) does not send every old task to the leaders at once,
+while a check that missed a few days (the daemon was down) still catches up.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ if TYPE_CHECKING:
     from workflow.chasing.planner import Planner
 
 WHAT = "k"
+WINDOW = 10  # working days after the limit during which an unsigned task is still chased
 NO_ACK_LEADER = "单位“{}”没有分管领导（或领导没有邮箱、群机器人），未签收任务的提醒未排队"
 
 
@@ -36,11 +43,14 @@ def queue_unsigned(planner: Planner) -> None:
     # check of the working day after them tells the leader
     latest_day = planner.cal.add_working_days(planner.as_of, -(days + 1))
     boundary = datetime.combine(latest_day + timedelta(days=1), time(0), tzinfo=SHANGHAI)
+    earliest_day = planner.cal.add_working_days(latest_day, -WINDOW)
+    since = datetime.combine(earliest_day + timedelta(days=1), time(0), tzinfo=SHANGHAI)
     A = cv.A
     where = (
         A.c.state == "assigned",
         A.c.acknowledged_at.is_(None),
         A.c.created_at < boundary,
+        A.c.created_at >= since,
         A.c.due >= planner.first_day,
         A.c.due <= planner.last_day,
     )
