@@ -123,3 +123,53 @@ def test_the_ledger_export_has_the_signing_time(duban, tmp_path):
     column = header.index("签收时间")
     by_title = {r[1]: r[column] for r in rows if r[1] and r[1].startswith("政策解读")}
     assert by_title == {"政策解读：文1": "2026-03-02 09:00", "政策解读：文2": None}
+
+
+@pytest.mark.local_only
+def test_the_pages_sign_show_the_board_and_the_clock(duban, cli_env, monkeypatch):
+    """The unit's 签收 button, the board's unsigned list, and a stopped 依申请公开 clock on the
+    task's page, over the real app (in-process)."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from workflow.config import load_config
+    from workflow.web.app import create_app
+
+    for key, value in cli_env.items():
+        monkeypatch.setenv(key, value)
+    duban.ok("leader", "add", "王副主任", "--email", "wang@example.org")
+    duban.ok("unit", "add", "法规科", "--email", "fg@example.org", "--leader", "王副主任")
+    aid = duban.json("task", "add", "修订办事指南", "--unit", "法规科", "--due", "2026-03-31")[0][
+        "id"
+    ]
+    request = duban.json("event", "add", "依申请公开", "--date", "2026-03-02", "--unit", "法规科", "--ref", "申请 9")  # fmt: skip
+    duban.ok("event", "pause", str(request["id"]), "--reason", "补正", "--on", "2026-03-04")
+    tokens = {
+        "unit": duban.json("token", "issue", "法规科")["token"],
+        "leader": duban.json("token", "issue", "王副主任", "--role", "leader")["token"],
+    }
+    app = create_app(load_config(cli_env))
+
+    def client(role: str) -> TestClient:
+        c = TestClient(app)
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
+        c.post("/login", data={"token": tokens[role], "csrf_token": csrf})
+        return c
+
+    leader, unit = client("leader"), client("unit")
+    board_page = leader.get("/board").text
+    assert "未签收任务" in board_page and f"#{aid} 修订办事指南" in board_page
+    page = unit.get(f"/assignments/{aid}").text
+    assert "未签收" in page and f'action="/assignments/{aid}/ack"' in page
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    done = unit.post(f"/assignments/{aid}/ack", data={"csrf_token": csrf})
+    assert done.status_code == 200 and "已签收" in done.text
+    assert f'action="/assignments/{aid}/ack"' not in done.text
+    assert "2026-03-02 09:00 · 法规科" in done.text
+    assert f"#{aid} 修订办事指南" not in leader.get("/board").text
+    clock = unit.get(f"/assignments/{request['id']}").text
+    assert "自 2026-03-04 起暂停" in clock and "暂停计时" in clock and "条例第三十条" in clock
+    leader_csrf = re.search(r'name="csrf_token" value="([^"]+)"', board_page).group(1)
+    refused = leader.post(f"/assignments/{aid}/ack", data={"csrf_token": leader_csrf})
+    assert refused.status_code == 403 and "签收" in refused.text

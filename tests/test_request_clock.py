@@ -19,7 +19,7 @@ Every due date below is counted by hand on the 2026 calendar (March has no holid
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from conftest import unit_caller
@@ -29,12 +29,14 @@ from sqlmodel import select
 from calendars import ChinaCalendar
 from workflow.chasing.check import check_database
 from workflow.chasing.policy import Policy
+from workflow.clock import SHANGHAI
 from workflow.directory.units import add_unit
 from workflow.due import paused_working_days
 from workflow.errors import Conflict, InvalidInput, PermissionDenied
 from workflow.models import Assignment, History
 from workflow.tasks.clock import pause_event, resume_event
 from workflow.tasks.events import add_event, event_kinds, extend_event, show_event
+from workflow.tasks.lifecycle import fire
 
 KINDS = event_kinds()
 
@@ -271,3 +273,30 @@ def test_cli_pause_resume_show_extend(duban):
     assert ext["due"] == "2026-04-17"
     again = duban("event", "resume", n, "--on", "2026-04-01")
     assert again.exit_code == Conflict.exit_code and "没有暂停" in again.stderr
+
+
+def test_the_evaluation_charges_against_the_clock(db, office, now, units, cal):
+    """Two requests received 03-02, both answered 04-08: the one whose clock stopped for a
+    third party (03-10 → 03-20, due 04-10) is on time; the other (due 03-30) is 6 working days
+    late (03-31, 04-01, 02, 03, 07, 08)."""
+    from workflow.evaluation.rules import ScoringRules
+    from workflow.evaluation.scores import score_plan
+
+    with db.session() as s:
+        paused = add_event(s, office, "依申请公开", D(2026, 3, 2), "法规处", "申请 A", calendar=cal, now=now)  # fmt: skip
+        plain = add_event(s, office, "依申请公开", D(2026, 3, 2), "财务处", "申请 B", calendar=cal, now=now)  # fmt: skip
+        ids, plan_id = (paused.assignment.id, plain.assignment.id), paused.task.plan_id
+    pause(db, office, ids[0], "征求第三方意见", D(2026, 3, 10), now)
+    resume(db, office, ids[0], D(2026, 3, 20), cal, now)
+    answered = datetime(2026, 4, 8, 15, 0, tzinfo=SHANGHAI)
+    for aid, who in zip(ids, ("法规处", "财务处"), strict=True):
+        with db.session() as s:
+            fire(s, aid, "report", units[who], now=answered, text="已答复")
+    with db.session() as s:
+        assert [s.get(Assignment, aid).late for aid in ids] == [False, True]
+        evaluation = score_plan(s, plan_id, D(2026, 12, 31), calendar=cal, rules=ScoringRules())
+    lost = {u.unit_id: u.deducted for u in evaluation.units}
+    rows = {d.assignment_id: d for d in evaluation.rows}
+    assert ids[0] not in rows and rows[ids[1]].days_late == 6
+    assert rows[ids[1]].due == D(2026, 3, 30)
+    assert lost[units["法规处"].unit_id] == 0 and lost[units["财务处"].unit_id] > 0
