@@ -64,7 +64,7 @@ def list_(kind, unit, as_json) -> None:
                 r["ref"],
                 r["unit"],
                 f"{r['working_days']}个工作日",
-                r["due"]
+                (f"自 {r['paused_on']} 起暂停计时" if r.get("paused_on") else r["due"])
                 + ("（已延期）" if r["extended"] else "")
                 + ("（暂定）" if r["provisional"] else ""),
                 r["state_label"]

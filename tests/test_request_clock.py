@@ -141,6 +141,7 @@ def test_the_clock_by_hand(db, office, now, request_id, cal, steps, due):
         assert assignment.clock_paused_on is None
         shown = show_event(s, office, request_id, KINDS)
     assert shown["due"] == due.isoformat() and shown["clock"]["due"] == due.isoformat()
+    assert shown["extended"] is any(r == "extend" for r, _, _ in steps)
     pauses = [(r, a, b) for r, a, b in steps if r != "extend"]
     actions = [h["action"] for h in shown["history"]]
     assert actions.count("clock_pause") == actions.count("clock_resume") == len(pauses)

@@ -247,7 +247,11 @@ def event_view(
         "working_days": rule.get("n"),
         "due": a.due.isoformat(),
         "original_due": a.original_due.isoformat(),
-        "extended": a.due != a.original_due,
+        # the 条例's clock moves its due date when it stops and restarts: only an approved
+        # extension (more working days on the rule) counts as one
+        "extended": int(rule.get("n") or 0) > kind.working_days
+        if kind is not None and kind.pausable
+        else a.due != a.original_due,
         "state": a.state,
         "state_label": STATE_LABELS.get(a.state, a.state),
         "late": a.late,
