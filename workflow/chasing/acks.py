@@ -19,23 +19,23 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, time, timedelta
-from typing import TYPE_CHECKING
+from typing import Any
 
 from workflow.chasing import covers as cv
 from workflow.chasing.items import OpenRow
 from workflow.chasing.mails import iso, mail_key
 from workflow.clock import SHANGHAI
 
-if TYPE_CHECKING:
-    from workflow.chasing.planner import Planner
-
 WHAT = "k"
 WINDOW = 10  # working days after the limit during which an unsigned task is still chased
 NO_ACK_LEADER = "单位“{}”没有分管领导（或领导没有邮箱、群机器人），未签收任务的提醒未排队"
 
 
-def queue_unsigned(planner: Planner) -> None:
-    """Cover the tasks unsigned past the limit and queue one ``unsigned`` mail per leader."""
+def queue_unsigned(planner: Any) -> None:
+    """Cover the tasks unsigned past the limit and queue one ``unsigned`` mail per leader.
+
+    ``planner`` is the check's :class:`workflow.chasing.planner.Planner` (loaded units, people,
+    writer and run number; typed loosely: the planner imports this module)."""
     days = planner.policy.ack_within_days
     if days <= 0:
         return
@@ -74,7 +74,7 @@ def queue_unsigned(planner: Planner) -> None:
         _mail(planner, planner.people[person_id], by_leader[person_id], days)
 
 
-def _mail(planner: Planner, person, rows: list[tuple[OpenRow, int]], days: int) -> None:
+def _mail(planner: Any, person, rows: list[tuple[OpenRow, int]], days: int) -> None:
     writer = planner.writer
     covers = [f"{WHAT}:{r.id}:{iso(r.due)}" for r, _ in rows]
     units = sorted({planner.units[r.unit_id].name for r, _ in rows})
