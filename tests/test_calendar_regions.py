@@ -289,3 +289,11 @@ def test_changing_the_region_recomputes_due_dates(duban):
     assert history[-1]["action"] == "due_recomputed"
     assert task[0]["id"] not in changes  # a date the office typed is left alone
     assert duban.json("calendar", "recompute")["recomputed"] == []
+
+
+def test_the_check_warns_on_a_year_without_the_regional_notice(duban):
+    configure(duban, "宁夏")
+    later = duban.ok("check", "--as-of", "2025-03-05", "--dry-run")
+    assert "2025 年的节假日安排尚未确认" in later.stdout + later.stderr
+    known = duban.ok("check", "--as-of", "2024-03-05", "--dry-run")
+    assert "尚未确认" not in known.stdout + known.stderr
