@@ -50,6 +50,7 @@ from zoneinfo import ZoneInfo
 
 from calendars.errors import CalendarError
 from calendars.overrides import CalendarOverride
+from calendars.regions import Region, find_region, regional_overrides
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEFAULT_FIRST_YEAR = 2001  # the first year the library checked against a notice
@@ -81,6 +82,7 @@ class DayInfo:
     name: str | None
     working: bool
     label: str | None = None  # exact library / override text, e.g. "休息日（由 2026-02-14 调休）"
+    source: str | None = None  # the notice an override or a regional file cites for this day
 
     @property
     def mark(self) -> str:
@@ -98,6 +100,7 @@ class DayInfo:
             "working": self.working,
             "mark": self.mark,
             "label": self.label,
+            "source": self.source,
         }
 
 
@@ -130,6 +133,8 @@ class YearStatus:
     source: str
     confirmed: bool
     files: tuple[str, ...] = field(default=())
+    region: str | None = None  # the office's autonomous region, if any
+    national_confirmed: bool = True  # the State Council's part alone
 
     @property
     def provisional(self) -> bool:
@@ -137,7 +142,11 @@ class YearStatus:
 
     @property
     def status_zh(self) -> str:
-        return "已确认" if self.confirmed else "暂定（国务院尚未发布或未导入）"
+        if self.confirmed:
+            return "已确认"
+        if self.national_confirmed and self.region:
+            return f"暂定（{self.region}的自治区放假通知尚未随附或导入）"
+        return "暂定（国务院尚未发布或未导入）"
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -147,6 +156,8 @@ class YearStatus:
             "provisional": self.provisional,
             "status": "confirmed" if self.confirmed else "provisional",
             "files": list(self.files),
+            "region": self.region,
+            "national_confirmed": self.national_confirmed,
         }
 
 
@@ -212,6 +223,7 @@ class _Index:
         self.labels = dict(base.labels)
         self.links = dict(base.links)
         self.workday_names: dict[int, str] = {}
+        self.sources: dict[int, str] = {}  # ordinal -> the notice an override cites for it
         for override in sorted(overrides, key=lambda o: (o.scope != "year", o.year, str(o.path))):
             self._apply(override)
         # prefix[i] = working days in [origin, origin + i)
@@ -227,18 +239,21 @@ class _Index:
                 self.labels.pop(ordinal, None)
                 self.links.pop(ordinal, None)
                 self.workday_names.pop(ordinal, None)
+                self.sources.pop(ordinal, None)
         for block in override.holidays:
             for day in block.days():
                 ordinal = day.toordinal()
                 self.working[ordinal - self.origin] = 0
                 self.labels[ordinal] = block.name
                 self.workday_names.pop(ordinal, None)
+                self.sources[ordinal] = override.source
         for extra in override.workdays:
             ordinal = extra.day.toordinal()
             self.working[ordinal - self.origin] = 1
             self.labels.pop(ordinal, None)
             if extra.name:
                 self.workday_names[ordinal] = extra.name
+            self.sources[ordinal] = override.source
 
 
 def _festival(label: str) -> str | None:
@@ -260,20 +275,33 @@ class ChinaCalendar:
         *,
         first_year: int = DEFAULT_FIRST_YEAR,
         last_year: int = DEFAULT_LAST_YEAR,
+        region: str | None = None,
     ) -> None:
+        """``overrides`` are the office's files; ``region`` (e.g. "宁夏") adds the notices shipped
+        with duban for that autonomous region (:mod:`calendars.regions`)."""
         if not 1950 <= first_year <= last_year <= 2100:
             raise CalendarError(f"日历范围无效：{first_year}—{last_year}（应在 1950—2100 之内）")
         self.first_year = first_year
         self.last_year = last_year
-        self.overrides: tuple[CalendarOverride, ...] = tuple(overrides)
+        self.region: Region | None = find_region(region)
+        shipped, office = regional_overrides(self.region, tuple(overrides))
+        self.shipped: tuple[CalendarOverride, ...] = tuple(
+            o for o in shipped if first_year <= o.year <= last_year
+        )
+        self.overrides: tuple[CalendarOverride, ...] = tuple(office)
         self._check_overrides()
+
+    @property
+    def all_overrides(self) -> tuple[CalendarOverride, ...]:
+        """The shipped regional notices, then the office's files."""
+        return self.shipped + self.overrides
 
     # -- construction -------------------------------------------------------------------------
 
     def _check_overrides(self) -> None:
         whole_year: dict[int, CalendarOverride] = {}
         decided: dict[date, tuple[bool, CalendarOverride]] = {}
-        for override in self.overrides:
+        for override in self.all_overrides:
             if not self.first_year <= override.year <= self.last_year:
                 raise CalendarError(
                     f"{override.path}：年份 {override.year} 超出日历范围 {self.first_year}—{self.last_year}",
@@ -308,7 +336,7 @@ class ChinaCalendar:
 
     @cached_property
     def _index(self) -> _Index:
-        return _Index(_library_days(self.first_year, self.last_year), self.overrides)
+        return _Index(_library_days(self.first_year, self.last_year), self.all_overrides)
 
     @property
     def first_day(self) -> date:
@@ -390,14 +418,24 @@ class ChinaCalendar:
                 return DayInfo(d, "workday", None, True)
             explicit = index.workday_names.get(ordinal)
             return DayInfo(
-                d, "adjusted_workday", explicit or self._workday_name(ordinal), True, explicit
+                d,
+                "adjusted_workday",
+                explicit or self._workday_name(ordinal),
+                True,
+                explicit,
+                index.sources.get(ordinal),
             )
         label = index.labels.get(ordinal)
         kind: DayKind = "holiday" if label is not None or not weekend else "weekend"
-        return DayInfo(d, kind, self._run_name(self._run(ordinal)), False, label)
+        name = self._run_name(self._run(ordinal))
+        return DayInfo(d, kind, name, False, label, index.sources.get(ordinal))
 
     def is_provisional(self, year: int) -> bool:
-        return year not in self._confirmed_years()
+        """Not yet official: the 国办 notice is missing, or (for an office in an autonomous
+        region) the region's notices do not cover every festival of the year."""
+        if year not in self._confirmed_years():
+            return True
+        return self.region is not None and not self.region.covers(self.all_overrides, year)
 
     def year_status(self, years: Iterable[int] | None = None) -> list[YearStatus]:
         """Each year's source and status; by default from ``first_year`` to the first provisional
@@ -474,7 +512,7 @@ class ChinaCalendar:
         return years
 
     def _status(self, year: int) -> YearStatus:
-        mine = [o for o in self.overrides if o.year == year]
+        mine = [o for o in self.all_overrides if o.year == year]
         whole = next((o for o in mine if o.confirms_year), None)
         if whole is not None:
             source = f"{whole.source}（{whole.path.name}）"
@@ -482,9 +520,21 @@ class ChinaCalendar:
             source = f"holidays {library_version()}"
         else:
             source = f"holidays {library_version()}（推算）"
-        fixes = [o for o in mine if not o.confirms_year]
+        fixes = [o for o in mine if not o.confirms_year and o.region is None]
         if fixes:
             source += "；修正：" + "、".join(f"{o.source}（{o.path.name}）" for o in fixes)
+        regional = [o for o in mine if o.region is not None]
+        if regional:
+            source += f"；{regional[0].region}：" + "、".join(
+                f"{o.source}（{'随附' if o in self.shipped else o.path.name}）" for o in regional
+            )
+        elif self.region is not None:
+            source += f"；{self.region.name}：尚无自治区放假通知"
         return YearStatus(
-            year, source, not self.is_provisional(year), tuple(str(o.path) for o in mine)
+            year,
+            source,
+            not self.is_provisional(year),
+            tuple(str(o.path) for o in mine),
+            region=self.region.name if self.region else None,
+            national_confirmed=year in self._confirmed_years(),
         )

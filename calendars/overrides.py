@@ -10,6 +10,7 @@ File format (UTF-8)::
     source = "国办发明电〔2026〕X号"               # required: the notice's number or title
     url = "https://www.gov.cn/..."                # optional
     scope = "year"                                # optional: "year" (default) or "days"
+    region = "宁夏"                               # optional: an autonomous region's own notice
 
     [[holiday]]                                   # one per holiday block, as the notice lists it
     name = "春节"                                 # required
@@ -28,6 +29,10 @@ provisional year confirmed. ``[[workday]]`` must then be a Saturday or Sunday.
 ``scope = "days"`` corrects only the listed days on top of the library's data (a holiday block
 becomes days off, a ``[[workday]]`` becomes a working day, even a weekday the library wrongly
 marks as a holiday); it does not change whether the year is confirmed.
+
+``region`` marks the notice of an autonomous region (its days off for 开斋节, 三月三, …) rather
+than of the State Council: such a file must be ``scope = "days"``, and it counts only for an
+office whose ``[office] region`` is that region (see :mod:`calendars.regions`).
 
 Every date must lie in ``year`` (a notice that names a working Saturday in the previous December
 is written as a separate ``scope = "days"`` file for that previous year). A day may not be both a
@@ -53,7 +58,7 @@ from calendars.toml_text import (
 )
 
 SCOPES = ("year", "days")
-_TOP_KEYS = {"year", "source", "url", "scope", "holiday", "workday"}
+_TOP_KEYS = {"year", "source", "url", "scope", "region", "holiday", "workday"}
 _HOLIDAY_KEYS = {"name", "from", "to"}
 _WORKDAY_KEYS = {"date", "name"}
 _KEY_LINE = re.compile(r"""^\s*(?:"([^"]+)"|'([^']+)'|([A-Za-z0-9_-]+))\s*=""")
@@ -94,6 +99,7 @@ class CalendarOverride:
     scope: str
     holidays: tuple[HolidayBlock, ...]
     workdays: tuple[ExtraWorkday, ...]
+    region: str | None = None  # an autonomous region's notice (None: the State Council's)
 
     @property
     def confirms_year(self) -> bool:
@@ -211,6 +217,15 @@ def _validate(data: dict[str, Any], lines: _Lines, path: Path) -> CalendarOverri
             lines.key("scope"),
             f'scope 应为 "year"（整年安排）或 "days"（修正个别日期），而不是 {scope!r}',
         )
+    region = data.get("region")
+    if region is not None and (not isinstance(region, str) or not region.strip()):
+        raise _fail(path, lines.key("region"), 'region 应为自治区名称，如 region = "宁夏"')
+    if region is not None and scope != "days":
+        raise _fail(
+            path,
+            lines.key("scope") or lines.key("region"),
+            '自治区的放假通知（有 region）应写 scope = "days"：它只在全国安排之上增减个别日期',
+        )
     blocks = _holidays(data.get("holiday", []), lines, path, year)
     workdays = _workdays(data.get("workday", []), lines, path, year)
     _check_overlaps(blocks, workdays, path)
@@ -228,6 +243,7 @@ def _validate(data: dict[str, Any], lines: _Lines, path: Path) -> CalendarOverri
         scope=scope,
         holidays=tuple(blocks),
         workdays=tuple(workdays),
+        region=region.strip() if region else None,
     )
 
 

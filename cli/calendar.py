@@ -72,6 +72,7 @@ def _render_month(view: dict[str, Any], year: int, month: int) -> None:
     for block in view["holidays"]:
         out.print(
             f"休 {block['name']}：{_md(block['from'])}—{_md(block['to'])}，共 {block['days']} 天"
+            + "".join(f"（依据：{source}）" for source in block.get("sources", []))
         )
     for day in view["adjusted_workdays"]:
         out.print(f"班 {_md(day['date'])}（周{day['weekday']}）上班：{day['name']}")
@@ -136,6 +137,8 @@ def import_override(path: str, as_json: bool) -> None:
         emit_json(result)
         return
     scope = "整年安排" if result["scope"] == "year" else "个别日期修正"
+    if result.get("region"):
+        scope = f"{result['region']}放假通知"
     info(
         f"已导入 {result['year']} 年{scope}：{result['source']}"
         f"（{result['holidays']} 个假期，{result['workdays']} 个调休上班日）"
@@ -146,3 +149,17 @@ def import_override(path: str, as_json: bool) -> None:
     info(f"{result['year']} 年状态：{'已确认' if result['confirmed'] else '暂定'}")
     for c in result["recomputed"]:
         info(f"任务 #{c['assignment_id']} 截止日期按新日历重算：{c['old_due']} → {c['new_due']}")
+
+
+@calendar.command("recompute")
+@json_option
+def recompute(as_json: bool) -> None:
+    """按当前日历（含 [office] region 的地区假日）重算未办结任务的截止日期（仅办公室）。"""
+    result = call("calendar.recompute")
+    if as_json:
+        emit_json(result)
+        return
+    where = f"（地区：{result['region']}）" if result["region"] else "（未设置地区）"
+    for c in result["recomputed"]:
+        info(f"任务 #{c['assignment_id']} 截止日期按新日历重算：{c['old_due']} → {c['new_due']}")
+    info(f"已按当前日历{where}重算，{len(result['recomputed'])} 个任务的截止日期有变化")

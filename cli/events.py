@@ -64,7 +64,7 @@ def list_(kind, unit, as_json) -> None:
                 r["ref"],
                 r["unit"],
                 f"{r['working_days']}个工作日",
-                r["due"]
+                (f"自 {r['paused_on']} 起暂停计时" if r.get("paused_on") else r["due"])
                 + ("（已延期）" if r["extended"] else "")
                 + ("（暂定）" if r["provisional"] else ""),
                 r["state_label"]
@@ -103,13 +103,89 @@ def kinds_(as_json) -> None:
 @click.argument("assignment_id", type=int)
 @click.option("--days", type=int, required=True, help="延长的工作日数（依申请公开最多 20）")
 @click.option("--reason", required=True, help="延期理由（经办公室批准）")
+@click.option("--approved-by", help="批准延期的负责人（依申请公开必填，条例第三十三条）")
 @json_option
-def extend(assignment_id, days, reason, as_json) -> None:
+def extend(assignment_id, days, reason, approved_by, as_json) -> None:
     """延长事件时限（仅办公室，仅一次，例如依申请公开延长不超过 20 个工作日）。"""
-    view = call("event.extend", assignment_id=assignment_id, days=days, reason=reason)
+    view = call(
+        "event.extend",
+        assignment_id=assignment_id,
+        days=days,
+        reason=reason,
+        approved_by=approved_by,
+    )
     if as_json:
         emit_json(view)
         return
     info(
         f"任务 #{view['id']} 已延长 {days} 个工作日：截止日期由 {view['original_due']} 改为 {view['due']}"
     )
+
+
+def _clock_line(view) -> str:
+    clock = view["clock"]
+    if clock["paused"]:
+        return f"自 {clock['paused_on']} 起暂停计时（{_REASONS.get(clock['paused_reason'], '')}）"
+    skipped = "".join(f"，{p['from']} 后至 {p['to']} 不计" for p in clock["pauses"])
+    return (
+        f"自 {clock['start']} 起 {clock['working_days']} 个工作日{skipped}，"
+        f"答复期限 {view['due']}" + ("（暂定）" if view["provisional"] else "")
+    )
+
+
+_REASONS = {"correction": "补正", "third_party": "征求第三方意见"}
+
+
+@event.command("show")
+@click.argument("assignment_id", type=int)
+@json_option
+def show(assignment_id, as_json) -> None:
+    """显示一个事件：时限的计算（暂停、恢复、延长）与全部记录。"""
+    view = call("event.show", assignment_id=assignment_id)
+    if as_json:
+        emit_json(view)
+        return
+    info(
+        f"#{view['id']} {view['kind_name']}“{view['ref']}”（{view['event_date']}），"
+        f"{view['unit']}，{view['state_label']}"
+    )
+    info(_clock_line(view))
+    table(
+        ["时间", "操作", "操作人", "说明"],
+        [(h["at"], h["label"], h["actor"], h["reason"] or "") for h in view["history"]],
+    )
+
+
+@event.command("pause")
+@click.argument("assignment_id", type=int)
+@click.option(
+    "--reason", required=True, help="补正（条例第三十条）或 征求第三方意见（条例第三十二条）"
+)
+@click.option("--on", "on", required=True, help="暂停日期 YYYY-MM-DD（发出补正告知或征求意见之日）")
+@click.option("--note", help="说明（可选）")
+@json_option
+def pause(assignment_id, reason, on, note, as_json) -> None:
+    """暂停依申请公开的答复计时（补正、征求第三方意见）。"""
+    view = call("event.pause", assignment_id=assignment_id, reason=reason, on=on, note=note)
+    if as_json:
+        emit_json(view)
+        return
+    info(f"任务 #{view['id']}：{_clock_line(view)}")
+
+
+@event.command("resume")
+@click.argument("assignment_id", type=int)
+@click.option(
+    "--on", "on", required=True, help="恢复日期 YYYY-MM-DD（收到补正申请或第三方意见之日）"
+)
+@click.option("--note", help="说明（可选）")
+@json_option
+def resume(assignment_id, on, note, as_json) -> None:
+    """恢复答复计时：补正后从收到补正申请之日重新计算；征求意见期间不计入。"""
+    view = call("event.resume", assignment_id=assignment_id, on=on, note=note)
+    if view.get("warning"):
+        warn(view["warning"])
+    if as_json:
+        emit_json(view)
+        return
+    info(f"任务 #{view['id']}：{_clock_line(view)}")

@@ -151,6 +151,10 @@ def show(assignment_id, as_json) -> None:
     )
     if view["content"]:
         info(f"要求：{view['content']}")
+    if view.get("acknowledged_at"):
+        info(f"签收：{local_time(view['acknowledged_at'])} {view['acknowledged_by']}")
+    elif view["state"] == "assigned":
+        info("签收：未签收")
     for r in view["reports"]:
         info(
             f"进展（{local_time(r['at'])} {r['actor']}）：{r['text']}"
@@ -180,6 +184,22 @@ def _fire(assignment_id: int, trigger: str, as_json: bool = False, **kwargs) -> 
         emit_json(view)
     else:
         info(f"任务 #{assignment_id} 现为“{view['state_label']}”")
+
+
+@task.command("ack")
+@click.argument("assignment_id", type=int)
+@json_option
+def ack(assignment_id, as_json) -> None:
+    """签收新分派的任务（单位）。"""
+    view = call("task.ack", assignment_id=assignment_id)
+    if as_json:
+        emit_json(view)
+        return
+    when = local_time(view["acknowledged_at"])
+    if view["already"]:
+        info(f"任务 #{assignment_id} 已于 {when} 由{view['acknowledged_by']}签收，无需重复签收")
+    else:
+        info(f"已签收任务 #{assignment_id}（{when}）")
 
 
 @task.command("start")

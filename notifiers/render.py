@@ -85,7 +85,16 @@ from markupsafe import Markup, escape
 
 from notifiers.template_check import sample_contexts, template_location
 
-KINDS = ("reminder", "due_today", "overdue", "escalation", "digest", "progress_request", "test")
+KINDS = (
+    "reminder",
+    "due_today",
+    "overdue",
+    "escalation",
+    "digest",
+    "progress_request",
+    "test",
+    "unsigned",
+)
 
 Grade = Literal["blue", "yellow", "red"]
 GRADES: tuple[Grade, ...] = ("red", "yellow", "blue")
@@ -128,10 +137,11 @@ CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
     "progress_request": (*_PERSONAL, "report_due"),
     "digest": ("office", "leader", "as_of", "period_label", "units"),
     "test": ("office", "as_of", "host"),
+    "unsigned": (*_PERSONAL, "leader", "ack_within_days"),
 }
 
 # Who reads each kind: units act on items, leaders look at the board.
-AUDIENCE = {"escalation": "leader", "digest": "leader", "test": "office"}
+AUDIENCE = {"escalation": "leader", "digest": "leader", "test": "office", "unsigned": "leader"}
 
 _WEEKDAYS = "一二三四五六日"
 

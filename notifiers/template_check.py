@@ -59,4 +59,5 @@ def sample_contexts() -> dict[str, dict[str, Any]]:
             "units": [{"unit": "示例单位", "items": [item, late]}],
         },
         "test": {**base, "host": "smtp.example.gov.cn"},
+        "unsigned": {**personal, "items": [item], "leader": "王副主任", "ack_within_days": 2},
     }

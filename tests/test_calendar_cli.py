@@ -52,7 +52,7 @@ def test_show_february_2026_has_the_spring_festival_and_both_working_saturdays(r
     view = ok_json(run, "show", "2026-02")
     assert view["month"] == "2026-02" and not view["provisional"]
     assert view["holidays"] == [
-        {"name": "春节", "from": "2026-02-15", "to": "2026-02-23", "days": 9}
+        {"name": "春节", "from": "2026-02-15", "to": "2026-02-23", "days": 9, "sources": []}
     ]
     assert [d["date"] for d in view["adjusted_workdays"]] == ["2026-02-14", "2026-02-28"]
     marks = {d["date"]: d["mark"] for d in view["days"]}
@@ -63,7 +63,7 @@ def test_show_february_2026_has_the_spring_festival_and_both_working_saturdays(r
 def test_show_october_2026(run):
     view = ok_json(run, "show", "2026-10")
     assert view["holidays"] == [
-        {"name": "国庆节", "from": "2026-10-01", "to": "2026-10-07", "days": 7}
+        {"name": "国庆节", "from": "2026-10-01", "to": "2026-10-07", "days": 7, "sources": []}
     ]
     assert [d["date"] for d in view["adjusted_workdays"]] == ["2026-10-10"]
 

@@ -10,6 +10,7 @@ import pytest
 from calendars import CalendarError, ChinaCalendar, DayInfo, load_override, parse_override
 
 # A made-up 2027 schedule (the real notice is not out): the format an office would type.
+NOTICE_2027 = "国办发明电〔2026〕99号（测试用，虚构）"
 SAMPLE_2027 = """\
 year = 2027
 source = "国办发明电〔2026〕99号（测试用，虚构）"
@@ -72,10 +73,10 @@ def test_a_whole_year_override_replaces_the_library_guess_and_confirms_the_year(
     assert not cal.is_provisional(2027)
     assert not cal.is_working_day(date(2027, 2, 11))
     assert cal.day_info(date(2027, 2, 11)) == DayInfo(
-        date(2027, 2, 11), "holiday", "春节", False, "春节"
-    )
+        date(2027, 2, 11), "holiday", "春节", False, "春节", NOTICE_2027
+    )  # each day of an override cites the file's notice
     assert cal.day_info(date(2027, 2, 20)) == DayInfo(
-        date(2027, 2, 20), "adjusted_workday", "春节调休", True, "春节调休"
+        date(2027, 2, 20), "adjusted_workday", "春节调休", True, "春节调休", NOTICE_2027
     )
     assert cal.day_info(date(2027, 9, 26)).name == "国庆节调休"  # named after the nearest block
     # days the file does not list follow the plain week, not the library's guess

@@ -91,3 +91,16 @@ def test_the_story_spreads_over_the_year_and_the_sample_is_shipped(tmp_path):
     sample = tmp_path / "台账.xlsx"
     result = _run(tmp_path, "--sample", str(sample))
     assert result.exit_code == 0 and sample.stat().st_size > 0 and "示例台账已写入" in result.stdout
+
+
+def test_the_demo_office_in_yinchuan_rests_on_its_regions_days():
+    """银川 is in 宁夏: Monday 2024-06-17 (古尔邦节) is off, so the one-day reminder for a task
+    due Tuesday 06-18 goes out on Friday 06-14, and nothing is sent on the festival."""
+    from datetime import date
+
+    from workflow.demo.story import REGION, run_demo
+
+    assert REGION == "宁夏"
+    days = {d.day: d for d in run_demo(2024).days}
+    assert any("6月18日到期（剩余1个工作日）" in m.subject for m in days[date(2024, 6, 14)].mails)
+    assert days[date(2024, 6, 17)].mails == [] and days[date(2024, 4, 10)].mails == []

@@ -275,7 +275,16 @@ def request_id(db, office, now, units, cal):
 
 def test_extension_once_up_to_20_days(db, office, now, request_id, cal):
     with db.session() as s:
-        a = extend_event(s, office, request_id, 20, "需征求第三方意见", calendar=cal, now=now)
+        a = extend_event(
+            s,
+            office,
+            request_id,
+            20,
+            "需征求第三方意见",
+            calendar=cal,
+            now=now,
+            approved_by="张主任",
+        )
         assert a.original_due == date(2026, 3, 30)
         assert a.due == cal.add_working_days(date(2026, 3, 30), 20)
         assert independent_working_days(date(2026, 3, 2), a.due) == 40
@@ -292,7 +301,9 @@ def test_extension_once_up_to_20_days(db, office, now, request_id, cal):
         assert list_events(s, office)[0]["extended"] is True
     before = snapshot(db.engine)
     with pytest.raises(Conflict) as info, db.session() as s:
-        extend_event(s, office, request_id, 5, "再延一次", calendar=cal, now=now)
+        extend_event(
+            s, office, request_id, 5, "再延一次", calendar=cal, now=now, approved_by="张主任"
+        )
     assert "只能延长一次" in info.value.message
     assert snapshot(db.engine) == before
 
@@ -301,7 +312,9 @@ def test_extension_once_up_to_20_days(db, office, now, request_id, cal):
 def test_extension_limits(db, office, now, request_id, cal, days, error):
     before = snapshot(db.engine)
     with pytest.raises(error), db.session() as s:
-        extend_event(s, office, request_id, days, "理由", calendar=cal, now=now)
+        extend_event(
+            s, office, request_id, days, "理由", calendar=cal, now=now, approved_by="张主任"
+        )
     assert snapshot(db.engine) == before
 
 
@@ -330,7 +343,9 @@ def test_extension_of_an_overdue_request_goes_through_the_lifecycle(
     with db.session() as s:
         fire(s, request_id, "expire", Caller.system(), now=now)
     with db.session() as s:
-        a = extend_event(s, office, request_id, 10, "补正材料", calendar=cal, now=now)
+        a = extend_event(
+            s, office, request_id, 10, "补正材料", calendar=cal, now=now, approved_by="张主任"
+        )
         assert a.state == "in_progress"
 
 
@@ -365,10 +380,13 @@ def test_cli_add_list_extend(duban, tmp_path):
     assert "2027 年的节假日安排尚未确认" in later.stderr and "日历暂定" in later.stdout
     request = rows[1]["id"]
     ext = duban.json(
-        "event", "extend", str(request), "--days", "20", "--reason", "需征求第三方意见"
-    )
+        "event", "extend", str(request), "--days", "20", "--reason", "需征求第三方意见",
+        "--approved-by", "张主任",
+    )  # fmt: skip
     assert ext["original_due"] == "2026-03-30" and ext["due"] > "2026-04-20"
-    again = duban("event", "extend", str(request), "--days", "5", "--reason", "x")
+    again = duban(
+        "event", "extend", str(request), "--days", "5", "--reason", "x", "--approved-by", "张主任"
+    )
     assert again.exit_code == Conflict.exit_code
     assert "只能延长一次" in again.stderr and "Traceback" not in again.output
 

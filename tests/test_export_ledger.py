@@ -210,7 +210,7 @@ def test_xlsx_opens_without_cleanup(db, plan, tmp_path):
     assert ws.column_dimensions["C"].width == 50  # 具体要求
     assert all(ws.column_dimensions[c].width >= 6 for c in "ABCDEFGHIJK")
     merged = {str(r) for r in ws.merged_cells.ranges}
-    assert {"A1:K1", "A2:K2", "A3:K3", "A5:K5", "A8:K8", "A9:K9"} <= merged
+    assert {"A1:L1", "A2:L2", "A3:L3", "A5:L5", "A8:L8", "A9:L9"} <= merged  # 12 columns
     task_row = 6
     assert ws.cell(task_row, 3).alignment.wrap_text
     assert ws.cell(task_row, 3).alignment.vertical == "top"

@@ -60,6 +60,7 @@ def context(kind: str) -> dict:
             {"unit": "信息科", "items": [item(4, 1, "进行中")]},
         ],
         "host": "smtp.example.cn",
+        "ack_within_days": 2,
     }
     return {k: full[k] for k in CONTEXT_KEYS[kind]}
 

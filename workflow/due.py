@@ -78,11 +78,47 @@ def due_from_rule(rule: str, calendar: WorkingCalendar) -> date:
     """Recompute a due date from ``Assignment.due_rule`` (e.g. after a calendar change)."""
     data: dict[str, Any] = json.loads(rule)
     if data.get("kind") == "working_days":
-        return calendar.add_working_days(date.fromisoformat(data["start"]), int(data["n"]))
+        start = date.fromisoformat(data["start"])
+        if data.get("pauses"):
+            return paused_working_days(calendar, start, int(data["n"]), data["pauses"])
+        return calendar.add_working_days(start, int(data["n"]))
     if data.get("kind") == "date":
         d = date.fromisoformat(data["date"])
         return roll_back(calendar, d) if data.get("roll") else d
     raise ValueError(f"unknown due rule: {rule}")
+
+
+def paused_working_days(
+    calendar: WorkingCalendar, start: date, n: int, pauses: list[list[str]]
+) -> date:
+    """The n-th counted working day after ``start`` when the days in each pause do not count.
+
+    A pause ``[a, b]`` stops the clock after day a (a itself counts) and restarts it after day b
+    (b does not count, as the day of receipt never does): the working days in (a, b] are skipped
+    (条例 art. 32: time consulting a third party is not counted). A pause that begins after the
+    clock has run out changes nothing.
+    """
+    current, remaining = start, n
+    for first, last in sorted(pauses):
+        a, b = date.fromisoformat(first), date.fromisoformat(last)
+        counted = _between(calendar, current, a)
+        if counted > remaining:
+            break
+        remaining -= counted
+        current = max(current, b)
+    return calendar.add_working_days(current, remaining)
+
+
+def _between(calendar: WorkingCalendar, a: date, b: date) -> int:
+    """Working days in (a, b] (0 when b <= a), without requiring ``working_days_between``."""
+    between = getattr(calendar, "working_days_between", None)
+    if between is not None:
+        return max(0, int(between(a, b)))
+    count, d = 0, a
+    while d < b:
+        d += timedelta(days=1)
+        count += calendar.is_working_day(d)
+    return count
 
 
 def working_day_due(

@@ -150,6 +150,9 @@ class Assignment(SQLModel, table=True):
     returned_count: int = 0
     version: int = Field(default=1, sa_column=_assignment_version)
     created_at: datetime | None = _ts(nullable=True)
+    clock_paused_on: date | None = None  # an event clock stopped (补正, 第三方意见) since (0017)
+    acknowledged_at: datetime | None = _ts(nullable=True)  # the unit's 签收 (0017)
+    acknowledged_by: str | None = Field(default=None, max_length=100)
 
 
 class Report(SQLModel, table=True):

@@ -30,7 +30,7 @@ from typing import Any
 from calendars import CalendarError, CalendarOverride, ChinaCalendar, load_override
 from calendars.china import WEEKDAYS_ZH
 from workflow.config import Config
-from workflow.errors import CalendarInputError, InvalidInput
+from workflow.errors import CalendarInputError, ConfigError, InvalidInput
 
 CALENDAR_DIR = "calendar"
 _MONTH = re.compile(r"^\s*(\d{4})\s*[-/年.]\s*(\d{1,2})\s*月?\s*$")
@@ -58,10 +58,28 @@ def installed_overrides(config: Config) -> list[CalendarOverride]:
         return [load_override(path) for path in sorted(directory.glob("*.toml"))]
 
 
+def office_region(config: Config) -> str | None:
+    """``[office] region`` of duban.toml ("宁夏", "广西", "新疆", "西藏"), validated; None if unset."""
+    value = config.section("office").get("region")
+    if value is None:
+        return None
+    from calendars.regions import find_region
+
+    if not isinstance(value, str):
+        raise ConfigError('配置文件的 [office] region 应为地区名称，例如 region = "宁夏"')
+    try:
+        region = find_region(value)
+    except CalendarError as exc:
+        raise ConfigError(f"配置文件的 [office] region 无效：{exc.message}") from None
+    return region.name if region else None
+
+
 def load_calendar(config: Config) -> ChinaCalendar:
-    """The calendar of this office: ``holidays`` data plus the installed override files."""
+    """The calendar of this office: ``holidays`` data, the notices shipped for its region
+    (``[office] region``) and the installed override files."""
+    region = office_region(config)
     with calendar_errors():
-        return ChinaCalendar(installed_overrides(config))
+        return ChinaCalendar(installed_overrides(config), region=region)
 
 
 # -- installing an override ---------------------------------------------------------------------
@@ -80,6 +98,7 @@ class InstallInfo:
     confirmed: bool  # the year is confirmed after the install
     holidays: int  # number of holiday blocks in the file
     workdays: int  # number of 调休 working days in the file
+    region: str | None = None  # an autonomous region's notice
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +111,7 @@ class InstallInfo:
             "confirmed": self.confirmed,
             "holidays": self.holidays,
             "workdays": self.workdays,
+            "region": self.region,
         }
 
 
@@ -109,8 +129,10 @@ def install_override(config: Config, path: Path | str) -> InstallInfo:
     replaces an installed one with the same name. Nothing is written unless everything validates.
     """
     source_path = Path(path)
+    from calendars.regions import canonical
+
     with calendar_errors():
-        new = load_override(source_path)
+        new = canonical(load_override(source_path))
     directory = calendar_dir(config)
     target = directory / _target_name(new)
     existing = installed_overrides(config)
@@ -122,7 +144,7 @@ def install_override(config: Config, path: Path | str) -> InstallInfo:
     ]
     kept = [o for o in existing if o not in replaced]
     with calendar_errors():
-        calendar = ChinaCalendar([*kept, new])
+        calendar = ChinaCalendar([*kept, new], region=office_region(config))
         calendar.is_working_day(date(new.year, 1, 1))  # build the index: applies every file
     _write_atomically(target, source_path.read_bytes())
     for old in replaced:
@@ -138,6 +160,7 @@ def install_override(config: Config, path: Path | str) -> InstallInfo:
         confirmed=not calendar.is_provisional(new.year),
         holidays=len(new.holidays),
         workdays=len(new.workdays),
+        region=new.region,
     )
 
 
@@ -168,7 +191,7 @@ def provisional_message(years: Iterable[int]) -> str | None:
         return None
     listed = "、".join(str(y) for y in ordered)
     return (
-        f"{listed} 年的节假日安排尚未确认（国务院办公厅尚未发布或尚未导入），按暂定日历计算的日期可能变动；"
+        f"{listed} 年的节假日安排尚未确认（国务院办公厅或自治区的放假通知尚未发布或尚未导入），按暂定日历计算的日期可能变动；"
         "通知发布后请用 duban calendar import 导入"
     )
 
@@ -228,9 +251,20 @@ def month_view(cal: ChinaCalendar, year: int, month: int) -> dict[str, Any]:
         "provisional": cal.is_provisional(year),
         "working_days": sum(d.working for d in days),
         "days": [d.to_dict() for d in days],
-        "holidays": [b.to_dict() for b in blocks],
+        "holidays": [b.to_dict() | {"sources": _block_sources(cal, b)} for b in blocks],
         "adjusted_workdays": [d.to_dict() for d in days if d.kind == "adjusted_workday"],
     }
+
+
+def _block_sources(cal: ChinaCalendar, block: Any) -> list[str]:
+    """The notices the days of a holiday block cite (a regional day cites its region's)."""
+    found: list[str] = []
+    with calendar_errors():
+        for ordinal in range(block.start.toordinal(), block.end.toordinal() + 1):
+            source = cal.day_info(date.fromordinal(ordinal)).source
+            if source and source not in found:
+                found.append(source)
+    return found
 
 
 def add_view(cal: ChinaCalendar, start: date, n: int) -> dict[str, Any]:

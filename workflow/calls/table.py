@@ -67,6 +67,7 @@ OPERATIONS: dict[str, Operation] = {
         Operation("task.add", "POST", "/tasks", f"{_T}:task_add"),
         Operation("task.list", "GET", "/assignments", f"{_T}:task_list"),
         Operation("task.show", "GET", _A, f"{_T}:task_show"),
+        Operation("task.ack", "POST", f"{_A}/ack", f"{_T}:task_ack"),
         *(
             Operation(f"task.{t}", "POST", f"{_A}/{t}", f"{_T}:task_{t}")
             for t in ("start", "report", "verify", "return", "extend", "cancel", "reopen")
@@ -93,6 +94,11 @@ OPERATIONS: dict[str, Operation] = {
         Operation(
             "event.extend", "POST", "/events/{assignment_id:int}/extend", f"{_T}:event_extend"
         ),
+        Operation("event.show", "GET", "/events/{assignment_id:int}", f"{_T}:event_show"),
+        Operation("event.pause", "POST", "/events/{assignment_id:int}/pause", f"{_T}:event_pause"),
+        Operation(
+            "event.resume", "POST", "/events/{assignment_id:int}/resume", f"{_T}:event_resume"
+        ),
         # ledger: import, export, the calendar
         Operation("import", "POST", "/imports", f"{_L}:import_file", ("file",), ("to_ledger",)),
         Operation("export.ledger", "GET", "/exports/ledger", f"{_L}:export_file", (), ("path",)),
@@ -103,6 +109,7 @@ OPERATIONS: dict[str, Operation] = {
         Operation(
             "calendar.import", "POST", "/calendar/overrides", f"{_L}:calendar_import", ("path",)
         ),
+        Operation("calendar.recompute", "POST", "/calendar/recompute", f"{_L}:calendar_recompute"),
         # chasing: the daily check
         Operation("check", "POST", "/check", f"{_C}:check"),
         # outbox: notifications and mail

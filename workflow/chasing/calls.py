@@ -44,6 +44,16 @@ def check(
                 ]
                 for q in report.queued
             ],
-            "warnings": list(report.warnings),
+            "warnings": list(report.warnings) + _provisional(calendar, day),
         },
     }
+
+
+def _provisional(calendar: Any, day: Any) -> list[str]:
+    """The provisional-calendar warning when ``day``'s year is not confirmed yet (the national
+    notice, or the office's region's): which days are worked may still change."""
+    from workflow.workdays import provisional_message
+
+    check = getattr(calendar, "is_provisional", None)
+    message = provisional_message([day.year]) if check and check(day.year) else None
+    return [message] if message else []

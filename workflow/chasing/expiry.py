@@ -33,7 +33,12 @@ def expire(session: Session, as_of: date, now: datetime, first_day: date) -> lis
     a = Assignment.__table__
     sources = [s for s in states.STATES if "expire" in states.allowed_triggers(s)]
     transition = {s: states.fire(SimpleNamespace(state=s), "expire")[1] for s in sources}
-    where = (a.c.state.in_(sources), a.c.due < as_of, a.c.due >= first_day)
+    where = (
+        a.c.state.in_(sources),
+        a.c.due < as_of,
+        a.c.due >= first_day,
+        a.c.clock_paused_on.is_(None),  # a stopped 依申请公开 clock has no due date running
+    )
     if not _any_due_before(session, sources, as_of, first_day):
         return []
     to_state = sa.case(transition, value=a.c.state)

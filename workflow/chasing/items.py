@@ -17,6 +17,7 @@ KIND_LABELS = {
     "escalation": "逾期升级",
     "progress_request": "进展报送",
     "digest": "领导汇总",
+    "unsigned": "未签收督办",
 }
 
 

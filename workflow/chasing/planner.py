@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 import states
 from workflow.chasing import covers as cv
+from workflow.chasing.acks import queue_unsigned
 from workflow.chasing.channels import robot_owners
 from workflow.chasing.cutoffs import calendar_range, overdue_cutoff, reminder_bands
 from workflow.chasing.items import OpenRow, Queued, WorkdayCalendar
@@ -120,6 +121,7 @@ class Planner:
         self.unit_mails()
         digests = self.plan_digests()
         riding = self.overdue_mails(digests)
+        queue_unsigned(self)  # tasks nobody signed for (签收): early to the unit's leader
         self.write_digests(digests, riding)
         return self.writer.done()
 
@@ -148,7 +150,12 @@ class Planner:
         bands = reminder_bands(self.cal, self.as_of, self.policy.reminder_offsets)
         if bands:  # one selection: the band a due date falls in names its offset
             what = sa.case(*((A.c.due < before, f"r{o}") for o, _, before in bands))
-            where = (A.c.state.in_(cv.WAITING), A.c.due >= self.as_of, A.c.due < bands[-1][2])
+            where = (
+                A.c.state.in_(cv.WAITING),
+                A.c.due >= self.as_of,
+                A.c.due < bands[-1][2],
+                A.c.clock_paused_on.is_(None),  # a stopped clock: nothing to remind of
+            )
             out.append((cv.Selection(what, where), unit_ok, NO_EMAIL))
         for report_due in self.report_dates():
             plans = [pid for pid, dates in self.windows.items() if report_due in dates]

@@ -15,6 +15,8 @@ Example (every key optional; these are the defaults)::
     items_per_mail = 200            # … and at most this many in all (see below)
     units_per_mail = 100            # … and names at most this many units
     report_within_days = 3          # an escalation asks for the report within N working days
+    ack_within_days = 0             # a task unsigned (签收) N working days after it was
+                                    # assigned goes to the unit's leader; 0 = off (2 is usual)
 
     [check.escalation]              # working days overdue → who is told; false disables a level
     unit = 1                        # the unit's contact (overdue notice)
@@ -65,6 +67,7 @@ _KEYS = {
     "items_per_mail",
     "units_per_mail",
     "report_within_days",
+    "ack_within_days",
 }
 
 
@@ -83,6 +86,7 @@ class Policy:
     items_per_mail: int = 200
     units_per_mail: int = 100
     report_within_days: int = 3
+    ack_within_days: int = 0  # 签收 limit in working days (0: never escalate unsigned tasks)
     server_url: str | None = None  # [server] url: mails link to its pages instead of commands
 
     @property
@@ -120,6 +124,7 @@ class Policy:
             "items_per_mail": self.items_per_mail,
             "units_per_mail": self.units_per_mail,
             "report_within_days": self.report_within_days,
+            "ack_within_days": self.ack_within_days,
         }
 
 
@@ -230,6 +235,7 @@ def parse_policy(
         ("items_per_mail", 1, 10000),
         ("units_per_mail", 1, 10000),
         ("report_within_days", 1, 60),
+        ("ack_within_days", 0, 60),
     ):
         if key in section:
             kwargs[key] = _int(section[key], _where(config, key), low, high)

@@ -1,7 +1,8 @@
 """``duban demo``: a year of an office in a throwaway database, day by day.
 
 It never touches the user's database or config: a fresh SQLite file in a temporary directory
-(or in ``keep``), the official calendar without the office's overrides, the default policy.
+(or in ``keep``), the official calendar without the office's overrides but with the days off of
+its region (银川 is in 宁夏: 开斋节, 古尔邦节, see :mod:`calendars.regions`), the default policy.
 It imports the sample ledger shipped with duban (:mod:`workflow.samples`, the 2023 Yinchuan
 台账 with its deadlines spread over the year — 3月底前, 每季度, 上半年, 第三季度 … — dated into the
 chosen year with report dates 31 July and 30 November), gives the units
@@ -43,6 +44,7 @@ BEHAVIOURS = {
 }
 _SCRIPT = ("on_time", "late", "on_time", "very_late", "on_time", "extension", "on_time", "late")
 NEVER_UNIT = "银川市中医医院"
+REGION = "宁夏"  # the demo office (银川) counts working days with its region's days off
 LEADERS = (  # name, email, group it oversees (None = principal)
     ("王副主任", "wang@demo.duban.example", "委机关各科室"),
     ("赵副主任", "zhao@demo.duban.example", "委属各单位"),
@@ -119,7 +121,7 @@ def run_demo(
     db = Database(url)
     sa.event.listen(db.engine, "connect", _fast_sqlite)
     db.upgrade()
-    calendar = ChinaCalendar()
+    calendar = ChinaCalendar(region=REGION)
     policy = Policy(office_name="银川市卫生健康委员会办公室")
     start = date(year, 1, 1)
     with db.session() as session:

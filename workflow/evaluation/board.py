@@ -6,6 +6,7 @@ and leaders may look (a unit sees its own work in its task list instead).
 * per unit: assignments by state, open ones by colour grade (红/黄/蓝, as in the mails), the
   on-time rate and the forecast score from :func:`workflow.evaluation.scores.score_plan`;
 * the overdue list: open assignments past their due date, most working days overdue first;
+* the unsigned list (签收): assignments the unit has neither signed for nor started, oldest first;
 * the forecast: during the plan year the score each unit would have at year end if it
   reported everything today (the evaluation's own forecast); after the year, the final score.
 """
@@ -53,9 +54,11 @@ def _empty(as_of: date, base: float) -> dict[str, Any]:
             "on_time": 0,
             "on_time_rate": None,
             "overdue": 0,
+            "unsigned": 0,
         },
         "units": [],
         "overdue": [],
+        "unsigned": [],
     }
 
 
@@ -91,12 +94,16 @@ def board(
     ).all()
     units: dict[int, dict[str, Any]] = {}
     overdue: list[dict[str, Any]] = []
+    unsigned: list[dict[str, Any]] = []
     for a, task, unit in rows:
         entry = units.setdefault(
             unit.id,
             {"unit_id": unit.id, "unit": unit.name, "states": Counter(), "grades": Counter()},
         )
         entry["states"][a.state] += 1
+        if a.acknowledged_at is None and a.state == "assigned":
+            entry["unsigned"] = entry.get("unsigned", 0) + 1
+            unsigned.append(_unsigned_row(a, task, unit))
         u = urgency(a.state, a.due, as_of, calendar)
         if u["grade"]:
             entry["grades"][u["grade"]] += 1
@@ -130,6 +137,7 @@ def board(
                 "score": float(score.score) if score else float(rules.base),
                 "deducted": float(score.deducted) if score else 0.0,
                 "rank": score.rank if score else None,
+                "unsigned": entry.get("unsigned", 0),
             }
         )
     out_units.sort(key=lambda u: (-u["grades"]["red"], -u["grades"]["yellow"], u["unit"]))
@@ -150,7 +158,20 @@ def board(
             "on_time": on_time,
             "on_time_rate": _rate(on_time, due),
             "overdue": len(overdue),
+            "unsigned": len(unsigned),
         },
         "units": out_units,
         "overdue": overdue,
+        "unsigned": sorted(unsigned, key=lambda r: (r["assigned_at"] or "", r["id"])),
+    }
+
+
+def _unsigned_row(a: Assignment, task: Task, unit: Unit) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "unit_id": unit.id,
+        "unit": unit.name,
+        "title": task.title,
+        "due": a.due.isoformat(),
+        "assigned_at": a.created_at.isoformat() if a.created_at else None,
     }

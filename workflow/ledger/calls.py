@@ -18,7 +18,7 @@ from workflow.ledger.choice import parse_columns
 from workflow.ledger.export import export_ledger
 from workflow.ledger.importing import import_ledger
 from workflow.ledger.readers.limits import import_limits
-from workflow.ledger.recompute import import_calendar
+from workflow.ledger.recompute import import_calendar, recompute_calendar
 from workflow.ledger.result import ImportResult, TaskView
 from workflow.ledger.review import export_review
 from workflow.tasks.assignments import ROLE_LABELS
@@ -196,3 +196,11 @@ def calendar_status(config: Config) -> list[dict[str, Any]]:
 def calendar_import(session: Session, caller: Caller, config: Config, path: str) -> dict[str, Any]:
     result, changes = import_calendar(session, caller, config, path)
     return {**result.to_dict(), "recomputed": [c.to_dict() for c in changes]}
+
+
+def calendar_recompute(session: Session, caller: Caller, config: Config) -> dict[str, Any]:
+    """``{"region": the office's region or None, "recomputed": [changes]}``."""
+    from workflow.workdays import office_region
+
+    changes = recompute_calendar(session, caller, config)
+    return {"region": office_region(config), "recomputed": [c.to_dict() for c in changes]}

@@ -6,7 +6,7 @@ Layout, the office's own (and one the importer reads back):
   the line announcing them ("请于2023年7月31日、2023年11月30日前报送进展落实情况"), so the
   file imports back with its report dates;
 * the header: 序号, 工作任务, 具体要求, 量化指标, 牵头单位, 责任单位, 完成时限, 进展落实情况
-  — the ledger's columns — then 状态, 截止日期, 是否逾期;
+  — the ledger's columns — then 状态, 截止日期, 是否逾期, 签收时间 (each unit's 签收, issue 31);
 * a row per section (一、…) and sub-section (（一）…) when it begins, then one row per task.
   Event time limits attached to the plan come last, under their own section.
 
@@ -69,6 +69,7 @@ LEDGER_COLUMNS: tuple[tuple[str, float], ...] = (  # header, width in Excel char
     ("状态", 16),
     ("截止日期", 13),
     ("是否逾期", 12),
+    ("签收时间", 18),
 )
 HEADERS = [name for name, _ in LEDGER_COLUMNS]
 EVENT_SECTION = "事件触发的时限任务"
@@ -241,6 +242,7 @@ def _assignments_by_task(session: Session, plan_id: int) -> Iterator[tuple[int, 
             a.original_due,
             a.period,
             a.late,
+            a.acknowledged_at,
             r.c.id.label("report_id"),
             r.c.text.label("report_text"),
             r.c.created_at.label("report_at"),
@@ -338,8 +340,19 @@ def _task_row(task: Any, items: list[Any], names: dict[int, str], as_of: date | 
         per_unit(lambda s: s.state_text()) if summaries else "未分派",
         due_cell,
         per_unit(lambda s: s.mark(as_of)),
+        per_unit(_acknowledged),
     ]
     return LedgerRow("task", values)
+
+
+def _acknowledged(s: _UnitSummary) -> str:
+    """When the unit signed for the task (its earliest 签收 over the periods), Shanghai time."""
+    times = [a.acknowledged_at for a in s.items if a.acknowledged_at is not None]
+    if not times:
+        return ""
+    from workflow.clock import SHANGHAI
+
+    return min(times).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
 def _unit_cell(task: Any) -> str:

@@ -63,10 +63,35 @@ def _rule_dates(rule: dict[str, Any], due: date) -> list[date]:
     return [due]
 
 
+def find_rule_due(session) -> list:
+    """Open assignments whose due date is their rule's alone, oldest first: every event (its
+    rule follows its extension and its clock) unless its clock is stopped, and every other
+    assignment never extended (an extension fixes its own date)."""
+    from sqlmodel import select
+
+    from states.machine import FINAL_STATES
+    from workflow.models import Assignment, Task
+
+    query = (
+        select(Assignment, Task.kind)
+        .join(Task, Task.id == Assignment.task_id)
+        .where(Assignment.due_rule.is_not(None))  # type: ignore[union-attr]
+        .where(Assignment.state.not_in(FINAL_STATES))  # type: ignore[attr-defined]
+        .where(Assignment.clock_paused_on.is_(None))  # type: ignore[union-attr]
+        .order_by(Assignment.id)
+    )
+    return [
+        a for a, kind in session.exec(query).all() if kind == "event" or a.due == a.original_due
+    ]
+
+
 def recompute_due_dates(
-    session, cal: ChinaCalendar, actor, now: datetime | None = None
+    session, cal: ChinaCalendar, actor, now: datetime | None = None, *, everything: bool = False
 ) -> list[DueChange]:
     """Recompute every provisional due date with ``cal``; record each change in the history.
+
+    ``everything``: recompute every due date that is its rule's alone (:func:`find_rule_due`),
+    not only the provisional ones — after the office's region changed (``[office] region``).
 
     ``actor`` is a :class:`workflow.directory.roles.Caller`. An assignment without a ``due_rule`` cannot be
     recomputed and is left alone. ``original_due`` follows ``due`` when they were equal (the
@@ -79,8 +104,9 @@ def recompute_due_dates(
 
     at = now or clock_now()
     changes = []
-    for assignment in find_provisional_due(session, cal):
-        if not assignment.due_rule:
+    chosen = find_rule_due(session) if everything else find_provisional_due(session, cal)
+    for assignment in chosen:
+        if not assignment.due_rule or assignment.clock_paused_on is not None:
             continue
         rule = json.loads(assignment.due_rule)
         with calendar_errors():
@@ -128,3 +154,12 @@ def import_calendar(
     require_role(caller, "office", "导入节假日安排")
     info = install_override(config, path)
     return info, recompute_due_dates(session, load_calendar(config), caller)
+
+
+def recompute_calendar(session, caller, config: Config) -> list[DueChange]:
+    """``duban calendar recompute``: office only; recompute every due date that follows its rule
+    with the office's calendar as it now stands (after ``[office] region`` changed)."""
+    from workflow.directory.roles import require_role
+
+    require_role(caller, "office", "按日历重算截止日期")
+    return recompute_due_dates(session, load_calendar(config), caller, everything=True)

@@ -7,6 +7,7 @@ day* (``max(today, the row's as_of)``, so a rehearsal queued for a future date i
 by today):
 
 * reported / verified / cancelled → left out ("已报送", "已核验", "已撤销");
+* in a leader's ``unsigned`` mail (签收), an item signed for or started since → left out;
 * its due date changed (extended, reopened with a new date) → left out: the check queues a
   new notice for the new date (its cover key carries the date); a progress request keeps the
   item with its new date;
@@ -44,6 +45,7 @@ class Current:
     state: str
     due: date
     requirement: str | None
+    acknowledged: bool = False  # signed for (签收)
 
 
 @dataclass(frozen=True)
@@ -69,11 +71,11 @@ def load_current(conn: sa.Connection, ids: set[int]) -> dict[int, Current]:
         return {}
     a, t = Assignment.__table__, Task.__table__
     rows = conn.execute(
-        sa.select(a.c.id, a.c.state, a.c.due, t.c.content)
+        sa.select(a.c.id, a.c.state, a.c.due, t.c.content, a.c.acknowledged_at)
         .join(t, t.c.id == a.c.task_id)
         .where(a.c.id.in_(sorted(ids)))
     )
-    return {r.id: Current(r.state, r.due, r.content) for r in rows}
+    return {r.id: Current(r.state, r.due, r.content, r.acknowledged_at is not None) for r in rows}
 
 
 def _all_items(context: dict[str, Any]) -> list[dict[str, Any]]:
@@ -148,6 +150,8 @@ class Refresher:
             return None  # unknown here: keep it as written
         if now.state in _GONE:
             return _GONE[now.state]
+        if kind == "unsigned" and (now.acknowledged or now.state != "assigned"):
+            return "已签收" if now.acknowledged else "已开始办理"
         due = item.get("due")
         if isinstance(due, date) and due != now.due:
             if kind != "progress_request":  # progress is asked for whatever the due date

@@ -193,6 +193,9 @@ def action_label(action: str) -> str:
         "extension.refuse": "驳回延期",
         "waive": "免扣分",
         "due_recomputed": "按新日历重算截止日期",
+        "acknowledge": "签收",
+        "clock_pause": "暂停计时",
+        "clock_resume": "恢复计时",
     }.get(action, action)
 
 
@@ -216,6 +219,9 @@ def show_assignment(session: Session, caller: Caller, assignment_id: int) -> dic
             "content": task.content,
             "metric": task.metric,
             "deadline_text": task.deadline_text,
+            "acknowledged_at": a.acknowledged_at,
+            "acknowledged_by": a.acknowledged_by,
+            "clock_paused_on": a.clock_paused_on.isoformat() if a.clock_paused_on else None,
             "reports": [
                 {
                     "at": r.created_at,

@@ -4,7 +4,7 @@ assignments: the functions called here decide, whatever the request says."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -14,7 +14,15 @@ from workflow.config import Config
 from workflow.directory.roles import Caller
 from workflow.tasks.assignments import TaskFilter, add_task, list_assignments, show_assignment
 from workflow.tasks.assignments import view_of as assignment_of
-from workflow.tasks.events import add_event, event_kinds, event_view, extend_event, list_events
+from workflow.tasks.clock import pause_event, resume_event
+from workflow.tasks.events import (
+    add_event,
+    event_kinds,
+    event_view,
+    extend_event,
+    list_events,
+    show_event,
+)
 from workflow.tasks.extensions import (
     approve_extension,
     list_extensions,
@@ -94,6 +102,13 @@ def task_show(session: Session, caller: Caller, assignment_id: int) -> dict[str,
 def _fire(session, caller, now, assignment_id, trigger, **kwargs) -> dict[str, Any]:
     a = fire(session, assignment_id, trigger, caller, now=now, **kwargs)
     return assignment_of(session, a)
+
+
+def task_ack(session: Session, caller: Caller, now: datetime, assignment_id: int) -> dict:
+    """签收: ``{"id", "acknowledged_at", "acknowledged_by", "already"}``."""
+    from workflow.tasks.acknowledge import acknowledge
+
+    return acknowledge(session, caller, assignment_id, now).to_dict()
 
 
 def task_start(session: Session, caller: Caller, now: datetime, assignment_id: int) -> dict:
@@ -259,6 +274,7 @@ def event_extend(
     assignment_id: int,
     days: int,
     reason: str,
+    approved_by: str | None = None,
 ) -> dict[str, Any]:
     a = extend_event(
         session,
@@ -269,6 +285,7 @@ def event_extend(
         calendar=load_calendar(config),
         now=now,
         kinds=_kinds(config),
+        approved_by=approved_by,
     )
     return {
         "id": a.id,
@@ -276,3 +293,47 @@ def event_extend(
         "original_due": a.original_due.isoformat(),
         "state": a.state,
     }
+
+
+def event_show(
+    session: Session, caller: Caller, config: Config, assignment_id: int
+) -> dict[str, Any]:
+    return show_event(session, caller, assignment_id, _kinds(config))
+
+
+def event_pause(
+    session: Session,
+    caller: Caller,
+    config: Config,
+    now: datetime,
+    assignment_id: int,
+    reason: str,
+    on: str,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """Stop an 依申请公开 clock (补正 / 征求第三方意见); returns the event as ``event show``."""
+    day = parse_date(on, "--on 暂停日期")
+    kinds = _kinds(config)
+    pause_event(session, caller, assignment_id, reason, day, note, kinds=kinds, now=now)
+    return show_event(session, caller, assignment_id, kinds)
+
+
+def event_resume(
+    session: Session,
+    caller: Caller,
+    config: Config,
+    now: datetime,
+    assignment_id: int,
+    on: str,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """Restart a stopped clock; returns the event as ``event show`` (with its new due date)."""
+    day = parse_date(on, "--on 恢复日期")
+    kinds = _kinds(config)
+    calendar = load_calendar(config)
+    resume_event(session, caller, assignment_id, day, note, calendar=calendar, kinds=kinds, now=now)
+    view = show_event(session, caller, assignment_id, kinds)
+    warning = (
+        provisional_message([date.fromisoformat(view["due"]).year]) if view["provisional"] else None
+    )
+    return {**view, "warning": warning}

@@ -41,7 +41,7 @@ from states import STATE_LABELS
 from workflow.directory.plans import plan_for_year
 from workflow.directory.roles import Caller, require_role
 from workflow.directory.units import resolve_unit
-from workflow.due import DeadlineError, WorkingCalendar, check_due, working_day_due
+from workflow.due import DeadlineError, WorkingCalendar, check_due, due_from_rule, working_day_due
 from workflow.errors import ConfigError, Conflict, InvalidInput, NotFound, PermissionDenied
 from workflow.models import Assignment, History, Plan, Task, Unit
 from workflow.tasks.assignments import create_assignment, get_assignment
@@ -53,12 +53,13 @@ class EventKind:
     name: str  # Chinese, shown to people
     working_days: int
     extension_days: int = 0  # one extension of up to this many working days (0: none)
+    pausable: bool = False  # the 条例's clock: 补正 and third-party pauses (workflow.tasks.clock)
 
 
 BUILTIN_KINDS: tuple[EventKind, ...] = (
     EventKind("policy_interpretation", "政策解读", 3),
     EventKind("normative_document", "规范性文件公开", 3),
-    EventKind("information_request", "依申请公开", 20, extension_days=20),
+    EventKind("information_request", "依申请公开", 20, extension_days=20, pausable=True),
     EventKind("proactive_disclosure", "主动公开", 20),
     EventKind("website_error", "网站找错", 2),
     EventKind("service_guide_change", "办事指南变更", 1),
@@ -246,11 +247,16 @@ def event_view(
         "working_days": rule.get("n"),
         "due": a.due.isoformat(),
         "original_due": a.original_due.isoformat(),
-        "extended": a.due != a.original_due,
+        # the 条例's clock moves its due date when it stops and restarts: only an approved
+        # extension (more working days on the rule) counts as one
+        "extended": int(rule.get("n") or 0) > kind.working_days
+        if kind is not None and kind.pausable
+        else a.due != a.original_due,
         "state": a.state,
         "state_label": STATE_LABELS.get(a.state, a.state),
         "late": a.late,
         "provisional": a.due_provisional,
+        "paused_on": a.clock_paused_on.isoformat() if a.clock_paused_on else None,
     }
 
 
@@ -293,11 +299,14 @@ def extend_event(
     calendar: WorkingCalendar,
     now: datetime,
     kinds: Mapping[str, EventKind] | None = None,
+    approved_by: str | None = None,
 ) -> Assignment:
     """The office extends an event's time limit once, by at most the kind's extension days.
 
-    The new due date is ``days`` working days after the *original* due date; the change goes
-    through the lifecycle (``extend``: permission, state, optimistic lock, history).
+    The new due date is ``days`` working days after the *original* due date — for the 依申请公开
+    clock, ``days`` more working days on the clock as it stands (pauses included), with the
+    负责人 who approved it named in ``approved_by`` (条例 art. 33); the change goes through the
+    lifecycle (``extend``: permission, state, optimistic lock, history).
     """
     from workflow.tasks.lifecycle import fire
 
@@ -317,8 +326,22 @@ def extend_event(
         )
     if _already_extended(session, a):
         raise Conflict(f"任务 #{assignment_id} 已延长过一次，{kind.name}只能延长一次")
-    new_due = check_due(calendar.add_working_days(a.original_due, days), calendar, "新的截止日期")
     rule = json.loads(a.due_rule) if a.due_rule else {}
+    approved_by = (approved_by or "").strip() or None
+    data: dict[str, Any] = {"event_extension_days": days}
+    if kind.pausable:
+        if not approved_by:
+            raise InvalidInput(
+                f"{kind.name}延长答复期限须经负责人同意，请用 --approved-by 写明批准的负责人"
+            )
+        if a.clock_paused_on is not None:
+            raise Conflict(f"任务 #{assignment_id} 正在暂停计时，请恢复计时后再延长")
+        data["approved_by"] = approved_by
+        longer = {**rule, "n": int(rule["n"]) + days}
+        new_due = due_from_rule(json.dumps(longer), calendar)
+    else:
+        new_due = calendar.add_working_days(a.original_due, days)
+    new_due = check_due(new_due, calendar, "新的截止日期")
     a = fire(
         session,
         assignment_id,
@@ -327,7 +350,7 @@ def extend_event(
         now=now,
         reason=reason,
         new_due=new_due,
-        data={"event_extension_days": days},
+        data=data,
     )
     if rule.get("kind") == "working_days":
         rule["n"] = int(rule["n"]) + days
@@ -345,3 +368,27 @@ def _already_extended(session: Session, a: Assignment) -> bool:
         ).first()
         is not None
     )
+
+
+# --------------------------------------------------------------------------- showing
+
+
+def show_event(
+    session: Session, caller: Caller, assignment_id: int, kinds: Mapping[str, EventKind]
+) -> dict[str, Any]:
+    """One event: its row, its clock (start, pauses, extension) and its history, oldest first."""
+    from workflow.tasks.clock import clock_history, clock_view
+
+    require_role(caller, ("office", "unit", "leader"), "查看事件")
+    a = get_assignment(session, assignment_id)
+    task = session.get(Task, a.task_id)
+    if task is None or task.kind != "event":
+        raise InvalidInput(f"任务 #{assignment_id} 不是事件时限任务，请用 duban task show 查看")
+    if caller.role == "unit" and caller.unit_id != a.unit_id:
+        raise PermissionDenied(f"{caller.name}只能查看本单位的事件，任务 #{a.id} 不属于本单位")
+    unit = session.get(Unit, a.unit_id)
+    return {
+        **event_view(a, task, unit, kinds),
+        "clock": clock_view(a),
+        "history": clock_history(session, a.id),
+    }

@@ -57,9 +57,11 @@ _env = jinja2.Environment(
 _env.globals["STATE_LABELS"] = STATE_LABELS
 
 
-def _cn_datetime(value: datetime | None) -> str:
-    if value is None:
+def _cn_datetime(value: datetime | str | None) -> str:
+    if not value:
         return ""
+    if isinstance(value, str):  # an instant as the operations return it (ISO text)
+        value = datetime.fromisoformat(value)
     return value.astimezone(clock.SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
 
@@ -133,6 +135,7 @@ def calendar(request: Request) -> Any:
     folder = calendar_dir(cfg)
     key = (
         str(folder),
+        str(cfg.section("office").get("region")),
         tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob("*.toml")))
         if folder.is_dir()
         else (),

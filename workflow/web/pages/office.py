@@ -122,6 +122,7 @@ KINDS = {
     "digest": "领导汇总",
     "progress_request": "进展催报",
     "test": "测试邮件",
+    "unsigned": "签收督办",
 }
 
 

@@ -36,6 +36,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 MAX_ROWS = 500  # a page shows this many; filters (state, unit) narrow a longer list
 
 DONE = {
+    "acknowledged": "已签收",
     "started": "已开始办理",
     "reported": "已报送，等待办公室核验",
     "extension": "延期申请已提交，等待办公室审批",
@@ -109,6 +110,7 @@ def assignment(
         a=view,
         last_return=_last_return(view),
         pending=pending[0] if pending else None,
+        can_ack=own and view["acknowledged_at"] is None and view["state"] == "assigned",
         can_start=own and "start" in allowed,
         can_report=own and "report" in allowed,
         can_extend=own and view["state"] in REQUESTABLE and not pending,
@@ -122,6 +124,16 @@ def assignment(
 def _back(request: Request, assignment_id: int) -> str:
     request.state.back = f"/assignments/{assignment_id}"
     return request.state.back
+
+
+@router.post("/assignments/{assignment_id}/ack")
+def ack(request: Request, assignment_id: int, who: Visitor = Depends(posted)) -> Response:
+    from workflow.tasks.acknowledge import acknowledge
+
+    back = _back(request, assignment_id)
+    with unit_of_work(request) as session:
+        acknowledge(session, who.caller, assignment_id, now())
+    return see_other(f"{back}?done=acknowledged")
 
 
 @router.post("/assignments/{assignment_id}/start")
