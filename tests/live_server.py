@@ -88,7 +88,12 @@ class ThreadServer:
         self.url = f"http://127.0.0.1:{port}"
         self.server = uvicorn.Server(
             uvicorn.Config(
-                self.app, host="127.0.0.1", port=port, log_level="warning", access_log=False
+                self.app,
+                host="127.0.0.1",
+                port=port,
+                log_level="warning",
+                access_log=False,
+                proxy_headers=False,
             )
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -24,6 +24,7 @@ from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 
 from states import STATE_LABELS
 from workflow import clock
@@ -36,6 +37,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 SESSION_COOKIE = "duban_session"
 LOGIN_CSRF_COOKIE = "duban_login_csrf"
 CSRF_FIELD = "csrf_token"
+ANONYMOUS_POSTS = {"/login"}  # every other form needs a session before its body is read
 
 HOME = {"unit": "/tasks", "leader": "/board", "office": "/office/verify"}
 # why a visitor was sent to /login: a fixed code in the URL, never text taken from it
@@ -145,6 +147,9 @@ def calendar(request: Request) -> Any:
 # -- the visitor --------------------------------------------------------------------------------
 def visitor(request: Request) -> Visitor:
     """The signed-in visitor (NotAuthenticated → the route sends them to /login)."""
+    known = getattr(request.state, "page_visitor", None)
+    if known is not None:  # already resolved by PageRoute, before the body was read
+        return known
     sid = request.cookies.get(SESSION_COOKIE)
     with unit_of_work(request) as session:
         signed: SignedIn = resume(session, sid, now(), idle_timeout(config(request)))
@@ -201,6 +206,9 @@ class PageRoute(APIRoute):
 
         async def handler(request: Request) -> Response:
             try:
+                if request.method not in ("GET", "HEAD") and self.path not in ANONYMOUS_POSTS:
+                    # the session before the body: FastAPI reads a form before dependencies
+                    await run_in_threadpool(visitor, request)
                 return await original(request)
             except DubanError as exc:
                 return error_page(request, exc)
