@@ -199,3 +199,27 @@ def test_a_listed_proxy_is_believed(cli_env, tmp_path):
         ]
         assert _guess(url, cli_env["DUBAN_TOKEN"], forwarded="10.0.0.2") == 200
         assert _guess(url, cli_env["DUBAN_TOKEN"], forwarded="10.0.0.1") == 429
+
+
+# -- sessions end ----------------------------------------------------------------------------------
+def test_hsts_is_sent_when_duban_serve_speaks_tls(cli_env, tmp_path):
+    import ssl
+    import subprocess
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"]
+        + ["-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1"]
+        + ["-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True,
+        capture_output=True,
+    )
+    trust = ssl.create_default_context(cafile=str(cert))
+    args = ("--ssl-certfile", str(cert), "--ssl-keyfile", str(key))
+    with serve(cli_env, tmp_path / "tls.log", args, verify=trust) as url:
+        assert url.startswith("https://")
+        for path in ("/login", "/api/v1/health"):
+            r = httpx.get(f"{url}{path}", verify=trust)
+            assert r.headers["strict-transport-security"] == "max-age=31536000"
+    with serve(cli_env, tmp_path / "plain.log") as url:
+        assert "strict-transport-security" not in httpx.get(f"{url}/login").headers

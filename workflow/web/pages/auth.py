@@ -8,7 +8,13 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import FileResponse, Response
 
-from workflow.directory.web_sessions import idle_timeout, same_secret, sign_in, sign_out
+from workflow.directory.web_sessions import (
+    idle_timeout,
+    same_secret,
+    session_lifetime,
+    sign_in,
+    sign_out,
+)
 from workflow.errors import NotAuthenticated, NotFound, TooManyRequests
 from workflow.web.deps import remote_address, server_state
 from workflow.web.pages.frame import (
@@ -80,7 +86,8 @@ def login_form(request: Request) -> Response:
 def _sign_in(request: Request, token: str) -> str:
     """A new session for ``token`` (NotAuthenticated when it is wrong); a previous one ends."""
     with unit_of_work(request) as session:
-        sid, _ = sign_in(session, token, now(), idle_timeout(config(request)))
+        cfg = config(request)
+        sid, _ = sign_in(session, token, now(), idle_timeout(cfg), session_lifetime(cfg))
         sign_out(session, request.cookies.get(SESSION_COOKIE))
     return sid
 

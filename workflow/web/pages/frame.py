@@ -29,7 +29,13 @@ from starlette.concurrency import run_in_threadpool
 from states import STATE_LABELS
 from workflow import clock
 from workflow.directory.roles import Caller
-from workflow.directory.web_sessions import SignedIn, idle_timeout, resume, same_secret
+from workflow.directory.web_sessions import (
+    SignedIn,
+    idle_timeout,
+    resume,
+    same_secret,
+    session_lifetime,
+)
 from workflow.errors import DubanError, NotAuthenticated, PermissionDenied, http_status
 from workflow.web.deps import remote_address, server_state
 
@@ -152,7 +158,8 @@ def visitor(request: Request) -> Visitor:
         return known
     sid = request.cookies.get(SESSION_COOKIE)
     with unit_of_work(request) as session:
-        signed: SignedIn = resume(session, sid, now(), idle_timeout(config(request)))
+        cfg = config(request)
+        signed: SignedIn = resume(session, sid, now(), idle_timeout(cfg), session_lifetime(cfg))
     address = remote_address(request) or None  # the history records it, as for the API
     who = Visitor(caller=replace(signed.caller, address=address), csrf=signed.csrf)
     request.state.page_visitor = who  # the error page still shows the visitor's menu
