@@ -118,6 +118,18 @@ def test_no_session_no_body(limited):
     assert _status(api) == 401 and "令牌无效".encode() in api
 
 
+def test_a_unit_session_cannot_send_the_office_a_file(limited, cli_env):
+    """Signed in, but not as the office: the import's body is refused (403) unread."""
+    office = {"Authorization": f"Bearer {cli_env['DUBAN_TOKEN']}"}
+    assert httpx.post(f"{limited}/api/v1/units", json={"name": "法规科"}, headers=office).is_success
+    issued = httpx.post(f"{limited}/api/v1/tokens", json={"holder": "法规科"}, headers=office)
+    client, _ = _signed_in(limited, issued.json()["result"]["token"])
+    cookie = f"Cookie: duban_session={client.cookies['duban_session']}\r\n"
+    client.close()
+    answer = _declared_only(limited, "/office/import", int(1.5 * MB), headers=cookie)
+    assert _status(answer) == 403 and "导入台账".encode() in answer
+
+
 @pytest.mark.parametrize("path", ["/login", "/api/v1/tasks"])
 def test_a_streamed_body_is_cut_off_at_the_limit(limited, cli_env, path):
     """No Content-Length: the server stops at 1 MB (plus at most what it drops to answer), not

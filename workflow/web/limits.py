@@ -50,9 +50,9 @@ class BodyLimit:
     """Pure ASGI middleware: every request body within its route's limit, or 413.
 
     ``upload_paths`` are the routes that take files (``POST`` path templates such as
-    ``/api/v1/imports``); ``upload_limit_of()`` gives the configured upload limit (read when a body passes 1 MB, so an
-    edit of duban.toml applies to the next request); ``refuse(scope, error)`` makes the 413
-    response (JSON for the API, a page for the pages).
+    ``/api/v1/imports``); ``upload_limit_of()`` gives the configured upload limit (read for each
+    upload, so an edit of duban.toml applies to the next one); ``refuse(scope, error)`` makes the
+    413 response (JSON for the API, a page for the pages).
     """
 
     def __init__(

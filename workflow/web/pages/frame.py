@@ -170,12 +170,19 @@ class CsrfRefused(PermissionDenied):
     """A form posted without this session's CSRF token."""
 
 
-async def posted(request: Request, who: Visitor = Depends(visitor)) -> Visitor:
-    """The visitor of a POST whose form carries their session's CSRF token."""
-    form = await request.form()
+async def checked_form(request: Request, who: Visitor, **limits: int) -> Any:
+    """The posted form (read now, within ``limits``), refused unless it carries ``who``'s
+    session's CSRF token."""
+    form = await request.form(**limits)
     given = form.get(CSRF_FIELD)
     if not isinstance(given, str) or not same_secret(given, who.csrf):
         raise CsrfRefused("表单缺少有效的安全校验码（可能页面已过期），请刷新页面后重新提交")
+    return form
+
+
+async def posted(request: Request, who: Visitor = Depends(visitor)) -> Visitor:
+    """The visitor of a POST whose form carries their session's CSRF token."""
+    await checked_form(request, who)
     return who
 
 

@@ -14,8 +14,9 @@ import re
 import shutil
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from workflow.directory.roles import require_role
 from workflow.errors import InvalidInput, NotFound
@@ -24,6 +25,7 @@ from workflow.web.pages.frame import (
     PageRoute,
     Visitor,
     calendar,
+    checked_form,
     config,
     now,
     posted,
@@ -92,20 +94,19 @@ def import_form(request: Request, who: Visitor = Depends(visitor)) -> Response:
 
 
 @router.post("/office/import")
-async def upload(
-    request: Request,
-    ledger: UploadFile | None = File(None),
-    create_units: str = Form(""),
-    who: Visitor = Depends(posted),
-) -> Response:
+async def upload(request: Request, who: Visitor = Depends(visitor)) -> Response:
+    """The file's body is read only once the visitor is known to be the office."""
     request.state.back = "/office/import"
     require_role(who.caller, "office", "导入台账")
-    if ledger is None or not ledger.filename:
+    form = await checked_form(request, who, max_files=1, max_fields=4)
+    ledger, create_units = form.get("ledger"), form.get("create_units") or ""
+    if not isinstance(ledger, StarletteUpload) or not ledger.filename:
         raise InvalidInput("请选择要导入的台账文件（.xlsx / .docx / .csv）")
     suffix = Path(ledger.filename).suffix.lower()
     if suffix not in SUFFIXES:
         raise InvalidInput(f"文件“{ledger.filename}”的类型不支持：只能导入 .xlsx、.docx 或 .csv")
     content = await ledger.read()  # within [server] max_upload_mb: BodyLimit saw to it
+    await form.close()
     digest = hashlib.sha256(content).hexdigest()
     folder = _uploads(request) / digest
     if folder.is_dir():
