@@ -235,3 +235,39 @@ def test_hsts_is_sent_when_duban_serve_speaks_tls(cli_env, tmp_path):
             assert r.headers["strict-transport-security"] == "max-age=31536000"
     with serve(cli_env, tmp_path / "plain.log") as url:
         assert "strict-transport-security" not in httpx.get(f"{url}/login").headers
+
+
+def test_a_session_ends_after_its_lifetime_across_server_restarts(cli_env, tmp_path):
+    """Signed in on Monday; a server (re)started with a clock 8 days later sends the same
+    cookie back to the sign-in page, however recently it was used."""
+    _settings(cli_env, "[server]\nsession_idle_minutes = 10080\n")
+    with serve(cli_env, tmp_path / "a.log") as url:
+        client, _ = _signed_in(url, cli_env["DUBAN_TOKEN"])
+        sid = client.cookies["duban_session"]
+        client.close()
+    later = {**cli_env, "DUBAN_NOW": "2026-03-08T09:00"}  # 6 days on: still signed in
+    with serve(later, tmp_path / "b.log") as url:
+        page = httpx.get(f"{url}/office/verify", cookies={"duban_session": sid})
+        assert page.status_code == 200
+    later = {**cli_env, "DUBAN_NOW": "2026-03-10T09:00"}  # 8 days after the sign-in
+    with serve(later, tmp_path / "c.log") as url:
+        page = httpx.get(f"{url}/office/verify", cookies={"duban_session": sid})
+        assert page.status_code == 303 and page.headers["location"].endswith("why=expired")
+
+
+# -- the directory ---------------------------------------------------------------------------------
+def test_a_unit_token_reads_names_and_groups_not_contacts(limited, cli_env):
+    office = {"Authorization": f"Bearer {cli_env['DUBAN_TOKEN']}"}
+    for name, email in (("法规科", "fg@x.gov.cn"), ("财务科", "cw@x.gov.cn")):
+        unit = {"name": name, "emails": [email], "groups": ["机关科室"]}
+        assert httpx.post(f"{limited}/api/v1/units", json=unit, headers=office).is_success
+    issued = httpx.post(f"{limited}/api/v1/tokens", json={"holder": "法规科"}, headers=office)
+    unit = {"Authorization": f"Bearer {issued.json()['result']['token']}"}
+    listed = httpx.get(f"{limited}/api/v1/units", headers=unit).json()["result"]
+    seen = {u["name"]: u for u in listed}
+    assert seen["财务科"]["groups"] == ["机关科室"] and seen["财务科"]["emails"] == []
+    assert seen["法规科"]["emails"] == ["fg@x.gov.cn"]
+    shown = httpx.get(f"{limited}/api/v1/units/财务科", headers=unit).json()["result"]
+    assert shown["emails"] == [] and "cw@x.gov.cn" not in str(listed)
+    everything = httpx.get(f"{limited}/api/v1/units", headers=office).json()["result"]
+    assert "cw@x.gov.cn" in str(everything)
