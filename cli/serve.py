@@ -28,4 +28,6 @@ def serve(host: str, port: int, ssl_certfile: str | None, ssl_keyfile: str | Non
         ssl_keyfile=ssl_keyfile,
         log_level="info",
         server_header=False,
+        # X-Forwarded-For only from [server] trusted_proxies (the app reads it), never by default
+        proxy_headers=False,
     )

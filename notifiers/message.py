@@ -125,7 +125,10 @@ def bare_address(address: str) -> str:
 
 @functools.lru_cache(maxsize=4096)
 def is_valid_address(address: str) -> bool:
-    """True when the bare address is a plain ASCII mailbox the envelope can carry."""
+    """True when the bare address is a plain ASCII mailbox the envelope can carry (and the whole
+    text holds no line break or other control character a header could be forged with)."""
+    if any(ord(c) < 32 or ord(c) == 127 for c in address):
+        return False
     return bool(_ADDRESS_RE.match(bare_address(address)))
 
 

@@ -24,27 +24,31 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(env: dict[str, str], log_path: Path) -> Iterator[str]:
-    """Start ``duban serve`` with ``env`` (config dir, database, DUBAN_NOW…); yield its URL."""
+def serve(
+    env: dict[str, str], log_path: Path, args: tuple[str, ...] = (), verify: object = True
+) -> Iterator[str]:
+    """Start ``duban serve`` with ``env`` (config dir, database, DUBAN_NOW…) and extra ``args``
+    (``--ssl-certfile``… : the URL is then https, checked with ``verify``); yield its URL."""
     port = free_port()
     full_env = {**os.environ, **env}
     full_env.pop("DUBAN_TOKEN", None)  # the server never acts with a token of its own
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
+            [sys.executable, "-m", "cli.main", "serve", "--port", str(port), *args],
             cwd=ROOT,
             env=full_env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
-    url = f"http://127.0.0.1:{port}"
+    url = f"{'https' if '--ssl-certfile' in args else 'http'}://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:  # polling a port the child opens: the one wait on the wall clock here
             if proc.poll() is not None:
                 raise RuntimeError(f"duban serve exited: {log_path.read_text(errors='replace')}")
             try:
-                if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                health = httpx.get(f"{url}/api/v1/health", timeout=1, verify=verify)
+                if health.status_code == 200:
                     break
             except httpx.TransportError:
                 pass
@@ -88,7 +92,12 @@ class ThreadServer:
         self.url = f"http://127.0.0.1:{port}"
         self.server = uvicorn.Server(
             uvicorn.Config(
-                self.app, host="127.0.0.1", port=port, log_level="warning", access_log=False
+                self.app,
+                host="127.0.0.1",
+                port=port,
+                log_level="warning",
+                access_log=False,
+                proxy_headers=False,
             )
         )
         self.thread = threading.Thread(target=self.server.run, daemon=True)

@@ -263,3 +263,36 @@ def test_lifecycle_commands_speak_json(duban, office_setup):
     assert reopened["state"] == "assigned"
     revoked = duban.json("token", "revoke", duban.json("token", "list")[-1]["id"])
     assert revoked["revoked"] is True
+
+
+def test_a_unit_sees_only_what_it_needs_of_the_directory(duban, office_setup):
+    """Issue 27: names, aliases and groups of every unit; e-mail, leader and robots (with the
+    mobiles they mention) of its own unit only; leaders' names and titles, not their e-mail."""
+    _, tokens = office_setup
+    secret = "0123456789abcdef" * 4
+    result = duban(
+        "unit", "edit", "审批处", "--robot", "dingtalk", "--robot-mention", "13800138000",
+        input=f"https://oapi.dingtalk.com/robot/send?access_token={secret}\n",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    office_view = duban.json("unit", "show", "海域处")
+    assert office_view["robots"][0]["mention_mobiles"] == ["13800138000"]
+
+    fagui = tokens["法规处"]
+    listed = {u["name"]: u for u in duban.json("unit", "list", token=fagui)}
+    other = listed["海域处"]
+    assert other["groups"] == ["厅机关各处室"] and other["aliases"] == ["审批处"]
+    assert other["emails"] == [] and other["leader"] is None and other["robots"] == []
+    own = listed["法规处"]
+    assert own["emails"] == ["fagui@example.org"] and own["leader"] == "王主任"
+    shown = duban.json("unit", "show", "审批处", token=fagui)
+    assert shown["emails"] == [] and shown["robots"] == []
+    text = (
+        duban.ok("unit", "list", token=fagui).stdout
+        + duban.ok("unit", "show", "海域处", token=fagui).stdout
+    )
+    assert "haiyu@example.org" not in text and "13800138000" not in text
+    [leader] = duban.json("leader", "list", token=fagui)
+    assert leader["name"] == "王主任" and leader["email"] is None
+    assert "wang@example.org" not in duban.ok("leader", "list", token=fagui).stdout
+    assert duban.json("leader", "list")[0]["email"] == "wang@example.org"  # the office sees all

@@ -305,6 +305,20 @@ def test_mail_test_failures(office, server):
     assert unconfigured.exit_code == 7 and "未配置 SMTP 服务器" in unconfigured.stderr
 
 
+@pytest.mark.parametrize(
+    "address",
+    ["admin@office.example.cn\r\nBcc: spy@evil.example", "admin@office.example.cn\n", "a@b.cn\r"],
+)
+def test_mail_test_refuses_a_line_break_in_the_address(office, server, address):
+    """A CR/LF could add a header (Bcc…) to the mail: refused in one line, nothing sent."""
+    configure(office, smtp_section(server))
+    bad = office("mail", "test", address)
+    assert bad.exit_code == 2
+    assert bad.stderr.startswith("错误：收件地址不能含换行或控制字符：")
+    assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.output
+    assert server.received == []
+
+
 def test_there_is_no_password_option(office, server):
     configure(office, smtp_section(server))
     result = office("mail", "test", "admin@office.example.cn", "--password", "x")

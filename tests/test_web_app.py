@@ -64,7 +64,7 @@ def test_oversized_upload_is_413_and_nothing_is_imported(guarded, cli_env, tmp_p
         data={"params": json.dumps({"file": "台账.csv"})},
         files={"file": ("台账.csv", big.read_bytes())},
     )
-    assert r.status_code == 413 and "上传文件过大" in r.json()["error"]["message"]
+    assert r.status_code == 413 and "上传文件过大" in r.json()["error"]["message"], r.text
     assert snapshot(cli_env["DUBAN_DATABASE_URL"]) == before
     cli = Cli({**cli_env, "DUBAN_SERVER": url})
     result = cli("import", str(big))

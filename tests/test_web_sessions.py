@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +16,7 @@ from workflow.directory.web_sessions import (
     idle_timeout,
     resume,
     same_secret,
+    session_lifetime,
     sign_in,
     sign_out,
 )
@@ -208,7 +210,7 @@ def test_many_wrong_tokens_on_the_sign_in_form_are_slowed_then_refused(client, c
     assert "refusing testclient" in logged
     assert "dbn_guess" not in logged and cli_env["DUBAN_TOKEN"] not in logged
 
-    throttle.clock = lambda: 10**9  # long after the pause: forgiven
+    throttle.clock = lambda: datetime.now(UTC) + timedelta(days=1)  # long after the pause
     assert _post_login(client, cli_env["DUBAN_TOKEN"]).status_code == 303
 
 
@@ -231,3 +233,55 @@ def test_an_empty_sign_in_is_not_counted(client):
     throttle.block_after = 2
     assert [_post_login(client, " ").status_code for _ in range(4)] == [401] * 4
     assert "请输入令牌" in _post_login(client, "").text
+
+
+# -- the absolute lifetime (issue 27) -------------------------------------------------------------
+def test_an_active_session_still_ends_after_its_lifetime(db, now, unit_token):
+    week = timedelta(days=7)
+    with db.session() as s:
+        sid, _ = sign_in(s, unit_token, now, week, timedelta(days=7))
+    for day in range(1, 7):  # active every day: the idle clock never runs out
+        with db.session() as s:
+            resume(s, sid, now + timedelta(days=day), week, timedelta(days=7))
+    with db.session() as s, pytest.raises(NotAuthenticated, match="登录已失效（登录已满 7 天）"):
+        resume(s, sid, now + timedelta(days=7, minutes=1), week, timedelta(days=7))
+
+
+@pytest.mark.parametrize(
+    ("text", "days"), [("", 7), ("session_max_days = 1", 1), ("session_max_days = 30", 30)]
+)
+def test_session_max_days_setting(tmp_path, text, days):
+    (tmp_path / "duban.toml").write_text(f"[server]\n{text}\n", encoding="utf-8")
+    config = load_config({"DUBAN_CONFIG_DIR": str(tmp_path)})
+    assert session_lifetime(config) == timedelta(days=days)
+
+
+@pytest.mark.parametrize("value", ["0", "400", "1.5", '"7"', "true"])
+def test_a_wrong_session_max_days_is_a_config_error(tmp_path, value):
+    (tmp_path / "duban.toml").write_text(
+        f"[server]\nsession_max_days = {value}\n", encoding="utf-8"
+    )
+    config = load_config({"DUBAN_CONFIG_DIR": str(tmp_path)})
+    with pytest.raises(ConfigError, match="session_max_days"):
+        session_lifetime(config)
+
+
+def test_the_pages_send_a_too_old_session_back_to_login(cli_env, monkeypatch):
+    Path(cli_env["DUBAN_CONFIG_DIR"]).mkdir(parents=True, exist_ok=True)
+    (Path(cli_env["DUBAN_CONFIG_DIR"]) / "duban.toml").write_text(
+        "[server]\nsession_idle_minutes = 1440\nsession_max_days = 1\n", encoding="utf-8"
+    )
+    for key, value in cli_env.items():
+        monkeypatch.setenv(key, value)
+    from workflow.web.app import create_app
+
+    with TestClient(create_app(load_config(cli_env)), base_url="https://x.gov.cn") as client:
+        csrf = _login_csrf(client)
+        client.post("/login", data={"token": cli_env["DUBAN_TOKEN"], "csrf_token": csrf})
+        monkeypatch.setenv("DUBAN_NOW", "2026-03-02T20:00")
+        assert client.get("/office/verify").status_code == 200
+        monkeypatch.setenv("DUBAN_NOW", "2026-03-03T08:00")
+        assert client.get("/office/verify").status_code == 200
+        monkeypatch.setenv("DUBAN_NOW", "2026-03-03T09:01")  # a day after the sign-in
+        r = client.get("/office/verify", follow_redirects=False)
+        assert r.headers["location"] == "/login?next=%2Foffice%2Fverify&why=expired"

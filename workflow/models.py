@@ -358,3 +358,19 @@ class FrozenEvaluation(SQLModel, table=True):
     sheet: str = Field(sa_column=sa.Column(sa.Text, nullable=False))  # the sheet's JSON
     actor: str = Field(max_length=100)
     created_at: datetime | None = _ts()
+
+
+class FailedGuess(SQLModel, table=True):
+    """Failed tokens per remote address, shared by every server process (issue 27).
+
+    ``pending`` counts the attempts being checked right now, so that parallel guesses cannot all
+    pass before the first failure is counted: an address is admitted only while ``failures +
+    pending`` stays under the limit. ``window_start`` opens the counting window; an address over
+    the limit is refused until ``blocked_until``.
+    """
+
+    address: str = Field(max_length=64, primary_key=True)
+    failures: int = 0
+    pending: int = 0
+    window_start: datetime | None = _ts()
+    blocked_until: datetime | None = _ts(nullable=True)

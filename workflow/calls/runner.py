@@ -125,14 +125,14 @@ def run(
         kwargs["db"] = db
     if not (wanted & {"session", "caller"} or require_caller):
         return shape(fn(**kwargs))
-    with _database_errors(), db.session() as session:
+    with database_errors(), db.session() as session:
         caller = _authenticate(session, token, address)
         if "caller" in wanted:
             kwargs["caller"] = caller
         if "session" in wanted:
             kwargs["session"] = session
             return shape(fn(**kwargs))
-    with _database_errors():
+    with database_errors():
         return shape(fn(**kwargs))
 
 
@@ -143,7 +143,7 @@ def _authenticate(session: Any, token: str | None, address: str | None) -> Any:
     return dataclasses.replace(caller, address=address) if address else caller
 
 
-class _database_errors:
+class database_errors:
     """The database went away mid-request: a Chinese line (exit 11 / HTTP 503), no trace."""
 
     def __enter__(self) -> None:

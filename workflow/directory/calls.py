@@ -66,12 +66,22 @@ def unit_add(
     return unit_view(session, u)
 
 
+def _seen_by(caller: Caller, view: dict[str, Any]) -> dict[str, Any]:
+    """A unit's view as ``caller`` may see it: a unit sees another unit's name, aliases and
+    groups only — its e-mail addresses, leader and group robots (their fingerprints and the
+    mobiles they mention) stay with the office, the leaders and the unit itself. The keys stay,
+    emptied, so every door renders both alike."""
+    if caller.role != "unit" or view["id"] == caller.unit_id:
+        return view
+    return {**view, "emails": [], "leader": None, "robots": []}
+
+
 def unit_list(session: Session, caller: Caller) -> list[dict[str, Any]]:
-    return list_units(session)
+    return [_seen_by(caller, view) for view in list_units(session)]
 
 
 def unit_show(session: Session, caller: Caller, name: str) -> dict[str, Any]:
-    return unit_view(session, resolve_unit(session, name))
+    return _seen_by(caller, unit_view(session, resolve_unit(session, name)))
 
 
 def unit_edit(
@@ -156,7 +166,11 @@ def leader_edit(
 
 
 def leader_list(session: Session, caller: Caller) -> list[dict[str, Any]]:
-    return list_leaders(session)
+    """The leaders; a unit sees their names and titles, not their e-mail or robots."""
+    leaders = list_leaders(session)
+    if caller.role != "unit":
+        return leaders
+    return [{**view, "email": None, "robots": []} for view in leaders]
 
 
 def plan_list(session: Session, caller: Caller) -> list[dict[str, Any]]:

@@ -6,8 +6,9 @@ processes on one database share them without a shared secret, 退出 ends a sess
 with it at the next request. The cookie carries a random id (256 bits); only its SHA-256 is
 stored. Each session has its own CSRF token, which every form of the pages carries.
 
-A session ends after ``[server] session_idle_minutes`` (default 30) without a request; rows of
-ended sessions are purged at the next sign-in.
+A session ends after ``[server] session_idle_minutes`` (default 30) without a request, and in any
+case ``[server] session_max_days`` (default 7) after its sign-in, however active; rows of ended
+sessions are purged at the next sign-in.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ from workflow.models import Token, WebSession
 
 DEFAULT_IDLE_MINUTES = 30
 MAX_IDLE_MINUTES = 7 * 24 * 60
+DEFAULT_LIFETIME_DAYS = 7
+MAX_LIFETIME_DAYS = 366
+DEFAULT_LIFETIME = timedelta(days=DEFAULT_LIFETIME_DAYS)
 TOUCH_EVERY = timedelta(seconds=60)  # last_seen is written at most once a minute per session
 
 
@@ -48,14 +52,35 @@ def idle_timeout(config: Any) -> timedelta:
     return timedelta(minutes=value)
 
 
+def session_lifetime(config: Any) -> timedelta:
+    """``[server] session_max_days`` of duban.toml, checked: the longest a session lasts."""
+    value = config.section("server").get("session_max_days", DEFAULT_LIFETIME_DAYS)
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_LIFETIME_DAYS:
+        raise ConfigError(
+            f"配置 [server] session_max_days 无效：{value!r}"
+            f"（应为 1–{MAX_LIFETIME_DAYS} 之间的整数，单位天）"
+        )
+    return timedelta(days=value)
+
+
 def _hash(sid: str) -> str:
     return hashlib.sha256(sid.encode("utf-8")).hexdigest()
 
 
-def sign_in(session: Session, token: str, now: datetime, idle: timedelta) -> tuple[str, SignedIn]:
+def sign_in(
+    session: Session,
+    token: str,
+    now: datetime,
+    idle: timedelta,
+    lifetime: timedelta = DEFAULT_LIFETIME,
+) -> tuple[str, SignedIn]:
     """Open a session for a valid token; returns the cookie value (shown once) and the session."""
     caller = authenticate(session, (token or "").strip() or None)
-    session.execute(delete(WebSession).where(WebSession.last_seen_at < now - idle))
+    session.execute(
+        delete(WebSession).where(
+            (WebSession.last_seen_at < now - idle) | (WebSession.created_at < now - lifetime)
+        )
+    )
     sid = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(32)
     session.add(
@@ -71,8 +96,15 @@ def sign_in(session: Session, token: str, now: datetime, idle: timedelta) -> tup
     return sid, SignedIn(caller=caller, csrf=csrf)
 
 
-def resume(session: Session, sid: str | None, now: datetime, idle: timedelta) -> SignedIn:
-    """The session behind a cookie, refreshed; refused when unknown, idle too long or revoked."""
+def resume(
+    session: Session,
+    sid: str | None,
+    now: datetime,
+    idle: timedelta,
+    lifetime: timedelta = DEFAULT_LIFETIME,
+) -> SignedIn:
+    """The session behind a cookie, refreshed; refused when unknown, idle too long, older than
+    its lifetime or revoked."""
     if not sid:
         raise NotAuthenticated("请先登录")
     row = session.exec(select(WebSession).where(WebSession.sid_hash == _hash(sid))).first()
@@ -80,6 +112,8 @@ def resume(session: Session, sid: str | None, now: datetime, idle: timedelta) ->
         raise NotAuthenticated("登录已失效，请重新登录")
     if row.last_seen_at is None or now - row.last_seen_at > idle:
         raise NotAuthenticated(f"超过 {int(idle.total_seconds() // 60)} 分钟未操作，请重新登录")
+    if row.created_at is None or now - row.created_at > lifetime:
+        raise NotAuthenticated(f"登录已失效（登录已满 {lifetime.days} 天），请重新登录")
     token = session.get(Token, row.token_id)
     if token is None or token.revoked_at is not None:
         raise NotAuthenticated("令牌已吊销，请向办公室申领新令牌后重新登录")

@@ -357,6 +357,8 @@ def send_test_mail(config: Config, address: str, now: datetime) -> tuple[SmtpSet
     from workflow.clock import SHANGHAI, local_date
     from workflow.errors import DeliveryError, InvalidInput
 
+    if any(ord(c) < 32 or ord(c) == 127 for c in address):
+        raise InvalidInput(f"收件地址不能含换行或控制字符：{address!r}")
     if not is_valid_address(address):
         raise InvalidInput(f"收件地址无效：{address!r}（例如 someone@office.gov.cn）")
     settings = smtp_settings(config)

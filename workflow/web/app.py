@@ -18,6 +18,8 @@ from workflow.config import Config, load_config
 from workflow.db import Database
 from workflow.errors import DubanError, error_code, http_status
 from workflow.web.deps import ServerState
+from workflow.web.limits import BodyLimit, upload_limit
+from workflow.web.proxies import trusted_proxies
 from workflow.web.throttle import throttle_from
 
 API_PREFIX = "/api/v1"
@@ -33,6 +35,8 @@ SECURITY_HEADERS = {
         "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
     ),
 }
+# sent on answers over TLS only (a browser ignores it over plain HTTP anyway)
+HSTS = "max-age=31536000"
 
 _HTTP_MESSAGES = {
     404: ("not_found", "没有这个地址"),
@@ -76,10 +80,11 @@ def create_app(config: Config | None = None, env=None) -> FastAPI:
         docs_url=f"{API_PREFIX}/docs",
         redoc_url=None,
     )
+    db = Database(config.database_url)
     app.state.duban = ServerState(
         config=config,
-        db=Database(config.database_url),
-        throttle=throttle_from(config.section("server")),
+        db=db,
+        throttle=throttle_from(config.section("server"), db),
         env=env,
     )
 
@@ -102,6 +107,14 @@ def create_app(config: Config | None = None, env=None) -> FastAPI:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return JSONResponse(error_body("internal", "服务器内部错误，请联系办公室查看服务日志"), 500)
 
+    # the last added is the outermost: the proxies' headers, the security headers, the size limit
+    app.add_middleware(
+        BodyLimit,
+        upload_paths=_upload_paths(),
+        upload_limit_of=lambda: upload_limit(app.state.duban.current_config()),
+        refuse=_refuse,
+    )
+
     @app.middleware("http")
     async def _security_headers(request: Request, call_next):
         response = await call_next(request)
@@ -109,10 +122,36 @@ def create_app(config: Config | None = None, env=None) -> FastAPI:
             response.headers.setdefault(name, value)
         if request.url.path.startswith(API_PREFIX):
             response.headers.setdefault("Cache-Control", "no-store")
+        if request.url.scheme == "https":
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         return response
 
     _include_routers(app)
+    proxies = trusted_proxies(config.section("server"))
+    if proxies:
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
     return app
+
+
+def _upload_paths() -> list[str]:
+    """The routes that take files: the API's uploading operations and the pages' import."""
+    from workflow.calls.table import OPERATIONS
+    from workflow.web.pages.ledger import UPLOAD_PATHS
+
+    return [API_PREFIX + op.path for op in OPERATIONS.values() if op.uploads] + UPLOAD_PATHS
+
+
+def _refuse(scope: dict, error: DubanError):
+    """The 413 of :class:`BodyLimit`: JSON on the API, an error page on the pages."""
+    from starlette.requests import Request as StarletteRequest
+
+    if scope.get("path", "").startswith(API_PREFIX):
+        return JSONResponse(error_body("too_large", error.message), status_code=413)
+    from workflow.web.pages.frame import error_page
+
+    return error_page(StarletteRequest(scope), error, 413)
 
 
 def _include_routers(app: FastAPI) -> None:

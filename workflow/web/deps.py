@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
@@ -19,7 +19,7 @@ class ServerState:
 
     config: Config
     db: Database
-    throttle: Throttle = field(default_factory=Throttle)
+    throttle: Throttle
     # The environment settings are read from for each request (default: this process's).
     env: Callable[[], Mapping[str, str]] | None = None
 

@@ -9,7 +9,6 @@ directory for the request only; the client's own paths are used as names, never 
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import re
@@ -26,9 +25,8 @@ from starlette.exceptions import HTTPException
 from workflow.calls.inputs import check_params
 from workflow.calls.runner import encode, encoded, function_of, plain, public_params, run
 from workflow.calls.table import OPERATIONS, Operation
-from workflow.errors import DubanError, InvalidInput, NotAuthenticated, TooLarge, TooManyRequests
+from workflow.errors import DubanError, InvalidInput
 from workflow.web.deps import bearer_token, remote_address, server_state
-from workflow.web.limits import BODY_LIMIT, upload_limit
 
 router = APIRouter(tags=["operations"])
 MISSING_FOLDERS = "_missing_folders"  # download names whose folder the client does not have
@@ -70,12 +68,11 @@ for _op in OPERATIONS.values():
 async def _handle(op: Operation, request: Request) -> Response:
     state = server_state(request)
     address = remote_address(request)
-    left = state.throttle.blocked(address)
-    if left:
-        raise TooManyRequests(state.throttle.refusal(left))
+    token = bearer_token(request)
+    # the token first (a counted attempt of this address), the body only then
+    await state.throttle.guard(address, lambda: _check_token(state, token))
     config = state.current_config()
-    limit = upload_limit(config) if op.uploads else BODY_LIMIT
-    await _read_body(request, limit, uploads=bool(op.uploads))
+    await request.body()  # within the route's limit: BodyLimit answers 413 beyond it
     with tempfile.TemporaryDirectory(prefix="duban-request-") as tmp:
         fn = function_of(op)
         params, labels = await _params(op, fn, request, Path(tmp))
@@ -86,17 +83,12 @@ async def _handle(op: Operation, request: Request) -> Response:
                 params,
                 config=config,
                 database=lambda: state.db,
-                token=bearer_token(request),
+                token=token,
                 address=address,
                 now=state.now(),
                 require_caller=True,
                 shape=plain if labels else encoded,  # encoded once: no decode and re-encode
             )
-        except NotAuthenticated:
-            delay = state.throttle.failed(address)
-            if delay:
-                await asyncio.sleep(delay)
-            raise
         except DubanError as exc:
             exc.message = _relabel(exc.message, labels)
             raise
@@ -113,30 +105,13 @@ async def _handle(op: Operation, request: Request) -> Response:
     )
 
 
-async def _read_body(request: Request, limit: int, *, uploads: bool) -> bytes:
-    """The body, at most ``limit`` bytes (413 beyond, after draining a bounded excess so the
-    client reads the answer instead of a reset connection)."""
-    what = "上传文件" if uploads else "请求内容"
-    mb = f"{limit / 1024 / 1024:g} MB"
-    too_large = TooLarge(
-        f"{what}过大（上限 {mb}" + ("，见 duban.toml [server] max_upload_mb）" if uploads else "）")
-    )
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > 4 * limit:
-        raise too_large
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > 4 * limit:
-            raise too_large
-        if size <= limit:
-            chunks.append(chunk)
-    if size > limit:
-        raise too_large
-    body = b"".join(chunks)
-    request._body = body  # starlette reads the cached body for .json() / .form()
-    return body
+def _check_token(state: Any, token: str | None) -> None:
+    """NotAuthenticated unless ``token`` is a valid one (the operation checks it again)."""
+    from workflow.calls.runner import database_errors
+    from workflow.directory.callers import authenticate_connection
+
+    with database_errors(), state.db.session() as session:
+        authenticate_connection(session.connection(), token)
 
 
 async def _params(

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 
-from workflow.directory.web_sessions import idle_timeout, same_secret, sign_in, sign_out
-from workflow.errors import NotAuthenticated, NotFound
+from workflow.directory.web_sessions import (
+    idle_timeout,
+    same_secret,
+    session_lifetime,
+    sign_in,
+    sign_out,
+)
+from workflow.errors import NotAuthenticated, NotFound, TooManyRequests
 from workflow.web.deps import remote_address, server_state
 from workflow.web.pages.frame import (
     HOME,
@@ -82,7 +86,8 @@ def login_form(request: Request) -> Response:
 def _sign_in(request: Request, token: str) -> str:
     """A new session for ``token`` (NotAuthenticated when it is wrong); a previous one ends."""
     with unit_of_work(request) as session:
-        sid, _ = sign_in(session, token, now(), idle_timeout(config(request)))
+        cfg = config(request)
+        sid, _ = sign_in(session, token, now(), idle_timeout(cfg), session_lifetime(cfg))
         sign_out(session, request.cookies.get(SESSION_COOKIE))
     return sid
 
@@ -97,20 +102,17 @@ async def login(
     """Sign in. Wrong tokens count in the same per-address throttle as the API's: slowed after a
     few, then refused for a while (429), even a right token, and logged without the token."""
     throttle = server_state(request).throttle
-    address = remote_address(request)
-    left = throttle.blocked(address)
-    if left:
-        return _login_page(request, error=throttle.refusal(left), status=429)
     if not same_secret(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE, "")):
         return _login_page(request, error="登录表单已过期，请重新输入令牌", status=403)
     if not token.strip():  # nothing guessed: not counted
         return _login_page(request, error="请输入令牌", status=401)
     try:
-        sid = await run_in_threadpool(_sign_in, request, token)
+        sid = await throttle.guard(
+            remote_address(request), lambda: _sign_in(request, token), via="sign-in page"
+        )
+    except TooManyRequests as exc:
+        return _login_page(request, error=exc.message, status=429)
     except NotAuthenticated as exc:
-        delay = throttle.failed(address, via="sign-in page")
-        if delay:
-            await asyncio.sleep(delay)
         return _login_page(request, error=exc.message.split("：")[0], status=401)
     response = see_other(safe_next(next) or "/")
     response.set_cookie(

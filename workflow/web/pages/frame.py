@@ -24,12 +24,19 @@ from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 
 from states import STATE_LABELS
 from workflow import clock
 from workflow.calls.inputs import check_raw, check_value
 from workflow.directory.roles import Caller
-from workflow.directory.web_sessions import SignedIn, idle_timeout, resume, same_secret
+from workflow.directory.web_sessions import (
+    SignedIn,
+    idle_timeout,
+    resume,
+    same_secret,
+    session_lifetime,
+)
 from workflow.errors import DubanError, NotAuthenticated, PermissionDenied, http_status
 from workflow.web.deps import remote_address, server_state
 
@@ -37,6 +44,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 SESSION_COOKIE = "duban_session"
 LOGIN_CSRF_COOKIE = "duban_login_csrf"
 CSRF_FIELD = "csrf_token"
+ANONYMOUS_POSTS = {"/login"}  # every other form needs a session before its body is read
 
 HOME = {"unit": "/tasks", "leader": "/board", "office": "/office/verify"}
 # why a visitor was sent to /login: a fixed code in the URL, never text taken from it
@@ -149,9 +157,13 @@ def calendar(request: Request) -> Any:
 # -- the visitor --------------------------------------------------------------------------------
 def visitor(request: Request) -> Visitor:
     """The signed-in visitor (NotAuthenticated → the route sends them to /login)."""
+    known = getattr(request.state, "page_visitor", None)
+    if known is not None:  # already resolved by PageRoute, before the body was read
+        return known
     sid = request.cookies.get(SESSION_COOKIE)
     with unit_of_work(request) as session:
-        signed: SignedIn = resume(session, sid, now(), idle_timeout(config(request)))
+        cfg = config(request)
+        signed: SignedIn = resume(session, sid, now(), idle_timeout(cfg), session_lifetime(cfg))
     address = remote_address(request) or None  # the history records it, as for the API
     who = Visitor(caller=replace(signed.caller, address=address), csrf=signed.csrf)
     request.state.page_visitor = who  # the error page still shows the visitor's menu
@@ -162,9 +174,10 @@ class CsrfRefused(PermissionDenied):
     """A form posted without this session's CSRF token."""
 
 
-async def posted(request: Request, who: Visitor = Depends(visitor)) -> Visitor:
-    """The visitor of a POST whose form carries their session's CSRF token."""
-    form = await request.form()
+async def checked_form(request: Request, who: Visitor, **limits: int) -> Any:
+    """The posted form (read now, within ``limits``), refused unless it carries ``who``'s
+    session's CSRF token."""
+    form = await request.form(**limits)
     given = form.get(CSRF_FIELD)
     if not isinstance(given, str) or not same_secret(given, who.csrf):
         raise CsrfRefused("表单缺少有效的安全校验码（可能页面已过期），请刷新页面后重新提交")
@@ -173,6 +186,12 @@ async def posted(request: Request, who: Visitor = Depends(visitor)) -> Visitor:
             check_value(name, value.splitlines())
         elif isinstance(value, str):
             check_raw(name, value)
+    return form
+
+
+async def posted(request: Request, who: Visitor = Depends(visitor)) -> Visitor:
+    """The visitor of a POST whose form carries their session's CSRF token."""
+    await checked_form(request, who)
     return who
 
 
@@ -228,6 +247,9 @@ class PageRoute(APIRoute):
             try:
                 for name, value in (*request.path_params.items(), *request.query_params.items()):
                     check_raw(name, value, as_int=name in ints)
+                if request.method not in ("GET", "HEAD") and self.path not in ANONYMOUS_POSTS:
+                    # the session before the body: FastAPI reads a form before dependencies
+                    await run_in_threadpool(visitor, request)
                 return await original(request)
             except DubanError as exc:
                 return error_page(request, exc)
