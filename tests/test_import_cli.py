@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import dbsnap
 import pytest
 from ledgers import (
     JIANGMEN,
@@ -20,7 +21,6 @@ from ledgers import (
     write_xlsx,
     yinchuan_sections,
 )
-from sqlmodel import SQLModel
 
 from workflow.ledger.parse import parse_ledger
 from workflow.ledger.readers import read_source
@@ -33,11 +33,7 @@ def directory(db, entries) -> None:
 
 
 def snapshot(db) -> dict[str, list]:
-    with db.engine.connect() as conn:
-        return {
-            t.name: sorted(map(repr, conn.execute(t.select()).all()))
-            for t in SQLModel.metadata.sorted_tables
-        }
+    return dbsnap.snapshot(db.engine)  # the office's data, not the server's bookkeeping
 
 
 def test_yinchuan_as_a_new_user(duban, office_db, tmp_path: Path) -> None:

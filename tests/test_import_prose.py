@@ -11,6 +11,7 @@ import os
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import dbsnap
 import pytest
 from ledgers import add_directory, write_docx
 from prose_docs import (
@@ -25,7 +26,7 @@ from prose_docs import (
     expected_section,
     sanming_directory,
 )
-from sqlmodel import SQLModel, select
+from sqlmodel import select
 
 from calendars import ChinaCalendar
 from workflow.errors import LedgerError
@@ -58,11 +59,7 @@ def narrow(text: str) -> str:
 
 
 def snapshot(db) -> dict[str, list]:
-    with db.engine.connect() as conn:
-        return {
-            t.name: sorted(map(repr, conn.execute(t.select()).all()))
-            for t in SQLModel.metadata.sorted_tables
-        }
+    return dbsnap.snapshot(db.engine)  # the office's data, not the server's bookkeeping
 
 
 # -- the Sanming plan, every task ---------------------------------------------------------------

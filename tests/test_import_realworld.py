@@ -11,10 +11,11 @@ import csv
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import dbsnap
 import openpyxl
 import pytest
 from ledgers import write_docx, write_xlsx
-from sqlmodel import SQLModel, select
+from sqlmodel import select
 
 from calendars import ChinaCalendar
 from workflow.directory.units import add_unit
@@ -61,11 +62,7 @@ def dues(planned_task) -> list[str]:
 
 
 def snapshot(db) -> dict[str, list[tuple]]:
-    with db.engine.connect() as conn:
-        return {
-            t.name: sorted(map(tuple, conn.execute(t.select()).all()), key=repr)
-            for t in SQLModel.metadata.sorted_tables
-        }
+    return dbsnap.snapshot(db.engine)  # the office's data, not the server's bookkeeping
 
 
 def run(db, office, path: Path, now: datetime = NOW, **kw):
