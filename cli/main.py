@@ -39,7 +39,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "login": ("cli.setup", "login", "保存令牌，供后续命令使用"),
     "logout": ("cli.setup", "logout", "删除保存的令牌和服务地址"),
     "whoami": ("cli.setup", "whoami", "显示当前令牌对应的身份"),
-    "db": ("cli.setup", "db", "数据库维护（升级）"),
+    "db": ("cli.setup", "db", "数据库维护（升级，先备份）"),
     "token": ("cli.tokens", "token", "签发、列出、吊销令牌"),
     "unit": ("cli.units", "unit", "单位名录：新增、列出、查看、修改"),
     "leader": ("cli.units", "leader", "领导名录：新增、列出、修改（含群机器人）"),
@@ -56,6 +56,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("cli.demo", "demo", "演示：临时数据库中模拟一整年"),
     "score": ("cli.score", "score", "年终考核扣分与得分"),
     "serve": ("cli.serve", "serve", "运行督办服务（HTTP API 与网页）"),
+    "audit": ("cli.audit", "audit", "安全审计日志：查询、导出、校验、清理"),
+    "backup": ("cli.operations", "backup", "在线备份数据库"),
+    "restore": ("cli.operations", "restore", "从备份恢复数据库"),
+    "status": ("cli.operations", "status", "运行状态（数据库、守护进程心跳、待发通知）"),
 }
 
 

@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
+from workflow.audit.record import record_refusal
 from workflow.calls.runner import encode, encoded, function_of, plain, public_params, run
 from workflow.calls.table import OPERATIONS, Operation
 from workflow.errors import DubanError, InvalidInput, NotAuthenticated, TooLarge, TooManyRequests
@@ -71,6 +72,7 @@ async def _handle(op: Operation, request: Request) -> Response:
     address = remote_address(request)
     left = state.throttle.blocked(address)
     if left:
+        await run_in_threadpool(record_refusal, state.db, address, state.now())  # audit
         raise TooManyRequests(state.throttle.refusal(left))
     config = state.current_config()
     limit = upload_limit(config) if op.uploads else BODY_LIMIT

@@ -13,6 +13,7 @@ from fastapi.responses import FileResponse, Response
 from workflow.directory.web_sessions import idle_timeout, same_secret, sign_in, sign_out
 from workflow.errors import NotAuthenticated, NotFound
 from workflow.web.deps import remote_address, server_state
+from workflow.web.pages.audit import page_audit
 from workflow.web.pages.frame import (
     HOME,
     LOGIN_CSRF_COOKIE,
@@ -82,8 +83,9 @@ def login_form(request: Request) -> Response:
 def _sign_in(request: Request, token: str) -> str:
     """A new session for ``token`` (NotAuthenticated when it is wrong); a previous one ends."""
     with unit_of_work(request) as session:
-        sid, _ = sign_in(session, token, now(), idle_timeout(config(request)))
+        sid, signed = sign_in(session, token, now(), idle_timeout(config(request)))
         sign_out(session, request.cookies.get(SESSION_COOKIE))
+    page_audit(request, signed.caller, "signin")
     return sid
 
 
@@ -100,6 +102,7 @@ async def login(
     address = remote_address(request)
     left = throttle.blocked(address)
     if left:
+        await run_in_threadpool(page_audit, request, None, "signin", "throttled")
         return _login_page(request, error=throttle.refusal(left), status=429)
     if not same_secret(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE, "")):
         return _login_page(request, error="登录表单已过期，请重新输入令牌", status=403)
@@ -108,6 +111,7 @@ async def login(
     try:
         sid = await run_in_threadpool(_sign_in, request, token)
     except NotAuthenticated as exc:
+        await run_in_threadpool(page_audit, request, None, "signin", "failed")
         delay = throttle.failed(address, via="sign-in page")
         if delay:
             await asyncio.sleep(delay)
@@ -124,6 +128,7 @@ async def login(
 def logout(request: Request, who: Visitor = Depends(posted)) -> Response:
     with unit_of_work(request) as session:
         sign_out(session, request.cookies.get(SESSION_COOKIE))
+    page_audit(request, who.caller, "signout")
     response = see_other("/login?bye=1")
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     return response

@@ -20,6 +20,7 @@ from fastapi.responses import Response
 from workflow.directory.roles import require_role
 from workflow.errors import InvalidInput, NotFound, TooLarge
 from workflow.ledger.importing import import_ledger
+from workflow.web.pages.audit import page_import_audit
 from workflow.web.pages.frame import (
     PageRoute,
     Visitor,
@@ -73,7 +74,10 @@ def _staged(request: Request, digest: str) -> Path:
 
 
 def _run(request: Request, who: Visitor, path: Path, create_units: bool, dry_run: bool):
-    with unit_of_work(request) as session:
+    with (
+        page_import_audit(request, who.caller, path.name, dry_run),
+        unit_of_work(request) as session,
+    ):
         return import_ledger(
             session,
             who.caller,
