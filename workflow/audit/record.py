@@ -104,14 +104,16 @@ def operation_audit(
     address: str | None,
     seen: dict[str, Any],
 ) -> Iterator[None]:
-    """Around one operation of the table: a row when it is an audited one (both outcomes), and
-    for any operation refused for want of a valid token or permission. ``seen["caller"]`` is
+    """Around one operation of the table: a row when an audited one succeeds, and for any
+    operation refused for want of a valid token or permission. ``seen["caller"]`` is
     set by the runner once the token is known; ``db_of()`` gives the database."""
     door = "api" if address else "cli"
     try:
         yield
     except DubanError as exc:
-        if name in AUDITED or isinstance(exc, PermissionDenied):
+        # Refusals of a token or a permission are security events (等保: failed sign-ins);
+        # other failures (bad input…) leave the database exactly as before, the audit log too.
+        if isinstance(exc, PermissionDenied):
             action = "signin" if isinstance(exc, NotAuthenticated) else AUDITED.get(name, name)
             record(
                 db_of(),
@@ -125,7 +127,7 @@ def operation_audit(
                 detail={"operation": name, "reason": exc.message[:200]},
             )
         raise
-    if name in AUDITED:
+    if name in AUDITED and not params.get("dry_run"):  # a dry run changes and shows nothing
         record(
             db_of(),
             seen.get("caller"),

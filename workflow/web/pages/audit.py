@@ -77,14 +77,14 @@ def page_audit(
 
 @contextmanager
 def page_import_audit(request: Request, caller: object, name: str, dry_run: bool) -> Iterator[None]:
-    """Around an import on the pages: one row, its outcome (a dry run is not recorded)."""
+    """Around an import on the pages: a row when it succeeds (not a dry run) or is refused."""
     from workflow.audit.record import outcome_of
+    from workflow.errors import PermissionDenied
 
     try:
         yield
-    except Exception as exc:
-        if not dry_run:
-            page_audit(request, caller, "import", outcome_of(exc), target=name)
+    except PermissionDenied as exc:  # other failures leave the database as it was
+        page_audit(request, caller, "import", outcome_of(exc), target=name)
         raise
     if not dry_run:
         page_audit(request, caller, "import", target=name)
