@@ -268,3 +268,28 @@ def test_the_auditors_page_filters_and_shows_the_verdict(cli_env):
     app.state.duban.db.engine.dispose()
     rows = Cli(cli_env).json("audit", "list", "--action", "signin")
     assert [(r["door"], r["outcome"]) for r in rows] == [("page", "ok"), ("page", "failed")]
+
+
+def test_a_throttled_address_is_recorded_as_a_lockout(cli_env):
+    from fastapi.testclient import TestClient
+
+    from workflow.web.app import create_app
+
+    app = create_app(load_config(cli_env), env=lambda: cli_env)
+    app.state.duban.throttle.block_after = 2
+    app.state.duban.throttle.slow_after = 100
+    with TestClient(app) as client:
+        for _ in range(2):
+            wrong = client.get("/api/v1/units", headers={"Authorization": "Bearer dbn_wrong"})
+            assert wrong.status_code == 401
+        blocked = client.get(
+            "/api/v1/units", headers={"Authorization": f"Bearer {cli_env['DUBAN_TOKEN']}"}
+        )
+        assert blocked.status_code == 429
+    app.state.duban.db.engine.dispose()
+    rows = Cli(cli_env).json("audit", "list", "--action", "signin")
+    assert [(r["door"], r["outcome"], r["address"]) for r in reversed(rows)] == [
+        ("api", "denied", "testclient"),
+        ("api", "denied", "testclient"),
+        ("api", "throttled", "testclient"),
+    ]

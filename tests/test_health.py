@@ -127,7 +127,9 @@ def test_upkeep_beats_backs_up_once_a_day_and_keeps_the_newest(db, tmp_path):
         rows = conn.execute(
             sa.text("SELECT door, action, outcome FROM auditevent ORDER BY id")
         ).all()
-    assert [tuple(r) for r in rows] == [("daemon", "backup", "ok")] * 3
+    assert [tuple(r) for r in rows] == [("daemon", "settings.change", "ok")] + [
+        ("daemon", "backup", "ok")
+    ] * 3
 
 
 @pytest.mark.parametrize(
@@ -166,3 +168,24 @@ def test_db_upgrade_says_what_it_runs_and_backs_up_first(database_url, tmp_path)
     assert len(backups) == 1
     assert Database(database_url).current_revision() == "0016"
     assert "已是最新版本" in cli.ok("db", "upgrade").stdout
+
+
+def test_upkeep_records_settings_and_template_changes_without_values(db, tmp_path):
+    import json
+
+    from workflow.operations.watch import watch
+
+    toml = '[smtp]\nhost = "mail.example.cn"\npassword = "s3cret"\n[check]\ntime = "08:00"\n'
+    config = _config(tmp_path, db.url, toml)
+    assert watch(db, config, NOW) == ["settings.change"]  # first seen
+    assert watch(db, config, NOW) == []
+    config = _config(tmp_path, db.url, toml.replace("s3cret", "n3w"))
+    (tmp_path / "c" / "templates").mkdir()
+    (tmp_path / "c" / "templates" / "overdue.txt").write_text("逾期", encoding="utf-8")
+    assert watch(db, config, NOW) == ["settings.change", "template.change"]
+    with db.engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT action, detail FROM auditevent ORDER BY id")).all()
+    details = [json.loads(d) for _, d in rows]
+    assert details[1]["changed"] == ["smtp"]
+    assert "first_seen" in details[2] and "overdue.txt" in details[2]["fingerprint"]
+    assert "s3cret" not in str(rows) and "n3w" not in str(rows)

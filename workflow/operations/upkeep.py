@@ -24,6 +24,7 @@ from workflow.db import Database
 from workflow.errors import ConfigError, DubanError
 from workflow.operations.backup import backup
 from workflow.operations.health import beat
+from workflow.operations.watch import watch
 
 log = logging.getLogger("duban.daemon")
 DAEMON_CALLER = SimpleNamespace(role="system", name="系统（守护进程）")
@@ -115,7 +116,7 @@ def upkeep(db: Database, config: Config, now: datetime) -> list[str]:
     """One round: heartbeat first (so a failing backup does not look like a dead daemon)."""
     beat(db, now)
     done: list[str] = []
-    for step in (scheduled_backup, prune_audit):
+    for step in (watch, scheduled_backup, prune_audit):
         try:
             out = step(db, config, now)
         except DubanError as exc:
