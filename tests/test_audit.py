@@ -293,3 +293,26 @@ def test_a_throttled_address_is_recorded_as_a_lockout(cli_env):
         ("api", "denied", "testclient"),
         ("api", "throttled", "testclient"),
     ]
+
+
+def test_a_unit_on_the_auditors_page_is_refused_and_recorded(cli_env):
+    from fastapi.testclient import TestClient
+
+    from workflow.web.app import create_app
+
+    cli = Cli(cli_env)
+    cli.ok("unit", "add", "法规处")
+    unit = cli.json("token", "issue", "法规处")["token"]
+    app = create_app(load_config(cli_env), env=lambda: cli_env)
+    with TestClient(app) as client:
+        client.get("/login")
+        client.post(
+            "/login", data={"token": unit, "csrf_token": client.cookies.get("duban_login_csrf")}
+        )
+        page = client.get("/office/audit")
+        assert page.status_code == 403 and "无权查看审计日志" in page.text
+    app.state.duban.db.engine.dispose()
+    denied = cli.json("audit", "list", "--outcome", "denied")
+    assert [(r["actor"], r["action"], r["door"]) for r in denied] == [
+        ("法规处", "audit.read", "page")
+    ]

@@ -51,6 +51,7 @@ ACTION_LABELS: dict[str, str] = {
     "restore": "恢复",
     "db.upgrade": "升级数据库",
     "audit.export": "导出审计日志",
+    "audit.read": "查看审计日志",
     "audit.prune": "清理审计日志",
 }
 

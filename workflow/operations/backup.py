@@ -84,7 +84,9 @@ def _backup_sqlite(db: Database, target: Path) -> None:
         os.close(fd)
         dest = sqlite3.connect(part)
         try:
-            source.backup(dest, pages=1024)  # steps: writers are not blocked for long
+            # one step: a read transaction for the whole copy. WAL lets writers go on meanwhile;
+            # stepwise copies restart whenever another connection writes (and may never end)
+            source.backup(dest)
             dest.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
         finally:
             dest.close()

@@ -123,6 +123,10 @@ def upkeep(db: Database, config: Config, now: datetime) -> list[str]:
             log.error("%s 未完成：%s", step.__name__, exc.message)
             done.append(f"{step.__name__}: {exc.message}")
             continue
+        except Exception:  # noqa: BLE001 - one failing step must not stop the others or the daemon
+            log.exception("%s 出错（下一分钟重试）", step.__name__)
+            done.append(f"{step.__name__}: 出错")
+            continue
         if out and (not isinstance(out, dict) or out.get("pruned")):
             done.append(f"{step.__name__}: {out}")
     return done

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 
 from workflow.audit.actions import ACTION_LABELS, OUTCOME_LABELS
 from workflow.audit.calls import audit_list, audit_verify
+from workflow.audit.reading import may_read
 from workflow.web.pages.frame import PageRoute, Visitor, render, unit_of_work, visitor
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -38,6 +39,8 @@ def audit_page(
         "outcome": outcome if outcome in OUTCOME_LABELS else "",
         "address": address,
     }
+    if not may_read(who.caller):
+        page_audit(request, who.caller, "audit.read", "denied", target="/office/audit")
     with unit_of_work(request) as session:
         rows = audit_list(
             session, who.caller, **{k: v or None for k, v in filters.items()}, limit=500
