@@ -316,3 +316,22 @@ def test_a_unit_on_the_auditors_page_is_refused_and_recorded(cli_env):
     assert [(r["actor"], r["action"], r["door"]) for r in denied] == [
         ("法规处", "audit.read", "page")
     ]
+
+
+def test_migration_0016_downgrades_and_upgrades_again(db, now):
+    from alembic import command
+
+    append_now(db.engine, Entry(at=now, role="office", actor="办公室", door="cli", action="export"))
+    cfg = db._alembic_config()
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0012")
+    with db.engine.connect() as conn:
+        tables = set(sa.inspect(conn).get_table_names())
+    assert not tables & {"auditevent", "auditseal", "heartbeat"}
+    db.upgrade()
+    with db.engine.connect() as conn:
+        assert verify(conn).ok and verify(conn).checked == 0  # a fresh, empty chain
+    append_now(db.engine, Entry(at=now, role="office", actor="办公室", door="cli", action="export"))
+    with db.engine.connect() as conn:
+        assert verify(conn).checked == 1
