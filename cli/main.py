@@ -39,7 +39,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "login": ("cli.setup", "login", "保存令牌，供后续命令使用"),
     "logout": ("cli.setup", "logout", "删除保存的令牌和服务地址"),
     "whoami": ("cli.setup", "whoami", "显示当前令牌对应的身份"),
-    "db": ("cli.setup", "db", "数据库维护（升级）"),
+    "db": ("cli.setup", "db", "数据库维护（升级，先备份）"),
     "token": ("cli.tokens", "token", "签发、列出、吊销令牌"),
     "unit": ("cli.units", "unit", "单位名录：新增、列出、查看、修改"),
     "leader": ("cli.units", "leader", "领导名录：新增、列出、修改（含群机器人）"),
@@ -57,6 +57,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "score": ("cli.score", "score", "年终考核扣分与得分"),
     "appeal": ("cli.appeal", "appeal", "申诉：单位对扣分提出申诉，办公室处理"),
     "serve": ("cli.serve", "serve", "运行督办服务（HTTP API 与网页）"),
+    "audit": ("cli.audit", "audit", "安全审计日志：查询、导出、校验、清理"),
+    "backup": ("cli.operations", "backup", "在线备份数据库"),
+    "restore": ("cli.operations", "restore", "从备份恢复数据库"),
+    "status": ("cli.operations", "status", "运行状态（数据库、守护进程心跳、待发通知）"),
 }
 
 

@@ -104,21 +104,35 @@ def db() -> None:
 
 
 @db.command()
+@click.option("--dry-run", is_flag=True, help="只列出将要执行的升级步骤，不改动数据库")
+@click.option("--no-backup", is_flag=True, help="升级前不备份（不建议）")
+@click.option(
+    "--backup-to", metavar="FILE", help="升级前备份到此文件（默认数据目录下带时间的文件）"
+)
 @json_option
-def upgrade(as_json: bool) -> None:
-    """把已有数据库升级到当前版本（保留数据）。"""
+def upgrade(dry_run: bool, no_backup: bool, backup_to: str | None, as_json: bool) -> None:
+    """把已有数据库升级到当前版本（保留数据）：先说明将执行的步骤，默认先备份。"""
     from cli.common import local_only
 
     local_only("duban db upgrade")
-    from workflow.directory.setup import upgrade_database
+    from workflow.operations.desk import upgrade as run_upgrade
 
-    before, after, url = upgrade_database()
+    result = run_upgrade(backup_to=backup_to, no_backup=no_backup, dry_run=dry_run)
     if as_json:
-        emit_json({"database": url, "from": before, "to": after})
-    elif before == after:
+        emit_json(result)
+        return
+    url, before, after = result["database"], result["from"], result["to"]
+    if not result["pending"]:
         info(f"数据库已是最新版本（{after}）：{url}")
-    else:
-        info(f"数据库已升级：{before or '空'} → {after}：{url}")
+        return
+    info(f"{'将' if dry_run else ''}执行 {len(result['pending'])} 个升级步骤：")
+    for step in result["pending"]:
+        info(f"  {step['revision']}  {step['what']}")
+    if dry_run:
+        return
+    if result["backup"]:
+        info(f"升级前已备份：{result['backup']}")
+    info(f"数据库已升级：{before or '空'} → {after}：{url}")
 
 
 def _token_from_stdin() -> str | None:

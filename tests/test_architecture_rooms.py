@@ -26,6 +26,14 @@ MAY_USE: dict[str, set[str]] = {
     "calls": {"ground", "directory", "tasks", "ledger", "chasing", "outbox", "evaluation"},
     "web": {"ground", "directory", "tasks", "ledger", "chasing", "outbox", "evaluation", "calls"},
 }
+# issue 30: the audit log sits just above the ground (the directory records token issues), the
+# operations room (backup, restore, health) above the audit log
+MAY_USE["audit"] = {"ground"}
+MAY_USE["operations"] = {"ground", "audit"}
+for _room in ("directory", "tasks", "ledger", "chasing", "outbox", "evaluation", "demo"):
+    MAY_USE[_room] = MAY_USE[_room] | {"audit"}
+for _room in ("daemon", "calls", "web"):
+    MAY_USE[_room] = MAY_USE[_room] | {"audit", "operations"}
 
 
 def module_name(path: Path) -> str:

@@ -17,7 +17,14 @@ from check_helpers import at, directory, task
 
 from workflow.config import load_config
 from workflow.daemon.lock import DaemonLock
-from workflow.daemon.runner import CHECK_JOB, DELIVER_JOB, JOBSTORE_TABLE, Daemon, every
+from workflow.daemon.runner import (
+    CHECK_JOB,
+    DELIVER_JOB,
+    JOBSTORE_TABLE,
+    UPKEEP_JOB,
+    Daemon,
+    every,
+)
 from workflow.db import Database
 from workflow.errors import Conflict
 
@@ -80,7 +87,7 @@ def test_daemon_jobs_in_its_job_store_and_start_up_check(db, tmp_path):
         assert len(daemon.runs[0].result.queued) == 1  # the 3-working-day reminder
         with db.engine.connect() as conn:
             ids = set(conn.execute(sa.text(f"select id from {JOBSTORE_TABLE}")).scalars())
-        assert ids == {CHECK_JOB, DELIVER_JOB}
+        assert ids == {CHECK_JOB, DELIVER_JOB, UPKEEP_JOB}
         other = Daemon(
             db=Database(db.url), config=config, clock=lambda: at(clock_day[0]), deliver=print
         )
@@ -96,7 +103,7 @@ def test_daemon_jobs_in_its_job_store_and_start_up_check(db, tmp_path):
         assert again.runs[0].result.queued == []
         with db.engine.connect() as conn:
             count = conn.execute(sa.text(f"select count(*) from {JOBSTORE_TABLE}")).scalar()
-        assert count == 2
+        assert count == 3
     finally:
         again.stop()
 

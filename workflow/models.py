@@ -374,3 +374,49 @@ class FailedGuess(SQLModel, table=True):
     pending: int = 0
     window_start: datetime | None = _ts()
     blocked_until: datetime | None = _ts(nullable=True)
+
+
+class AuditEvent(SQLModel, table=True):
+    """One row of the security audit log (issue 30): append-only, each row chained to the one
+    before by ``prev_hash``/``row_hash`` (see ``workflow/audit/chain.py``).
+
+    Who: what the caller carries today (role, name, unit, token); ``person_id`` is nullable so
+    that personal accounts (issue 29) fit in without another migration.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime | None = _ts(index=True)
+    role: str = Field(max_length=20)
+    actor: str = Field(max_length=200)
+    unit_id: int | None = None
+    person_id: int | None = None
+    token_id: int | None = None
+    address: str | None = Field(default=None, max_length=100)
+    door: str = Field(max_length=20)  # cli / api / page / daemon
+    action: str = Field(max_length=40, index=True)
+    target: str | None = Field(default=None, max_length=300)
+    outcome: str = Field(max_length=20)  # ok / failed / denied / throttled
+    detail: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    prev_hash: str = Field(max_length=64)
+    row_hash: str = Field(max_length=64)
+
+
+class AuditSeal(SQLModel, table=True):
+    """The audit chain's single lock row and its ends: every append updates this row first (so
+    appends from several processes take turns), ``last_*`` name the newest row (a deleted tail
+    is detected) and ``pruned_*`` the newest row pruned (the chain's anchor after pruning)."""
+
+    id: int = Field(default=1, primary_key=True)
+    last_id: int = 0
+    last_hash: str = Field(default="", max_length=64)
+    pruned_id: int = 0
+    pruned_hash: str = Field(default="", max_length=64)
+
+
+class Heartbeat(SQLModel, table=True):
+    """The daemon's sign of life, written every minute; ``/readyz`` and ``duban status`` read it."""
+
+    name: str = Field(primary_key=True, max_length=40)
+    beat_at: datetime | None = _ts()
+    pid: int = 0
+    host: str = Field(default="", max_length=200)

@@ -125,15 +125,19 @@ def run(
         kwargs["db"] = db
     if not (wanted & {"session", "caller"} or require_caller):
         return shape(fn(**kwargs))
-    with database_errors(), db.session() as session:
-        caller = _authenticate(session, token, address)
-        if "caller" in wanted:
-            kwargs["caller"] = caller
-        if "session" in wanted:
-            kwargs["session"] = session
+    from workflow.audit.record import operation_audit
+
+    seen: dict[str, Any] = {}  # the caller, once known, for the audit row
+    with operation_audit(lambda: db, name, params, now or clock.now(), address=address, seen=seen):
+        with database_errors(), db.session() as session:
+            caller = seen["caller"] = _authenticate(session, token, address)
+            if "caller" in wanted:
+                kwargs["caller"] = caller
+            if "session" in wanted:
+                kwargs["session"] = session
+                return shape(fn(**kwargs))
+        with database_errors():
             return shape(fn(**kwargs))
-    with database_errors():
-        return shape(fn(**kwargs))
 
 
 def _authenticate(session: Any, token: str | None, address: str | None) -> Any:

@@ -43,6 +43,7 @@ _L = "workflow.ledger.calls"
 _C = "workflow.chasing.calls"
 _O = "workflow.outbox.calls"
 _E = "workflow.evaluation.calls"
+_AU = "workflow.audit.calls"
 _A = "/assignments/{assignment_id:int}"
 _P = "workflow.evaluation.appeal_calls"
 
@@ -142,5 +143,10 @@ OPERATIONS: dict[str, Operation] = {
             (),
             ("path", "html"),
         ),
+        # audit: the security audit log (issue 30)
+        Operation("audit.list", "GET", "/audit", f"{_AU}:audit_list"),
+        Operation("audit.export", "GET", "/audit/export", f"{_AU}:audit_export", (), ("path",)),
+        Operation("audit.verify", "GET", "/audit/verify", f"{_AU}:audit_verify"),
+        Operation("audit.prune", "POST", "/audit/prune", f"{_AU}:audit_prune"),
     ]
 }

@@ -71,6 +71,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 import states
+from workflow import pglocks
 from workflow.chasing.cutoffs import calendar_range
 from workflow.chasing.expiry import expire
 from workflow.chasing.items import KIND_LABELS, Queued, WorkdayCalendar
@@ -177,9 +178,7 @@ def one_check_at_a_time(session) -> None:
     """
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        conn.execute(
-            sa.text("select pg_advisory_xact_lock(hashtext('duban-check' || current_schema()))")
-        )
+        pglocks.xact_lock(conn, "duban-check")  # an advisory lock, or its fallback
         # a catch-up sorts hundreds of thousands of rows by unit: in memory, not on disk
         conn.execute(sa.text("set local work_mem = '64MB'"))
     elif conn.dialect.name == "sqlite":

@@ -1,4 +1,5 @@
-"""One daemon per database: ``pg_try_advisory_lock`` on PostgreSQL, a file lock on SQLite."""
+"""One daemon per database: an advisory lock on PostgreSQL (:mod:`workflow.pglocks`), a file
+lock on SQLite."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from workflow import pglocks
 from workflow.db import Database
 from workflow.errors import Conflict
 
@@ -57,12 +59,7 @@ class DaemonLock:
     def _try_pg(self) -> bool:
         if self._conn is None:
             self._conn = self.db.engine.connect()
-        got = self._conn.execute(
-            sa.text(
-                "select pg_try_advisory_lock(hashtext(:name || current_database() || current_schema()))"
-            ),
-            {"name": LOCK_NAME},
-        ).scalar()
+        got = pglocks.try_session_lock(self._conn, LOCK_NAME)
         self._conn.commit()  # the advisory lock is session-level: it outlives the transaction
         if not got:
             self._conn.close()
@@ -77,12 +74,7 @@ class DaemonLock:
             return self._file_lock is None or self._file_lock.is_locked
         if self._conn is not None:
             try:
-                if self._conn.execute(
-                    sa.text(
-                        "select exists(select 1 from pg_locks where locktype = 'advisory'"
-                        " and pid = pg_backend_pid() and granted)"
-                    )
-                ).scalar():
+                if pglocks.holds_session_lock(self._conn):
                     self._conn.commit()
                     return True
             except sa.exc.DBAPIError:
@@ -121,12 +113,7 @@ class DaemonLock:
     def release(self) -> None:
         if self._conn is not None:
             try:
-                self._conn.execute(
-                    sa.text(
-                        "select pg_advisory_unlock(hashtext(:name || current_database() || current_schema()))"
-                    ),
-                    {"name": LOCK_NAME},
-                )
+                pglocks.session_unlock(self._conn, LOCK_NAME)
                 self._conn.commit()
             finally:
                 self._conn.close()

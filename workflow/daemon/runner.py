@@ -57,6 +57,7 @@ log = logging.getLogger("duban.daemon")
 JOBSTORE_TABLE = "apscheduler_jobs"
 CHECK_JOB = "duban-check"
 DELIVER_JOB = "duban-deliver"
+UPKEEP_JOB = "duban-upkeep"  # heartbeat, scheduled backups, audit retention (issue 30)
 _RUNNING: dict[str, Daemon] = {}  # the daemon of this process, for the scheduler's job functions
 
 
@@ -121,9 +122,11 @@ class Daemon:
 
     def check_settings(self) -> None:
         """Refuse to start on wrong ``[notify]`` / ``[smtp]`` values (ConfigError, exit 7)."""
+        from workflow.operations.upkeep import check_upkeep_settings
         from workflow.outbox.settings import make_sink, notify_settings
 
         self.stop_timeout = float(notify_settings(self.config).stop_timeout)
+        check_upkeep_settings(self.config)  # [backup], [audit], [health]
         if self.deliver is None:  # the real delivery: its sink's settings must be right
             make_sink(self.config)
 
@@ -172,6 +175,14 @@ class Daemon:
             return self.runs[-1]
         with self._working():
             return self._deliver(self.clock())
+
+    def run_upkeep_job(self) -> JobRun:
+        """The heartbeat, a due backup, the audit log's retention (workflow/operations/upkeep)."""
+        from workflow.operations.upkeep import upkeep
+
+        now = self.clock()
+        done = upkeep(self.db, self.config, now)
+        return JobRun("upkeep", local_date(now), True, "；".join(done) or "心跳")
 
     def _deliver(self, now: datetime) -> JobRun:
         self._retry_missed_check(now)
@@ -280,6 +291,7 @@ class Daemon:
     def _run_startup(self) -> None:
         """Both jobs once (the catch-up), then the scheduler, unless a stop came meanwhile."""
         try:
+            self.run_upkeep_job()
             self.run_check_job()
             self.run_deliver_job()
             with self._scheduler_lock:
@@ -318,6 +330,7 @@ class Daemon:
         for job_id, trigger, name in (
             (CHECK_JOB, check_trigger, "check"),
             (DELIVER_JOB, deliver_trigger, "deliver"),
+            (UPKEEP_JOB, IntervalTrigger(minutes=1, timezone=SHANGHAI), "upkeep"),
         ):
             scheduler.add_job(
                 "workflow.daemon.runner:scheduled_job",
@@ -407,6 +420,8 @@ def scheduled_job(name: str) -> None:
             daemon.run_check_job()
         elif name == "deliver":
             daemon.run_deliver_job()
+        elif name == "upkeep":
+            daemon.run_upkeep_job()
     except Exception:  # noqa: BLE001 - a failing job must not kill the scheduler; it is logged
         log.exception("调度任务 %s 出错（下次按计划重试）", name)
 

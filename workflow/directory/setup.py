@@ -7,6 +7,7 @@ from datetime import datetime
 from pathlib import Path
 
 from workflow import clock
+from workflow.audit.record import operation_audit, record
 from workflow.config import Config, load_config, save_token
 from workflow.db import Database
 from workflow.directory.roles import Caller
@@ -26,6 +27,14 @@ def initialize(config: Config | None = None, now: datetime | None = None) -> Ini
     db.upgrade()
     with db.session() as session:
         token = create_office_token(session, now or clock.now())
+    record(
+        db,
+        Caller.system("duban init"),
+        "token.issue",
+        now or clock.now(),
+        door="cli",
+        target="办公室",
+    )
     return InitResult(token=token, database=db.safe_url)
 
 
@@ -41,6 +50,10 @@ def login(token: str, config: Config | None = None) -> tuple[Caller, Path]:
     config = config or load_config()
     db = Database(config.database_url)
     db.ensure_ready()
-    with db.session() as session:
-        caller = authenticate(session, token)
+    seen: dict = {}
+    with (
+        operation_audit(lambda: db, "login", {}, clock.now(), address=None, seen=seen),
+        db.session() as session,
+    ):
+        caller = seen["caller"] = authenticate(session, token)
     return caller, save_token(config, token.strip())

@@ -31,6 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from workflow import pglocks
 from workflow.directory.roles import Caller, require_role
 from workflow.ledger.apply import LedgerApplier, NewTask
 from workflow.ledger.parse import parse_ledger
@@ -52,9 +53,7 @@ def one_import_at_a_time(session: Session) -> None:
     another writer waits up to ``busy_timeout``)."""
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        session.execute(
-            sa.text("select pg_advisory_xact_lock(hashtext('duban-import' || current_schema()))")
-        )
+        pglocks.xact_lock(session.connection(), "duban-import")  # advisory, or its fallback
     elif dialect == "sqlite":
         session.execute(sa.text("UPDATE plan SET year = year WHERE 0"))
 

@@ -156,10 +156,12 @@ def _refuse(scope: dict, error: DubanError):
 
 def _include_routers(app: FastAPI) -> None:
     """The API and the pages register themselves here (one line each)."""
+    from workflow.web.api.health import root as health_root
     from workflow.web.api.health import router as health
     from workflow.web.api.operations import router as operations
     from workflow.web.pages import router as pages_router
 
     app.include_router(health, prefix=API_PREFIX)
+    app.include_router(health_root)  # /healthz, /readyz (issue 30)
     app.include_router(operations, prefix=API_PREFIX)
     app.include_router(pages_router)

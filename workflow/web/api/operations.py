@@ -22,10 +22,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 from starlette.exceptions import HTTPException
 
+from workflow.audit.record import record_refusal
 from workflow.calls.inputs import check_params
 from workflow.calls.runner import encode, encoded, function_of, plain, public_params, run
 from workflow.calls.table import OPERATIONS, Operation
-from workflow.errors import DubanError, InvalidInput
+from workflow.errors import DubanError, InvalidInput, NotAuthenticated, TooManyRequests
 from workflow.web.deps import bearer_token, remote_address, server_state
 
 router = APIRouter(tags=["operations"])
@@ -70,7 +71,11 @@ async def _handle(op: Operation, request: Request) -> Response:
     address = remote_address(request)
     token = bearer_token(request)
     # the token first (a counted attempt of this address), the body only then
-    await state.throttle.guard(address, lambda: _check_token(state, token))
+    try:
+        await state.throttle.guard(address, lambda: _check_token(state, token))
+    except (NotAuthenticated, TooManyRequests) as exc:
+        await run_in_threadpool(record_refusal, state.db, address, state.now(), exc)  # audit
+        raise
     config = state.current_config()
     await request.body()  # within the route's limit: BodyLimit answers 413 beyond it
     with tempfile.TemporaryDirectory(prefix="duban-request-") as tmp:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from workflow.web.pages import appeals, auth, board, bonus, ledger, office, tasks
+from workflow.web.pages import appeals, audit, auth, board, bonus, ledger, office, tasks
 
 router = APIRouter(include_in_schema=False)
-for _module in (auth, tasks, board, office, ledger, appeals, bonus):
+for _module in (auth, tasks, board, office, ledger, appeals, bonus, audit):
     router.include_router(_module.router)

@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 
 from workflow.directory.web_sessions import (
@@ -17,6 +18,7 @@ from workflow.directory.web_sessions import (
 )
 from workflow.errors import NotAuthenticated, NotFound, TooManyRequests
 from workflow.web.deps import remote_address, server_state
+from workflow.web.pages.audit import page_audit
 from workflow.web.pages.frame import (
     HOME,
     LOGIN_CSRF_COOKIE,
@@ -87,8 +89,9 @@ def _sign_in(request: Request, token: str) -> str:
     """A new session for ``token`` (NotAuthenticated when it is wrong); a previous one ends."""
     with unit_of_work(request) as session:
         cfg = config(request)
-        sid, _ = sign_in(session, token, now(), idle_timeout(cfg), session_lifetime(cfg))
+        sid, signed = sign_in(session, token, now(), idle_timeout(cfg), session_lifetime(cfg))
         sign_out(session, request.cookies.get(SESSION_COOKIE))
+    page_audit(request, signed.caller, "signin")
     return sid
 
 
@@ -111,8 +114,10 @@ async def login(
             remote_address(request), lambda: _sign_in(request, token), via="sign-in page"
         )
     except TooManyRequests as exc:
+        await run_in_threadpool(page_audit, request, None, "signin", "throttled")
         return _login_page(request, error=exc.message, status=429)
     except NotAuthenticated as exc:
+        await run_in_threadpool(page_audit, request, None, "signin", "failed")
         return _login_page(request, error=exc.message.split("：")[0], status=401)
     response = see_other(safe_next(next) or "/")
     response.set_cookie(
@@ -126,6 +131,7 @@ async def login(
 def logout(request: Request, who: Visitor = Depends(posted)) -> Response:
     with unit_of_work(request) as session:
         sign_out(session, request.cookies.get(SESSION_COOKIE))
+    page_audit(request, who.caller, "signout")
     response = see_other("/login?bye=1")
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     return response

@@ -23,6 +23,7 @@ from workflow.errors import InvalidInput, NotFound
 from workflow.ledger.choice import CHOICES, ROLE_CHOICE, ROLE_LABELS, by_letter, parse_columns
 from workflow.ledger.importing import import_ledger
 from workflow.tasks.assignments import ROLE_LABELS as UNIT_ROLE_LABELS
+from workflow.web.pages.audit import page_import_audit
 from workflow.web.pages.frame import (
     PageRoute,
     Visitor,
@@ -85,7 +86,10 @@ def _run(
     columns: str = "",
 ):
     choice = parse_columns(columns)
-    with unit_of_work(request) as session:
+    with (
+        page_import_audit(request, who.caller, path.name, dry_run),
+        unit_of_work(request) as session,
+    ):
         return import_ledger(
             session,
             who.caller,

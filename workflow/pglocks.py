@@ -1,0 +1,90 @@
+"""Every PostgreSQL-only lock duban takes goes through here (信创 databases, issue 30).
+
+duban serialises a few things on PostgreSQL with advisory locks: one daemon per database and
+schema (a session lock), one daily check and one import at a time (transaction locks). Advisory
+locks, ``pg_locks`` and ``hashtext`` are PostgreSQL extensions; PostgreSQL-compatible
+databases (KingbaseES in PostgreSQL mode, openGauss) are believed to have the first two, but
+that was not tested here. So:
+
+* the lock's key is computed here, in Python (SHA-256 of the name, the database and the
+  schema, as a signed 64-bit integer): ``hashtext`` is not used;
+* :func:`has_advisory_locks` probes once per engine whether ``pg_try_advisory_xact_lock``
+  exists; where it does not, the **fallback** for transaction locks is
+  ``LOCK TABLE alembic_version IN SHARE ROW EXCLUSIVE MODE`` — standard PostgreSQL SQL, a mode
+  that conflicts with itself and not with readers, so checks and imports still take turns
+  (with each other too: coarser, still correct); the daemon's session lock falls back to
+  "not enforced" with a warning in the log (run one daemon; the docs say so).
+
+Tested on PostgreSQL 15 only (both paths: the fallback is forced in tests/test_pglocks.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+import sqlalchemy as sa
+
+log = logging.getLogger("duban.db")
+_PROBED: dict[str, bool] = {}
+FALLBACK_TABLE = "alembic_version"
+
+
+def lock_key(conn: sa.Connection, name: str) -> int:
+    """A stable signed 64-bit key for ``name`` in this database and schema."""
+    where = conn.execute(sa.text("select current_database(), current_schema()")).one()
+    digest = hashlib.sha256(f"{name}\x00{where[0]}\x00{where[1]}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def has_advisory_locks(conn: sa.Connection) -> bool:
+    """Does this server have PostgreSQL's advisory locks? Probed once per database URL."""
+    url = conn.engine.url.render_as_string(hide_password=True)
+    if url not in _PROBED:
+        try:  # on a connection of its own: a failed probe must not spoil the caller's transaction
+            with conn.engine.connect() as probe:
+                probe.execute(sa.text("select pg_try_advisory_xact_lock(0)"))
+            _PROBED[url] = True
+        except sa.exc.ProgrammingError:  # undefined function
+            log.warning("数据库不支持 advisory lock，改用表锁（%s）", FALLBACK_TABLE)
+            _PROBED[url] = False
+    return _PROBED[url]
+
+
+def xact_lock(conn: sa.Connection, name: str) -> None:
+    """Wait for the lock ``name``; held until this transaction ends."""
+    if has_advisory_locks(conn):
+        conn.execute(sa.text("select pg_advisory_xact_lock(:k)"), {"k": lock_key(conn, name)})
+    else:
+        conn.execute(sa.text(f"LOCK TABLE {FALLBACK_TABLE} IN SHARE ROW EXCLUSIVE MODE"))
+
+
+def try_session_lock(conn: sa.Connection, name: str) -> bool:
+    """Take the session lock ``name`` without waiting (held until released or disconnected)."""
+    if not has_advisory_locks(conn):
+        log.warning("数据库不支持 advisory lock：无法保证只运行一个守护进程，请自行确保")
+        return True
+    return bool(
+        conn.execute(
+            sa.text("select pg_try_advisory_lock(:k)"), {"k": lock_key(conn, name)}
+        ).scalar()
+    )
+
+
+def holds_session_lock(conn: sa.Connection) -> bool:
+    """Does this connection still hold an advisory lock (``pg_locks``)?"""
+    if not has_advisory_locks(conn):
+        return True
+    return bool(
+        conn.execute(
+            sa.text(
+                "select exists(select 1 from pg_locks where locktype = 'advisory'"
+                " and pid = pg_backend_pid() and granted)"
+            )
+        ).scalar()
+    )
+
+
+def session_unlock(conn: sa.Connection, name: str) -> None:
+    if has_advisory_locks(conn):
+        conn.execute(sa.text("select pg_advisory_unlock(:k)"), {"k": lock_key(conn, name)})
