@@ -6,9 +6,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from workflow.chasing.check import KIND_LABELS, check_database, load_calendar
 from sqlalchemy.orm import Session
 
+from workflow.chasing.check import KIND_LABELS, check_database, load_calendar
 from workflow.chasing.policy import load_policy
 from workflow.clock import local_date, parse_date
 from workflow.config import Config

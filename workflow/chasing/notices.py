@@ -28,7 +28,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from workflow.chasing.covers import BITS, C, COUNTED, T
+from workflow.chasing.covers import BITS, COUNTED, C, T
 from workflow.chasing.items import WorkdayCalendar
 from workflow.directory.roles import Caller
 from workflow.errors import InvalidInput, NotFound, PermissionDenied
