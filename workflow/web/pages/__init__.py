@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from workflow.web.pages import auth, board, ledger, office, tasks
+from workflow.web.pages import auth, board, ledger, notices, office, tasks
 
 router = APIRouter(include_in_schema=False)
-for _module in (auth, tasks, board, office, ledger):
+for _module in (auth, tasks, board, office, ledger, notices):
     router.include_router(_module.router)
