@@ -16,8 +16,9 @@ Numbers are gap-free and unique: :func:`allocate` takes the next ``n`` from the 
 (kind, year) with one ``UPDATE … RETURNING`` in the issuing transaction (PostgreSQL locks the
 row until commit; SQLite holds its write lock), the unique constraint (kind, year, seq) backs it
 up, and a rolled-back check (a dry run) gives its numbers back. Issuing is idempotent per
-(assignment, due date, level): the check covers each level once, and the insert skips any notice
-already there. Everything the document shows is stored in the row, so it renders the same later.
+(assignment, due date, level): the check covers each level once, and the unique constraint
+(assignment, due, level) stands behind it (a notice already there refuses the whole check rather
+than leave a gap in the numbers). Everything the document shows is stored in the row, so it renders the same later.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session
 from workflow.chasing.covers import BITS, COUNTED, C, T
 from workflow.chasing.items import WorkdayCalendar
 from workflow.directory.roles import Caller
-from workflow.errors import InvalidInput, NotFound, PermissionDenied
+from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from workflow.models import Notice, NoticeCounter, Person, Unit
 
 N = Notice.__table__
@@ -58,22 +59,21 @@ def number_of(kind: str, year: int, seq: int) -> str:
 def allocate(session: Session, kind: str, year: int, n: int) -> int:
     """Take the next ``n`` numbers of (kind, year); returns the last one taken (the first is
     ``last - n + 1``). Must run in the transaction that stores the notices."""
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    session.execute(
-        insert(NC).values(kind=kind, year=year, last=0).on_conflict_do_nothing(),
+    take = (
+        sa.update(NC)
+        .where(NC.c.kind == kind, NC.c.year == year)
+        .values(last=NC.c.last + n)
+        .returning(NC.c.last)
     )
-    return int(
-        session.execute(
-            sa.update(NC)
-            .where(NC.c.kind == kind, NC.c.year == year)
-            .values(last=NC.c.last + n)
-            .returning(NC.c.last)
-        ).scalar_one()
-    )
+    last = session.execute(take).scalar()
+    if last is None:  # the year's first number: create the counter (once, whoever is first)
+        if session.connection().dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        session.execute(insert(NC).values(kind=kind, year=year, last=0).on_conflict_do_nothing())
+        last = session.execute(take).scalar_one()
+    return int(last)
 
 
 def issue_notices(
@@ -84,22 +84,32 @@ def issue_notices(
     office_name: str,
     now: datetime,
 ) -> int:
-    """One notice per level newly told in check run ``run`` (see module doc); returns how many."""
+    """One notice per level newly told in check run ``run`` (see module doc); returns how many.
+
+    One grouped read of this run's ``o`` covers, then per level told: the numbers, one INSERT."""
+    told_now = list(
+        session.execute(
+            sa.select(C.c.due, C.c.new_levels, sa.func.count())
+            .where(C.c.run == run, C.c.what == "o")
+            .group_by(C.c.due, C.c.new_levels)
+        )
+    )
     issued = 0
     for level, (kind, grade) in LEVELS.items():
+        bit = BITS[level]
+        dues = sorted({due for due, bits, _ in told_now if bits & bit})
+        if not dues:
+            continue
+        count = sum(n for _, bits, n in told_now if bits & bit)
         told = sa.and_(
             C.c.run == run,
             C.c.what == "o",
-            C.c.new_levels.op("&")(BITS[level]) > 0,
+            C.c.new_levels.op("&")(bit) > 0,
             ~sa.select(sa.literal(1))
             .select_from(N)
             .where(N.c.assignment_id == C.c.assignment_id, N.c.due == C.c.due, N.c.level == level)
             .exists(),
         )
-        dues = list(session.execute(sa.select(C.c.due).where(told).distinct()).scalars())
-        if not dues:
-            continue
-        count = int(session.execute(sa.select(sa.func.count()).where(told)).scalar_one())
         first = allocate(session, kind, as_of.year, count) - count
         late = {d: calendar.working_days_between(d, as_of) for d in dues}
         days = sa.case(late, value=C.c.due, else_=0)
@@ -129,8 +139,10 @@ def issue_notices(
             ),
             execution_options=COUNTED,
         ).rowcount
-        if written != count:  # pragma: no cover - the same transaction counted them
-            raise RuntimeError(f"notices: counted {count}, wrote {written}")
+        if written != count:  # a notice already there: refuse rather than leave a gap
+            raise Conflict(
+                f"{KIND_TITLE[kind]}编号冲突（应印发 {count} 份，实际 {written} 份），本次检查未保存"
+            )
         issued += written
     return issued
 
