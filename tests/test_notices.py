@@ -190,3 +190,20 @@ def test_checks_started_together_number_each_notice_once(cli_env, office_db, tmp
         seqs = [s for k, s, *_ in numbers if k == kind]
         assert seqs == list(range(1, len(seqs) + 1))
     assert len([n for n in numbers if n[0] == "cuiban"]) == 10
+
+
+def test_migration_0018_downgrades_and_upgrades_again(db):
+    from alembic import command
+
+    def tables() -> set[str]:
+        with db.engine.connect() as conn:
+            return set(sa.inspect(conn).get_table_names())
+
+    assert {"notice", "noticecounter"} <= tables()
+    cfg = db._alembic_config()
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0012")
+    assert not {"notice", "noticecounter"} & tables() and db.current_revision() == "0012"
+    db.upgrade()
+    assert {"notice", "noticecounter"} <= tables() and db.current_revision() == "0018"
