@@ -29,8 +29,10 @@ def docx_text(path: Path) -> str:
 
 
 def test_each_level_told_issues_one_numbered_notice_once(office):
-    office.ok("check", "--as-of", "2026-12-01")  # 1 working day late: the units' 催办
-    office.ok("check", "--as-of", "2026-12-01")  # the same day again: nothing new
+    first = office.ok("check", "--as-of", "2026-12-01").stdout  # 1 working day late: 催办
+    assert "印发督办单/催办通知书 2 份" in first
+    again = office.json("check", "--as-of", "2026-12-01")  # the same day again: nothing new
+    assert again["notices"] == 0
     office.ok("check", "--as-of", "2026-12-03")  # 3: the leader in charge's 督办 (橙色)
     office.ok("check", "--as-of", "2026-12-14")  # 10: the principal's 督办 (红色)
     office.ok("check", "--as-of", "2026-12-15")

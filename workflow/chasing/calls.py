@@ -36,7 +36,8 @@ def check(
         "result": report.to_dict(),
         "display": {
             "headline": f"{prefix}{report.as_of}（{kind}）：标记逾期 {len(report.expired)} 项，"
-            f"排队通知 {len(report.queued)} 封",
+            f"排队通知 {len(report.queued)} 封"
+            + (f"，印发督办单/催办通知书 {report.notices} 份" if report.notices else ""),
             "queued": [
                 [
                     KIND_LABELS[q.kind],

@@ -51,6 +51,7 @@ class Planner:
         self.policy = policy
         self.now = now
         self.warnings: list[str] = []
+        self.notices = 0  # numbered 督办单 / 催办通知书 issued by this run
         self._warned: set[str] = set()
         self._wd: dict[tuple[date, date], int] = {}
         self._remaining: dict[date, int] = {}  # called for every item listed
