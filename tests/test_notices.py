@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from check_helpers import check, directory, report, task
+from hypothesis import given
+from hypothesis import strategies as st
 from test_check_concurrency import run_together
 from test_notices_cli import docx_text
 
@@ -41,6 +43,15 @@ OFFICE = Caller(role="office", name="办公室")
 def test_numbers_print_and_parse_back(kind, year, seq, text):
     assert number_of(kind, year, seq) == text
     assert parse_ref(text) == (kind, year, seq)
+
+
+@given(
+    kind=st.sampled_from(["duban", "cuiban"]),
+    year=st.integers(2000, 2100),
+    seq=st.integers(1, 10**6),
+)
+def test_every_number_parses_back_to_itself(kind, year, seq):
+    assert parse_ref(number_of(kind, year, seq)) == (kind, year, seq)
 
 
 @pytest.mark.parametrize("ref", ["督办2026-12", "督办〔二〇二六〕12号", "", "催办〔2026〕号"])
