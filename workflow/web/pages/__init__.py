@@ -1,7 +1,7 @@
 """The web pages of ``duban serve``: server-rendered jinja2, Chinese, no external resources.
 
 URLs are a contract (mails link to them): ``/login``, ``/tasks``, ``/assignments/{id}``,
-``/board``; the office's pages under ``/office/…``; ``/`` sends each role to its home page.
+``/board``, ``/notices`` (督办单, each ``/notices/{id}/docx``); the office's pages under ``/office/…``; ``/`` sends each role to its home page.
 Sign-in, sessions and CSRF: :mod:`workflow.web.pages.frame` and
 :mod:`workflow.directory.web_sessions`.
 """
