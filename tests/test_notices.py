@@ -29,7 +29,7 @@ from workflow.chasing.notices import (
 )
 from workflow.directory.roles import Caller
 from workflow.errors import InvalidInput, PermissionDenied
-from workflow.models import Notice, NoticeCounter, Unit
+from workflow.models import Notice, NoticeCounter, Person, Unit
 
 ROOT = Path(__file__).resolve().parent.parent
 D = date.fromisoformat
@@ -115,6 +115,10 @@ def test_visibility_and_stable_rendering(db, tmp_path):
         caller = Caller(role="unit", name=unit.name, unit_id=unit.id)
         assert [n["unit"] for n in list_notices(s, caller)] == ["法规科"]
         assert len(list_notices(s, OFFICE)) == 2
+        people = {p.name: p.id for p in s.exec(sa.select(Person)).scalars()}
+        for name, seen in (("张副主任", 2), ("李主任", 2), ("王某", 0)):
+            leader = Caller(role="leader", name=name, person_id=people.get(name, 999))
+            assert len(list_notices(s, leader)) == seen, name
         with pytest.raises(PermissionDenied):
             get_notice(s, caller, "催办〔2026〕1号")  # 公开科's
         view = notice_view(get_notice(s, OFFICE, "催办〔2026〕1号"))
