@@ -52,6 +52,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "notify": ("cli.notify", "notify", "通知：预览、发送、列出、重试、群机器人测试"),
     "mail": ("cli.notify", "mail", "邮件设置检查"),
     "check": ("cli.check", "check", "按日检查：逾期、提醒、升级（守护进程每天运行）"),
+    "notice": ("cli.notices", "notice", "督办单、催办通知书：列出、查看、导出 Word"),
     "daemon": ("cli.check", "daemon", "运行守护进程（定时检查与发送）"),
     "demo": ("cli.demo", "demo", "演示：临时数据库中模拟一整年"),
     "score": ("cli.score", "score", "年终考核扣分与得分"),

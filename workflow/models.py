@@ -420,3 +420,45 @@ class Heartbeat(SQLModel, table=True):
     beat_at: datetime | None = _ts()
     pid: int = 0
     host: str = Field(default="", max_length=200)
+
+
+class Notice(SQLModel, table=True):
+    """A numbered 督办单 (``kind`` "duban") or 催办通知书 ("cuiban"), issued by the daily check
+    for one overdue assignment at one escalation level (see :mod:`workflow.chasing.notices`).
+
+    Everything the document shows is stored here when it is issued, so the same notice always
+    renders the same, whatever happens to the task, the unit, the calendar or the config later.
+    ``seq`` runs per (kind, year) without gaps; :class:`NoticeCounter` hands it out.
+    """
+
+    __table_args__ = (
+        sa.UniqueConstraint("kind", "year", "seq", name="uq_notice_number"),
+        sa.UniqueConstraint("assignment_id", "due", "level", name="uq_notice_level"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=10)  # duban | cuiban
+    year: int
+    seq: int
+    level: str = Field(max_length=20)  # unit | leader | principal
+    grade: str = Field(max_length=10)  # yellow | orange | red
+    assignment_id: int = Field(index=True)
+    due: date
+    unit_id: int = Field(index=True)
+    unit_name: str = Field(max_length=100)
+    task_id: int
+    task_title: str = Field(max_length=500)
+    requirement: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    days_overdue: int
+    issued_on: date
+    office_name: str = Field(max_length=200)
+    created_at: datetime | None = _ts()
+
+
+class NoticeCounter(SQLModel, table=True):
+    """The last number handed out per (kind, year): updated in the issuing transaction (a row
+    lock on PostgreSQL, the write lock on SQLite), so numbers never repeat and never skip."""
+
+    kind: str = Field(primary_key=True, max_length=10)
+    year: int = Field(primary_key=True)
+    last: int = 0

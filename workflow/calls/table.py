@@ -113,6 +113,11 @@ OPERATIONS: dict[str, Operation] = {
         Operation("calendar.recompute", "POST", "/calendar/recompute", f"{_L}:calendar_recompute"),
         # chasing: the daily check
         Operation("check", "POST", "/check", f"{_C}:check"),
+        Operation("notice.list", "GET", "/notices", f"{_C}:notice_list"),
+        Operation("notice.show", "GET", "/notices/{ref}", f"{_C}:notice_show"),
+        Operation(
+            "notice.export", "GET", "/notices/{ref}/docx", f"{_C}:notice_export", (), ("path",)
+        ),
         # outbox: notifications and mail
         Operation("notify.preview", "GET", "/notifications/preview", f"{_O}:notify_preview"),
         Operation("notify.send", "POST", "/notifications/send", f"{_O}:notify_send"),

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from workflow.chasing.check import KIND_LABELS, check_database, load_calendar
 from workflow.chasing.policy import load_policy
@@ -33,7 +36,8 @@ def check(
         "result": report.to_dict(),
         "display": {
             "headline": f"{prefix}{report.as_of}（{kind}）：标记逾期 {len(report.expired)} 项，"
-            f"排队通知 {len(report.queued)} 封",
+            f"排队通知 {len(report.queued)} 封"
+            + (f"，印发督办单/催办通知书 {report.notices} 份" if report.notices else ""),
             "queued": [
                 [
                     KIND_LABELS[q.kind],
@@ -57,3 +61,40 @@ def _provisional(calendar: Any, day: Any) -> list[str]:
     check = getattr(calendar, "is_provisional", None)
     message = provisional_message([day.year]) if check and check(day.year) else None
     return [message] if message else []
+
+
+# ------------------------------------------------------------------ 督办单 / 催办通知书
+
+
+def notice_list(
+    session: Session,
+    caller: Caller,
+    year: int | None = None,
+    unit: str | None = None,
+    assignment_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """Notices the caller may see: the office all, a unit its own, a leader their units'."""
+    from workflow.chasing.notices import list_notices
+
+    return list_notices(session, caller, year=year, unit=unit, assignment_id=assignment_id)
+
+
+def notice_show(session: Session, caller: Caller, ref: str) -> dict[str, Any]:
+    from workflow.chasing.notices import get_notice, notice_view
+
+    return notice_view(get_notice(session, caller, ref))
+
+
+def notice_export(session: Session, caller: Caller, ref: str, path: str) -> dict[str, Any]:
+    """Write the notice as .docx to ``path`` (atomically); returns the notice and the path."""
+    from workflow.chasing.notice_docx import render_notice
+    from workflow.chasing.notices import get_notice, notice_view
+    from workflow.errors import InvalidInput
+    from workflow.files import atomic_write
+
+    view = notice_view(get_notice(session, caller, ref))
+    target = Path(path)
+    if target.suffix.lower() != ".docx":
+        raise InvalidInput(f"导出文件应以 .docx 结尾：{path}")
+    atomic_write(target, lambda tmp: render_notice(view, tmp))
+    return {**view, "path": str(target)}

@@ -92,6 +92,7 @@ class CheckReport:
     queued: list[Queued] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     dry_run: bool = False
+    notices: int = 0  # numbered 督办单 / 催办通知书 issued (workflow.chasing.notices)
 
     def counts(self) -> dict[str, int]:
         counts = {k: 0 for k in KIND_LABELS}
@@ -108,6 +109,7 @@ class CheckReport:
             "queued": [q.to_dict() for q in self.queued],
             "counts": self.counts(),
             "warnings": self.warnings,
+            "notices": self.notices,
         }
 
 
@@ -132,6 +134,7 @@ def run_check(
             planner = Planner(session, as_of, calendar, policy, now)
             report.queued = planner.run()
             report.warnings = planner.warnings
+            report.notices = planner.notices
     except ValueError as exc:  # calendars.CalendarError: a date outside the calendar's range
         if isinstance(exc, states.TransitionError):
             raise

@@ -22,6 +22,7 @@ from workflow.chasing.channels import robot_owners
 from workflow.chasing.cutoffs import calendar_range, overdue_cutoff, reminder_bands
 from workflow.chasing.items import OpenRow, Queued, WorkdayCalendar
 from workflow.chasing.mails import UnitPart, Writer, cover_key, iso
+from workflow.chasing.notices import issue_notices
 from workflow.chasing.policy import Policy
 from workflow.chasing.statistics import after_bulk_change
 from workflow.models import Notification, Person, Plan, Report, Task, Unit
@@ -51,6 +52,7 @@ class Planner:
         self.policy = policy
         self.now = now
         self.warnings: list[str] = []
+        self.notices = 0  # numbered 督办单 / 催办通知书 issued by this run
         self._warned: set[str] = set()
         self._wd: dict[tuple[date, date], int] = {}
         self._remaining: dict[date, int] = {}  # called for every item listed
@@ -212,6 +214,9 @@ class Planner:
                     self.warn_left_out(why, self.units[unit_id])
         levels = self.levels()
         written += cv.cover_overdue(self.session, levels, self.first_day, self.run_no, self.as_of)
+        self.notices = issue_notices(  # a numbered 督办单 / 催办通知书 per level told
+            self.session, self.run_no, self.as_of, self.cal, self.policy.office_name, self.now
+        )
         after_bulk_change(self.session, "chasecover", written)  # read back next, by run
         for level in levels:
             if level.units is not None and len(level.units) < len(self.units):

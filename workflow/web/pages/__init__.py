@@ -1,7 +1,7 @@
 """The web pages of ``duban serve``: server-rendered jinja2, Chinese, no external resources.
 
 URLs are a contract (mails link to them): ``/login``, ``/tasks``, ``/assignments/{id}``,
-``/board``; the office's pages under ``/office/…``; ``/`` sends each role to its home page.
+``/board``, ``/notices`` (督办单, each ``/notices/{id}/docx``); the office's pages under ``/office/…``; ``/`` sends each role to its home page.
 Sign-in, sessions and CSRF: :mod:`workflow.web.pages.frame` and
 :mod:`workflow.directory.web_sessions`.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from workflow.web.pages import appeals, audit, auth, board, bonus, ledger, office, tasks
+from workflow.web.pages import appeals, audit, auth, board, bonus, ledger, notices, office, tasks
 
 router = APIRouter(include_in_schema=False)
-for _module in (auth, tasks, board, office, ledger, appeals, bonus, audit):
+for _module in (auth, tasks, board, office, ledger, appeals, bonus, audit, notices):
     router.include_router(_module.router)

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from states import STATE_LABELS, STATES, allowed_triggers
+from workflow.chasing.notices import list_notices
 from workflow.clock import parse_date
 from workflow.tasks.assignments import TaskFilter, show_assignment
 from workflow.tasks.extensions import REQUESTABLE, list_extensions, request_extension
@@ -92,6 +93,7 @@ def assignment(
 ) -> Response:
     with unit_of_work(request) as session:
         view = show_assignment(session, who.caller, assignment_id)
+        notices = list_notices(session, who.caller, assignment_id=assignment_id)
         pending = []
         if who.role in ("unit", "office"):
             pending = [
@@ -108,6 +110,7 @@ def assignment(
         "assignment.html",
         who,
         a=view,
+        notices=notices,
         last_return=_last_return(view),
         pending=pending[0] if pending else None,
         can_ack=own and view["acknowledged_at"] is None and view["state"] == "assigned",
