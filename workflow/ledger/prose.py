@@ -416,8 +416,6 @@ def resolve_paragraph_units(
 ) -> list[list[ResolvedUnit]]:
     """Resolve every task's units; a paragraph without units, or with a unit not in the
     directory, is a warning in the dry run (the paragraph shown) and refuses the import."""
-    from workflow.directory.units import closest_names
-
     path = planned.parsed.path
     problems: list[tuple[ParsedTask, str]] = []
     resolved = []
@@ -429,7 +427,7 @@ def resolve_paragraph_units(
             problems.append((task, f"任务“{clip(task.title, 20)}”没有写明责任单位（段末括号）"))
         names = list(dict.fromkeys(u.mention.full for u in unknown))
         if names:
-            close = closest_names(resolver.units, names[0])
+            close = resolver.closest(names[0])
             hint = f"（与“{names[0]}”最接近的是：{'、'.join(close)}）" if close else ""
             listed = "、".join(f"“{n}”" for n in names)
             problems.append((task, f"单位{listed}不在单位名录中{hint}"))
