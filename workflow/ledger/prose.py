@@ -355,7 +355,7 @@ class _ProseParser:
             more = read_bracket(line)
             read.mentions.extend(more.mentions)
             read.notes.extend(more.notes)
-        written = "；".join(x for x in (inner, *lines) if x) or None
+        written = "；".join(x for x in (inner, *segment.remarks, *lines) if x) or None
         row = current.row
         paragraph = current.raw if not many else f"{full}（{inner}）" if inner else full
         task = ProseTask(
@@ -378,7 +378,7 @@ class _ProseParser:
             task.notes.append(
                 "与同段其他任务分开：本段共有多个单位括号，每个括号前的文字为一项任务"
             )
-        for note in read.notes:
+        for note in [*read.notes, *segment.remarks]:
             task.notes.append(f"括号中的“{clip(note, 30)}”不是单位名称，作为备注，未分派")
             self.warn(row, task.notes[-1])
         etc = [m.written for m in read.mentions if m.etc]

@@ -17,7 +17,7 @@ unit bracket when it names units with a role and stands at a sentence's end (aft
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from workflow.ledger.units_cell import (
     LABEL_RE,
@@ -135,6 +135,7 @@ class Segment:
 
     text: str
     bracket: str | None
+    remarks: list[str] = field(default_factory=list)  # brackets after the units, no names
 
 
 def _bracket_end(text: str, start: int) -> int | None:
@@ -185,6 +186,9 @@ def split_segments(text: str) -> list[Segment]:
     tail = text[position:].strip().lstrip(_STOPS).strip()
     if not segments:
         return [Segment(text.strip(), None)]
+    while tail[:1] in "（(" and (end := _bracket_end(tail, 0)) is not None:
+        segments[-1].remarks.append(tail[1 : end - 1].strip())  # "（以下均需…，不再逐一列出）"
+        tail = tail[end:].strip().lstrip(_STOPS).strip()
     if tail:  # words after the last bracket: more of the task before it
         last = segments[-1]
         joint = "" if last.text.endswith(tuple(_STOPS)) or not last.text else "。"
