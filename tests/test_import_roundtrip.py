@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from conftest import fresh_database, unit_caller
 from ledgers import YINCHUAN_DIRECTORY, add_directory, build_yinchuan_xlsx
+from openpyxl import load_workbook
 from sqlmodel import select
 
 from calendars import ChinaCalendar
@@ -100,6 +101,10 @@ def test_export_recreates_the_year_in_a_new_database(db, office, worked, tmp_pat
     with db.session() as s:
         export_ledger(s, office, worked, path, as_of=date(2023, 12, 5))
     before = year_of(db)
+    sheet = load_workbook(path)["任务落实台账"]
+    cells = {c for row in sheet.iter_rows(values_only=True) for c in row if isinstance(c, str)}
+    assert "委机关各科室、委属各单位" in cells  # groups as the office wrote them
+    assert "五、事件触发的时限任务" in cells  # numbered after the ledger's four: a section
     kinds = {t[0] for t in before["tasks"]}
     assert kinds == {"ledger", "manual", "event"}
     (tmp_path / "new").mkdir()

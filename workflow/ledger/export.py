@@ -150,7 +150,7 @@ def ledger_table(session: Session, plan_id: int, *, as_of: date | None = None) -
 
 _TASK_COLUMNS = (
     "id", "kind", "section_path", "number", "title", "content", "metric", "deadline_text",
-    "lead_units", "responsible_units", "cooperating_units",
+    "lead_units", "responsible_units", "cooperating_units", "units_written",
 )  # fmt: skip
 
 
@@ -333,7 +333,7 @@ def _task_row(task: Any, items: list[Any], names: dict[int, str], as_of: date | 
         task.title,
         task.content or "",
         task.metric or "",
-        "、".join(task.lead_units or []),
+        "、".join(_written(task, "lead")),
         _unit_cell(task),
         task.deadline_text or "",
         per_unit(lambda s: _report_text(s.report)),
@@ -344,10 +344,20 @@ def _task_row(task: Any, items: list[Any], names: dict[int, str], as_of: date | 
     return LedgerRow("task", values, task_id=task.id)
 
 
+def _written(task: Any, role: str) -> list[str]:
+    """The task's units of ``role`` as the office wrote them (a group stays a group), else the
+    names resolved at import."""
+    written = task.units_written or {}
+    if role in written:
+        return list(written[role])
+    return list(getattr(task, f"{role}_units") or [])
+
+
 def _unit_cell(task: Any) -> str:
-    text = "、".join(task.responsible_units or [])
-    if task.cooperating_units:
-        coop = "、".join(task.cooperating_units)
+    text = "、".join(_written(task, "responsible"))
+    cooperating = _written(task, "cooperating")
+    if cooperating:
+        coop = "、".join(cooperating)
         text = f"{text}；协办：{coop}" if text else f"协办：{coop}"
     return text
 

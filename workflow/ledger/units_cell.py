@@ -310,3 +310,12 @@ def read_unit_cell(text: str | None, default_role: str) -> CellUnits:
 def split_unit_cell(text: str | None, default_role: str) -> list[UnitMention]:
     """The unit mentions of one cell, in order (see :func:`read_unit_cell` for the notes)."""
     return read_unit_cell(text, default_role).mentions
+
+
+def units_as_written(units: list[tuple[UnitMention, int]]) -> dict[str, list[str]]:
+    """A task's unit names as the file wrote them, by role (groups not expanded)."""
+    out: dict[str, list[str]] = {"lead": [], "responsible": [], "cooperating": []}
+    for mention, _ in units:
+        if mention.full not in out[mention.role]:
+            out[mention.role].append(mention.full)
+    return out
