@@ -356,3 +356,16 @@ def test_every_paragraph_is_accounted_for(tmp_path: Path, plan) -> None:
         chunks = [c for c in _PUNCT.split(text) if c]
         missing = [c for c in chunks if c not in fields]
         assert not missing, (index, text, missing)
+
+
+def test_review_workbook_names_what_is_no_task(tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    from workflow.ledger.importing import read_ledger
+    from workflow.ledger.review import write_review_ledger
+
+    path = write_docx(tmp_path / "plan.docx", [*HEAD, "1.做好年报。（办公室负责）", "请高度重视。"])
+    write_review_ledger(read_ledger(path, calendar=CALENDAR), tmp_path / "review.xlsx")
+    sheet = load_workbook(tmp_path / "review.xlsx").active
+    text = "\n".join(str(c) for row in sheet.iter_rows(values_only=True) for c in row if c)
+    assert "正文第6段未识别为任务" in text and "正文第1—2段是方案的标题和开头说明" in text
