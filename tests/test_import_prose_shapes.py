@@ -76,6 +76,11 @@ SHAPES = {
         ["6.规范依申请公开。严格法定时限。牵头单位：法规科；责任单位：办公室"],
         [("6", "规范依申请公开", [("法规科", LEAD), ("办公室", RESP)])],
     ),
+    "two labels on one line, spaced": (
+        ["1.公开重点项目进展。每季度公开一次。", "牵头单位：发展规划处　责任单位：财务处、基建处"],
+        [("1", "公开重点项目进展",
+          [("发展规划处", LEAD), ("财务处", RESP), ("基建处", RESP)])],
+    ),
     "牵头部门": (
         ["1.做好政策解读。（牵头部门：办公室）"],
         [("1", "做好政策解读", [("办公室", LEAD)])],
@@ -369,3 +374,23 @@ def test_review_workbook_names_what_is_no_task(tmp_path: Path) -> None:
     sheet = load_workbook(tmp_path / "review.xlsx").active
     text = "\n".join(str(c) for row in sheet.iter_rows(values_only=True) for c in row if c)
     assert "正文第6段未识别为任务" in text and "正文第1—2段是方案的标题和开头说明" in text
+
+
+@pytest.mark.parametrize(
+    "paragraphs",
+    [
+        ["1.做好年报。按时发布。", "牵头单位：办公室", "完成时限：2024年6月底前"],
+        ["1.做好年报。按时发布。\n（牵头单位：办公室；完成时限：2024年6月底前）"],
+        ["1.做好年报。按时发布。牵头单位：办公室；完成时限：2024年6月底前。"],
+        ["1.做好年报。按时发布。（办公室牵头）", "完成时限：2024年6月底前"],
+    ],
+)
+def test_a_deadline_line_is_the_deadline(tmp_path: Path, paragraphs: list[str]) -> None:
+    from workflow.ledger.importing import read_ledger
+
+    path = write_docx(tmp_path / "plan.docx", [*HEAD, *paragraphs])
+    (task,) = read_ledger(path, calendar=CALENDAR).tasks
+    assert (task.parsed.title, task.parsed.content) == ("做好年报", "按时发布。")
+    assert [(m.name, m.role) for m, _ in task.parsed.units] == [("办公室", LEAD)]
+    assert task.deadline_text == "2024年6月底前"
+    assert [d.due.isoformat() for d in task.deadline.dues] == ["2024-06-28"]  # a Friday

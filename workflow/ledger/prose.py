@@ -51,14 +51,14 @@ from workflow.ledger.parsed import (
     strip_number,
 )
 from workflow.ledger.prose_units import (  # noqa: F401 (bracket_units: importable from here)
+    Labelled,
     Segment,
     bracket_units,
-    peel_unit_lines,
+    peel_labelled,
     read_bracket,
     split_segments,
     trailing_bracket,
     unit_brackets,
-    unit_line,
 )
 from workflow.ledger.readers.document import Row, SourceDocument, clip, ledger_error
 from workflow.ledger.readers.word_numbering import ParagraphInfo, paragraph_info
@@ -147,7 +147,7 @@ def run_together_dates(text: str) -> list[str]:
 
 def _names_units(text: str) -> bool:
     """The paragraph (or its last line) names a task's units: a unit bracket or unit lines."""
-    return bool(unit_brackets(text)) or bool(peel_unit_lines(text)[1])
+    return bool(unit_brackets(text)) or bool(peel_labelled(text)[1].units)
 
 
 def _rows(numbers: list[int]) -> str:
@@ -165,7 +165,7 @@ class _Open:
     section: list[str]
     bracket_found: bool = False
     raw: str = ""  # the paragraph(s) as read, number included
-    unit_lines: list[str] = field(default_factory=list)
+    labelled: Labelled = field(default_factory=Labelled)  # lines "牵头单位：X" after it
 
 
 class _ProseParser:
@@ -253,11 +253,9 @@ class _ProseParser:
             self.close()
             self.marked_paragraph(row, text, marker.group(0))
             return
-        units = unit_line(text)
-        if units is not None and self.open is not None:  # "牵头单位：X" after the task
-            self.open.unit_lines.append(units)
+        if self.open is not None and self.open.labelled.take(text):  # "牵头单位：X" after it
             self.open.raw += "\n" + text
-            self.open.bracket_found = True
+            self.open.bracket_found = self.open.bracket_found or bool(self.open.labelled.units)
             return
         if self.open is not None and not self.open.bracket_found and not _CONTACT.match(text):
             self.open.text += "\n" + text
@@ -331,9 +329,10 @@ class _ProseParser:
     def read_tasks(self, current: _Open) -> list[ProseTask]:
         """The tasks of a paragraph (with its continuations and unit lines): one per unit
         bracket; unit lines belong to the last one."""
-        body, lines = peel_unit_lines(current.text)
+        body, labelled = peel_labelled(current.text)
         segments = split_segments(body)
-        lines += current.unit_lines
+        lines = labelled.units + current.labelled.units
+        deadline = "；".join(labelled.deadline + current.labelled.deadline) or None
         many = len(segments) > 1
         out = []
         for index, segment in enumerate(segments, start=1):
@@ -341,7 +340,9 @@ class _ProseParser:
             if many and number is not None:
                 number = f"{number}-{index}"
             last = index == len(segments)
-            out.append(self.task(current, segment, number, lines if last else [], many))
+            task = self.task(current, segment, number, lines if last else [], many)
+            task.deadline_text = deadline  # "完成时限：…" lines hold for every task above them
+            out.append(task)
         return out
 
     def task(

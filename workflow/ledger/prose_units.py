@@ -5,7 +5,8 @@ A prose task names its units in a bracket after its words, or on lines of their 
 * "…流程。（委办公室牵头负责，各相关科室负责落实）", "（牵头部门：X）", "（牵头科室：X；责任科室：
   A、B、C）", "（X负责落实）", "（X、Y分别牵头落实）" (each leads);
 * "牵头单位：X" / "责任单位：Y" after the task, as lines of the paragraph or paragraphs of their own,
-  with or without brackets, or after the task's last sentence on the same line.
+  with or without brackets, or after the task's last sentence on the same line; a line
+  "完成时限：6月底前" there is the task's deadline.
 
 A paragraph may hold several tasks, each sentence followed by its own bracket:
 "做好A。（办公室负责）做好B。（财务科负责）" is two tasks (:func:`split_segments`). A bracket is a
@@ -33,8 +34,6 @@ ROLE_VERB = re.compile(_ADVERBS + r"(?:牵头|主办|主责|负责|落实|配合
 _LEAD_WORDS, _COOP_WORDS = ("牵头", "主办", "主责", "把关"), ("配合", "协办", "协助", "参与")
 _STOPS = "。；;！？!?"
 _SPACE = " \t\u3000"
-# "。牵头单位：X；责任单位：Y" after the task's last sentence, on the same line
-_INLINE_LABEL = re.compile(r"(?<=[。；;！？!?])\s*[（(]?\s*(?=" + LABEL_RE.pattern[1:] + ")")
 
 
 def trailing_bracket(text: str) -> tuple[str, str | None]:
@@ -105,25 +104,81 @@ def _unwrapped(text: str) -> str:
     return text
 
 
+_DEADLINE_LABEL = re.compile(
+    r"^\s*(?:完成时限|完成时间|时间节点|时限要求|办结时限|完成期限)\s*[:：]\s*"
+)
+_UNIT_WORDS = (
+    r"(?:牵头|主办|主责|责任|负责|承办|落实|配合|协办|参与|协助)(?:单位|科室|处室|部门|领导单位)?"
+)
+_DEADLINE_WORDS = r"(?:完成时限|完成时间|时间节点|时限要求|办结时限|完成期限)"
+# where a labelled piece begins inside a line: "牵头单位：X 责任单位：Y；完成时限：6月底前"
+_PIECE = re.compile(rf"[\s；;，,。]*[（(]?(?=(?:{_UNIT_WORDS}|{_DEADLINE_WORDS})\s*[:：])")
+_INLINE_LABEL = re.compile(
+    rf"(?<=[。；;！？!?])\s*[（(]?\s*(?=(?:{_UNIT_WORDS}|{_DEADLINE_WORDS})\s*[:：])"
+)
+
+
+def _balanced(text: str) -> str:
+    """A piece without the closing brackets of an opening one it was cut from."""
+    text = text.strip().rstrip("。.；;")
+    while text[-1:] in "）)" and text.count("）") + text.count(")") > text.count("（") + text.count(
+        "("
+    ):
+        text = text[:-1].rstrip("。.；;")
+    return text
+
+
 def unit_line(text: str) -> str | None:
     """The units of a line that only names them ("牵头单位：X"、"（责任单位：Y）"), else None."""
     inner = _unwrapped(text)
     return inner if LABEL_RE.match(inner) else None
 
 
-def peel_unit_lines(text: str) -> tuple[str, list[str]]:
-    """(the task's words, its unit lines): lines naming units at the end of ``text`` and a
-    labelled list after the last line's final sentence ("…。牵头单位：X") are taken off."""
+def deadline_line(text: str) -> str | None:
+    """The deadline of a line that only gives it ("完成时限：6月底前"), else None."""
+    inner = _unwrapped(text)
+    m = _DEADLINE_LABEL.match(inner)
+    return (inner[m.end() :].strip() or None) if m else None
+
+
+@dataclass
+class Labelled:
+    """What labelled lines after a task say: its units and its deadline, as written."""
+
+    units: list[str] = field(default_factory=list)
+    deadline: list[str] = field(default_factory=list)
+
+    def take(self, text: str) -> bool:
+        """Read a line made of labelled pieces; False (nothing taken) when it is not one."""
+        pieces = [_balanced(p) for p in _PIECE.split(text) if p.strip(" \t\u3000；;，,。（()）")]
+        read = [(unit_line(p), deadline_line(p)) for p in pieces]
+        if not pieces or any(u is None and d is None for u, d in read):
+            return False
+        for units, deadline in read:
+            if units is not None:
+                self.units.append(units)
+            elif deadline is not None:
+                self.deadline.append(deadline)
+        return True
+
+
+def peel_labelled(text: str) -> tuple[str, Labelled]:
+    """(the task's words, its labelled lines): lines naming units or a deadline at the end of
+    ``text``, and labelled pieces after the last line's final sentence ("…。牵头单位：X；完成
+    时限：6月底前"), are taken off."""
     lines = text.split("\n")
     found: list[str] = []
-    while len(lines) > 1 and unit_line(lines[-1]) is not None:
-        found.insert(0, unit_line(lines.pop()) or "")
+    while len(lines) > 1 and Labelled().take(lines[-1]):
+        found.insert(0, lines.pop())
     last = lines[-1]
     m = _INLINE_LABEL.search(last)
-    if m is not None and unit_line(last[m.start() :]) is not None:
-        found.insert(0, unit_line(last[m.start() :]) or "")
+    if m is not None and Labelled().take(last[m.start() :]):
+        found.insert(0, last[m.start() :])
         lines[-1] = last[: m.start()]
-    return "\n".join(lines), found
+    labelled = Labelled()
+    for line in found:
+        labelled.take(line)
+    return "\n".join(lines), labelled
 
 
 # --------------------------------------------------------------------------- tasks in a paragraph
