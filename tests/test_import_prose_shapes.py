@@ -293,7 +293,12 @@ def task_paragraphs(draw, number: int) -> tuple[list[str], list[tuple[str, list[
     """Paragraphs of one task shape and the (title, units) they must give."""
     title, detail, names = "做好" + draw(words), draw(words), draw(units)
     joined = "、".join(names)
-    kind = draw(st.sampled_from(["numbered", "plain", "lines", "labels", "several", "each"]))
+    kinds = ["numbered", "plain", "lines", "labels", "several", "each", "deadline"]
+    kind = draw(st.sampled_from(kinds))
+    if kind == "deadline":
+        month = draw(st.integers(1, 12))
+        lines = [f"{number}.{title}。{detail}。", f"牵头单位：{joined}", f"完成时限：{month}月底前"]
+        return lines, [(title, names)]
     if kind == "numbered":
         return [f"{number}.{title}。{detail}。（{joined}负责落实）"], [(title, names)]
     if kind == "plain":
@@ -336,7 +341,16 @@ def plans(draw) -> tuple[list[str], list[tuple[str, list[str]]]]:
 
 def _task_text(ledger: ProseLedger) -> str:
     return "\n".join(
-        " ".join([*t.section_path, t.number or "", t.title, t.content or "", t.bracket or ""])
+        " ".join(
+            [
+                *t.section_path,
+                t.number or "",
+                t.title,
+                t.content or "",
+                t.bracket or "",
+                f"完成时限{t.deadline_text}" if t.deadline_text else "",
+            ]
+        )  # fmt: skip
         for t in ledger.tasks
     )
 
