@@ -111,7 +111,10 @@ _DIVISION_RUN = re.compile(
 )
 _KEPT = "\ue000"  # stands for a 、 that does not separate (private use, restored at the end)
 # "A会B" / "A会同B": A leads, with B (会 after a unit's last character, never "委员会")
-_JOINTLY = re.compile(r"^(?P<lead>.{2,}?[局委办厅处科室院部署站所队心司])会同?(?P<with>.{2,})$")
+_JOINTLY = re.compile(
+    r"^(?P<lead>.{2,}?[局委办厅处科室院部署站所队心司])会(?!展|计|议|所|馆|堂|务|商|审|员)"
+    r"同?(?P<with>.{2,})$"
+)  # not "市商务局会展办", "财政局会计科"
 _NO_SPLIT_AFTER = set("、，,;；/／:：\n") | set(_OPEN)
 _NO_SPLIT_BEFORE = set("、，,;；/／\n") | set(_CLOSE)
 
