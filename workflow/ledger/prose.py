@@ -13,12 +13,19 @@ How paragraphs are read, in document order:
   formats such as 一、 / （一） / 1.) followed by its typed text;
 * a heading is a paragraph in a Word heading style (标题 1 / Heading 1 → section, 2 → sub-section)
   or a short paragraph that starts with "一、" / "（一）"; it sets the task's section path;
-* a task is a paragraph numbered "1." / "1、" / "（1）": title = its first sentence, content = the
-  rest, units and roles from the bracket at its end; an unnumbered paragraph right after a task
-  whose bracket has not come yet continues it;
+* a task is a paragraph numbered "1." / "1、" / "（1）", or an unnumbered one with a unit bracket
+  at a sentence's end: title = its first sentence, content = the rest, units and roles from the
+  bracket; several brackets in one paragraph make several tasks ("3-1", "3-2", see
+  :mod:`workflow.ledger.prose_units`); lines "牵头单位：X" / "（责任单位：Y）" / "完成时限：…" after a
+  task (in its paragraph or as paragraphs of their own) are its units and its deadline; an
+  unnumbered paragraph right after a task whose units have not come yet continues it;
 * a long "（一）…。…" paragraph is a task when it ends with a unit bracket, else a sub-section;
 * sections named 总体要求 / 指导思想 / 保障措施 / 组织领导 … hold no tasks; text before the
-  first heading is the preamble (title, report dates); contact lines and other text are skipped.
+  first heading is the preamble (title, report dates).
+
+Every paragraph ends in a task or in a warning naming it: the preamble ("正文第1—24段是方案的
+标题和开头说明"), each section that holds no tasks, each paragraph read as no task ("正文第60段
+未识别为任务…"), each heading with no task under it.
 
 The unit bracket: clauses separated by "，；", each "units + role phrase": 牵头/主办 → lead,
 负责/落实/承办 → responsible, 配合/协办/协助/参与 → cooperating. 把关 ("委办公室负责把关，各科室
