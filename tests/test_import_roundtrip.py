@@ -150,3 +150,38 @@ def test_csv_export_imports_tasks_only(db, office, worked, tmp_path: Path) -> No
                 assert not s.exec(select(Report)).all()
         finally:
             other.engine.dispose()
+
+
+def test_records_of_another_task_are_not_restored(db, office, worked, tmp_path: Path) -> None:
+    """The office edited the exported workbook: a row whose task is not the one exported there
+    keeps the file's words, not the records of the task that stood there."""
+    path = tmp_path / "导出.xlsx"
+    with db.session() as s:
+        export_ledger(s, office, worked, path)
+    wb = load_workbook(path)
+    sheet = wb["任务落实台账"]
+    header = next(r for r in range(1, 10) if sheet.cell(r, 1).value == "序号")
+    row = next(r for r in range(header + 1, sheet.max_row + 1) if sheet.cell(r, 1).value == "1")
+    old_title = sheet.cell(row, 2).value
+    sheet.cell(row, 2).value = "改写后的任务名称"
+    wb.save(path)
+    (tmp_path / "new").mkdir()
+    with fresh_database(tmp_path / "new", prefix="rt") as url:
+        other = Database(url)
+        other.upgrade()
+        try:
+            with other.session() as s:
+                add_directory(s, YINCHUAN_DIRECTORY)
+            with other.session() as s:
+                result = import_ledger(s, office, path, calendar=CALENDAR, now=T0)
+            (warning,) = [w for w in result.warnings if "未恢复" in w]
+            assert f"与导出时该行的任务“{old_title}”不同" in warning
+            assert f"第{row}行" in warning
+            with other.session() as s:
+                task = s.exec(select(Task).where(Task.title == "改写后的任务名称")).one()
+                states = {
+                    a.state for a in s.exec(select(Assignment).where(Assignment.task_id == task.id))
+                }
+                assert states == {"assigned"} and s.exec(select(Report)).all()  # others restored
+        finally:
+            other.engine.dispose()

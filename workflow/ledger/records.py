@@ -60,13 +60,21 @@ def record_rows(session: Session, plan_id: int, task_rows: dict[int, int]) -> li
     out: list[list[Any]] = [[MARK]]
     tasks = session.execute(
         sa.select(
-            t.id, t.kind, t.event_kind, t.event_date, t.event_ref, t.source_key, t.section_path
+            t.id,
+            t.kind,
+            t.title,
+            t.event_kind,
+            t.event_date,
+            t.event_ref,
+            t.source_key,
+            t.section_path,
         ).where(t.plan_id == plan_id)
     ).all()
     for task in tasks:
         if task.id in task_rows:
             data = _row_dict(
-                task, ("event_kind", "event_date", "event_ref", "source_key", "section_path")
+                task,
+                ("title", "event_kind", "event_date", "event_ref", "source_key", "section_path"),
             )
             out.append(
                 ["task", task_rows[task.id], task.kind, json.dumps(data, ensure_ascii=False)]

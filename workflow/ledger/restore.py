@@ -17,6 +17,7 @@ deleted and imported again); re-importing an export into its own database change
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,13 @@ def _value(name: str, value: Any) -> Any:
     if name in _TIMES:
         return datetime.fromisoformat(value)
     return value
+
+
+def _same_title(recorded: str, parsed: str) -> bool:
+    """The parsed title is the recorded one (the parser drops the final stop, a long title
+    may be cut at its first clause)."""
+    a, b = (re.sub(r"[\s。.；;，,！!？?]", "", t) for t in (recorded, parsed))
+    return bool(b) and (a == b or a.startswith(b))
 
 
 def _fields(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
@@ -124,9 +132,20 @@ class Restorer:
         self.session.flush()
 
     def _recorded(self, pt: PlannedTask) -> bool:
+        """The row has records, and they are this task's (rows inserted in the workbook after
+        the export would give another task's records: refused with a warning)."""
         assert self.records is not None
         number = pt.parsed.row.number
-        return number in self.records.kinds or number in self.records.assignments
+        if number not in self.records.kinds:
+            return False
+        title = self.records.kinds[number][1].get("title") or ""
+        if _same_title(title, pt.parsed.title):
+            return True
+        self.warnings.append(
+            f"{self.planned.parsed.path.name}：{pt.parsed.row.where()}：任务“{pt.parsed.title}”"
+            f"与导出时该行的任务“{title}”不同（导出后插入或删除了行？），其状态和报送记录未恢复"
+        )
+        return False
 
     def _task(self, pt: PlannedTask, task_id: int, names: dict[str, int]) -> None:
         assert self.records is not None
