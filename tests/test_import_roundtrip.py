@@ -66,9 +66,13 @@ def year_of(db: Database) -> dict[str, Any]:
 
 @pytest.fixture
 def worked(db, office, tmp_path):
+    return work_the_year(db, office, tmp_path)
+
+
+def work_the_year(db: Database, office, tmp_path: Path) -> int:
     """The Yinchuan ledger imported and worked on for a year: reports (one late, one
     verified, one returned and reported again), an extension, a pending extension request, a
-    task added by hand, an event's time limit."""
+    task added by hand, an event's time limit. Returns the plan's id."""
     with db.session() as s:
         add_directory(s, YINCHUAN_DIRECTORY)
     with db.session() as s:
@@ -185,3 +189,25 @@ def test_records_of_another_task_are_not_restored(db, office, worked, tmp_path: 
                 assert states == {"assigned"} and s.exec(select(Report)).all()  # others restored
         finally:
             other.engine.dispose()
+
+
+def test_cli_import_of_an_export_restores_the_year(duban, office_db, office, tmp_path):
+    """Through the doors (locally and as a client of the server): the hidden sheet travels."""
+    (tmp_path / "old").mkdir()
+    path = tmp_path / "导出.xlsx"
+    with fresh_database(tmp_path / "old", prefix="old") as url:
+        source = Database(url)
+        source.upgrade()
+        try:
+            plan_id = work_the_year(source, office, tmp_path)
+            with source.session() as s:
+                export_ledger(s, office, plan_id, path)
+            before = year_of(source)
+        finally:
+            source.engine.dispose()
+    duban.ok("unit", "list")  # the database is set up
+    with office_db.session() as s:
+        add_directory(s, YINCHUAN_DIRECTORY)
+    data = duban.json("import", path)
+    assert any(d.startswith("按导出台账的记录恢复") for d in data["plan"]["changes"]["details"])
+    assert year_of(office_db) == before
