@@ -410,7 +410,7 @@ def export_ledger_xlsx(
     ledger = _ledger(session, plan_id, as_of)
     rows = _Counted(ledger)
 
-    def records(task_rows: dict[int, int]) -> list[list[Any]]:
+    def records(task_rows: dict[int, int]) -> Iterator[list[Any]]:
         return record_rows(session, plan_id, task_rows)
 
     atomic_write(Path(path), lambda tmp: _write_xlsx(ledger, rows, tmp, records))

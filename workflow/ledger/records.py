@@ -16,6 +16,7 @@ JSON…]`` (JSON text cut into cells of at most 30,000 characters, Excel's limit
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -54,10 +55,11 @@ def _chunks(text: str) -> list[str]:
     return [text[i : i + CHUNK] for i in range(0, len(text), CHUNK)] or [""]
 
 
-def record_rows(session: Session, plan_id: int, task_rows: dict[int, int]) -> list[list[Any]]:
-    """The hidden sheet's rows for the plan's tasks written at ``task_rows`` (task id → row)."""
+def record_rows(session: Session, plan_id: int, task_rows: dict[int, int]) -> Iterator[list[Any]]:
+    """The hidden sheet's rows for the plan's tasks written at ``task_rows`` (task id → row):
+    assignments streamed, their reports and extension requests read at once beforehand."""
     t, a = Task.__table__.c, Assignment.__table__.c
-    out: list[list[Any]] = [[MARK]]
+    yield [MARK]
     tasks = session.execute(
         sa.select(
             t.id,
@@ -76,9 +78,7 @@ def record_rows(session: Session, plan_id: int, task_rows: dict[int, int]) -> li
                 task,
                 ("title", "event_kind", "event_date", "event_ref", "source_key", "section_path"),
             )
-            out.append(
-                ["task", task_rows[task.id], task.kind, json.dumps(data, ensure_ascii=False)]
-            )
+            yield ["task", task_rows[task.id], task.kind, json.dumps(data, ensure_ascii=False)]
     reports: dict[int, list[dict[str, Any]]] = {}
     extensions: dict[int, list[dict[str, Any]]] = {}
     r, e = Report.__table__.c, ExtensionRequest.__table__.c
@@ -93,7 +93,8 @@ def record_rows(session: Session, plan_id: int, task_rows: dict[int, int]) -> li
         .join(Unit.__table__, u.id == a.unit_id)
         .join(Task.__table__, t.id == a.task_id)
         .where(t.plan_id == plan_id)
-        .order_by(a.id)
+        .order_by(a.id),
+        execution_options={"yield_per": 2000},
     )
     for row in rows:
         if row.task_id not in task_rows:
@@ -102,10 +103,7 @@ def record_rows(session: Session, plan_id: int, task_rows: dict[int, int]) -> li
         data["reports"] = reports.get(row.id, [])
         data["extensions"] = extensions.get(row.id, [])
         text = json.dumps(data, ensure_ascii=False)
-        out.append(
-            ["assignment", task_rows[row.task_id], row.unit_name, row.period, *_chunks(text)]
-        )
-    return out
+        yield ["assignment", task_rows[row.task_id], row.unit_name, row.period, *_chunks(text)]
 
 
 @dataclass
