@@ -25,6 +25,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from states import STATES
 from workflow.directory.roles import Caller
 from workflow.ledger.planning import PlannedLedger, PlannedTask
 from workflow.ledger.records import Records, read_records
@@ -55,11 +56,44 @@ def _fields(data: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
     return {n: _value(n, data[n]) for n in names if n in data}
 
 
+_TEXT_LIMITS = {"actor": 100, "requested_by": 100, "decided_by": 100, "due_rule": 300}
+
+
+def _checked(record: Any) -> dict[str, Any]:
+    """The assignment record, or ValueError: the sheet is data from a file, checked as such."""
+    if not isinstance(record, dict):
+        raise ValueError("不是记录")
+    missing = [name for name in _ASSIGNMENT if name not in record]
+    if missing:
+        raise ValueError(f"缺少{'、'.join(missing)}")
+    if record.get("state") not in STATES or record.get("role") not in ROLES:
+        raise ValueError(f"状态“{record.get('state')}”或角色“{record.get('role')}”无效")
+    for name in ("due", "original_due"):
+        _value(name, record.get(name) or "")  # ValueError when not a date
+    for item in [*record.get("reports", []), *record.get("extensions", [])]:
+        if not isinstance(item, dict):
+            raise ValueError("报送或延期记录无效")
+        for name, limit in _TEXT_LIMITS.items():
+            if len(str(item.get(name) or "")) > limit:
+                raise ValueError(f"{name} 过长")
+        if "status" in item and item["status"] not in ("pending", "approved", "refused"):
+            raise ValueError(f"延期申请状态“{item['status']}”无效")
+        _fields(item, (*_REPORT, *_EXTENSION))
+    if not all(isinstance(r.get("text"), str) for r in record.get("reports", [])):
+        raise ValueError("报送内容无效")
+    for request in record.get("extensions", []):
+        if not isinstance(request.get("reason"), str) or not request.get("requested_due"):
+            raise ValueError("延期申请无效")
+    _fields(record, _ASSIGNMENT)
+    return record
+
+
 _ASSIGNMENT = (
     "role", "state", "due", "original_due", "due_rule", "due_provisional", "late",
     "overdue_since", "reported_at", "verified_at", "returned_count",
 )  # fmt: skip
 _REPORT = ("text", "evidence", "actor", "late", "count", "created_at")
+ROLES = ("lead", "responsible", "cooperating")
 _EXTENSION = (
     "requested_due", "reason", "requested_by", "requested_at", "status", "decided_by",
     "decided_at", "decision_reason",
@@ -126,9 +160,33 @@ class Restorer:
         if self.dry_run:
             return
         names = dict(self.session.execute(sa.select(Unit.name, Unit.id)).all())
+        self._updates: list[dict[str, Any]] = []
+        self._rows: dict[Any, list[dict[str, Any]]] = {
+            Report.__table__: [],
+            ExtensionRequest.__table__: [],
+            History.__table__: [],
+        }
         for pt, task_id in rows:
             assert task_id is not None
             self._task(pt, task_id, names)
+        self._write()
+
+    def _write(self) -> None:
+        """The collected changes in a few statements (executemany): 10,000 assignments are
+        restored in seconds, not one round trip each."""
+        table = Assignment.__table__
+        if self._updates:
+            columns = [k for k in self._updates[0] if k != "b_id"]
+            self.session.execute(
+                sa.update(table)
+                .where(table.c.id == sa.bindparam("b_id"))
+                .values({c: sa.bindparam(c) for c in columns}),
+                self._updates,
+                execution_options={"synchronize_session": False},
+            )
+        for target, rows in self._rows.items():
+            if rows:
+                self.session.execute(sa.insert(target), rows)
         self.session.flush()
 
     def _recorded(self, pt: PlannedTask) -> bool:
@@ -179,6 +237,13 @@ class Restorer:
                     f"{pt.parsed.where()}：记录中的单位“{unit_name}”不在单位名录中，其记录未恢复"
                 )
                 continue
+            try:
+                record = _checked(record)
+            except (ValueError, TypeError) as exc:
+                self.warnings.append(
+                    f"{pt.parsed.where()}：单位“{unit_name}”的记录无效（{exc}），未恢复"
+                )
+                continue
             assignment_id = written.get((unit_id, period))
             if assignment_id is None or assignment_id in used:
                 assignment_id = next(
@@ -200,40 +265,50 @@ class Restorer:
         assignment_id: int | None,
     ) -> int:
         values = {**_fields(record, _ASSIGNMENT), "period": period}
-        table = Assignment.__table__
         if assignment_id is None:
             row = Assignment(task_id=task_id, unit_id=unit_id, created_at=self.now, **values)
             self.session.add(row)
             self.session.flush()
             assignment_id = row.id
         else:
-            self.session.execute(
-                sa.update(table).where(table.c.id == assignment_id).values(**values)
-            )
+            self._updates.append({"b_id": assignment_id, **values})
         assert assignment_id is not None
         for report in record.get("reports", []):
-            self.session.add(Report(assignment_id=assignment_id, **_fields(report, _REPORT)))
-        for request in record.get("extensions", []):
-            self.session.add(
-                ExtensionRequest(assignment_id=assignment_id, **_fields(request, _EXTENSION))
+            self._rows[Report.__table__].append(
+                {**_defaults(Report), "assignment_id": assignment_id, **_fields(report, _REPORT)}
             )
-        self.session.add(
-            History(
-                entity="assignment",
-                assignment_id=assignment_id,
-                task_id=task_id,
-                action="import.restore",
-                from_state="assigned",
-                to_state=values.get("state"),
-                actor=self.caller.name,
-                role=self.caller.role,
-                address=self.caller.address,
-                data={
+        for request in record.get("extensions", []):
+            self._rows[ExtensionRequest.__table__].append(
+                {
+                    **_defaults(ExtensionRequest),
+                    "assignment_id": assignment_id,
+                    **_fields(request, _EXTENSION),
+                }
+            )
+        self._rows[History.__table__].append(
+            {
+                **_defaults(History),
+                "entity": "assignment",
+                "assignment_id": assignment_id,
+                "task_id": task_id,
+                "action": "import.restore",
+                "from_state": "assigned",
+                "to_state": values.get("state"),
+                "actor": self.caller.name,
+                "role": self.caller.role,
+                "address": self.caller.address,
+                "data": {
                     "file": self.planned.parsed.path.name,
                     "reports": len(record.get("reports", [])),
                     "extensions": len(record.get("extensions", [])),
                 },
-                at=self.now,
-            )
+                "at": self.now,
+            }
         )
         return assignment_id
+
+
+def _defaults(model: Any) -> dict[str, Any]:
+    """Every column of ``model``'s table but the id, None (rows of one executemany must have
+    the same keys); the record's values are laid over it."""
+    return {c.name: None for c in model.__table__.columns if c.name != "id"}
