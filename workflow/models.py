@@ -108,6 +108,10 @@ class Task(SQLModel, table=True):
     lead_units: list[str] = _json()  # as resolved at import time (unit names)
     responsible_units: list[str] = _json()
     cooperating_units: list[str] = _json()
+    # the unit cells as the office wrote them, by role (groups not expanded), for the export
+    units_written: dict[str, list[str]] | None = Field(
+        default=None, sa_column=sa.Column(sa.JSON, nullable=True)
+    )
     event_kind: str | None = Field(default=None, max_length=50)
     event_date: date | None = None
     event_ref: str | None = Field(default=None, max_length=300)

@@ -32,6 +32,7 @@ from workflow.ledger.result import (
     show_value,
     state_verb,
 )
+from workflow.ledger.units_cell import units_as_written
 from workflow.models import Assignment, History, Plan, Task, Unit
 from workflow.tasks.assignments import ROLE_LABELS
 from workflow.tasks.bulk import NewAssignment, insert_assignments, insert_returning_ids
@@ -201,15 +202,21 @@ class LedgerApplier:
             "lead_units": by_role["lead"],
             "responsible_units": by_role["responsible"],
             "cooperating_units": by_role["cooperating"],
+            "units_written": units_as_written(p.units),
         }
 
     def apply_task(
         self, plan: Plan, existing: Task | None, planned: PlannedTask, units: list[ResolvedUnit]
     ) -> tuple[Task | NewTask, str]:
         fields = self.task_fields(planned, units)
+        written = fields.pop("units_written")  # how the cells are written: kept, never a change
         label = f"任务 {fields['number'] or ''}“{short(fields['title'])}”".replace(" “", "“")
         if existing is None:
-            new = NewTask(fields=fields, key=planned.parsed.key, row=planned.parsed.row.where())
+            new = NewTask(
+                fields={**fields, "units_written": written},
+                key=planned.parsed.key,
+                row=planned.parsed.row.where(),
+            )
             for resolved in units:
                 for due in planned.deadline.dues:
                     new.assignments.append((resolved, due))
@@ -223,6 +230,9 @@ class LedgerApplier:
             self.changes.append(f"新增{label}")
             return new, "created"
         task = existing
+        if task.units_written != written:
+            task.units_written = written
+            self.session.add(task)
         diff = {k: (getattr(task, k), v) for k, v in fields.items() if getattr(task, k) != v}
         status = "unchanged"
         if diff:

@@ -73,6 +73,7 @@ LEDGER_COLUMNS: tuple[tuple[str, float], ...] = (  # header, width in Excel char
 )
 HEADERS = [name for name, _ in LEDGER_COLUMNS]
 EVENT_SECTION = "事件触发的时限任务"
+
 _OVERDUE, _LATE = "逾期", "逾期报送"
 
 
@@ -81,6 +82,7 @@ class LedgerRow:
     kind: str  # title | subtitle | intro | header | section | task
     values: list[Any]
     level: int = 0  # section depth (1: 一、 2: （一）)
+    task_id: int | None = None  # a task row's task (the hidden records sheet is keyed by row)
 
 
 @dataclass
@@ -149,7 +151,7 @@ def ledger_table(session: Session, plan_id: int, *, as_of: date | None = None) -
 
 _TASK_COLUMNS = (
     "id", "kind", "section_path", "number", "title", "content", "metric", "deadline_text",
-    "lead_units", "responsible_units", "cooperating_units",
+    "lead_units", "responsible_units", "cooperating_units", "units_written",
 )  # fmt: skip
 
 
@@ -333,7 +335,7 @@ def _task_row(task: Any, items: list[Any], names: dict[int, str], as_of: date | 
         task.title,
         task.content or "",
         task.metric or "",
-        "、".join(task.lead_units or []),
+        "、".join(_written(task, "lead")),
         _unit_cell(task),
         task.deadline_text or "",
         per_unit(lambda s: _report_text(s.report)),
@@ -342,7 +344,16 @@ def _task_row(task: Any, items: list[Any], names: dict[int, str], as_of: date | 
         per_unit(lambda s: s.mark(as_of)),
         per_unit(_acknowledged),
     ]
-    return LedgerRow("task", values)
+    return LedgerRow("task", values, task_id=task.id)
+
+
+def _written(task: Any, role: str) -> list[str]:
+    """The task's units of ``role`` as the office wrote them (a group stays a group), else the
+    names resolved at import."""
+    written = task.units_written or {}
+    if role in written:
+        return list(written[role])
+    return list(getattr(task, f"{role}_units") or [])
 
 
 def _acknowledged(s: _UnitSummary) -> str:
@@ -356,9 +367,10 @@ def _acknowledged(s: _UnitSummary) -> str:
 
 
 def _unit_cell(task: Any) -> str:
-    text = "、".join(task.responsible_units or [])
-    if task.cooperating_units:
-        coop = "、".join(task.cooperating_units)
+    text = "、".join(_written(task, "responsible"))
+    cooperating = _written(task, "cooperating")
+    if cooperating:
+        coop = "、".join(cooperating)
         text = f"{text}；协办：{coop}" if text else f"协办：{coop}"
     return text
 
@@ -388,18 +400,33 @@ class _Counted:
         self.rows = self.tasks = 0
 
     def __iter__(self) -> Iterator[LedgerRow]:
+        sections = 0
         for row in chain(self.ledger.head, self.ledger.body):
             self.rows += 1
             self.tasks += row.kind == "task"
+            if row.kind == "section" and row.level == 1:
+                sections += 1
+                if row.values[0] == EVENT_SECTION:  # numbered like the others: it reads back
+                    numeral = _NUMERALS[sections - 1] if sections <= len(_NUMERALS) else ""
+                    row = LedgerRow("section", [f"{numeral}、{EVENT_SECTION}", *row.values[1:]], 1)
             yield row
+
+
+_NUMERALS = [*"一二三四五六七八九十", *(f"十{n}" for n in "一二三四五六七八九"), "二十"]
 
 
 def export_ledger_xlsx(
     session: Session, plan_id: int, path: str | Path, *, as_of: date | None = None
 ) -> ExportSummary:
+    from workflow.ledger.records import record_rows
+
     ledger = _ledger(session, plan_id, as_of)
     rows = _Counted(ledger)
-    atomic_write(Path(path), lambda tmp: _write_xlsx(ledger, rows, tmp))
+
+    def records(task_rows: dict[int, int]) -> Iterator[list[Any]]:
+        return record_rows(session, plan_id, task_rows)
+
+    atomic_write(Path(path), lambda tmp: _write_xlsx(ledger, rows, tmp, records))
     return ExportSummary(plan_id, str(path), "xlsx", rows.tasks, rows.rows)
 
 
@@ -535,9 +562,12 @@ class _Styles:
                     self.cells[(centred, is_date, red)] = style_id(ws, **attributes)
 
 
-def _write_xlsx(ledger: _Ledger, rows: Iterable[LedgerRow], path: Path) -> None:
+def _write_xlsx(
+    ledger: _Ledger, rows: Iterable[LedgerRow], path: Path, records: Any = None
+) -> None:
     """Streamed in openpyxl's write-only mode, each row one XML string
-    (:mod:`workflow.xlsx_stream`): the file's rows are never all in memory."""
+    (:mod:`workflow.xlsx_stream`): the file's rows are never all in memory. ``records`` gives
+    the hidden sheet's rows (:mod:`workflow.ledger.records`) for the task rows written."""
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter
 
@@ -563,6 +593,7 @@ def _write_xlsx(ledger: _Ledger, rows: Iterable[LedgerRow], path: Path) -> None:
     centred = {headers.index(h) for h in ("序号", "完成时限", "截止日期", "是否逾期")}
     mark_column = headers.index("是否逾期")
 
+    task_rows: dict[int, int] = {}  # task id → its row
     for r, row in enumerate(rows, start=1):
         if row.kind == "header":
             heights[r] = 22
@@ -595,6 +626,15 @@ def _write_xlsx(ledger: _Ledger, rows: Iterable[LedgerRow], path: Path) -> None:
             cells.append((value, styles.cells[key]))
         heights[r] = _task_height(row.values, widths)
         ws.append(cells)
+        if row.task_id is not None:
+            task_rows[row.task_id] = r
+    if records is not None:
+        from workflow.ledger.records import SHEET
+
+        hidden = wb.create_sheet(SHEET)
+        hidden.sheet_state = "hidden"
+        for values in records(task_rows):
+            hidden.append(values)
     wb.save(path)
 
 

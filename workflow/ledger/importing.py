@@ -39,6 +39,7 @@ from workflow.ledger.planning import PlannedLedger, plan_ledger
 from workflow.ledger.prose import ProseLedger, resolve_paragraph_units
 from workflow.ledger.readers import read_source
 from workflow.ledger.resolve import UnitResolver
+from workflow.ledger.restore import Restorer
 from workflow.ledger.result import ImportResult, TaskView, task_view
 from workflow.models import Unit
 
@@ -126,6 +127,7 @@ def import_ledger(
     )
     if not dry_run:
         one_import_at_a_time(session)
+    restorer = Restorer(session, caller, now, planned, path, dry_run=dry_run)
     resolver = UnitResolver(session, caller, now, create_units=create_units)
     if isinstance(planned.parsed, ProseLedger):  # paragraphs: unknown units warn in a dry run
         resolved = resolve_paragraph_units(resolver, planned, dry_run=dry_run)
@@ -136,9 +138,14 @@ def import_ledger(
     existing = applier.existing_tasks(plan)
     views: list[tuple[TaskView, Any]] = []
     total = len(planned.tasks)
+    created: list[tuple[Any, Any]] = []  # (planned task, new task): records restore these
     for index, (pt, units) in enumerate(zip(planned.tasks, resolved, strict=True), start=1):
+        if restorer.known(plan, pt):  # a hand-added or event task the plan already holds
+            continue
         task, status = applier.apply_task(plan, existing.get(pt.parsed.key), pt, units)
         views.append((task_view(pt, units, status, None), task))
+        if status == "created":
+            created.append((pt, task))
         if progress is not None:
             progress(index, total)
     applier.remove_missing(plan, {t.parsed.key for t in planned.tasks})
@@ -146,6 +153,9 @@ def import_ledger(
     session.flush()
     for view, task in views:
         view.task_id = task.id if not isinstance(task, NewTask) or not dry_run else None
+    restorer.apply([(pt, task.id) for pt, task in created])
+    applier.changes.extend(restorer.changes)
+    applier.warnings.extend(restorer.warnings)
     if action == "unchanged" and any(applier.counts.values()):
         action = "update"
     if action == "update" and applier.source_change:

@@ -13,12 +13,19 @@ How paragraphs are read, in document order:
   formats such as 一、 / （一） / 1.) followed by its typed text;
 * a heading is a paragraph in a Word heading style (标题 1 / Heading 1 → section, 2 → sub-section)
   or a short paragraph that starts with "一、" / "（一）"; it sets the task's section path;
-* a task is a paragraph numbered "1." / "1、" / "（1）": title = its first sentence, content = the
-  rest, units and roles from the bracket at its end; an unnumbered paragraph right after a task
-  whose bracket has not come yet continues it;
+* a task is a paragraph numbered "1." / "1、" / "（1）", or an unnumbered one with a unit bracket
+  at a sentence's end: title = its first sentence, content = the rest, units and roles from the
+  bracket; several brackets in one paragraph make several tasks ("3-1", "3-2", see
+  :mod:`workflow.ledger.prose_units`); lines "牵头单位：X" / "（责任单位：Y）" / "完成时限：…" after a
+  task (in its paragraph or as paragraphs of their own) are its units and its deadline; an
+  unnumbered paragraph right after a task whose units have not come yet continues it;
 * a long "（一）…。…" paragraph is a task when it ends with a unit bracket, else a sub-section;
 * sections named 总体要求 / 指导思想 / 保障措施 / 组织领导 … hold no tasks; text before the
-  first heading is the preamble (title, report dates); contact lines and other text are skipped.
+  first heading is the preamble (title, report dates).
+
+Every paragraph ends in a task or in a warning naming it: the preamble ("正文第1—24段是方案的
+标题和开头说明"), each section that holds no tasks, each paragraph read as no task ("正文第60段
+未识别为任务…"), each heading with no task under it.
 
 The unit bracket: clauses separated by "，；", each "units + role phrase": 牵头/主办 → lead,
 负责/落实/承办 → responsible, 配合/协办/协助/参与 → cooperating. 把关 ("委办公室负责把关，各科室
@@ -50,16 +57,19 @@ from workflow.ledger.parsed import (
     plan_title,
     strip_number,
 )
+from workflow.ledger.prose_units import (  # noqa: F401 (bracket_units: importable from here)
+    Labelled,
+    Segment,
+    bracket_units,
+    peel_labelled,
+    read_bracket,
+    split_segments,
+    trailing_bracket,
+    unit_brackets,
+)
 from workflow.ledger.readers.document import Row, SourceDocument, clip, ledger_error
 from workflow.ledger.readers.word_numbering import ParagraphInfo, paragraph_info
-from workflow.ledger.units_cell import (
-    LABEL_RE,
-    CellUnits,
-    UnitMention,
-    label_role,
-    read_unit_cell,
-    split_outside_brackets,
-)
+from workflow.ledger.units_cell import CellUnits
 
 if TYPE_CHECKING:
     from workflow.ledger.planning import PlannedLedger
@@ -74,10 +84,6 @@ NON_TASK_SECTIONS = (
     "工作步骤", "其他事项", "附件",
 )  # fmt: skip
 _SENTENCE_STOPS = "。！？；;!?"
-_ADVERBS = r"(?:分别|共同|具体|统一|各自|按职责|依职责|按照职责)?"
-_ROLE_VERB = re.compile(_ADVERBS + r"(?:牵头|主办|主责|负责|落实|配合|协办|协助|参与|把关|承办)")
-_CLAUSE_LABEL = LABEL_RE
-_LEAD_WORDS, _COOP_WORDS = ("牵头", "主办", "主责", "把关"), ("配合", "协办", "协助", "参与")
 _CONTACT = re.compile(r"^(联系人|联系电话|电话|邮箱|传真|附件|抄送|此件)")
 # "1125日前": month and day run together (the 月 was lost); a bare day is at most two digits
 _RUN_TOGETHER = re.compile(r"(?<![\d.．])(\d{3,4})[日号](之前|以前|前|止)")
@@ -105,67 +111,6 @@ class ProseLedger(ParsedLedger):
     """A ledger read from prose paragraphs (the import checks its units itself, see below)."""
 
     kind: str = "prose"
-
-
-# --------------------------------------------------------------------------- the unit bracket
-
-
-def trailing_bracket(text: str) -> tuple[str, str | None]:
-    """ "…流程。（委办公室牵头负责）" → ("…流程。", "委办公室牵头负责"); (text, None) when the
-    paragraph does not end with a bracket naming units and their roles."""
-    body = text.rstrip().rstrip("。.；;")
-    if not body.endswith((")", "）")):
-        return text.strip(), None
-    depth = 0
-    for i in range(len(body) - 1, -1, -1):
-        ch = body[i]
-        if ch in ")）":
-            depth += 1
-        elif ch in "(（":
-            depth -= 1
-            if depth == 0:
-                inner = body[i + 1 : -1].strip()
-                if _ROLE_VERB.search(inner) and i > 0:
-                    return body[:i].rstrip(), inner
-                return text.strip(), None
-    return text.strip(), None
-
-
-def _role_of(phrase: str) -> str:
-    if any(w in phrase for w in _LEAD_WORDS):
-        return "lead"
-    if any(w in phrase for w in _COOP_WORDS):
-        return "cooperating"
-    return "responsible"
-
-
-def bracket_units(inner: str) -> list[UnitMention]:
-    """The units of a bracket with their roles, in order.
-
-    "委办公室牵头负责，各相关科室负责落实" → 委办公室 lead, 各相关科室 responsible;
-    "委政法科、医政科、疾控监督科牵头落实" → three leads; "委办公室负责把关，各科室落实" →
-    委办公室 lead, 各科室 responsible. A clause without a role phrase is responsible.
-    """
-    return read_bracket(inner).mentions
-
-
-def read_bracket(inner: str) -> CellUnits:
-    """:func:`bracket_units` with the notes: labelled clauses ("牵头单位：A、B；责任单位：C",
-    half- or full-width) name units in their role; text that names no unit is a note."""
-    out = CellUnits()
-    for clause in split_outside_brackets(inner, "，,；;"):
-        clause = clause.removeprefix("由")
-        label = _CLAUSE_LABEL.match(clause)
-        if label is not None:
-            cell = read_unit_cell(clause[label.end() :], label_role(label.group(1)))
-        else:
-            m = _ROLE_VERB.search(clause)
-            units, phrase = (clause[: m.start()], clause[m.start() :]) if m else (clause, "")
-            units = re.sub(r"等$", "", units.strip().rstrip("、"))
-            cell = read_unit_cell(units, _role_of(phrase))
-        out.mentions.extend(cell.mentions)
-        out.notes.extend(cell.notes)
-    return out
 
 
 # --------------------------------------------------------------------------- paragraphs → tasks
@@ -207,9 +152,19 @@ def run_together_dates(text: str) -> list[str]:
     return out
 
 
+def _names_units(text: str) -> bool:
+    """The paragraph (or its last line) names a task's units: a unit bracket or unit lines."""
+    return bool(unit_brackets(text)) or bool(peel_labelled(text)[1].units)
+
+
+def _rows(numbers: list[int]) -> str:
+    first, last = min(numbers), max(numbers)
+    return f"正文第{first}段" if first == last else f"正文第{first}—{last}段"
+
+
 @dataclass
 class _Open:
-    """A task paragraph being read (continuation paragraphs may follow)."""
+    """A task paragraph being read (continuation paragraphs and unit lines may follow)."""
 
     row: Row
     number: str | None
@@ -217,18 +172,26 @@ class _Open:
     section: list[str]
     bracket_found: bool = False
     raw: str = ""  # the paragraph(s) as read, number included
+    labelled: Labelled = field(default_factory=Labelled)  # lines "牵头单位：X" after it
 
 
 class _ProseParser:
+    """Reads paragraphs in order; every paragraph ends in a task, or in a warning that names it
+    (the preamble, a section that holds no tasks, a paragraph that is no task, an empty
+    heading)."""
+
     def __init__(self, doc: SourceDocument, info: dict[int, ParagraphInfo]) -> None:
         self.doc = doc
         self.info = info
         self.preamble: list[str] = []
+        self.preamble_rows: list[int] = []
         self.tasks: list[ProseTask] = []
         self.warnings: list[str] = list(doc.warnings)
         self.section: list[str] = []
         self.seen_heading = False
         self.open: _Open | None = None
+        self.skipped: dict[str, list[int]] = {}  # a section without tasks → its paragraphs
+        self.headings: list[tuple[Row, list[str]]] = []  # headings of task sections
 
     def warn(self, row: Row, text: str) -> None:
         self.warnings.append(f"{self.doc.path.name}：{row.where()}：{text}")
@@ -239,6 +202,32 @@ class _ProseParser:
                 if row.paragraph and row.cells and row.cells[0].strip():
                     self.paragraph(row)
         self.close()
+        self.account()
+
+    def account(self) -> None:
+        """The warnings for paragraphs that hold no task, a range per part."""
+        name = self.doc.path.name
+        if self.preamble_rows:
+            self.warnings.insert(
+                len(self.doc.warnings),
+                f"{name}：{_rows(self.preamble_rows)}是方案的标题和开头说明，不作为任务",
+            )
+        for section, numbers in self.skipped.items():
+            self.warnings.append(f"{name}：{_rows(numbers)}（“{section}”部分）不是任务，未导入")
+        for row, path in self.headings:
+            if not any(t.section_path[: len(path)] == path for t in self.tasks):
+                self.warn(row, f"标题“{path[-1]}”下没有识别出任务")
+
+    def skip(self, row: Row) -> None:
+        """A paragraph of a section that holds no tasks (总体要求, 保障措施 …)."""
+        top = next((s for s in self.section if _non_task([s])), " / ".join(self.section))
+        self.skipped.setdefault(top, []).append(row.number)
+
+    def unread(self, row: Row, text: str) -> None:
+        self.warnings.append(
+            f"{self.doc.path.name}：{row.where()}未识别为任务（没有编号，也没有写明责任单位），"
+            f"未导入：{clip(text, 40)}"
+        )
 
     def paragraph(self, row: Row) -> None:
         info = self.info.get(row.number)
@@ -256,6 +245,10 @@ class _ProseParser:
             self.close()
             self.section = _set(self.section, text, level)
             self.seen_heading = True
+            if _non_task(self.section):
+                self.skip(row)
+            else:
+                self.headings.append((row, list(self.section)))
             return
         number, body = strip_number(text)
         if number is not None:
@@ -267,14 +260,27 @@ class _ProseParser:
             self.close()
             self.marked_paragraph(row, text, marker.group(0))
             return
+        if self.open is not None and self.open.labelled.take(text):  # "牵头单位：X" after it
+            self.open.raw += "\n" + text
+            self.open.bracket_found = self.open.bracket_found or bool(self.open.labelled.units)
+            return
         if self.open is not None and not self.open.bracket_found and not _CONTACT.match(text):
             self.open.text += "\n" + text
             self.open.raw += "\n" + text
-            self.open.bracket_found = trailing_bracket(text)[1] is not None
+            self.open.bracket_found = _names_units(text)
             return
         self.close()
-        if in_preamble:
+        if _non_task(self.section):
+            self.skip(row)
+        elif (trailing_bracket(text)[1] if in_preamble else _names_units(text)) and not (
+            _CONTACT.match(text)
+        ):  # an unnumbered task: its words, then its unit bracket
+            self.open = _Open(row, None, text, list(self.section), True, text)
+        elif in_preamble:
             self.preamble.append(text)
+            self.preamble_rows.append(row.number)
+        else:
+            self.unread(row, text)
 
     def _heading_level(self, text: str, info: ParagraphInfo | None) -> int | None:
         if not _is_short_heading(text):
@@ -288,13 +294,15 @@ class _ProseParser:
         return None
 
     def start(self, row: Row, number: str, body: str, text: str) -> None:
-        has_units = trailing_bracket(body)[1] is not None
+        has_units = _names_units(body)
         if _non_task(self.section):
             if has_units:
                 self.warn(row, f"“{clip(body, 20)}”在“{self.section[0]}”部分，不作为任务导入")
+            self.skip(row)
             return
         if not self.seen_heading and not has_units:
             self.preamble.append(text)
+            self.preamble_rows.append(row.number)
             return
         self.open = _Open(row, number, body, list(self.section), has_units, text)
 
@@ -303,11 +311,12 @@ class _ProseParser:
         body = text[len(marker) :].strip()
         parent = self.section[: level - 1]
         heading = marker + clean_title(first_sentence(body))
-        has_units = trailing_bracket(body)[1] is not None
-        if has_units and not _non_task(self.section):
+        has_units = _names_units(body)
+        non_task = _non_task(self.section) or _non_task([heading])
+        if has_units and not non_task:
             self.open = _Open(row, marker.strip("、.． "), body, parent, True, text)
             self.close()
-        elif not _non_task(self.section) and self.seen_heading:
+        elif not non_task:
             self.warn(
                 row,
                 f"以“{marker}”开头的段落末尾没有写明责任单位，按小节标题处理，未作为任务导入："
@@ -315,40 +324,78 @@ class _ProseParser:
             )
         self.section = _set(self.section, heading, level)
         self.seen_heading = True
+        if non_task:
+            self.skip(row)
 
     def close(self) -> None:
         if self.open is None:
             return
         current, self.open = self.open, None
-        self.tasks.append(self.task(current))
+        self.tasks.extend(self.read_tasks(current))
 
-    def task(self, current: _Open) -> ProseTask:
-        full, inner = trailing_bracket(current.text)
+    def read_tasks(self, current: _Open) -> list[ProseTask]:
+        """The tasks of a paragraph (with its continuations and unit lines): one per unit
+        bracket; unit lines belong to the last one."""
+        body, labelled = peel_labelled(current.text)
+        segments = split_segments(body)
+        lines = labelled.units + current.labelled.units
+        deadline = "；".join(labelled.deadline + current.labelled.deadline) or None
+        many = len(segments) > 1
+        out = []
+        for index, segment in enumerate(segments, start=1):
+            number = current.number
+            if many and number is not None:
+                number = f"{number}-{index}"
+            last = index == len(segments)
+            task = self.task(current, segment, number, lines if last else [], many)
+            task.deadline_text = deadline  # "完成时限：…" lines hold for every task above them
+            out.append(task)
+        return out
+
+    def task(
+        self, current: _Open, segment: Segment, number: str | None, lines: list[str], many: bool
+    ) -> ProseTask:
+        full, inner = segment.text, segment.bracket
         title = clean_title(first_sentence(full))
         content = _content(full, title)
         read = read_bracket(inner) if inner else CellUnits()
-        mentions = read.mentions
+        for line in lines:
+            more = read_bracket(line)
+            read.mentions.extend(more.mentions)
+            read.notes.extend(more.notes)
+        written = "；".join(x for x in (inner, *segment.remarks, *lines) if x) or None
         row = current.row
+        paragraph = current.raw if not many else f"{full}（{inner}）" if inner else full
         task = ProseTask(
             section_path=current.section,
-            number=current.number,
+            number=number,
             title=title,
             content=content,
             metric=None,
             deadline_text=None,
             progress=None,
-            units=[(m, UNIT_COLUMN) for m in mentions],
+            units=[(m, UNIT_COLUMN) for m in read.mentions],
             row=row,
             header=Header(row=row, names={UNIT_COLUMN: UNIT_PLACE}),
-            paragraph=current.raw,
-            bracket=inner,
+            paragraph=paragraph,
+            bracket=written,
         )
         if not title:
             raise ledger_error(self.doc.path, row.where(), "编号段落没有内容")
-        for note in read.notes:
+        if many:
+            task.notes.append(
+                "与同段其他任务分开：本段共有多个单位括号，每个括号前的文字为一项任务"
+            )
+        for note in [*read.notes, *segment.remarks]:
             task.notes.append(f"括号中的“{clip(note, 30)}”不是单位名称，作为备注，未分派")
             self.warn(row, task.notes[-1])
-        if not mentions:
+        etc = [m.written for m in read.mentions if m.etc]
+        if etc:
+            task.notes.append(
+                f"“{'、'.join(etc)}”中的“等”没有写明还有哪些单位，只分派给写明的单位，请核对"
+            )
+            self.warn(row, task.notes[-1])
+        if not read.mentions:
             task.notes.append(
                 "段末没有写明责任单位（如“（委办公室牵头负责，各相关科室负责落实）”）"
             )
@@ -416,8 +463,6 @@ def resolve_paragraph_units(
 ) -> list[list[ResolvedUnit]]:
     """Resolve every task's units; a paragraph without units, or with a unit not in the
     directory, is a warning in the dry run (the paragraph shown) and refuses the import."""
-    from workflow.directory.units import closest_names
-
     path = planned.parsed.path
     problems: list[tuple[ParsedTask, str]] = []
     resolved = []
@@ -429,7 +474,7 @@ def resolve_paragraph_units(
             problems.append((task, f"任务“{clip(task.title, 20)}”没有写明责任单位（段末括号）"))
         names = list(dict.fromkeys(u.mention.full for u in unknown))
         if names:
-            close = closest_names(resolver.units, names[0])
+            close = resolver.closest(names[0])
             hint = f"（与“{names[0]}”最接近的是：{'、'.join(close)}）" if close else ""
             listed = "、".join(f"“{n}”" for n in names)
             problems.append((task, f"单位{listed}不在单位名录中{hint}"))

@@ -18,6 +18,7 @@ cooperating).
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,7 +30,6 @@ from workflow.directory.units import (
     add_unit,
     all_units,
     clean,
-    closest_names,
     normalize,
     resolve_in,
 )
@@ -139,7 +139,23 @@ class UnitResolver:
         found = self._group(mention.name, normalized=True)
         if found:
             return _members(found, mention.name)
-        return None
+        return None if mention.aliases else self._glued(mention.name)
+
+    def _glued(self, name: str) -> Hits | None:
+        """Two names written without a separator ("委机关处室省属医疗卫生单位"): split where both
+        halves are known groups or units; None unless exactly one cut works."""
+        cuts = []
+        for i in range(2, len(name) - 1):
+            left, right = self._whole(name[:i]), self._whole(name[i:])
+            if left is not None and right is not None:
+                cuts.append(left + right)
+        return cuts[0] if len(cuts) == 1 else None
+
+    def closest(self, name: str, n: int = 3) -> list[str]:
+        """The directory's names (units, aliases, groups) closest to ``name``."""
+        names = [u.name for u in self.units] + [a for u in self.units for a in u.aliases]
+        names += [g for g in self._groups() if g not in names]
+        return difflib.get_close_matches(clean(name), names, n=n, cutoff=0.3)
 
     def _whole(self, name: str) -> Hits | None:
         """A name with its bracket: a group, a unit, a group by its normalized form."""
@@ -186,7 +202,7 @@ class UnitResolver:
         if unknown:
             first = unknown[0]
             names = list(dict.fromkeys(u.mention.full for u in unknown))
-            close = closest_names(self.units, first.mention.full)
+            close = self.closest(first.mention.full)
             hint = f"，最接近的是：{'、'.join(close)}" if close else ""
             more = (
                 f"（共 {len(names)} 个未知单位：{'、'.join(names[:8])}{'…' if len(names) > 8 else ''}）"

@@ -71,9 +71,10 @@ _LABEL_ROLES = {
 }
 # words that make an item a sentence about the list, not a name (cut there: the rest is a note)
 _SENTENCE = re.compile(
-    r"按照|根据|依据|结合|按职责|依职责|按各自|各自|分别|职责分工|分工负责|共同|具体负责|"
-    r"相关工作|有关工作|按要求|做好|抓好|负责组织|组织实施"
-)
+    r"按照|根据|依据|结合(?:实际|职责|职能|工作|各自|本)|按职责|依职责|按各自|各自|分别|职责分工|"
+    r"分工负责|共同|具体负责|相关工作|有关工作|按要求|做好|抓好|负责组织|组织实施|"
+    r"以下|不再|逐一|均需|均应|均要"
+)  # "结合" alone is no sentence: "…中西医结合医院" is a name
 # a group after 等: "办公室、财务科等委机关各科室"
 _ETC_GROUP = re.compile(
     r"^(?P<names>.+?)等(?P<group>(?:各|相关|委属|委机关|厅机关|局机关|市直|县直|其他).+)$"
@@ -99,7 +100,21 @@ class UnitMention:
 
 
 _SPACES = re.compile(r"[ \t\u3000]+")
-_ETC = re.compile(r"等(?:相关)?(?:单位|科室|处室|部门)?$")
+_ETC = re.compile(
+    r"等(?:其他|其它)?[\u4e00-\u9fff]{0,3}?(?:有关|相关)?"
+    r"(?:单位|科室|处室|部门|机构)(?:[（(][^）)]*[）)])?$|等$"
+)  # "财务科等" "A等有关处室（单位）" "市税务局等市有关单位"
+# a run of one-character divisions joined by 、 inside a name: "各市、县（市、区）教育局"
+_DIVISIONS = "省市州盟县区旗乡镇"
+_DIVISION_RUN = re.compile(
+    rf"各?[{_DIVISIONS}](?:、[{_DIVISIONS}])+(?:[（(][^）)]*[）)])?(?=[\u4e00-\u9fff])"
+)
+_KEPT = "\ue000"  # stands for a 、 that does not separate (private use, restored at the end)
+# "A会B" / "A会同B": A leads, with B (会 after a unit's last character, never "委员会")
+_JOINTLY = re.compile(
+    r"^(?P<lead>.{2,}?[局委办厅处科室院部署站所队心司])会(?!展|计|议|所|馆|堂|务|商|审|员)"
+    r"同?(?P<with>.{2,})$"
+)  # not "市商务局会展办", "财政局会计科"
 _NO_SPLIT_AFTER = set("、，,;；/／:：\n") | set(_OPEN)
 _NO_SPLIT_BEFORE = set("、，,;；/／\n") | set(_CLOSE)
 
@@ -188,9 +203,23 @@ def _unwrap(cell: str) -> str:
     return cell
 
 
+def _outside_brackets(text: str) -> str:
+    """``text`` with what stands inside brackets blanked out (same length)."""
+    out, depth = [], 0
+    for ch in text:
+        if ch in _OPEN:
+            depth += 1
+        elif ch in _CLOSE and depth:
+            depth -= 1
+            out.append(ch)
+            continue
+        out.append("\u3000" if depth else ch)
+    return "".join(out)
+
+
 def _sentence_cut(item: str) -> tuple[str, str]:
     """(name part, note part) of an item: a sentence hint, or a name too long to be one."""
-    m = _SENTENCE.search(item)
+    m = _SENTENCE.search(_outside_brackets(item))
     if m is not None:
         return item[: m.start()].strip("，,、：: "), item[m.start() :]
     if len(item) > NAME_LIMIT:
@@ -198,11 +227,32 @@ def _sentence_cut(item: str) -> tuple[str, str]:
     return item, ""
 
 
+_Pending = list[tuple[str, str, tuple[str, ...], bool, str | None]]
+
+
+def _flush(out: CellUnits, pending: _Pending, role: str) -> None:
+    """The names awaiting a role word get ``role`` (or the role of their own)."""
+    out.mentions.extend(UnitMention(w, n, fixed or role, a, e) for w, n, a, e, fixed in pending)
+    pending.clear()
+
+
+def _remark(text: str) -> bool:
+    """A bracket's text that is a remark about the list, not another name of a unit."""
+    return (
+        bool(_SENTENCE.search(text)) or any(c in text for c in "，,；;。") or len(text) > NAME_LIMIT
+    )
+
+
+def _kept(text: str) -> str:
+    return text.replace(_KEPT, "、")
+
+
 def read_unit_cell(text: str | None, default_role: str) -> CellUnits:
     """The unit mentions of one cell, in order (duplicates kept; the caller merges them), and
     the notes: text in it that names no unit."""
     raw = re.sub(r"\n\s*(?=[（(])", "", (text or "").strip())  # "海域处\n（审批处）"
     cell = _spaces_to_separators(_unwrap(raw))
+    cell = _DIVISION_RUN.sub(lambda m: m.group(0).replace("、", _KEPT), cell)
     out = CellUnits()
     if cell in NONE_VALUES:
         return out
@@ -212,7 +262,9 @@ def read_unit_cell(text: str | None, default_role: str) -> CellUnits:
         if label:
             clause_role = label_role(label.group(1))
             clause = clause[label.end() :]
-        pending: list[tuple[str, str, tuple[str, ...], bool]] = []  # names awaiting a role word
+        # names awaiting a role word: (written, name, aliases, etc, a role of their own)
+        pending: _Pending = []
+
         for item in split_outside_brackets(clause, _ITEM_SEPARATORS):
             if item in NONE_VALUES:
                 continue
@@ -226,24 +278,47 @@ def read_unit_cell(text: str | None, default_role: str) -> CellUnits:
                     bare, role = _strip_role(head)
             group = _ETC_GROUP.match(bare)
             if group and not any(ch in group.group("names") for ch in "（("):
-                pending.append((item, group.group("names"), (), False))
+                pending.append((item, group.group("names"), (), False, None))
                 bare = group.group("group")
+            etc_match = _ETC.search(bare)
+            etc = etc_match is not None and etc_match.start() >= 2
+            if etc_match is not None and etc:
+                bare = bare[: etc_match.start()]
+                etc = "各" not in bare  # "委属各单位等": a group already names them all
+            jointly = _JOINTLY.match(bare)
+            if jointly and not any(ch in jointly.group("lead") for ch in "（("):
+                pending.append((item, jointly.group("lead"), (), False, "lead"))
+                bare, role = jointly.group("with"), role or "cooperating"
+            if bare[:1] in "（(" and bare[-1:] in "）)" and _remark(bare[1:-1]):
+                out.notes.append(bare)  # "（以下均需各县市区落实，不再逐一列出）"
+                continue
             name, bracket_role, aliases = _brackets(bare)
             role = role or bracket_role
-            etc = bool(_ETC.search(name)) and len(_ETC.sub("", name)) >= 2
-            if etc:
-                name = _ETC.sub("", name)
-                etc = "各" not in name  # "委属各单位等": a group already names them all
-            pending.append((item, name, aliases, etc))
+            if any(_remark(a) for a in aliases):
+                out.notes.extend(f"（{a}）" for a in aliases)
+                aliases = ()
+            pending.append((item, name, aliases, etc, None))
             if role is not None:
-                out.mentions.extend(UnitMention(w, n, role, a, e) for w, n, a, e in pending)
-                pending = []
-        role = clause_role or default_role
-        out.mentions.extend(UnitMention(w, n, role, a, e) for w, n, a, e in pending)
-    out.mentions = [m for m in out.mentions if m.name]
+                _flush(out, pending, role)
+        _flush(out, pending, clause_role or default_role)
+    out.mentions = [
+        UnitMention(_kept(m.written), _kept(m.name), m.role, tuple(map(_kept, m.aliases)), m.etc)
+        for m in out.mentions
+        if m.name
+    ]
+    out.notes = [_kept(n) for n in out.notes]
     return out
 
 
 def split_unit_cell(text: str | None, default_role: str) -> list[UnitMention]:
     """The unit mentions of one cell, in order (see :func:`read_unit_cell` for the notes)."""
     return read_unit_cell(text, default_role).mentions
+
+
+def units_as_written(units: list[tuple[UnitMention, int]]) -> dict[str, list[str]]:
+    """A task's unit names as the file wrote them, by role (groups not expanded)."""
+    out: dict[str, list[str]] = {"lead": [], "responsible": [], "cooperating": []}
+    for mention, _ in units:
+        if mention.full not in out[mention.role]:
+            out[mention.role].append(mention.full)
+    return out
