@@ -30,7 +30,7 @@ from typing import Any
 from calendars import CalendarError, CalendarOverride, ChinaCalendar, load_override
 from calendars.china import WEEKDAYS_ZH
 from workflow.config import Config
-from workflow.errors import CalendarInputError, InvalidInput
+from workflow.errors import CalendarInputError, ConfigError, InvalidInput
 
 CALENDAR_DIR = "calendar"
 _MONTH = re.compile(r"^\s*(\d{4})\s*[-/年.]\s*(\d{1,2})\s*月?\s*$")
@@ -56,6 +56,22 @@ def installed_overrides(config: Config) -> list[CalendarOverride]:
         return []
     with calendar_errors():
         return [load_override(path) for path in sorted(directory.glob("*.toml"))]
+
+
+def due_on_rest_day(config: Config | None) -> str:
+    """``[office] due_on_rest_day``: where a written-out deadline on a rest day or holiday
+    goes — ``"next"`` working day (default; 民法典 art. 203) or ``"previous"``."""
+    from workflow.due import REST_DAY_CHOICES
+
+    value = (config.section("office") if config is not None else {}).get("due_on_rest_day")
+    if value is None:
+        return "next"
+    if value not in REST_DAY_CHOICES:
+        raise ConfigError(
+            f"配置文件的 [office] due_on_rest_day 无效：{value!r}"
+            '（应为 "next" 顺延至下一个工作日，或 "previous" 提前至上一个工作日）'
+        )
+    return value
 
 
 def load_calendar(config: Config) -> ChinaCalendar:

@@ -24,6 +24,7 @@ from workflow.tasks.assignments import ROLE_LABELS
 from workflow.workdays import (
     add_view,
     between_view,
+    due_on_rest_day,
     load_calendar,
     month_view,
     parse_month,
@@ -66,11 +67,12 @@ def import_file(
     year = parse_plan_year(plan_year)
     dates = parse_report_dates(report_dates)
     calendar = load_calendar(config)
+    rest_day = due_on_rest_day(config)
     review = None
     if to_ledger:  # written first: a refused import still leaves the workbook to fix
         review = export_review(
             session, caller, file, to_ledger, calendar=calendar, now=now,
-            plan_year=year, report_dates=dates, sheet=sheet,
+            plan_year=year, report_dates=dates, sheet=sheet, rest_day=rest_day,
         )  # fmt: skip
     result = import_ledger(
         session,
@@ -85,6 +87,7 @@ def import_file(
         dry_run=dry_run,
         progress=progress,
         limits=import_limits(config),
+        rest_day=rest_day,
     )
     return {
         "result": {
@@ -141,7 +144,9 @@ def _dues_text(view: TaskView) -> str:
         view.deadline_source, ""
     )
     origin = f"{source}“{phrase}”" if source else phrase
-    return f"{shown}\n← {origin}" if origin else shown
+    shown = f"{shown}\n← {origin}" if origin else shown
+    notes = view.notes[:3] + ([f"……另 {len(view.notes) - 3} 条"] if len(view.notes) > 3 else [])
+    return "\n".join([shown, *notes])
 
 
 def export_file(

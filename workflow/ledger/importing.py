@@ -66,10 +66,13 @@ def read_ledger(
     report_dates: list[date] | None = None,
     sheet: str | None = None,
     limits: Any = None,
+    rest_day: str = "next",
 ) -> PlannedLedger:
     """Read, parse and date a ledger file (no database)."""
     parsed = parse_ledger(read_source(path, sheet=sheet, limits=limits))
-    return plan_ledger(parsed, calendar=calendar, year=plan_year, dates=report_dates)
+    return plan_ledger(
+        parsed, calendar=calendar, year=plan_year, dates=report_dates, rest_day=rest_day
+    )
 
 
 def import_ledger(
@@ -86,6 +89,7 @@ def import_ledger(
     dry_run: bool = False,
     progress: Progress | None = None,
     limits: Any = None,
+    rest_day: str = "next",
 ) -> ImportResult:
     """Import (or, with ``dry_run``, preview) a ledger file. Office only."""
     require_role(caller, "office", "导入台账")
@@ -96,6 +100,7 @@ def import_ledger(
         report_dates=report_dates,
         sheet=sheet,
         limits=limits,
+        rest_day=rest_day,
     )
     if not dry_run:
         one_import_at_a_time(session)

@@ -238,6 +238,7 @@ def export_review(
     plan_year: int | None = None,
     report_dates: list[date] | None = None,
     sheet: str | None = None,
+    rest_day: str = "next",
 ) -> ReviewSummary:
     """Read ``source`` as ``duban import`` does and write its review workbook to ``target``."""
     from workflow.directory.roles import require_role
@@ -246,7 +247,12 @@ def export_review(
     require_role(caller, "office", "导出复核台账")
     refuse_same_file(source, target, "--to-ledger")
     planned = read_ledger(
-        source, calendar=calendar, plan_year=plan_year, report_dates=report_dates, sheet=sheet
+        source,
+        calendar=calendar,
+        plan_year=plan_year,
+        report_dates=report_dates,
+        sheet=sheet,
+        rest_day=rest_day,
     )
     return write_review_ledger(
         planned, target, unknown=unknown_units(session, caller, now, planned)

@@ -90,7 +90,7 @@ def assignment(
     request: Request, assignment_id: int, done: str = "", who: Visitor = Depends(visitor)
 ) -> Response:
     with unit_of_work(request) as session:
-        view = show_assignment(session, who.caller, assignment_id)
+        view = show_assignment(session, who.caller, assignment_id, today())
         pending = []
         if who.role in ("unit", "office"):
             pending = [
