@@ -16,6 +16,7 @@ from workflow.directory.roles import Caller
 from workflow.errors import InvalidInput
 from workflow.ledger.export import export_ledger
 from workflow.ledger.importing import import_ledger
+from workflow.ledger.periods import periods_from
 from workflow.ledger.readers.limits import import_limits
 from workflow.ledger.recompute import import_calendar
 from workflow.ledger.result import ImportResult, TaskView
@@ -62,12 +63,15 @@ def import_file(
     dry_run: bool = False,
     to_ledger: str | None = None,
     progress: Any = None,
+    issued: str | None = None,
 ) -> dict[str, Any]:
     """``{"result": the documented JSON, "display": what the preview / summary shows}``."""
     year = parse_plan_year(plan_year)
     dates = parse_report_dates(report_dates)
     calendar = load_calendar(config)
     rest_day = due_on_rest_day(config)
+    mode = periods_from(config)
+    issued_on = parse_date(issued, "--issued 印发日期") if issued else None
     review = None
     if to_ledger:  # written first: a refused import still leaves the workbook to fix
         review = export_review(
@@ -88,6 +92,8 @@ def import_file(
         progress=progress,
         limits=import_limits(config),
         rest_day=rest_day,
+        periods_from=mode,
+        issued=issued_on,
     )
     return {
         "result": {

@@ -29,6 +29,7 @@ from workflow.workdays import provisional_message
 class PlannedTask:
     parsed: ParsedTask
     deadline: DeadlineResult
+    notes: list[str] = field(default_factory=list)  # periods left out (workflow.ledger.periods)
 
     @property
     def deadline_text(self) -> str | None:

@@ -151,5 +151,5 @@ def task_view(
         ],
         where=p.row.where(),
         task_id=task_id,
-        notes=list(dict.fromkeys(d.note for d in pt.deadline.dues if d.note)),
+        notes=list(dict.fromkeys([*pt.notes, *(d.note for d in pt.deadline.dues if d.note)])),
     )
