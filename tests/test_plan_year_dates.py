@@ -156,3 +156,53 @@ def test_a_year_counts_from_1_january_when_the_office_says_so(
     year_start, units, duban, tmp_path: Path
 ) -> None:
     assert _year_end(duban, build(tmp_path / "t.xlsx")) == YEAR_END["year_start"]
+
+
+def test_the_year_end_number_does_not_depend_on_the_day_it_is_typed(
+    year_start, cli_env, duban, tmp_path: Path
+) -> None:
+    """法规科 reports every item on its due day (on time: the whole day counts); 宣传科 never
+    reports. Scored as of 31 December — the day the README tells an office to use — and again a
+    week later, the sheet is the same: the items due on 12-31 are charged both times.
+
+    ========  =====  =======  ==============  ======  =====
+    unit      items  on time  never reported  points  score
+    ========  =====  =======  ==============  ======  =====
+    法规科       19       19               0       0    100
+    宣传科       19        0              19      57     43
+    ========  =====  =======  ==============  ======  =====
+    """
+    db = Database(cli_env["DUBAN_DATABASE_URL"])
+    db.upgrade()
+    with db.session() as s:
+        add_directory(s, [("宣传科", [], []), ("法规科", [], [])])
+    db.engine.dispose()
+    rows = [[TITLE], ["请各科室对照落实。"], YINCHUAN_HEADER]
+    rows += [[int(n), t, t, "", "宣传科、法规科", d, ""] for n, t, d in TASKS]
+    path = write_xlsx(tmp_path / "t.xlsx", rows, ["A1:G1", "A2:G2"])
+    duban.env["DUBAN_NOW"] = "2024-01-02T09:00"
+    duban.ok("import", path)
+    token = duban.json("token", "issue", "法规科")["token"]
+    mine = duban.json("task", "list", token=token)
+    assert len(mine) == 19
+    for row in sorted(mine, key=lambda r: r["due"]):
+        duban.env["DUBAN_NOW"] = f"{row['due']}T17:30"  # on the due day itself, after hours
+        duban.ok("task", "report", str(row["id"]), "--text", "已完成", token=token)
+    tables = []
+    for typed_on, as_of in (("2025-01-06T09:00", "2024-12-31"), ("2025-01-13T09:00", "2025-01-07")):
+        duban.env["DUBAN_NOW"] = typed_on
+        ev = duban.json("score", "--year", "2024", "--as-of", as_of)
+        tables.append(
+            {
+                u["unit"]: (u["due"], u["on_time"], u["rows"], u["deducted"], u["score"])
+                for u in ev["units"]
+            }
+        )
+    assert (
+        tables[0]
+        == tables[1]
+        == {
+            "法规科": (19, 19, 0, 0.0, 100.0),
+            "宣传科": (19, 0, 19, 57.0, 43.0),
+        }
+    )
