@@ -210,21 +210,19 @@ def show_assignment(
 
     The state is the one ``duban task list`` shows at the same moment: a row still waiting
     (assigned / in progress) whose due date is before ``today`` is overdue even before the
-    daily check has marked it (``recorded_state`` keeps what the row says).
+    daily check has marked it (``recorded_state`` keeps what the row says). Without ``today``
+    (a library caller that names no moment) the row's own state is shown.
     """
     from workflow.tasks.listing import EXPIRING
 
-    if today is None:
-        from workflow.clock import today as clock_today
-
-        today = clock_today()
     a = get_assignment(session, assignment_id)
     if caller.role == "unit" and a.unit_id != caller.unit_id:
         raise PermissionDenied(f"任务 #{assignment_id} 不属于{caller.name}，无权查看")
     task = session.get(Task, a.task_id)
     unit = session.get(Unit, a.unit_id)
     view = assignment_view(a, task, unit)
-    state = "overdue" if a.state in EXPIRING and a.due < today else a.state
+    expired = today is not None and a.state in EXPIRING and a.due < today
+    state = "overdue" if expired else a.state
     view.update(
         {
             "state": state,
