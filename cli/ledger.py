@@ -57,6 +57,11 @@ class _Bar:
     help="报送日期，如 2023-07-31,2023-11-30（默认取开头说明中的“…前报送”）",
 )
 @click.option("--sheet", help="只导入 .xlsx 中的这一个工作表")
+@click.option(
+    "--issued",
+    metavar="YYYY-MM-DD",
+    help="计划印发日期：此前已截止的按月、按季等期次不分派、不考核（默认取文件中的“…印发”）",
+)
 @click.option("--dry-run", is_flag=True, help="只预览将要创建或修改的内容，不写入数据库")
 @click.option("--create-units", is_flag=True, help="名录中没有的单位自动新建（默认报错）")
 @click.option(
@@ -73,7 +78,16 @@ class _Bar:
 )
 @json_option
 def import_ledger(
-    file, plan_year, report_dates, sheet, dry_run, create_units, to_ledger, columns, as_json
+    file,
+    plan_year,
+    report_dates,
+    sheet,
+    issued,
+    dry_run,
+    create_units,
+    to_ledger,
+    columns,
+    as_json,
 ) -> None:
     """导入任务分解表 / 台账（.xlsx / .docx / .csv），仅办公室可用。
 
@@ -92,6 +106,7 @@ def import_ledger(
             dry_run=dry_run,
             to_ledger=to_ledger,
             columns=columns,
+            **({"issued": issued} if issued else {}),
         )
     finally:
         bar.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from cli.common import call, date_arg
-from cli.output import Col, count_line, emit_json, info, json_option, local_time, table
+from cli.output import Col, count_line, emit_json, info, json_option, local_time, table, warn
 
 
 @click.group()
@@ -25,8 +25,9 @@ def task() -> None:
     type=int,
     help="所属工作计划编号（默认：截止日期所在年度的计划，没有则自动建立）",
 )
+@click.option("--past", is_flag=True, help="截止日期已过也新增（补录已过期的任务，新增即逾期）")
 @json_option
-def add(title, units, lead, due, content, plan_id, as_json) -> None:
+def add(title, units, lead, due, content, plan_id, past, as_json) -> None:
     """手工新增一项任务，为每个单位各分派一份。"""
     added = call(
         "task.add",
@@ -36,8 +37,11 @@ def add(title, units, lead, due, content, plan_id, as_json) -> None:
         due=due,
         content=content,
         plan_id=plan_id,
+        **({"past": True} if past else {}),
     )
     rows = added["assignments"]
+    for text in added.get("warnings", []):
+        warn(text)
     if as_json:
         emit_json(rows)
         return

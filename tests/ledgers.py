@@ -808,7 +808,7 @@ JIANGMEN: dict[str, tuple[str, str, list[tuple[str, str]], list[str], str | None
     "17": (J[7], "对照中国政府法制信息网行政法规库公布的行政法规和国家正式版本,在本机关网站(部门频道)上及时更新本系统实施的行政法规文本", _resp(*JIANGMEN_DEPARTMENTS), J_END, None),
     "18": (J[8], "不断完善政务新媒体监管机制", _lead_coop(["宣教科"], JIANGMEN_DEPARTMENTS), J_END, None),
     "19": (J[9], "本机关已出台卫生健康领域基层政务公开标准指引", _OFFICE_LEADS, J_END, None),
-    "20": (J[9], "2021年11月20日前完成主动公开基层目录编制", _resp("办公室"), ["2021-11-20"], "2021年11月20日前"),
+    "20": (J[9], "2021年11月20日前完成主动公开基层目录编制", _resp("办公室"), ["2021-11-22"], "2021年11月20日前"),  # a Saturday: the next working day
     "21": (J[10], "强化服务理念", _OFFICE_LEADS, J_END, None),
     "22": (J[10], "启用新版依申请公开系统", _OFFICE_LEADS, J_END, None),
     "23": (J[10], "正确适用《政府信息公开信息处理费管理办法》", _lead_coop(["办公室"], ["财务科"]), J_END, None),

@@ -478,3 +478,26 @@ def test_two_checks_at_once_are_serialised_on_postgres(db):
     first.close()
     second.join(30)
     assert len(first_report.queued) == 1 and results[0].queued == []
+
+
+def test_an_office_may_send_on_days_off_too(db):
+    """``[check] notify_on_days_off = true``: the overdue notice of work due on 09-30 goes out on
+    the first day of the National Day holiday instead of waiting for 10-08."""
+    with db.session() as s:
+        directory(s)
+        (a4,) = task(s, "公开统计数据", D("2026-09-30"), "法规科")
+    policy = Policy(notify_on_days_off=True)
+    got = simulate(db, D("2026-09-28"), D("2026-10-09"), policy=policy)
+    flat = {(cov, on) for rows in got.values() for _, _, covers, on in rows for cov in covers}
+    assert (f"o:{a4}:2026-09-30:unit", "2026-10-01") in flat
+    assert (f"o:{a4}:2026-09-30:unit", "2026-10-08") not in flat  # told once
+
+
+def test_notify_on_days_off_is_a_setting():
+    from workflow.chasing.policy import parse_policy
+    from workflow.errors import ConfigError
+
+    assert parse_policy({}).notify_on_days_off is False
+    assert parse_policy({"notify_on_days_off": True}).notify_on_days_off is True
+    with pytest.raises(ConfigError, match="notify_on_days_off"):
+        parse_policy({"notify_on_days_off": "yes"})

@@ -155,6 +155,12 @@ def _refused(duban, args, token=None, code=None, words=()):
         ),
         (["task", "add", "X", "--unit", "法规处", "--due", "2026-02-30"], 2, ["2026-02-30"]),
         (["task", "add", "X", "--unit", "法规处", "--due", "明天"], 2, ["明天"]),
+        # today is 2026-03-02: a past due date is refused unless --past says it is meant
+        (
+            ["task", "add", "X", "--unit", "法规处", "--due", "2026-02-27"],
+            2,
+            ["2026-02-27", "--past"],
+        ),
         (["task", "list", "--state", "done"], 2, ["done"]),
         (["task", "return", "1", "--reason", "x"], 6, ["#1", "已分派"]),
         (["task", "extend", "1", "--to", "2026-11-01", "--reason", "x"], 2, ["应晚于"]),
@@ -296,3 +302,29 @@ def test_a_unit_sees_only_what_it_needs_of_the_directory(duban, office_setup):
     assert leader["name"] == "王主任" and leader["email"] is None
     assert "wang@example.org" not in duban.ok("leader", "list", token=fagui).stdout
     assert duban.json("leader", "list")[0]["email"] == "wang@example.org"  # the office sees all
+
+
+def test_task_add_past_adds_and_warns(duban, office_setup):
+    """``--past``: recorded after the fact, overdue at once; the warning says so."""
+    result = duban.ok(
+        "task", "add", "补录：年报", "--unit", "法规处", "--due", "2026-02-27", "--past"
+    )
+    assert "提示：截止日期 2026-02-27 已过（今天 2026-03-02）" in result.stderr
+    (row,) = duban.json("task", "list", "--overdue")
+    assert row["title"] == "补录：年报" and row["state"] == "overdue"
+    assert duban.json("task", "show", str(row["id"]))["state"] == "overdue"
+
+
+def test_task_show_and_list_agree_at_the_same_moment(duban, office_setup):
+    """Due today: waiting all day; the next morning overdue in both views, even before the daily
+    check marks the row (``recorded_state`` says what the row holds)."""
+    (row,) = duban.json("task", "add", "当日任务", "--unit", "法规处", "--due", "2026-03-02")
+    shown = duban.json("task", "show", str(row["id"]))
+    assert row["state"] == shown["state"] == "assigned"
+    duban.env["DUBAN_NOW"] = "2026-03-03T09:00"
+    listed = {r["id"]: r for r in duban.json("task", "list")}[row["id"]]
+    shown = duban.json("task", "show", str(row["id"]))
+    assert listed["state"] == shown["state"] == "overdue"
+    assert listed["state_label"] == shown["state_label"] == "已逾期"
+    assert listed["recorded_state"] == shown["recorded_state"] == "assigned"
+    assert "状态：已逾期" in duban.ok("task", "show", str(row["id"])).stdout

@@ -55,13 +55,14 @@ CELL_TABLE = [
     ("5月中旬", "date", [D(2023, 5, 19)]),  # 5-20 is a Saturday
     # a written date: kept as written
     ("11月20日前", "date", [D(2023, 11, 20)]),
-    ("2023年9月30日前", "date", [D(2023, 9, 30)]),  # a Saturday in the 国庆 block: kept
+    # a Saturday in the 国庆 block: the next working day, Saturday 10-07 (调休), 民法典 art. 203
+    ("2023年9月30日前", "date", [D(2023, 10, 7)]),
     ("十一月二十日前", "date", [D(2023, 11, 20)]),
     ("１１月２０日前", "date", [D(2023, 11, 20)]),
     ("11月20号前", "date", [D(2023, 11, 20)]),
     ("2023-11-30", "date", [D(2023, 11, 30)]),
     ("2023-11-30 00:00:00", "date", [D(2023, 11, 30)]),  # an Excel date cell as text
-    ("2023/9/30", "date", [D(2023, 9, 30)]),
+    ("2023/9/30", "date", [D(2023, 10, 7)]),
     ("2023.11", "date", [D(2023, 11, 30)]),
     # the year
     ("年底前", "date", [D(2023, 12, 29)]),  # 12-30/31 weekend
@@ -112,7 +113,8 @@ RECURRING_TABLE = [
     ("按月公开", MONTH_ENDS_2023, [f"2023-{m:02d}" for m in range(1, 13)]),
     (
         "每月10日前",
-        [D(2023, m, 10) for m in range(1, 13)],
+        # 06-10 is a Saturday, 09-10 and 12-10 are Sundays: the next working day
+        [D(2023, m, {6: 12, 9: 11, 12: 11}.get(m, 10)) for m in range(1, 13)],
         [f"2023-{m:02d}" for m in range(1, 13)],
     ),
     ("每季度", QUARTER_ENDS_2023, ["2023-Q1", "2023-Q2", "2023-Q3", "2023-Q4"]),
@@ -234,7 +236,7 @@ JIANGMEN_TEXT = [
     (
         "20.2021年11月20日前完成主动公开基层目录编制,并统一在政府信息公开平台上对外发布。",
         "2021年11月20日前",
-        [D(2021, 11, 20)],  # a Saturday, kept as written
+        [D(2021, 11, 22)],  # a Saturday: the next working day (Monday)
     ),
     (
         "26.本机关主要负责同志每年至少听取1次政务公开工作汇报,专题研究部署政务公开工作。",
@@ -365,7 +367,7 @@ def test_month_before_is_said_out_loud(cal):
 
 def test_other_year_warns(cal):
     result = parse("2022年11月20日前", cal)
-    assert [d.due for d in result.dues] == [D(2022, 11, 21 - 1)]
+    assert [d.due for d in result.dues] == [D(2022, 11, 21)]  # 11-20 is a Sunday
     assert "2022" in result.warnings[0] and "2023" in result.warnings[0]
 
 
@@ -375,8 +377,8 @@ def test_other_year_warns(cal):
         ("11月底前", {"kind": "date", "date": "2023-11-30", "roll": True}),
         ("年底前", {"kind": "date", "date": "2023-12-31", "roll": True}),
         ("第三季度", {"kind": "date", "date": "2023-09-30", "roll": True}),
-        ("2023年9月30日前", {"kind": "date", "date": "2023-09-30", "roll": False}),
-        ("长期坚持", {"kind": "date", "date": "2023-07-31", "roll": False}),
+        ("2023年9月30日前", {"kind": "date", "date": "2023-09-30", "roll": "next"}),
+        ("长期坚持", {"kind": "date", "date": "2023-07-31", "roll": "next"}),
     ],
 )
 def test_rule_json_recomputes_the_due(cal, text, rule):
@@ -404,9 +406,10 @@ def test_provisional_year_is_flagged(cal):
     result = parse("年底前", cal, year=2027, report_dates=[])
     assert result.dues[0].provisional
     assert any("2027" in w and "暂定" in w for w in result.warnings)
-    # a written date does not depend on the calendar
+    # a written date on a day off consults the calendar too (2027-11-20 is a Saturday)
     fixed = parse("2027年11月20日前", cal, year=2027, report_dates=[])
-    assert not fixed.dues[0].provisional and not fixed.warnings
+    assert fixed.dues[0].due == D(2027, 11, 22) and fixed.dues[0].provisional
+    assert any("2027" in w and "暂定" in w for w in fixed.warnings)
 
 
 @pytest.mark.parametrize(

@@ -39,6 +39,9 @@ def test_demo_json_keep_and_behaviours(tmp_path):
     by_unit = {u["unit"]: u for u in data["year_end"]}
     never = by_unit["银川市中医医院"]
     assert never["behaviour"] == "从不报送" and never["deducted"] > 0 and never["on_time"] == 0
+    # scored as of the end of 31 December: every task is charged, the one due on 12-31 too
+    assert never["rows"] == never["assignments"] == never["due"] == 6
+    assert never["deducted"] == 3 * never["due"]  # never_reported: 3 points each
     on_time = [u for u in data["year_end"] if u["behaviour"] == "按时报送"]
     assert on_time and all(u["deducted"] == 0 and u["on_time"] == u["due"] for u in on_time)
     late = [u for u in data["year_end"] if "逾期" in u["behaviour"]]

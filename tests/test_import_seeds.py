@@ -138,6 +138,7 @@ def test_json_shape_and_how_units_resolved(db, office, tmp_path: Path) -> None:
             "metric",
             "deadline_text",
             "due_dates",
+            "due_notes",
             "units",
         }
         assert all(
@@ -145,7 +146,7 @@ def test_json_shape_and_how_units_resolved(db, office, tmp_path: Path) -> None:
             for u in task["units"]
         )
     t20 = data["tasks"][19]
-    assert t20["deadline_text"] == "2021年11月20日前" and t20["due_dates"] == ["2021-11-20"]
+    assert t20["deadline_text"] == "2021年11月20日前" and t20["due_dates"] == ["2021-11-22"]
     assert t20["content"].startswith("2021年11月20日前完成主动公开基层目录编制")
     views = {v.number: v for v in result.tasks}
     assert views["20"].deadline_source == "text"  # found in the requirement text, shown as such

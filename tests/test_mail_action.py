@@ -50,7 +50,7 @@ def office(duban):
         duban.ok("task", "add", title, "--unit", "公开科", "--due", "2026-03-05",
                  "--content", REQUIREMENT)  # fmt: skip
     duban.ok("task", "add", "办事指南更新", "--unit", "法规科", "--due", "2026-03-05")
-    duban.ok("task", "add", "依申请公开答复", "--unit", "法规科", "--due", "2026-02-26")
+    duban.ok("task", "add", "依申请公开答复", "--unit", "法规科", "--due", "2026-02-26", "--past")
     return duban
 
 

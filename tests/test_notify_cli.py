@@ -40,7 +40,9 @@ def office(duban):
     duban.ok("unit", "add", "公开科", "--email", "gk@office.example.cn", "--leader", "张副主任")
     duban.ok("unit", "add", "法规科", "--email", "fg@office.example.cn", "--leader", "张副主任")
     duban.ok("task", "add", "政策解读专栏更新", "--unit", "公开科", "--due", "2026-03-05")
-    duban.ok("task", "add", "规范性文件集中公开", "--unit", "法规科", "--due", "2026-02-27")
+    duban.ok(
+        "task", "add", "规范性文件集中公开", "--unit", "法规科", "--due", "2026-02-27", "--past"
+    )
     return duban
 
 

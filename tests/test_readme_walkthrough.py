@@ -77,5 +77,7 @@ def test_the_walkthrough_runs_top_to_bottom(tmp_path):
     assert "共 1 条（已逾期 1）" in out
     for made in ("2023年任务落实台账.xlsx", "台账-填报.xlsx", "考核.xlsx", "考核.html"):
         assert (sandbox / made).stat().st_size > 0, made
+    # the sheet says the as-of date the office gave (the end of 31 December), like the score
+    assert "考核截至：2023-12-31" in (sandbox / "考核.html").read_text(encoding="utf-8")
     database = tmp_path / "home" / ".local" / "share" / "duban" / "duban.db"
     assert database.exists() and database.stat().st_mode & 0o077 == 0

@@ -87,7 +87,9 @@ def office(duban, smtp, robots):
     url = f"https://open.feishu.cn/open-apis/bot/v2/hook/{FEISHU_HOOK}"
     edit(duban, "leader", "张副主任", "feishu", url, FEISHU_SECRET)
     duban.ok("task", "add", "政策解读专栏更新", "--unit", "公开科", "--due", "2026-03-05")
-    duban.ok("task", "add", "规范性文件集中公开", "--unit", "法规科", "--due", "2026-02-27")
+    duban.ok(
+        "task", "add", "规范性文件集中公开", "--unit", "法规科", "--due", "2026-02-27", "--past"
+    )
     return duban
 
 

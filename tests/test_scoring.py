@@ -299,7 +299,9 @@ def test_a_target_is_judged_once_the_period_is_over(db, office):
         unit, aid = new_monthly(s, office, plan, "专栏科", 3)
         plan_id = plan.id
     play(db, office, unit, aid, [(date(2026, 3, 20), "report", {**REPORT, "count": 1})])
-    assert sheet(db, plan_id, date(2026, 3, 31)).rows == []  # March is not over yet
+    assert sheet(db, plan_id, date(2026, 3, 30)).rows == []  # March is not over yet
+    # "as of D" is the end of day D: at the end of 31 March the month is over
+    assert [r.rule for r in sheet(db, plan_id, date(2026, 3, 31)).rows] == ["target"]
     assert [r.rule for r in sheet(db, plan_id, date(2026, 4, 1)).rows] == ["target"]
     # returned and reported again with enough: the shortfall is gone
     play(
@@ -333,7 +335,10 @@ def sheet(db, plan_id, as_of, rules=RULES):
 def test_forecast_counts_an_open_task_as_late_up_to_as_of(db, office, one_task):
     plan_id, unit, aid = one_task
     play(db, office, unit, aid, [(date(2026, 10, 1), "expire", {})])
-    assert sheet(db, plan_id, date(2026, 9, 30)).rows == []  # due today: not late yet
+    assert sheet(db, plan_id, date(2026, 9, 29)).rows == []  # due tomorrow: not late yet
+    # "as of D" is the end of day D: unreported at the end of its due day, it is late (0 days)
+    due_day = sheet(db, plan_id, date(2026, 9, 30))
+    assert {r.rule: (r.points, r.days_late) for r in due_day.rows} == {"late": (Decimal(1), 0)}
     ev = sheet(db, plan_id, date(2026, 10, 9))
     assert ev.forecast
     assert {r.rule: (r.points, r.days_late, r.forecast) for r in ev.rows} == {

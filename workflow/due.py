@@ -4,7 +4,13 @@
 calendar changes (:func:`due_from_rule`)::
 
     {"kind": "date", "date": "2023-11-30", "roll": true}   # roll: move back to a working day
+    {"kind": "date", "date": "2021-11-20", "roll": "next"} # a written-out date on a day off
     {"kind": "working_days", "start": "2023-03-01", "n": 3}
+
+``roll``: ``false`` keeps the date as written (a date typed with ``duban task add --due``);
+``true`` / ``"previous"`` moves a day off back to the last working day on or before it (a
+period's end: "年底前" stays in its year); ``"next"`` moves it forward to the first working day
+after it (民法典 art. 203: a period whose last day is a rest day ends on the next working day).
 
 The deadline *language* (phrases in a ledger) lives in :mod:`workflow.ledger.deadlines`.
 """
@@ -54,10 +60,44 @@ class Due:
     rule: str  # JSON for Assignment.due_rule (see the module docstring)
     phrase: str  # the phrase it came from (shown in the dry run)
     provisional: bool = False  # computed on a calendar year not yet published
+    note: str = ""  # why the due date differs from the date written (Chinese), for the dry run
 
 
-def date_rule(d: date, roll: bool) -> str:
+REST_DAY_CHOICES = ("next", "previous")
+
+
+def date_rule(d: date, roll: bool | str) -> str:
     return json.dumps({"kind": "date", "date": d.isoformat(), "roll": roll}, ensure_ascii=False)
+
+
+def roll_forward(calendar: WorkingCalendar, d: date) -> date:
+    """The first working day on or after ``d`` (``d`` itself when it is one)."""
+    probe = d
+    for _ in range(60):
+        if calendar.is_working_day(probe):
+            return probe
+        probe += timedelta(days=1)
+    return d  # a calendar without working days: keep the date rather than loop
+
+
+def rolled(calendar: WorkingCalendar, d: date, roll: bool | str) -> date:
+    """``d`` moved off a day off as ``roll`` says (see the module docstring)."""
+    if roll == "next":
+        return roll_forward(calendar, d)
+    if roll is True or roll == "previous":
+        return roll_back(calendar, d)
+    return d
+
+
+def rest_day_note(written: date, due: date, roll: bool | str) -> str:
+    """The dry run's one-line reason for a moved due date ("" when it did not move)."""
+    if written == due:
+        return ""
+    if roll == "next":
+        return f"{written} 为休息日，顺延至 {due}"
+    if roll == "previous":
+        return f"{written} 为休息日，提前至 {due}"
+    return f"{written} 为休息日，取期内最后一个工作日 {due}"
 
 
 def working_days_rule(start: date, n: int) -> str:
@@ -83,8 +123,7 @@ def due_from_rule(rule: str, calendar: WorkingCalendar) -> date:
             return paused_working_days(calendar, start, int(data["n"]), data["pauses"])
         return calendar.add_working_days(start, int(data["n"]))
     if data.get("kind") == "date":
-        d = date.fromisoformat(data["date"])
-        return roll_back(calendar, d) if data.get("roll") else d
+        return rolled(calendar, date.fromisoformat(data["date"]), data.get("roll", False))
     raise ValueError(f"unknown due rule: {rule}")
 
 

@@ -74,6 +74,22 @@ def office_region(config: Config) -> str | None:
     return region.name if region else None
 
 
+def due_on_rest_day(config: Config | None) -> str:
+    """``[office] due_on_rest_day``: where a written-out deadline on a rest day or holiday
+    goes — ``"next"`` working day (default; 民法典 art. 203) or ``"previous"``."""
+    from workflow.due import REST_DAY_CHOICES
+
+    value = (config.section("office") if config is not None else {}).get("due_on_rest_day")
+    if value is None:
+        return "next"
+    if value not in REST_DAY_CHOICES:
+        raise ConfigError(
+            f"配置文件的 [office] due_on_rest_day 无效：{value!r}"
+            '（应为 "next" 顺延至下一个工作日，或 "previous" 提前至上一个工作日）'
+        )
+    return value
+
+
 def load_calendar(config: Config) -> ChinaCalendar:
     """The calendar of this office: ``holidays`` data, the notices shipped for its region
     (``[office] region``) and the installed override files."""

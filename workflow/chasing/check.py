@@ -7,12 +7,15 @@ date and database. In order:
    (PostgreSQL: an advisory lock; SQLite: ``BEGIN IMMEDIATE``), so checks started together —
    the daemon's and any by hand, for the same or neighbouring dates — queue everything once.
 1. **Overdue** (:mod:`.expiry`). Every assignment still waiting (assigned / in progress) whose
-   due date is before ``as_of`` becomes overdue, ``overdue_since`` = the missed *due date*. The
+   due date is before ``as_of`` becomes overdue, ``overdue_since`` = the missed *due date*.
+   The check's ``as_of`` is the day it runs (the daemon runs in the morning): work due that day
+   is not overdue during its own working hours, and is marked by the first check of the next
+   day. That is the evaluation's "as of D" (the end of day D) seen from the morning of D + 1. The
    transition comes from ``states/``; one ``INSERT … SELECT`` writes the history rows, one
    ``UPDATE … RETURNING id`` the rows (a row changed meanwhile fails the whole check, which rolls
    back and is simply run again).
 2. **Notifications** (working days only: on a day off nothing is queued, the next working day
-   catches up) into the outbox (:mod:`.planner` decides, :mod:`.covers` selects, :mod:`.mails`
+   catches up; ``[check] notify_on_days_off = true`` queues on days off too) into the outbox (:mod:`.planner` decides, :mod:`.covers` selects, :mod:`.mails`
    writes):
 
    * ``reminder`` / ``due_today`` at the policy's offsets (working days before due);
@@ -130,7 +133,7 @@ def run_check(
         working = calendar.is_working_day(as_of)
         report = CheckReport(as_of=as_of, working_day=working)
         report.expired = expire(session, as_of, now, calendar_range(calendar)[0])
-        if working:
+        if working or policy.notify_on_days_off:
             planner = Planner(session, as_of, calendar, policy, now)
             report.queued = planner.run()
             report.warnings = planner.warnings

@@ -17,6 +17,7 @@ Example (every key optional; these are the defaults)::
     report_within_days = 3          # an escalation asks for the report within N working days
     ack_within_days = 0             # a task unsigned (签收) N working days after it was
                                     # assigned goes to the unit's leader; 0 = off (2 is usual)
+    notify_on_days_off = false      # true: queue mails on rest days and holidays too
 
     [check.escalation]              # working days overdue → who is told; false disables a level
     unit = 1                        # the unit's contact (overdue notice)
@@ -68,6 +69,7 @@ _KEYS = {
     "units_per_mail",
     "report_within_days",
     "ack_within_days",
+    "notify_on_days_off",
 }
 
 
@@ -88,6 +90,9 @@ class Policy:
     report_within_days: int = 3
     ack_within_days: int = 0  # 签收 limit in working days (0: never escalate unsigned tasks)
     server_url: str | None = None  # [server] url: mails link to its pages instead of commands
+    # Mails only on working days (a day off marks overdue work and queues nothing; the next
+    # working day catches up). An office that wants them anyway sets this.
+    notify_on_days_off: bool = False
 
     @property
     def max_offset(self) -> int:
@@ -239,6 +244,13 @@ def parse_policy(
     ):
         if key in section:
             kwargs[key] = _int(section[key], _where(config, key), low, high)
+    if "notify_on_days_off" in section:
+        value = section["notify_on_days_off"]
+        if not isinstance(value, bool):
+            raise ConfigError(
+                f"{_where(config, 'notify_on_days_off')} 应为 true 或 false，得到 {value!r}"
+            )
+        kwargs["notify_on_days_off"] = value
     name = (office or {}).get("name")
     if name is not None:
         if not isinstance(name, str) or not name.strip():

@@ -6,7 +6,8 @@ SIGTERM/SIGINT):
 * ``duban-check``: :func:`workflow.chasing.check.run_check` every day at the policy's time
   (Asia/Shanghai). On a day off it only marks overdue work; on working days it queues reminders,
   overdue notices, escalations, progress requests and, on the digest weekday (or daily), the
-  leader digests.
+  leader digests; what fell due on days off is caught up on the next working day
+  (``[check] notify_on_days_off = true``: queue on days off too).
 * ``duban-deliver``: :func:`workflow.outbox.delivery.deliver_pending` every few minutes.
 * Both once at start-up, so downtime costs nothing: the jobs are idempotent scans of duban's
   own tables (the check catches up, the outbox keeps what was not sent).

@@ -10,7 +10,8 @@ How one assignment is judged as of ``as_of`` (the whole day ``as_of`` counts)
   (due, report date] (official calendar: a report on 9 October for 30 September, across the
   National Day week, is 2 working days late). A report on the day off right after the due date
   is late with 0 working days, as the lifecycle records it.
-* No standing report and the due date has passed:
+* No standing report by the end of the due date ("as of D" is the end of day D: work due on D
+  and not reported on D is late as of D, with 0 working days late):
   - ``as_of`` before the plan's year end (31 December): the *forecast*: ``late`` and
     ``late_days`` counted up to ``as_of`` (what the unit loses if it reports today), rows marked
     预测 and saying that a task still unreported at year end is charged ``never_reported``
@@ -18,7 +19,7 @@ How one assignment is judged as of ``as_of`` (the whole day ``as_of`` counts)
   - ``as_of`` on or after 31 December of the plan year: ``never_reported`` only.
 * Returned (退回) ``returned_after`` times or more by ``as_of`` → ``returned``.
 * A quantitative target (:mod:`workflow.tasks.targets`: "每月至少更新2条" → 2 for each month's
-  assignment): once the period is over (``as_of`` after the due date), a standing report whose
+  assignment): once the period is over (``as_of`` on or after the due date), a standing report whose
   count (``duban task report --count N``, default 1) is below the target → ``target`` (未达量化
   指标). A period without a standing report is charged by the rules above instead, not twice.
 
@@ -72,7 +73,7 @@ def assess(
     out: list[Assessed] = []
     if facts.report_date is not None and facts.report_date > facts.due:
         out += _late(calendar.working_days_between(facts.due, facts.report_date), rules, False)
-    elif facts.report_date is None and as_of > facts.due:
+    elif facts.report_date is None and as_of >= facts.due:
         days = calendar.working_days_between(facts.due, as_of)
         if as_of >= year_end:
             out.append(Assessed("never_reported", rules.never_reported, days))
@@ -84,7 +85,7 @@ def assess(
     if (
         facts.target
         and facts.report_date is not None
-        and as_of > facts.due
+        and as_of >= facts.due
         and facts.counted < facts.target
     ):
         missing = facts.target - facts.counted

@@ -17,6 +17,7 @@ from workflow.errors import InvalidInput
 from workflow.ledger.choice import parse_columns
 from workflow.ledger.export import export_ledger
 from workflow.ledger.importing import import_ledger
+from workflow.ledger.periods import periods_from
 from workflow.ledger.readers.limits import import_limits
 from workflow.ledger.recompute import import_calendar, recompute_calendar
 from workflow.ledger.result import ImportResult, TaskView
@@ -25,6 +26,7 @@ from workflow.tasks.assignments import ROLE_LABELS
 from workflow.workdays import (
     add_view,
     between_view,
+    due_on_rest_day,
     load_calendar,
     month_view,
     parse_month,
@@ -63,6 +65,7 @@ def import_file(
     to_ledger: str | None = None,
     progress: Any = None,
     columns: str | None = None,
+    issued: str | None = None,
 ) -> dict[str, Any]:
     """``{"result": the documented JSON, "display": what the preview / summary shows}``.
 
@@ -72,11 +75,15 @@ def import_file(
     year = parse_plan_year(plan_year)
     dates = parse_report_dates(report_dates)
     calendar = load_calendar(config)
+    rest_day = due_on_rest_day(config)
+    mode = periods_from(config)
+    issued_on = parse_date(issued, "--issued 印发日期") if issued else None
     review = None
     if to_ledger:  # written first: a refused import still leaves the workbook to fix
         review = export_review(
             session, caller, file, to_ledger, calendar=calendar, now=now,
             plan_year=year, report_dates=dates, sheet=sheet, columns=choice,
+            rest_day=rest_day,
         )  # fmt: skip
     result = import_ledger(
         session,
@@ -92,6 +99,9 @@ def import_file(
         progress=progress,
         limits=import_limits(config),
         columns=choice,
+        rest_day=rest_day,
+        periods_from=mode,
+        issued=issued_on,
     )
     return {
         "result": {
@@ -157,7 +167,9 @@ def _dues_text(view: TaskView) -> str:
         view.deadline_source, ""
     )
     origin = f"{source}“{phrase}”" if source else phrase
-    return f"{shown}\n← {origin}" if origin else shown
+    shown = f"{shown}\n← {origin}" if origin else shown
+    notes = view.notes[:3] + ([f"……另 {len(view.notes) - 3} 条"] if len(view.notes) > 3 else [])
+    return "\n".join([shown, *notes])
 
 
 def export_file(

@@ -5,7 +5,7 @@ What a phrase means (``plan_year`` fills in a missing year):
 =============================  =========================================================
 phrase                         due dates
 =============================  =========================================================
-2021年11月20日前 / 11月20日    that date, kept as written even on a day off (``roll`` false)
+2021年11月20日前 / 11月20日    that date; on a day off the next working day (``roll`` "next")
 7月31日、11月30日前报送        each listed date (kind ``report_dates``, period = ISO date)
 2023-11-30 / 2023.11.30        that date (a date cell read from Excel)
 11月 / 11月底前 / 11月份       the month's end (kind ``date``, ``roll`` true, see below)
@@ -29,10 +29,13 @@ anything else                   kind ``unreadable``: raw text kept, plan default
 
 Period ends roll *back*. A deadline that is the end of a period (月底, "11月", 年底, 上半年,
 季度) and falls on a day off moves to the last working day on or before it: the field reads
-"11月底前" as "by the last working day of November", never as a date in December. A date
-written out ("11月20日前", "7月31日") is kept as written. Working-day limits always end on a
-working day (``calendar.add_working_days``), which is the rule "a limit counted in days that
-ends on a day off ends on the next working day".
+"11月底前" as "by the last working day of November", never as a date in December, so a year's
+work stays in its year. A date written out ("11月20日前", "7月31日", "每月10日前", the plan's
+report dates) that falls on a rest day or holiday moves to the next working day (民法典 art. 203:
+a period whose last day is a statutory rest day ends on the first working day after it), or to
+the previous one when the office sets ``[office] due_on_rest_day = "previous"`` (``rest_day``
+here). ``Due.note`` says which day was chosen and why ("2021-11-20 为休息日，顺延至 2021-11-22").
+Working-day limits always end on a working day (``calendar.add_working_days``).
 
 ``Due.rule`` is JSON stored in ``Assignment.due_rule`` so the due date can be recomputed when the
 calendar changes (:func:`due_from_rule`)::
@@ -68,7 +71,10 @@ from workflow.due import (
     WorkingCalendar,
     date_rule,
     is_provisional_year,
+    out_of_range,
+    rest_day_note,
     roll_back,
+    rolled,
 )
 from workflow.ledger.phrases import (
     DATE,
@@ -107,7 +113,7 @@ def find_report_dates(text: str | None, plan_year: int) -> list[date]:
     norm = normalize(text)
     found: set[date] = set()
     for m in re.finditer(DATE_LIST + END, norm):
-        ctx = _Ctx(plan_year, _NoCalendar(), text[m.start() : m.end()], "text", [])
+        ctx = _Ctx(plan_year, _NoCalendar(), text[m.start() : m.end()], "text", [], False)
         _, dues = _dates(ctx, m)
         found.update(d.due for d in dues)
     return sorted(found)
@@ -129,17 +135,33 @@ class _NoCalendar:
 # --------------------------------------------------------------------------- rules → dues
 
 
-def _fixed(d: date, period: str, phrase: str) -> Due:
-    return Due(due=d, period=period, rule=date_rule(d, False), phrase=phrase)
+def _fixed(
+    calendar: WorkingCalendar, d: date, period: str, phrase: str, rest_day: bool | str
+) -> Due:
+    """A date written out: moved off a day off as ``rest_day`` says ("next" / "previous";
+    ``False`` keeps it as written). Provisional only when a provisional year's calendar moved it."""
+    if rest_day is False or out_of_range(d, calendar) is not None:  # the importer refuses it
+        return Due(due=d, period=period, rule=date_rule(d, False), phrase=phrase)
+    due = rolled(calendar, d, rest_day)
+    return Due(
+        due=due,
+        period=period,
+        rule=date_rule(d, rest_day),
+        phrase=phrase,
+        provisional=due != d and is_provisional_year(calendar, due.year),
+        note=rest_day_note(d, due, rest_day),
+    )
 
 
 def _period_end(calendar: WorkingCalendar, d: date, period: str, phrase: str) -> Due:
+    due = roll_back(calendar, d)
     return Due(
-        due=roll_back(calendar, d),
+        due=due,
         period=period,
         rule=date_rule(d, True),
         phrase=phrase,
         provisional=is_provisional_year(calendar, d.year),
+        note=rest_day_note(d, due, True),
     )
 
 
@@ -149,12 +171,16 @@ def _month_end(year: int, month: int) -> date:
 
 
 def plan_default_dues(
-    plan_year: int, report_dates: Iterable[date], calendar: WorkingCalendar, phrase: str
+    plan_year: int,
+    report_dates: Iterable[date],
+    calendar: WorkingCalendar,
+    phrase: str,
+    rest_day: bool | str = "next",
 ) -> list[Due]:
     """One due per report date (period = ISO date); none → the year's last working day."""
     dates = sorted(set(report_dates))
     if dates:
-        return [_fixed(d, d.isoformat(), phrase) for d in dates]
+        return [_fixed(calendar, d, d.isoformat(), phrase, rest_day) for d in dates]
     return [_period_end(calendar, date(plan_year, 12, 31), "", phrase)]
 
 
@@ -168,6 +194,7 @@ class _Ctx:
     phrase: str  # as shown to people
     source: str
     warnings: list[str]
+    rest_day: bool | str = "next"  # written-out dates on a day off: "next" / "previous" / keep
 
     def fail(self, message: str) -> DeadlineError:
         return DeadlineError(message, phrase=self.phrase, source=self.source)
@@ -199,6 +226,9 @@ class _Ctx:
     def end(self, d: date, period: str = "") -> Due:
         return _period_end(self.calendar, d, period, self.phrase)
 
+    def fixed(self, d: date, period: str = "") -> Due:
+        return _fixed(self.calendar, d, period, self.phrase, self.rest_day)
+
 
 def _dates(ctx: _Ctx, m: re.Match[str]) -> tuple[str, list[Due]]:
     year: str | None = None
@@ -206,17 +236,19 @@ def _dates(ctx: _Ctx, m: re.Match[str]) -> tuple[str, list[Due]]:
     for part in re.finditer(DATE, m.group(0)):
         year = part.group(1) or year
         d = ctx.date(ctx.year(year), ctx.month(part.group(2)), cn_number(part.group(3)))
-        dues.append(_fixed(d, "", ctx.phrase))
+        dues.append(ctx.fixed(d))
     unique = sorted({d.due: d for d in dues}.values(), key=lambda d: d.due)
     if len(unique) == 1:
         return "date", unique
-    return "report_dates", [_fixed(d.due, d.due.isoformat(), ctx.phrase) for d in unique]
+    return "report_dates", [
+        Due(d.due, d.due.isoformat(), d.rule, d.phrase, d.provisional, d.note) for d in unique
+    ]
 
 
 def _iso(ctx: _Ctx, m: re.Match[str]) -> tuple[str, list[Due]]:
     year, month = ctx.year(m.group(1)), ctx.month(m.group(2))
     if m.group(3):
-        return "date", [_fixed(ctx.date(year, month, int(m.group(3))), "", ctx.phrase)]
+        return "date", [ctx.fixed(ctx.date(year, month, int(m.group(3))))]
     return "date", [ctx.end(_month_end(year, month))]
 
 
@@ -233,8 +265,11 @@ def _months(ctx: _Ctx, day: str | None) -> list[Due]:
             n = cn_number(day)
             if not 1 <= n <= 31:
                 raise ctx.fail(f"完成时限「{ctx.phrase}」中的日期 {n} 日不存在")
-            d = min(date(y, month, 1) + timedelta(days=n - 1), _month_end(y, month))
-            dues.append(_fixed(d, period, ctx.phrase))
+            d = date(y, month, 1) + timedelta(days=n - 1)
+            if d >= _month_end(y, month):  # "每月31日前": the month's end, kept in its month
+                dues.append(ctx.end(_month_end(y, month), period))
+            else:
+                dues.append(ctx.fixed(d, period))
         else:
             dues.append(ctx.end(_month_end(y, month), period))
     return dues
@@ -320,12 +355,13 @@ def _interpret(
     plan_year: int,
     report_dates: list[date],
     calendar: WorkingCalendar,
+    rest_day: bool | str = "next",
 ) -> DeadlineResult | None:
     found = search(phrase, strict=strict)
     if found is None:
         return None
     rule, m = found
-    ctx = _Ctx(plan_year, calendar, phrase, source, [])
+    ctx = _Ctx(plan_year, calendar, phrase, source, [], rest_day)
     if rule.name == "working_days":
         n = cn_number(m.group(1))
         if n < 1:
@@ -336,7 +372,7 @@ def _interpret(
         )
         return DeadlineResult("event_limit", [], phrase, source, ctx.warnings, working_days=n)
     if rule.name == "ongoing":
-        dues = plan_default_dues(plan_year, report_dates, calendar, phrase)
+        dues = plan_default_dues(plan_year, report_dates, calendar, phrase, rest_day)
         return DeadlineResult("ongoing", dues, phrase, source, _provisional_warnings(ctx, dues))
     kind, dues = _HANDLERS[rule.name](ctx, m)
     if not strict and rule.name in _ONE_DATE:
@@ -366,7 +402,7 @@ def _with_more_dates(
     if len(unique) == len({d.due for d in dues}):
         return kind, dues
     return "report_dates", [
-        Due(d.due, d.due.isoformat(), d.rule, d.phrase, d.provisional) for d in unique
+        Due(d.due, d.due.isoformat(), d.rule, d.phrase, d.provisional, d.note) for d in unique
     ]
 
 
@@ -403,6 +439,7 @@ def parse_deadline(
     report_dates: list[date],
     calendar: WorkingCalendar,
     body_text: str | None = None,
+    rest_day: bool | str = "next",
 ) -> DeadlineResult:
     """Read a 完成时限 cell (or, when it is empty, the requirement text) into due dates.
 
@@ -419,10 +456,11 @@ def parse_deadline(
             plan_year=plan_year,
             report_dates=report_dates,
             calendar=calendar,
+            rest_day=rest_day,
         )
         if result is not None:
             return result
-        dues = plan_default_dues(plan_year, report_dates, calendar, cell)
+        dues = plan_default_dues(plan_year, report_dates, calendar, cell, rest_day)
         where = "各报送日" if report_dates else "年底"
         warning = f"无法识别完成时限「{cell}」，已按计划默认时限（{where}）处理，请核对"
         serial = _excel_serial_hint(cell)
@@ -438,10 +476,11 @@ def parse_deadline(
             plan_year=plan_year,
             report_dates=report_dates,
             calendar=calendar,
+            rest_day=rest_day,
         )
         if result is not None:
             return result
     label = "（未写完成时限：按计划报送日）" if report_dates else "（未写完成时限：按年底）"
-    dues = plan_default_dues(plan_year, report_dates, calendar, label)
-    ctx = _Ctx(plan_year, calendar, label, "plan_default", [])
+    dues = plan_default_dues(plan_year, report_dates, calendar, label, rest_day)
+    ctx = _Ctx(plan_year, calendar, label, "plan_default", [], rest_day)
     return DeadlineResult("default", dues, None, "plan_default", _provisional_warnings(ctx, dues))

@@ -32,9 +32,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from workflow import pglocks
+from workflow.clock import local_date
 from workflow.directory.roles import Caller, require_role
 from workflow.ledger.apply import LedgerApplier, NewTask
 from workflow.ledger.parse import parse_ledger
+from workflow.ledger.periods import counting_start, issued_in, skip_early_periods
 from workflow.ledger.planning import PlannedLedger, plan_ledger
 from workflow.ledger.prose import ProseLedger, resolve_paragraph_units
 from workflow.ledger.readers import read_source
@@ -90,11 +92,15 @@ def read_ledger(
     limits: Any = None,
     columns: dict[str, str] | None = None,
     known: frozenset[str] = frozenset(),
+    rest_day: str = "next",
 ) -> PlannedLedger:
     """Read, parse and date a ledger file (no database); ``columns``: the office's column
-    roles (see :func:`workflow.ledger.choice.parse_columns`)."""
+    roles (see :func:`workflow.ledger.choice.parse_columns`); ``rest_day``: where a written-out
+    deadline on a day off goes."""
     parsed = parse_ledger(read_source(path, sheet=sheet, limits=limits), columns, known)
-    return plan_ledger(parsed, calendar=calendar, year=plan_year, dates=report_dates)
+    return plan_ledger(
+        parsed, calendar=calendar, year=plan_year, dates=report_dates, rest_day=rest_day
+    )
 
 
 def import_ledger(
@@ -112,8 +118,15 @@ def import_ledger(
     progress: Progress | None = None,
     limits: Any = None,
     columns: dict[str, str] | None = None,
+    rest_day: str = "next",
+    periods_from: str = "issued",
+    issued: date | None = None,
 ) -> ImportResult:
-    """Import (or, with ``dry_run``, preview) a ledger file. Office only."""
+    """Import (or, with ``dry_run``, preview) a ledger file. Office only.
+
+    ``periods_from`` and ``issued``: which periodic obligations are left out because they were
+    due before the plan counts (see :mod:`workflow.ledger.periods`).
+    """
     require_role(caller, "office", "导入台账")
     planned = read_ledger(
         path,
@@ -124,6 +137,7 @@ def import_ledger(
         limits=limits,
         columns=columns,
         known=directory_names(session),
+        rest_day=rest_day,
     )
     if not dry_run:
         one_import_at_a_time(session)
@@ -135,6 +149,15 @@ def import_ledger(
         resolved = resolver.resolve_all([t.parsed for t in planned.tasks], planned.parsed.path)
     applier = LedgerApplier(session, caller, now, planned, dry_run=dry_run)
     plan, action = applier.plan()
+    start, why = counting_start(
+        periods_from,
+        issued=issued or issued_in(f"{planned.parsed.title}\n{planned.parsed.intro}"),
+        imported=local_date(plan.created_at or now),
+        plan_year=planned.year,
+    )
+    skipped = skip_early_periods(planned, start, why)
+    if skipped:
+        applier.warnings.append(skipped)
     existing = applier.existing_tasks(plan)
     views: list[tuple[TaskView, Any]] = []
     total = len(planned.tasks)

@@ -29,6 +29,7 @@ from workflow.workdays import provisional_message
 class PlannedTask:
     parsed: ParsedTask
     deadline: DeadlineResult
+    notes: list[str] = field(default_factory=list)  # periods left out (workflow.ledger.periods)
 
     @property
     def deadline_text(self) -> str | None:
@@ -81,7 +82,12 @@ def report_dates(
 
 
 def _deadline(
-    task: ParsedTask, parsed: ParsedLedger, year: int, dates: list[date], calendar: Any
+    task: ParsedTask,
+    parsed: ParsedLedger,
+    year: int,
+    dates: list[date],
+    calendar: Any,
+    rest_day: str = "next",
 ) -> DeadlineResult:
     try:
         result = parse_deadline(
@@ -90,6 +96,7 @@ def _deadline(
             report_dates=dates,
             calendar=calendar,
             body_text=task.content or task.title,
+            rest_day=rest_day,
         )
     except DeadlineError as exc:
         role = (
@@ -107,7 +114,7 @@ def _deadline(
                 parsed.path, where, f"截止日期无效：{problem}，请核对完成时限或 --plan-year"
             )
     if not result.dues:  # "N个工作日内": an event's limit; until then checked like 长期坚持
-        dues = plan_default_dues(year, dates, calendar, result.phrase or "")
+        dues = plan_default_dues(year, dates, calendar, result.phrase or "", rest_day)
         result = DeadlineResult(
             result.kind, dues, result.phrase, result.source, result.warnings, result.working_days
         )
@@ -124,8 +131,13 @@ def plan_ledger(
     calendar: Any,
     year: int | None = None,
     dates: list[date] | None = None,
+    rest_day: str = "next",
 ) -> PlannedLedger:
-    """Resolve year and report dates and read every task's deadline."""
+    """Resolve year and report dates and read every task's deadline.
+
+    ``rest_day`` (``[office] due_on_rest_day``): a written-out date on a day off moves to the
+    "next" (default) or "previous" working day; a period's end always stays inside its period.
+    """
     the_year, year_source = plan_year(parsed, year)
     first, last = due_range(calendar)
     if not first.year <= the_year <= last.year:
@@ -139,7 +151,7 @@ def plan_ledger(
     warnings = list(parsed.warnings)
     tasks = []
     for task in parsed.tasks:
-        result = _deadline(task, parsed, the_year, the_dates, calendar)
+        result = _deadline(task, parsed, the_year, the_dates, calendar, rest_day)
         where = task.where("deadline" if result.source == "deadline_cell" else None)
         warnings.extend(
             f"{parsed.path.name}：{where}：{w}"

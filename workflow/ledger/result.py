@@ -46,6 +46,7 @@ class TaskView:
     units: list[dict[str, str]]  # name, role, how, written
     where: str
     task_id: int | None = None
+    notes: list[str] = field(default_factory=list)  # why a due date moved / a period is skipped
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -56,6 +57,7 @@ class TaskView:
             "metric": self.metric,
             "deadline_text": self.deadline_text,
             "due_dates": sorted({d.isoformat() for d, _, _ in self.dues}),
+            "due_notes": list(self.notes),
             "units": [{"name": u["name"], "role": u["role"]} for u in self.units],
         }
 
@@ -151,4 +153,5 @@ def task_view(
         ],
         where=p.row.where(),
         task_id=task_id,
+        notes=list(dict.fromkeys([*pt.notes, *(d.note for d in pt.deadline.dues if d.note)])),
     )

@@ -239,6 +239,7 @@ def export_review(
     report_dates: list[date] | None = None,
     sheet: str | None = None,
     columns: dict[str, str] | None = None,
+    rest_day: str = "next",
 ) -> ReviewSummary:
     """Read ``source`` as ``duban import`` does and write its review workbook to ``target``."""
     from workflow.directory.roles import require_role
@@ -254,6 +255,7 @@ def export_review(
         sheet=sheet,
         columns=columns,
         known=directory_names(session),
+        rest_day=rest_day,
     )
     return write_review_ledger(
         planned, target, unknown=unknown_units(session, caller, now, planned)

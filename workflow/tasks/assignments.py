@@ -206,16 +206,31 @@ def get_assignment(session: Session, assignment_id: int) -> Assignment:
     return assignment
 
 
-def show_assignment(session: Session, caller: Caller, assignment_id: int) -> dict[str, Any]:
-    """One assignment with its task, reports and whole history."""
+def show_assignment(
+    session: Session, caller: Caller, assignment_id: int, today: date | None = None
+) -> dict[str, Any]:
+    """One assignment with its task, reports and whole history.
+
+    The state is the one ``duban task list`` shows at the same moment: a row still waiting
+    (assigned / in progress) whose due date is before ``today`` is overdue even before the
+    daily check has marked it (``recorded_state`` keeps what the row says). Without ``today``
+    (a library caller that names no moment) the row's own state is shown.
+    """
+    from workflow.tasks.listing import EXPIRING
+
     a = get_assignment(session, assignment_id)
     if caller.role == "unit" and a.unit_id != caller.unit_id:
         raise PermissionDenied(f"任务 #{assignment_id} 不属于{caller.name}，无权查看")
     task = session.get(Task, a.task_id)
     unit = session.get(Unit, a.unit_id)
     view = assignment_view(a, task, unit)
+    expired = today is not None and a.state in EXPIRING and a.due < today
+    state = "overdue" if expired else a.state
     view.update(
         {
+            "state": state,
+            "state_label": STATE_LABELS[state],
+            "recorded_state": a.state,
             "content": task.content,
             "metric": task.metric,
             "deadline_text": task.deadline_text,

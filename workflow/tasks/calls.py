@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 from workflow.clock import parse_date
 from workflow.config import Config
 from workflow.directory.roles import Caller
+from workflow.due import check_due
+from workflow.errors import InvalidInput
 from workflow.tasks.assignments import TaskFilter, add_task, list_assignments, show_assignment
 from workflow.tasks.assignments import view_of as assignment_of
 from workflow.tasks.clock import pause_event, resume_event
@@ -48,9 +50,25 @@ def task_add(
     lead: list[str] | None = None,
     content: str | None = None,
     plan_id: int | None = None,
+    past: bool = False,
 ) -> dict[str, Any]:
-    """One task by hand: ``{"title", "assignments": [rows of task list]}``."""
-    due_date = parse_date(due, "截止日期")
+    """One task by hand: ``{"title", "assignments": [rows of task list], "warnings": […]}``.
+
+    A due date already past (before today) is refused unless ``past`` says it is meant (work
+    recorded after the fact); then it is added, overdue at once, with a warning.
+    """
+    from workflow.clock import local_date
+
+    due_date = check_due(parse_date(due, "截止日期"))
+    today = local_date(now)
+    warnings: list[str] = []
+    if due_date < today:
+        if not past:
+            raise InvalidInput(
+                f"截止日期 {due_date} 已过（今天 {today}），新增后将立即逾期；"
+                "如确为补录已过期的任务，请加 --past"
+            )
+        warnings.append(f"截止日期 {due_date} 已过（今天 {today}）：该任务新增后即为已逾期")
     t, assignments = add_task(
         session,
         caller,
@@ -63,8 +81,8 @@ def task_add(
         plan_id=plan_id,
     )
     ids = {a.id for a in assignments}
-    rows = [r for r in list_assignments(session, caller, TaskFilter()) if r["id"] in ids]
-    return {"title": t.title, "assignments": rows}
+    rows = [r for r in list_assignments(session, caller, TaskFilter(), today) if r["id"] in ids]
+    return {"title": t.title, "assignments": rows, "warnings": warnings}
 
 
 def task_list(
@@ -95,8 +113,13 @@ def task_list(
     return list_assignment_rows(CoreReader(session.connection()), caller, flt, local_date(now))
 
 
-def task_show(session: Session, caller: Caller, assignment_id: int) -> dict[str, Any]:
-    return show_assignment(session, caller, assignment_id)
+def task_show(
+    session: Session, caller: Caller, now: datetime, assignment_id: int
+) -> dict[str, Any]:
+    """One assignment; its state as ``task list`` shows it at the same moment (``now``)."""
+    from workflow.clock import local_date
+
+    return show_assignment(session, caller, assignment_id, local_date(now))
 
 
 def _fire(session, caller, now, assignment_id, trigger, **kwargs) -> dict[str, Any]:

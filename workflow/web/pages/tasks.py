@@ -92,7 +92,7 @@ def assignment(
     request: Request, assignment_id: int, done: str = "", who: Visitor = Depends(visitor)
 ) -> Response:
     with unit_of_work(request) as session:
-        view = show_assignment(session, who.caller, assignment_id)
+        view = show_assignment(session, who.caller, assignment_id, today())
         notices = list_notices(session, who.caller, assignment_id=assignment_id)
         pending = []
         if who.role in ("unit", "office"):
