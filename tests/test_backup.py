@@ -21,6 +21,7 @@ from conftest import PG_URL, Cli
 from workflow.audit.chain import verify
 from workflow.db import Database
 from workflow.directory.tokens import create_office_token
+from workflow.schema import SCHEMA_HEAD
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = (
@@ -169,7 +170,7 @@ def test_restore_checks_the_file_and_refuses_a_live_database(cli_env, tmp_path):
     cli.ok("unit", "add", "法规处")
     file = tmp_path / "b.bak"
     out = cli.json("backup", str(file))
-    assert out["schema_version"] == "0016" and Path(out["file"]).stat().st_mode & 0o077 == 0
+    assert out["schema_version"] == SCHEMA_HEAD and Path(out["file"]).stat().st_mode & 0o077 == 0
     again = cli("backup", str(file))
     assert again.exit_code == 5 and "备份文件已存在" in again.stderr
     cli.ok("unit", "add", "财政局")

@@ -278,7 +278,9 @@ def test_importing_the_regional_notice_recomputes_due_dates(duban, tmp_path):
 def test_changing_the_region_recomputes_due_dates(duban):
     duban.ok("unit", "add", "法规处")
     row = duban.json("event", "add", "网站找错", "--date", "2024-04-08", "--unit", "法规处", "--ref", "找错 2")  # fmt: skip
-    task = duban.json("task", "add", "信息公开年报", "--unit", "法规处", "--due", "2024-06-17")
+    task = duban.json(
+        "task", "add", "信息公开年报", "--unit", "法规处", "--due", "2024-06-17", "--past"
+    )
     assert row["due"] == "2024-04-10"
     configure(duban, "宁夏")
     out = duban.json("calendar", "recompute")

@@ -18,6 +18,7 @@ from workflow.db import Database
 from workflow.errors import ConfigError
 from workflow.operations.health import beat, readiness
 from workflow.operations.upkeep import backup_settings, scheduled_backup, upkeep
+from workflow.schema import SCHEMA_HEAD
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
 
@@ -42,7 +43,11 @@ def test_readiness_follows_the_heartbeat_and_reports_the_outbox(db, tmp_path):
     beat(db, NOW - timedelta(minutes=3))
     report = readiness(db, config, NOW)
     assert report["ready"] is True and report["checks"]["daemon"]["age_minutes"] == 3.0
-    assert report["checks"]["schema"] == {"ok": True, "current": "0016", "expected": "0016"}
+    assert report["checks"]["schema"] == {
+        "ok": True,
+        "current": SCHEMA_HEAD,
+        "expected": SCHEMA_HEAD,
+    }
     from workflow.models import Notification
 
     with db.engine.begin() as conn:
@@ -74,7 +79,7 @@ def test_an_old_schema_is_not_ready(database_url, tmp_path):
     db.upgrade("0012")
     report = readiness(db, _config(tmp_path, database_url), NOW)
     assert report["ready"] is False
-    assert report["checks"]["schema"] == {"ok": False, "current": "0012", "expected": "0016"}
+    assert report["checks"]["schema"] == {"ok": False, "current": "0012", "expected": SCHEMA_HEAD}
     db.engine.dispose()
 
 
@@ -147,7 +152,7 @@ def test_wrong_backup_settings_are_refused(tmp_path, toml, message):
 
 def test_db_upgrade_says_what_it_runs_and_backs_up_first(database_url, tmp_path):
     db = Database(database_url)
-    db.upgrade("0012")
+    db.upgrade("0015")  # the step before the audit log's
     db.engine.dispose()
     env = {
         "DUBAN_CONFIG_DIR": str(tmp_path / "c"),
@@ -159,14 +164,19 @@ def test_db_upgrade_says_what_it_runs_and_backs_up_first(database_url, tmp_path)
     }
     cli = Cli(env)
     plan = cli.json("db", "upgrade", "--dry-run")
-    assert [s["revision"] for s in plan["pending"]] == ["0016"]
+    pending = [s["revision"] for s in plan["pending"]]
+    assert pending[0] == "0016" and pending[-1] == SCHEMA_HEAD
     assert plan["pending"][0]["what"].startswith("audit log")
-    assert plan["to"] == "0012"
+    assert plan["to"] == "0015"
     out = cli.ok("db", "upgrade").stdout
-    assert "执行 1 个升级步骤" in out and "0016  audit log" in out and "升级前已备份" in out
+    assert (
+        f"执行 {len(pending)} 个升级步骤" in out
+        and "0016  audit log" in out
+        and "升级前已备份" in out
+    )
     backups = list((tmp_path / "d").glob("duban-before-upgrade-20260302-090000.*"))
     assert len(backups) == 1
-    assert Database(database_url).current_revision() == "0016"
+    assert Database(database_url).current_revision() == SCHEMA_HEAD
     assert "已是最新版本" in cli.ok("db", "upgrade").stdout
 
 

@@ -316,7 +316,8 @@ def test_mail_test_refuses_a_line_break_in_the_address(office, server, address):
     configure(office, smtp_section(server))
     bad = office("mail", "test", address)
     assert bad.exit_code == 2
-    assert bad.stderr.startswith("错误：收件地址不能含换行或控制字符：")
+    # refused by the one input check of every door (workflow/calls/inputs.py) before mail's own
+    assert bad.stderr.startswith("错误：") and "控制字符" in bad.stderr
     assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.output
     assert server.received == []
 
