@@ -12,6 +12,7 @@ import base64
 import functools
 import hashlib
 import re
+import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,6 +54,25 @@ class MessageError(ValueError):
     """A message that cannot be built: a malformed sender or domain."""
 
 
+MAX_FILENAME = 120  # characters of an attachment's name (its encoded header stays one line)
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file carried by a mail: plain values (the caller renders the bytes)."""
+
+    filename: str
+    mime_type: str
+    data: bytes
+
+    def __post_init__(self) -> None:
+        name = self.filename
+        if not name or len(name) > MAX_FILENAME or any(ord(c) < 32 or c in '"\\/' for c in name):
+            raise MessageError(f"附件文件名无效：{name!r}")
+        if not re.fullmatch(r"[a-z0-9.+-]+/[a-z0-9.+-]+", self.mime_type):
+            raise MessageError(f"附件类型无效：{self.mime_type!r}")
+
+
 @dataclass(frozen=True)
 class Message:
     """One notification ready to deliver.
@@ -69,6 +89,7 @@ class Message:
     text: str
     html: str | None = None
     cc: tuple[str, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
 
     @property
     def recipients(self) -> tuple[str, ...]:
@@ -145,6 +166,8 @@ def build_email(message: Message, *, now: datetime | None = None) -> EmailMessag
     """Build the MIME message: UTF-8 text part, optional HTML alternative, encoded headers.
 
     Bodies use base64 so that CJK text survives every relay (no 8BITMIME assumption).
+    With attachments the message is multipart/mixed: the body (or its alternatives) first,
+    then each attachment (base64, its name RFC 2231-encoded).
     Invalid recipients are left out of the headers here; :func:`split_recipients` decides
     about them before sending. ``now`` is the Date header; defaults to the current time in
     Asia/Shanghai.
@@ -168,9 +191,20 @@ def build_email(message: Message, *, now: datetime | None = None) -> EmailMessag
         msg.add_alternative(message.html, subtype="html", charset="utf-8", cte="base64")
         # A fixed boundary: it cannot occur in base64 bodies (no "_" there), and it spares the
         # generator compiling a regex per message to check a random one (~0.7 ms).
-        digest = hashlib.sha256(message.key.encode("utf-8")).hexdigest()[:24]
-        msg.set_boundary(f"=_duban_{digest}")
+        msg.set_boundary(_boundary(message.key))
+    for item in message.attachments:
+        maintype, _, subtype = item.mime_type.partition("/")
+        msg.add_attachment(item.data, maintype, subtype, filename=item.filename)
+    if message.attachments:
+        msg.set_boundary(_boundary(message.key, "m"))
     return msg
+
+
+def _boundary(key: str, prefix: str = "") -> str:
+    """A fixed boundary per key: it cannot occur in base64 bodies (no "_" there), and the outer
+    one (prefix "m") is no prefix of the inner one, nor the inner one of it."""
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]
+    return f"=_duban_{prefix}{digest}"
 
 
 # ---------------------------------------------------------------- the wire form, fast
@@ -235,6 +269,25 @@ def _base64_body(text: str) -> bytes:
     return b"\r\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76)) + b"\r\n"
 
 
+def _base64_data(data: bytes) -> bytes:
+    encoded = base64.b64encode(data)
+    return b"".join(encoded[i : i + 76] + b"\r\n" for i in range(0, len(encoded), 76))
+
+
+def _attachment(item: Attachment) -> bytes:
+    """An attachment part as the stdlib writes it: base64, the name RFC 2231-encoded."""
+    if item.filename.isascii() and _PLAIN_NAME.match(item.filename.replace(".", "")):
+        name = f'filename="{item.filename}"'
+    else:
+        name = "filename*=utf-8''" + urllib.parse.quote(item.filename, safe="")
+    head = (
+        f"Content-Type: {item.mime_type}\r\n"
+        "Content-Transfer-Encoding: base64\r\n"
+        f"Content-Disposition: attachment; {name}\r\n\r\n"
+    )
+    return head.encode("ascii") + _base64_data(item.data)
+
+
 def _part(subtype: str, text: str) -> bytes:
     head = (
         f'Content-Type: text/{subtype}; charset="utf-8"\r\n'
@@ -276,23 +329,34 @@ def message_bytes(message: Message, *, now: datetime | None = None) -> bytes:
         "MIME-Version: 1.0",
     ]
     if message.html is None:
-        head = "\r\n".join(lines) + "\r\n"
-        return head.encode("ascii") + _part("plain", message.text)
-    digest = hashlib.sha256(message.key.encode("utf-8")).hexdigest()[:24]
-    boundary = f"=_duban_{digest}"  # cannot occur in base64 bodies (no "_" there)
-    lines.append(f'Content-Type: multipart/alternative; boundary="{boundary}"')
-    head = "\r\n".join(lines) + "\r\n\r\n"
-    sep = f"--{boundary}\r\n".encode("ascii")
-    return b"".join(
-        (
-            head.encode("ascii"),
-            sep,
-            _part("plain", message.text),
-            sep,
-            _part("html", message.html),
-            f"--{boundary}--\r\n".encode("ascii"),
+        body_type, body = "", _part("plain", message.text)
+    else:
+        boundary = _boundary(message.key)  # cannot occur in base64 bodies (no "_" there)
+        body_type = f'Content-Type: multipart/alternative; boundary="{boundary}"'
+        sep = f"--{boundary}\r\n".encode("ascii")
+        body = b"".join(
+            (
+                sep,
+                _part("plain", message.text),
+                sep,
+                _part("html", message.html),
+                f"--{boundary}--\r\n".encode("ascii"),
+            )
         )
-    )
+    if not message.attachments:
+        if body_type:
+            lines.append(body_type)
+            return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + body
+        return ("\r\n".join(lines) + "\r\n").encode("ascii") + body
+    outer = _boundary(message.key, "m")
+    lines.append(f'Content-Type: multipart/mixed; boundary="{outer}"')
+    sep = f"--{outer}\r\n".encode("ascii")
+    first = (body_type + "\r\n\r\n").encode("ascii") + body if body_type else body
+    parts = [("\r\n".join(lines) + "\r\n\r\n").encode("ascii"), sep, first]
+    for item in message.attachments:
+        parts += [sep, _attachment(item)]
+    parts.append(f"--{outer}--\r\n".encode("ascii"))
+    return b"".join(parts)
 
 
 def split_recipients(message: Message) -> tuple[list[str], dict[str, str]]:

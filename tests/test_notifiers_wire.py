@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from notifiers.message import SHANGHAI, Message, build_email, make_message_id, message_bytes
+from notifiers.message import (
+    SHANGHAI,
+    Attachment,
+    Message,
+    build_email,
+    make_message_id,
+    message_bytes,
+)
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
 HEADERS = ("Message-ID", "Date", "From", "To", "Cc", "Subject", "Auto-Submitted", "X-Duban-Key")
@@ -53,13 +60,49 @@ def same(message: Message) -> None:
         assert (a is None) == (b is None)
         if a is not None:
             assert b.get_content() == a.get_content()
+    old_files = [
+        (p.get_filename(), p.get_content_type(), p.get_payload(decode=True))
+        for p in old.iter_attachments()
+    ]
+    new_files = [
+        (p.get_filename(), p.get_content_type(), p.get_payload(decode=True))
+        for p in new.iter_attachments()
+    ]
+    assert new_files == old_files
+    assert [(a.filename, a.mime_type, a.data) for a in message.attachments] == new_files
     assert not new.defects
+    assert not any(part.defects for part in new.walk())
+
+
+filename = st.text(
+    st.characters(
+        codec="utf-8", exclude_categories=("Cs", "Cc", "Zl", "Zp"), exclude_characters='"\\/'
+    ),
+    min_size=1,
+    max_size=40,
+).filter(lambda n: n.strip() == n and n.strip())
+attachment = st.builds(
+    Attachment,
+    filename=st.one_of(filename, st.sampled_from(["督办〔2026〕12号督办单（公开科）.docx", "a b.docx"])),
+    mime_type=st.sampled_from(
+        ["application/octet-stream", "application/pdf", "image/png",
+         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"]
+    ),
+    data=st.binary(max_size=400),
+)  # fmt: skip
 
 
 @settings(max_examples=150, deadline=None)
-@given(subject=text, to_name=name, sender_name=name, plain=body, html=st.one_of(st.none(), body))
+@given(
+    subject=text,
+    to_name=name,
+    sender_name=name,
+    plain=body,
+    html=st.one_of(st.none(), body),
+    files=st.lists(attachment, max_size=3),
+)
 def test_direct_wire_form_reads_back_like_the_stdlib_build(
-    subject, to_name, sender_name, plain, html
+    subject, to_name, sender_name, plain, html, files
 ):
     subject = " ".join(subject.split()) or "提醒"
     sender = (
@@ -67,7 +110,7 @@ def test_direct_wire_form_reads_back_like_the_stdlib_build(
     )
     to = f"{to_name} <unit@units.example.cn>" if to_name else "unit@units.example.cn"
     same(Message("k:1", make_message_id("k:1", "office.example.cn"), sender, (to,), subject,
-                 plain, html))  # fmt: skip
+                 plain, html, attachments=tuple(files)))  # fmt: skip
 
 
 @pytest.mark.parametrize(

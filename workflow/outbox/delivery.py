@@ -44,7 +44,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from notifiers.message import LazyMessage, Message, MessageError, make_message_id
+from notifiers.message import Attachment, LazyMessage, Message, MessageError, make_message_id
 from notifiers.render import RenderError, TemplateOverrideError
 from workflow.clock import local_date
 from workflow.config import Config
@@ -57,6 +57,7 @@ from workflow.errors import (
     MailSettingsError,
 )
 from workflow.models import Notification
+from workflow.outbox.attachments import NoticeFiles
 from workflow.outbox.claims import (
     Claimed,
     aware,
@@ -161,9 +162,11 @@ def build_message(
     sender: str,
     domain: str,
     context: dict[str, Any] | None = None,
+    attachments: tuple[Attachment, ...] = (),
 ) -> Message:
     """The mail for one outbox row (``context``: the refreshed render context, else the
-    stored one); RenderError / MessageError when it cannot be built."""
+    stored one; ``attachments``: its notices, :mod:`workflow.outbox.attachments`);
+    RenderError / MessageError when it cannot be built."""
     if context is None:
         from workflow.chasing.check import render_context
 
@@ -181,6 +184,7 @@ def build_message(
         subject=mail.subject,
         text=mail.text,
         html=mail.html,
+        attachments=attachments,
     )
 
 
@@ -193,6 +197,7 @@ class _Run:
         self.sender = mail_sender(config)
         self.domain = message_id_domain(config)
         self.contact: MailContact = mail_contact(config)
+        self.files = NoticeFiles()  # the 督办单 / 催办通知书 attached to the chunk's mails
         self._calendar = None
 
     @property
@@ -222,6 +227,10 @@ class _Run:
             if fresh.note:
                 self.recorder.notes[row.key] = fresh.note
             out[row.key] = {**fresh.context, **action}
+        mails = {k: (claimed.rows[k], c) for k, c in out.items() if isinstance(c, dict)}
+        if self.files.find(mails):
+            with self.db.engine.connect() as conn:
+                self.files.fetch(conn)
         return out
 
 
@@ -342,7 +351,8 @@ class _Builder:
     def _build(self, row: Notification, context: dict[str, Any]) -> Message | None:
         run = self.run
         try:
-            return build_message(row, run.render, run.sender, run.domain, context)
+            files = run.files.for_row(row.key)
+            return build_message(row, run.render, run.sender, run.domain, context, files)
         except TemplateOverrideError as exc:  # the office's template: its fault, not the row's
             raise ConfigError(str(exc)) from None
         except (RenderError, MessageError) as exc:
