@@ -270,3 +270,72 @@ def test_the_daemon_upkeep_runs_the_checks(db, office, site, tmp_path):
     daemon = Daemon(db=db, config=config, clock=lambda: at(date(2026, 3, 2)))
     run = daemon.run_upkeep_job()
     assert "佐证链接检查 1 个，有问题 0 个" in run.summary
+
+
+# -- the doors: CLI (local and over HTTP), the 待核验 page, the evaluation workbook -----------
+
+
+@pytest.fixture
+def evidence_env(cli_env, site):
+    """The office's duban.toml allows the test site (written before the server starts)."""
+    folder = Path(cli_env["DUBAN_CONFIG_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "duban.toml").open("a", encoding="utf-8") as f:
+        f.write(
+            f'\n[evidence]\nallow_hosts = ["127.0.0.1"]\nallow_ports = [{site.port}]\ntimeout = 0.5\n'
+        )
+    return cli_env
+
+
+def test_evidence_commands_page_and_workbook(evidence_env, duban, site, tmp_path, monkeypatch):
+    import re
+
+    from fastapi.testclient import TestClient
+    from openpyxl import load_workbook
+
+    from workflow.config import load_config
+
+    duban.ok("unit", "add", "法规科", "--email", "fg@example.org")
+    duban.ok("task", "add", "修订办事指南", "--unit", "法规科", "--due", "2026-03-31")
+    unit_token = duban.json("token", "issue", "法规科")["token"]
+    ok, missing = site.url("/ok"), site.url("/missing")
+    duban.ok(
+        "task",
+        "report",
+        "1",
+        "--text",
+        "已发布",
+        "--evidence",
+        ok,
+        "--evidence",
+        missing,
+        "--evidence",
+        "粤府办〔2026〕3号",
+        token=unit_token,
+    )
+
+    refused = duban("evidence", "check", token=unit_token)
+    assert refused.exit_code != 0 and "无权" in refused.output + refused.stderr
+    result = duban.json("evidence", "check", "--as-of", "2026-03-02")
+    assert (result["checked"], result["flagged"]) == (2, 1)
+    flags = duban.json("evidence", "flags")
+    assert [(f["url"], f["flag"]) for f in flags] == [(missing, "打不开（HTTP 404）")]
+    text = duban.ok("evidence", "flags").output
+    assert "打不开（HTTP 404）" in text and "共 1 个链接" in text
+
+    for key, value in evidence_env.items():
+        monkeypatch.setenv(key, value)
+    from workflow.web.app import create_app
+
+    client = TestClient(create_app(load_config(evidence_env)))
+    page = client.get("/login")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    client.post("/login", data={"token": evidence_env["DUBAN_TOKEN"], "csrf_token": csrf})
+    verify = client.get("/office/verify").text
+    assert verify.count("链接异常") == 1 and "链接异常：打不开（HTTP 404）" in verify
+
+    book = tmp_path / "考核.xlsx"
+    duban.ok("export", "evaluation", str(book), "--as-of", "2026-12-31")
+    sheet = load_workbook(book)["佐证链接异常"]
+    values = [c for row in sheet.iter_rows(values_only=True) for c in row if c]
+    assert missing in values and "打不开（HTTP 404）" in values and ok not in values

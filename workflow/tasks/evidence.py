@@ -231,3 +231,31 @@ def evidence_flags(session: Session, caller: Caller) -> list[dict[str, Any]]:
     """Office only: every flagged link."""
     require_role(caller, "office", "查看佐证链接检查结果")
     return [link for links in flagged_links(session).values() for link in links]
+
+
+EVIDENCE_HEADERS = ("任务编号", "责任单位", "任务", "佐证链接", "最近检查", "问题", "首次检查")
+
+
+def flagged_for_plans(session: Session, plan_ids: Iterable[int]) -> list[list[Any]]:
+    """The flagged links of the plans' assignments, as rows under :data:`EVIDENCE_HEADERS`
+    (the evaluation workbook's sheet: the evaluators open the published page, not the report)."""
+    from workflow.clock import SHANGHAI
+    from workflow.models import Task, Unit
+
+    rows = session.exec(
+        select(EvidenceCheck, Task.title, Unit.name)
+        .join(Assignment, Assignment.id == EvidenceCheck.assignment_id)
+        .join(Task, Task.id == Assignment.task_id)
+        .join(Unit, Unit.id == Assignment.unit_id)
+        .where(Task.plan_id.in_(list(plan_ids)))  # type: ignore[union-attr]
+        .order_by(EvidenceCheck.assignment_id, EvidenceCheck.id)
+    ).all()
+
+    def when(instant: datetime | None) -> str:
+        return instant.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if instant else ""
+
+    return [
+        [row.assignment_id, unit, title, row.url, when(row.latest_at), flag, when(row.first_at)]
+        for row, title, unit in rows
+        if (flag := flag_of(row))
+    ]
