@@ -134,6 +134,8 @@ class Site:
                     self._redirect("/ok")
                 elif self.path == "/to-private":
                     self._redirect("http://10.0.0.1/secret")
+                elif self.path == "/big":
+                    self._send(200, b"x" * 5000, "text/plain")
                 elif self.path == "/slow":
                     site.release.wait(5)
                     self._send(200, b"late", "text/plain")
@@ -200,6 +202,33 @@ def test_check_link_against_a_real_server(site, tmp_path):
     assert private.status is None and "跳转后" in private.error and "内网" in private.error
     slow = check_link(site.url("/slow"), settings)
     assert not slow.opens and "0.5 秒" in slow.error
+
+
+def test_the_body_is_read_up_to_the_cap(site, tmp_path):
+    import hashlib
+
+    from workflow.tasks.evidence_fetch import evidence_settings
+
+    settings = evidence_settings(config_for(site, tmp_path, max_bytes=1000))
+    big = check_link(site.url("/big"), settings)
+    assert big.opens and big.sha256 == hashlib.sha256(b"x" * 1000).hexdigest()
+
+
+@pytest.mark.parametrize(
+    ("evidence", "message"),
+    [
+        ({"allow_hosts": "intranet.gov.cn"}, "allow_hosts 应为列表"),
+        ({"allow_ports": ["eighty"]}, "设置有误"),
+        ({"timeout": 0}, "应为正数"),
+        ({"year_end": "Dec 20"}, "MM-DD"),
+    ],
+)
+def test_wrong_settings_stop_the_daemon_at_start(db, tmp_path, evidence, message):
+    from workflow.errors import ConfigError
+
+    config = Config(tmp_path, tmp_path, "", raw={"evidence": evidence})
+    with pytest.raises(ConfigError, match=message):
+        Daemon(db=db, config=config, deliver=print).check_settings()
 
 
 def test_checks_when_reported_before_verification_and_at_year_end(db, office, site, tmp_path):

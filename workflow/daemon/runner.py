@@ -125,9 +125,11 @@ class Daemon:
         """Refuse to start on wrong ``[notify]`` / ``[smtp]`` values (ConfigError, exit 7)."""
         from workflow.operations.upkeep import check_upkeep_settings
         from workflow.outbox.settings import make_sink, notify_settings
+        from workflow.tasks.evidence_fetch import evidence_settings
 
         self.stop_timeout = float(notify_settings(self.config).stop_timeout)
         check_upkeep_settings(self.config)  # [backup], [audit], [health]
+        evidence_settings(self.config)  # [evidence] (issue 31)
         if self.deliver is None:  # the real delivery: its sink's settings must be right
             make_sink(self.config)
 

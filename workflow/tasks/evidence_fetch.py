@@ -15,6 +15,7 @@ import html
 import ipaddress
 import re
 import socket
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -44,6 +45,9 @@ class EvidenceSettings:
 def evidence_settings(config: Config) -> EvidenceSettings:
     raw = config.section("evidence")
     where = f"配置文件 {config.config_file} 的 [evidence]"
+    for key in ("allow_hosts", "allow_ports"):
+        if not isinstance(raw.get(key, []), list):
+            raise ConfigError(f'{where} 中 {key} 应为列表，如 {key} = ["intranet.example.gov.cn"]')
     try:
         hosts = frozenset(str(h).strip().lower() for h in raw.get("allow_hosts", []))
         ports = frozenset(int(p) for p in raw.get("allow_ports", []))
@@ -204,8 +208,11 @@ def check_link(
                     current = urljoin(current, resp.headers["location"])
                     continue
                 body = bytearray()
+                give_up = time.monotonic() + 3 * settings.timeout  # a page that trickles
                 for chunk in resp.iter_bytes():
                     body.extend(chunk)
+                    if time.monotonic() > give_up:
+                        raise httpx.ReadTimeout("the body took too long")
                     if len(body) >= settings.max_bytes:
                         del body[settings.max_bytes :]
                         break
