@@ -9,6 +9,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scoring_world import at, new_assignment, new_plan, play
 
 from workflow.config import Config
@@ -65,6 +67,19 @@ def test_which_urls_may_be_fetched(url, refused):
         assert reason is None
     else:
         assert reason is not None and refused in reason
+
+
+@given(address=st.ip_addresses())
+def test_a_host_with_any_non_public_address_is_refused(address):
+    settings = EvidenceSettings()
+    reason = url_refusal(
+        "http://site.example/", settings, lambda _h: ["203.119.25.1", str(address)]
+    )
+    mapped = getattr(address, "ipv4_mapped", None) or address
+    if not mapped.is_global or mapped.is_multicast or mapped.is_reserved:
+        assert reason is not None and "内网" in reason
+    else:
+        assert reason is None
 
 
 def test_an_allowed_intranet_host_and_port():
