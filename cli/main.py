@@ -62,6 +62,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "backup": ("cli.operations", "backup", "在线备份数据库"),
     "restore": ("cli.operations", "restore", "从备份恢复数据库"),
     "status": ("cli.operations", "status", "运行状态（数据库、守护进程心跳、待发通知）"),
+    "evidence": ("cli.evidence", "evidence", "佐证链接检查：能否打开、页面是否变化"),
 }
 
 

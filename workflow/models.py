@@ -466,3 +466,28 @@ class NoticeCounter(SQLModel, table=True):
     kind: str = Field(primary_key=True, max_length=10)
     year: int = Field(primary_key=True)
     last: int = 0
+
+
+class EvidenceCheck(SQLModel, table=True):
+    """The checks of one evidence link of one report (issue 31): the first result, kept as the
+    reference, and the latest one. A link is flagged when it no longer opens or its page's
+    hash differs from the first check's."""
+
+    __tablename__ = "evidence_check"
+
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    assignment_id: int = Field(index=True)
+    url: str = Field(sa_column=sa.Column(sa.Text, nullable=False))
+    first_at: datetime | None = _ts()
+    first_status: int | None = None
+    first_hash: str | None = Field(default=None, max_length=64)
+    latest_at: datetime | None = _ts()
+    latest_stage: str = Field(default="reported", max_length=20)  # reported | verify | year_end
+    latest_status: int | None = None
+    latest_final_url: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    latest_title: str | None = Field(default=None, max_length=300)
+    latest_hash: str | None = Field(default=None, max_length=64)
+    latest_pub_date: str | None = Field(default=None, max_length=10)
+    latest_error: str | None = Field(default=None, sa_column=sa.Column(sa.Text))
+    checks: int = 1

@@ -46,6 +46,7 @@ _E = "workflow.evaluation.calls"
 _AU = "workflow.audit.calls"
 _A = "/assignments/{assignment_id:int}"
 _P = "workflow.evaluation.appeal_calls"
+_EV = "workflow.tasks.evidence"
 
 OPERATIONS: dict[str, Operation] = {
     op.name: op
@@ -153,5 +154,8 @@ OPERATIONS: dict[str, Operation] = {
         Operation("audit.export", "GET", "/audit/export", f"{_AU}:audit_export", (), ("path",)),
         Operation("audit.verify", "GET", "/audit/verify", f"{_AU}:audit_verify"),
         Operation("audit.prune", "POST", "/audit/prune", f"{_AU}:audit_prune"),
+        # evidence links that still open (issue 31)
+        Operation("evidence.check", "POST", "/evidence/checks", f"{_EV}:evidence_check"),
+        Operation("evidence.flags", "GET", "/evidence/flags", f"{_EV}:evidence_flags"),
     ]
 }

@@ -125,9 +125,11 @@ class Daemon:
         """Refuse to start on wrong ``[notify]`` / ``[smtp]`` values (ConfigError, exit 7)."""
         from workflow.operations.upkeep import check_upkeep_settings
         from workflow.outbox.settings import make_sink, notify_settings
+        from workflow.tasks.evidence_fetch import evidence_settings
 
         self.stop_timeout = float(notify_settings(self.config).stop_timeout)
         check_upkeep_settings(self.config)  # [backup], [audit], [health]
+        evidence_settings(self.config)  # [evidence] (issue 31)
         if self.deliver is None:  # the real delivery: its sink's settings must be right
             make_sink(self.config)
 
@@ -183,7 +185,26 @@ class Daemon:
 
         now = self.clock()
         done = upkeep(self.db, self.config, now)
+        evidence = self._check_evidence(now)
+        if evidence:
+            done = [*done, evidence]
         return JobRun("upkeep", local_date(now), True, "；".join(done) or "心跳")
+
+    def _check_evidence(self, now: datetime) -> str | None:
+        """The evidence links due a check (issue 31), bounded: a cap per run and per host,
+        and no new fetch after 20 seconds; the rest wait for the next upkeep minute."""
+        if self.stop_event.is_set():
+            return None
+        from workflow.tasks.evidence import run_due_checks
+
+        try:
+            result = run_due_checks(self.db, self.config, now, budget=20.0)
+        except Exception as exc:  # noqa: BLE001 - never stop the heartbeat for a link check
+            log.warning("检查佐证链接时出错（下次再试）：%s", exc)
+            return None
+        if not result["checked"]:
+            return None
+        return f"佐证链接检查 {result['checked']} 个，有问题 {result['flagged']} 个"
 
     def _deliver(self, now: datetime) -> JobRun:
         self._retry_missed_check(now)

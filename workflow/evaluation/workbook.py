@@ -60,6 +60,7 @@ from workflow.evaluation.xlsx import (  # noqa: F401  (LINE_HEIGHT, lines_for: f
     start_sheet,
 )
 from workflow.files import atomic_write
+from workflow.tasks.evidence import EVIDENCE_HEADERS, flagged_for_plans
 
 SUMMARY_COLUMNS: tuple[tuple[str, float], ...] = (
     ("排名", 7),
@@ -134,9 +135,10 @@ def export_evaluation(
     targets = _targets(path, html)
     ev = evaluate(session, caller, plan, as_of, config=config, year=year)
     office = office_name(config)
+    evidence = flagged_for_plans(session, ev.plan_ids)  # links that no longer open (issue 31)
     for target, kind in targets:
         if kind == "xlsx":
-            write_evaluation_xlsx(ev, target, office=office, made_on=made_on)
+            write_evaluation_xlsx(ev, target, office=office, made_on=made_on, evidence=evidence)
         else:
             write_evaluation_html(ev, target, office=office, made_on=made_on)
     return EvaluationExport(
@@ -182,7 +184,12 @@ def detail_columns(ev: Evaluation) -> list[tuple[str, float]]:
 
 
 def write_evaluation_xlsx(
-    ev: Evaluation, path: str | Path, *, office: str = "办公室", made_on: date | None = None
+    ev: Evaluation,
+    path: str | Path,
+    *,
+    office: str = "办公室",
+    made_on: date | None = None,
+    evidence: list[list[Any]] | None = None,
 ) -> Path:
     """The committee's workbook (see the module docstring)."""
     from openpyxl import Workbook
@@ -199,6 +206,8 @@ def write_evaluation_xlsx(
         _detail(wb, ev, lines, office, made_on)
         if ev.adjustments or ev.appeals:
             _extras(wb, ev, lines)
+        if evidence:
+            _evidence(wb, ev, lines, evidence)
         _rules(wb, ev, lines)
         atomic_write(path, lambda tmp: save_stable(wb, tmp, ev.as_of))
     return path
@@ -324,6 +333,23 @@ def _extras(wb, ev: Evaluation, lines: list[str]) -> None:
             w.append([w.styles.cell(v) for v in values], row_height(values, w.widths))
     else:
         w.banner("没有申诉。")
+
+
+EVIDENCE_COLUMNS: tuple[tuple[str, float], ...] = tuple(
+    zip(EVIDENCE_HEADERS, (9, 14, 30, 46, 17, 30, 17), strict=True)
+)
+
+
+def _evidence(wb, ev: Evaluation, lines: list[str], rows: list[list[Any]]) -> None:
+    """佐证链接异常: evidence links that no longer open or whose page changed since reported."""
+    ws = start_sheet(wb, "佐证链接异常", EVIDENCE_COLUMNS, "A5")
+    w = SheetWriter(ws, EVIDENCE_COLUMNS)
+    w.banner(f"{ev.plan_title} 佐证链接异常（打不开或页面已变化）", "title", 30)
+    for line in lines:
+        w.banner(line)
+    w.header(EVIDENCE_HEADERS)
+    for values in rows:
+        w.append([w.styles.cell(v) for v in values], row_height(values, w.widths))
 
 
 def _rules(wb, ev: Evaluation, lines: list[str]) -> None:

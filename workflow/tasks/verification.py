@@ -11,6 +11,7 @@ from sqlmodel import select
 from workflow.directory.roles import Caller, require_role
 from workflow.models import Assignment, Report, Task, Unit
 from workflow.tasks.assignments import assignment_view
+from workflow.tasks.evidence import flagged_links
 
 
 def reports_to_verify(session: Session, caller: Caller) -> list[dict[str, Any]]:
@@ -30,9 +31,14 @@ def reports_to_verify(session: Session, caller: Caller) -> list[dict[str, Any]]:
         .where(Assignment.state == "reported")
         .order_by(Report.created_at, Assignment.id)
     ).all()
+    flags = flagged_links(session, [a.id for a, *_ in rows])
     out = []
     for a, task, unit, report in rows:
         view = assignment_view(a, task, unit)
+        # evidence links that no longer open or whose page changed (issue 31): {url: why}
+        view["evidence_flags"] = {
+            f["url"]: f["flag"] for f in flags.get(a.id, []) if f["report_id"] == report.id
+        }
         view["report"] = {
             "text": report.text,
             "evidence": list(report.evidence),
