@@ -26,6 +26,7 @@ from smtp_server import SmtpServer
 
 from notifiers.message import make_message_id
 from notifiers.sinks import ConsoleSink, FileSink
+from workflow import pglocks
 from workflow.errors import ConfigError, DatabaseError, DeliveryError, MailSettingsError
 from workflow.outbox import claims, delivery, outcomes
 from workflow.outbox.delivery import deliver_pending
@@ -579,13 +580,17 @@ def test_a_sender_whose_lock_connection_dies_stops_before_it_could_send_twice(
     clock = [0.0]
     smtp = make_sink(config, now=lambda: now)
 
-    def kill_the_lock_connection() -> None:
-        with db.engine.connect() as conn:
+    def kill_the_lock_connection() -> None:  # this schema's senders' lock only: the server
+        with db.engine.connect() as conn:  # is shared with other test runs
+            key = pglocks.lock_key(conn, "duban-senders") % 2**64  # as pg_locks shows it
             killed = conn.execute(
                 sa.text(
                     "select pg_terminate_backend(pid) from pg_locks where locktype = 'advisory'"
-                    " and mode = 'ShareLock' and pid <> pg_backend_pid()"
-                )
+                    " and mode = 'ShareLock' and pid <> pg_backend_pid() and objsubid = 1"
+                    " and classid = cast(cast(:hi as bigint) as oid)"
+                    " and objid = cast(cast(:lo as bigint) as oid)"
+                ),
+                {"hi": key >> 32, "lo": key & 0xFFFFFFFF},
             ).all()
             conn.commit()
         assert killed == [(True,)]

@@ -27,9 +27,9 @@ Settings are checked at start: a wrong ``[smtp]`` or ``[notify]`` value stops th
 (:class:`~workflow.errors.ConfigError`, exit code 7) rather than failing every delivery run.
 
 One daemon at a time: two APScheduler 3.x schedulers on one job store run jobs twice. On
-PostgreSQL the daemon holds ``pg_try_advisory_lock`` (keyed by database and schema) on a
-dedicated connection for its lifetime — this holds across machines; on SQLite a ``filelock``
-next to the database file. A second daemon refuses to start with a Chinese message
+PostgreSQL the daemon holds an advisory session lock (:mod:`workflow.pglocks`, keyed by
+database and schema) on a dedicated connection for its lifetime — this holds across machines;
+on SQLite a ``filelock`` next to the database file. A second daemon refuses to start with a Chinese message
 (:class:`~workflow.errors.Conflict`), or with ``standby=True`` waits until the first one stops.
 """
 

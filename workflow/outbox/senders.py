@@ -5,12 +5,16 @@ A claim's token (``next_attempt_at``) carries its sender's number in its microse
 sender delivers it holds two locks that the operating system or the database server drops
 when the process dies (``kill -9`` included):
 
-* the *senders' lock*, shared by every sender (PostgreSQL: ``pg_advisory_lock_shared`` on the
-  sender's own connection, across machines; SQLite: ``flock(LOCK_SH)`` on
+* the *senders' lock*, shared by every sender (PostgreSQL: a shared advisory session lock on
+  the sender's own connection, across machines; SQLite: ``flock(LOCK_SH)`` on
   ``<database>.senders.lock``);
-* its *own lock*, exclusive, named by its number (PostgreSQL: ``pg_advisory_lock(key,
-  number)`` on the same connection; SQLite: ``flock(LOCK_EX)`` on
+* its *own lock*, exclusive, named by its number (PostgreSQL: an advisory session lock keyed
+  by the number, on the same connection; SQLite: ``flock(LOCK_EX)`` on
   ``<database>.senders/<number>.lock``, a file the sender deletes when it finishes).
+
+Every PostgreSQL lock statement is in :mod:`workflow.pglocks`; on a PostgreSQL-compatible
+server without advisory locks senders cannot tell each other's liveness, and dead senders'
+claims wait for their lease, as without ``flock`` (see that module).
 
 :func:`release_stale_claims` runs before every delivery run (the daemon's and ``duban notify
 send``'s). If it gets the senders' lock exclusively, no sender is alive and every outstanding
@@ -34,17 +38,13 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from workflow import pglocks
 from workflow.clock import SHANGHAI
 from workflow.db import Database
 from workflow.models import Notification
 
 _N = Notification.__table__
 _SENDERS = "duban-senders"
-_PG_KEY = "hashtext(:name || current_database() || current_schema())"
-_PG_HELD = (
-    "select count(*) from pg_locks where locktype = 'advisory' and mode = 'ShareLock'"
-    " and granted and pid = pg_backend_pid()"
-)
 NUMBERS = 999_999  # a sender's number is 1 … NUMBERS: the microsecond of its claims
 
 
@@ -133,28 +133,23 @@ def _pg_sending(db: Database) -> Iterator[Sender]:
 
     def held() -> bool:
         try:
-            mine = conn.execute(sa.text(_PG_HELD)).scalar_one()
+            mine = pglocks.holds_shared_lock(conn)
             conn.commit()
         except sa.exc.DBAPIError:
             return False
-        return mine > 0
+        return mine
 
-    name = {"name": _SENDERS}
     try:
-        conn.execute(sa.text(f"select pg_advisory_lock_shared({_PG_KEY})"), name)
+        pglocks.session_lock_shared(conn, _SENDERS)
         while True:
             number = 1 + secrets.randbelow(NUMBERS)
-            got = conn.execute(
-                sa.text(f"select pg_try_advisory_lock({_PG_KEY}, cast(:n as integer))"),
-                {**name, "n": number},
-            ).scalar()
-            if got:
+            if pglocks.try_session_lock(conn, _SENDERS, number):
                 break
         conn.commit()
         yield Sender(number, held)
     finally:
         try:
-            conn.execute(sa.text("select pg_advisory_unlock_all()"))
+            pglocks.unlock_all(conn)
             conn.commit()
         except sa.exc.SQLAlchemyError:  # a dead connection, or one left invalid
             conn.invalidate()  # never return a connection that may still hold the locks
@@ -167,21 +162,12 @@ def release_stale_claims(db: Database, now: datetime) -> int | None:
     now = _aware(now)
     if db.dialect == "postgresql":
         with db.engine.begin() as conn:
-            got = conn.execute(
-                sa.text(f"select pg_try_advisory_xact_lock({_PG_KEY})"), {"name": _SENDERS}
-            ).scalar()
-            if got:
+            # without advisory locks both probes answer False: no claim is released here
+            if pglocks.try_xact_lock(conn, _SENDERS):
                 return _release(conn, now, lambda number: True)
 
             def gone(number: int) -> bool:  # its lock is released when this transaction ends
-                return bool(
-                    conn.execute(
-                        sa.text(
-                            f"select pg_try_advisory_xact_lock({_PG_KEY}, cast(:n as integer))"
-                        ),
-                        {"name": _SENDERS, "n": number},
-                    ).scalar()
-                )
+                return pglocks.try_xact_lock(conn, _SENDERS, number)
 
             return _release(conn, now, gone) or None
     path = _senders_file(db) if db.dialect == "sqlite" else None
