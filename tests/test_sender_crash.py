@@ -126,7 +126,9 @@ def test_repeats_per_crash_are_at_most_the_mails_in_flight(db, cli_env, now, tmp
     assert set(counts) == {mid(k) for k in keys}
     assert {r.state for r in rows(db).values()} == {"sent"}
     assert all(0 <= n <= concurrency for n in per_crash), per_crash
-    assert repeats == sum(per_crash)  # nothing else came twice
+    # nothing else came twice; a mail the server was still taking in when it was counted after
+    # a kill arrives once more than counted, but never more than one per connection and crash
+    assert sum(per_crash) <= repeats <= kills * concurrency, (repeats, per_crash)
     assert sum(n > 0 for n in per_crash) >= 1  # the kills did hit mails in flight
 
 
