@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from states.machine import FINAL_STATES
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import Conflict, PermissionDenied
-from workflow.models import Assignment, History
-from workflow.tasks.assignments import get_assignment
+from workflow.models import Assignment
+from workflow.tasks.assignments import get_assignment, note
 
 UNSIGNED_STATES = ("assigned",)  # started, reported, overdue after a start: received
 
@@ -58,19 +58,7 @@ def acknowledge(
     a.acknowledged_at = now
     a.acknowledged_by = caller.name
     session.add(a)
-    session.add(
-        History(
-            assignment_id=a.id,
-            task_id=a.task_id,
-            action="acknowledge",
-            from_state=a.state,
-            to_state=a.state,
-            actor=caller.name,
-            role=caller.role,
-            address=caller.address,
-            at=now,
-        )
-    )
+    session.add(note(a, caller, "acknowledge", now))
     session.flush()
     return Acknowledged(a, already=False)
 

@@ -77,6 +77,31 @@ def create_assignment(
     return assignment
 
 
+def note(
+    a: Assignment,
+    caller: Caller,
+    action: str,
+    now: datetime,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> History:
+    """A history row for something that happened to ``a`` without changing its state
+    (签收, a clock paused or resumed, an extension request decided): who, when, why."""
+    return History(
+        assignment_id=a.id,
+        task_id=a.task_id,
+        action=action,
+        from_state=a.state,
+        to_state=a.state,
+        actor=caller.name,
+        role=caller.role,
+        address=caller.address,
+        reason=reason,
+        data=data,
+        at=now,
+    )
+
+
 def add_task(
     session: Session,
     caller: Caller,

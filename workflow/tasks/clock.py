@@ -34,7 +34,7 @@ from workflow.directory.roles import Caller, require_role
 from workflow.due import WorkingCalendar, check_due, due_from_rule
 from workflow.errors import Conflict, InvalidInput, PermissionDenied
 from workflow.models import Assignment, History, Task
-from workflow.tasks.assignments import get_assignment
+from workflow.tasks.assignments import get_assignment, note
 
 MAX_PAUSES = 5  # the rule is stored in 300 characters; no real request stops more often
 
@@ -84,19 +84,7 @@ def _clock_assignment(
 
 
 def _history(a: Assignment, caller: Caller, action: str, reason: str, data: dict, now: datetime):
-    return History(
-        assignment_id=a.id,
-        task_id=a.task_id,
-        action=action,
-        from_state=a.state,
-        to_state=a.state,
-        actor=caller.name,
-        role=caller.role,
-        address=caller.address,
-        reason=reason,
-        data=data,
-        at=now,
-    )
+    return note(a, caller, action, now, reason=reason, data=data)
 
 
 def pause_event(

@@ -21,8 +21,8 @@ from workflow.clock import local_date
 from workflow.directory.roles import Caller, require_role
 from workflow.due import check_due
 from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from workflow.models import Assignment, ExtensionRequest, History, Task, Unit
-from workflow.tasks.assignments import get_assignment
+from workflow.models import Assignment, ExtensionRequest, Task, Unit
+from workflow.tasks.assignments import get_assignment, note
 from workflow.tasks.lifecycle import fire
 
 STATUS_LABELS = {"pending": "待审批", "approved": "已批准", "refused": "已驳回"}
@@ -194,21 +194,7 @@ def _history(
 ) -> None:
     data = {"request": req.id, "requested_due": req.requested_due.isoformat()}
     data.update({k: v.isoformat() if isinstance(v, date) else v for k, v in extra.items()})
-    session.add(
-        History(
-            assignment_id=a.id,
-            task_id=a.task_id,
-            action=action,
-            from_state=a.state,
-            to_state=a.state,
-            actor=caller.name,
-            role=caller.role,
-            address=caller.address,
-            reason=reason,
-            data=data,
-            at=now,
-        )
-    )
+    session.add(note(a, caller, action, now, reason=reason, data=data))
     session.flush()
 
 
