@@ -6,13 +6,15 @@ its peoples' festivals by its own annual notice (全国年节及纪念日放假�
 ========  ==========================  ============================================
 region    festivals                   shipped years (files in ``calendars/regions/``)
 ========  ==========================  ============================================
-宁夏      开斋节、古尔邦节            2024
-广西      壮族三月三（有调休）        2024
-新疆      肉孜节、古尔邦节            none yet
-西藏      藏历新年、雪顿节            none yet
+宁夏      开斋节、古尔邦节            2019, 2020, 2021, 2022
+广西      壮族三月三（有调休）        2017, 2021, 2023
+新疆      肉孜节、古尔邦节            2022, 2023, 2025
+西藏      藏历新年、雪顿节            藏历新年 2023, 2025, 2026 (雪顿节: none)
 ========  ==========================  ============================================
 
-Each shipped file is one notice in the override format (:mod:`calendars.overrides`) with
+Every shipped day was read in the notice's text (as reprinted at the file's ``url``; the
+comments quote the sentence); years whose notice was not at hand are not shipped. Each
+shipped file is one notice in the override format (:mod:`calendars.overrides`) with
 ``region = "…"`` and ``scope = "days"``; its ``source`` is the notice every one of its days
 cites, and its comments say how the dates were derived. An office adds later years (or corrects
 a shipped one) by importing the notice as such a file; an office file for a region, year and
@@ -26,7 +28,7 @@ like a national year before the 国办 notice.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -87,8 +89,6 @@ def canonical(override: CalendarOverride) -> CalendarOverride:
     assert region is not None
     if region.name == override.region:
         return override
-    from dataclasses import replace
-
     return replace(override, region=region.name)
 
 
@@ -115,8 +115,9 @@ def regional_overrides(
     """(the shipped notices still in force, the office's files) for an office in ``region``.
 
     An office file for another region is an error (it would silently change nothing). A shipped
-    notice is dropped when an office file of the same region and year names one of its
-    festivals: the office's copy of the notice wins.
+    notice's festival is dropped when an office file of the same region and year names it: the
+    office's copy wins (a shipped annual notice keeps its other festivals, without its 调休
+    working days, which may belong to the festival replaced).
     """
     mine = [canonical(o) for o in office]
     for o in mine:
@@ -138,14 +139,19 @@ def regional_overrides(
         for festival in region.festivals
         if festival in block.name
     }
-    kept = [
-        s
-        for s in shipped_overrides(region.name)
-        if not any(
-            (s.year, festival) in replaced
-            for block in s.holidays
-            for festival in region.festivals
-            if festival in block.name
+    kept = []
+    for shipped in shipped_overrides(region.name):
+        blocks = tuple(
+            block
+            for block in shipped.holidays
+            if not any(
+                (shipped.year, festival) in replaced
+                for festival in region.festivals
+                if festival in block.name
+            )
         )
-    ]
+        if blocks == shipped.holidays:
+            kept.append(shipped)
+        elif blocks:  # an annual notice: the office corrected one festival, the others stand
+            kept.append(replace(shipped, holidays=blocks, workdays=()))
     return kept, mine
