@@ -20,6 +20,7 @@ from workflow.tasks.evidence_fetch import (
     EvidenceSettings,
     check_link,
     inspect_page,
+    pinned_request,
     url_refusal,
 )
 
@@ -383,3 +384,46 @@ def test_evidence_commands_page_and_workbook(evidence_env, duban, site, tmp_path
     sheet = load_workbook(book)["佐证链接异常"]
     values = [c for row in sheet.iter_rows(values_only=True) for c in row if c]
     assert missing in values and "打不开（HTTP 404）" in values and ok not in values
+
+
+@pytest.mark.parametrize(
+    ("url", "address", "target", "host", "sni"),
+    [
+        ("https://www.gov.cn/a?b=1", "203.119.25.1", "https://203.119.25.1/a?b=1", "www.gov.cn", "www.gov.cn"),
+        ("http://www.gov.cn:80/a", "203.119.25.1", "http://203.119.25.1:80/a", "www.gov.cn:80", None),
+        ("https://www.gov.cn/", "2001:db8::1", "https://[2001:db8::1]/", "www.gov.cn", "www.gov.cn"),
+        ("http://203.119.25.1/a", None, "http://203.119.25.1/a", None, None),
+    ],
+)  # fmt: skip
+def test_the_request_is_pinned_to_the_vetted_address(url, address, target, host, sni):
+    got, headers, extensions = pinned_request(url, address)
+    assert got == target
+    assert headers.get("Host") == host
+    assert extensions.get("sni_hostname") == sni
+
+
+def test_dns_rebinding_cannot_reach_the_intranet():
+    """The name resolves to a public address when checked and to 127.0.0.1 right after: the
+    request still goes to the address checked, and the name is looked up once per hop."""
+    import httpx
+
+    answers = [["203.119.25.1"], ["127.0.0.1"]]
+    looked_up: list[str] = []
+
+    def rebinding(host: str) -> list[str]:
+        looked_up.append(host)
+        return answers[min(len(looked_up), 2) - 1]
+
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, html="<title>通知</title>")
+
+    with httpx.Client(transport=httpx.MockTransport(answer)) as client:
+        result = check_link("https://rebind.example/p", EvidenceSettings(), client, rebinding)
+    assert looked_up == ["rebind.example"]
+    assert [r.url.host for r in seen] == ["203.119.25.1"]
+    assert seen[0].headers["Host"] == "rebind.example"
+    assert seen[0].extensions["sni_hostname"] == "rebind.example"
+    assert result.opens and result.final_url == "https://rebind.example/p"

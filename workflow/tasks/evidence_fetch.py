@@ -3,7 +3,9 @@
 Only http(s) on ports 80/443, no user info in the URL, and no host that resolves (any of its
 addresses) to a loopback, private, link-local, multicast or reserved address — unless the office
 lists the host in ``[evidence] allow_hosts`` (its intranet portal; extra ports in
-``allow_ports``). Redirects are followed by hand (at most 5) and every hop is checked again.
+``allow_ports``). The request goes to the address that was checked (pinned: no second DNS
+lookup, so no DNS rebinding). Redirects are followed by hand (at most 5) and every hop is
+checked again.
 The body is read up to a cap and hashed (SHA-256); the title and, where the page shows one,
 the publication date are taken from it. No database here.
 """
@@ -86,33 +88,62 @@ def url_refusal(
     url: str, settings: EvidenceSettings, resolve: Resolver = system_resolver
 ) -> str | None:
     """Why ``url`` may not be fetched (a Chinese phrase), or None when it may."""
+    return vet_url(url, settings, resolve)[0]
+
+
+def vet_url(
+    url: str, settings: EvidenceSettings, resolve: Resolver = system_resolver
+) -> tuple[str | None, str | None]:
+    """(why ``url`` may not be fetched, or None; the vetted address to connect to, or None
+    when the URL's own host is used: an IP literal or a host the office allows).
+
+    The address is pinned: the fetch connects to the very address checked here, so a name that
+    resolves to a public address now and to 127.0.0.1 a moment later (DNS rebinding) cannot
+    lead the request inside the office's network."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError:
-        return "网址格式不正确"
+        return "网址格式不正确", None
     if parts.scheme not in ("http", "https"):
-        return "只检查 http/https 网址"
+        return "只检查 http/https 网址", None
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        return "网址中含用户名或密码，不检查"
+        return "网址中含用户名或密码，不检查", None
     host = (parts.hostname or "").lower()
     if not host:
-        return "网址缺少主机名"
+        return "网址缺少主机名", None
     allowed_host = host in settings.allow_hosts
     if port is not None and port not in (80, 443) and port not in settings.allow_ports:
-        return f"端口 {port} 不检查（只检查 80/443）"
+        return f"端口 {port} 不检查（只检查 80/443）", None
     if allowed_host:
-        return None
+        return None, None
+    literal = _is_ip(host)
     try:
-        addresses = [host] if _is_ip(host) else list(resolve(host))
+        addresses = [host] if literal else list(resolve(host))
     except (OSError, UnicodeError):
-        return "无法解析主机名"
+        return "无法解析主机名", None
     if not addresses:
-        return "无法解析主机名"
+        return "无法解析主机名", None
     for address in addresses:
         if not _public(address):
-            return f"主机 {host} 指向内网或本机地址，不检查"
-    return None
+            return f"主机 {host} 指向内网或本机地址，不检查", None
+    return None, (None if literal else addresses[0])
+
+
+def pinned_request(url: str, address: str | None) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """(the URL to connect to, extra headers, httpx extensions) for ``url`` fetched from the
+    vetted ``address``: the IP in the URL, the name in ``Host`` and in TLS (SNI and the
+    certificate's check)."""
+    if address is None:
+        return url, {}, {}
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"[{address}]" if ":" in address else address
+    if parts.port is not None:
+        netloc += f":{parts.port}"
+    host_header = host + (f":{parts.port}" if parts.port is not None else "")
+    extensions: dict[str, Any] = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return parts._replace(netloc=netloc).geturl(), {"Host": host_header}, extensions
 
 
 def _is_ip(host: str) -> bool:
@@ -199,11 +230,13 @@ def check_link(
     try:
         current = url.strip()
         for _hop in range(MAX_REDIRECTS + 1):
-            refusal = url_refusal(current, settings, resolve)
+            refusal, address = vet_url(current, settings, resolve)
             if refusal:
                 result.error = refusal if current == url.strip() else f"跳转后{refusal}"
                 return result
-            with client.stream("GET", current, headers={"User-Agent": "duban-evidence"}) as resp:
+            target, headers, extensions = pinned_request(current, address)
+            headers["User-Agent"] = "duban-evidence"
+            with client.stream("GET", target, headers=headers, extensions=extensions) as resp:
                 if resp.is_redirect and resp.headers.get("location"):
                     current = urljoin(current, resp.headers["location"])
                     continue
