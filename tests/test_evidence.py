@@ -384,6 +384,11 @@ def test_evidence_commands_page_and_workbook(evidence_env, duban, site, tmp_path
     sheet = load_workbook(book)["佐证链接异常"]
     values = [c for row in sheet.iter_rows(values_only=True) for c in row if c]
     assert missing in values and "打不开（HTTP 404）" in values and ok not in values
+    report = tmp_path / "考核.html"
+    duban.ok("export", "evaluation", str(report), "--as-of", "2026-12-31")
+    page = report.read_text(encoding="utf-8")
+    section = page[page.index("佐证链接核查") : page.index("扣分规则")]
+    assert missing in section and "打不开（HTTP 404）" in section and ok not in section
 
 
 @pytest.mark.parametrize(

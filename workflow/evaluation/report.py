@@ -39,17 +39,31 @@ TEMPLATE = Path(__file__).with_name("report.html.j2")
 
 
 def write_evaluation_html(
-    ev: Evaluation, path: str | Path, *, office: str = "办公室", made_on: date | None = None
+    ev: Evaluation,
+    path: str | Path,
+    *,
+    office: str = "办公室",
+    made_on: date | None = None,
+    evidence: list[list[Any]] | None = None,
 ) -> Path:
     path = Path(path)
-    text = evaluation_html(ev, office=office, made_on=made_on)
+    text = evaluation_html(ev, office=office, made_on=made_on, evidence=evidence)
     atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return path
 
 
-def evaluation_html(ev: Evaluation, *, office: str = "办公室", made_on: date | None = None) -> str:
-    """One self-contained page (see the module docstring)."""
+def evaluation_html(
+    ev: Evaluation,
+    *,
+    office: str = "办公室",
+    made_on: date | None = None,
+    evidence: list[list[Any]] | None = None,
+) -> str:
+    """One self-contained page (see the module docstring); ``evidence``: the flagged evidence
+    links as rows under :data:`workflow.tasks.evidence.EVIDENCE_HEADERS` (issue 31)."""
     from jinja2 import Environment
+
+    from workflow.tasks.evidence import EVIDENCE_HEADERS
 
     made_on = made_on or ev.as_of
     env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
@@ -74,6 +88,8 @@ def evaluation_html(ev: Evaluation, *, office: str = "办公室", made_on: date 
         extras=extra_values(ev),
         appeal_headers=APPEAL_HEADERS,
         appeals=appeal_values(ev),
+        evidence_headers=EVIDENCE_HEADERS,
+        evidence=evidence or [],
     )
 
 

@@ -140,7 +140,7 @@ def export_evaluation(
         if kind == "xlsx":
             write_evaluation_xlsx(ev, target, office=office, made_on=made_on, evidence=evidence)
         else:
-            write_evaluation_html(ev, target, office=office, made_on=made_on)
+            write_evaluation_html(ev, target, office=office, made_on=made_on, evidence=evidence)
     return EvaluationExport(
         ev.plan_id,
         ev.plan_year,
