@@ -69,7 +69,7 @@ def _items(text: str) -> list[str]:
 def units(
     request: Request,
     q: str = "",
-    group: str = "",
+    unit: str = "",  # the group filter (the lists' one filter keeps one name)
     page: str = "",
     done: str = "",
     who: Visitor = Depends(visitor),
@@ -84,7 +84,7 @@ def units(
         path="/office/units",
         page=page,
         q=q,
-        unit=group,
+        unit=unit,
         text=lambda r: (r["name"], r["aliases"], r["groups"], r["emails"], r["leader"]),
         unit_of=lambda r: r["groups"],
     )
