@@ -160,6 +160,13 @@ def test_units_add_edit_search_filter_and_paging(office):
     assert c.get("/office/units/99999").status_code == 404
     r = c.post(f"/office/units/{uid}", data={"csrf_token": token, "name": "改名科", "emails": "坏"})
     assert r.status_code == 400 and "邮箱" in r.text
+    r = c.post(  # re-activated: 停用 unticked
+        f"/office/units/{uid}",
+        data={"csrf_token": token, "name": "改名科", "aliases": "改名", "groups": "分页组",
+              "emails": "new@example.org"},
+        follow_redirects=False,
+    )  # fmt: skip
+    assert r.status_code == 303 and office.scalar("select active from unit where id = :i", i=uid)
 
 
 def test_leaders_add_and_edit(office):
