@@ -347,3 +347,22 @@ def test_bulk_verify_goes_through_each_and_reports_the_ones_that_fail(office):
     assert r.status_code == 400 and "请先勾选" in r.text
     r = c.post("/office/verify/bulk", data={"csrf_token": token, "ids": "abc"})
     assert r.status_code == 400
+
+
+def test_the_cli_imports_the_same_sheet(duban, tmp_path):
+    """``duban unit import`` (locally and over HTTP) is the pages' import: a dry run, then the
+    write; a sheet with an error row writes nothing and exits non-zero."""
+    duban.ok("leader", "add", "赵主任")
+    sheet = tmp_path / "名录.csv"
+    sheet.write_text("单位名称,邮箱,分管领导\n命令甲科,a@example.org,赵主任\n", "utf-8-sig")
+    preview = duban.json("unit", "import", str(sheet), "--dry-run")
+    assert preview["added"] == 1 and not preview["written"]
+    assert duban.json("unit", "list") == []
+    out = duban.ok("unit", "import", str(sheet)).output
+    assert "已导入：新增 1 个单位" in out
+    assert [u["leader"] for u in duban.json("unit", "list")] == ["赵主任"]
+    bad = tmp_path / "坏.csv"
+    bad.write_text("单位名称,邮箱\n命令乙科,坏\n", "utf-8")
+    result = duban("unit", "import", str(bad))
+    assert result.exit_code != 0 and "第 2 行：邮箱“坏”格式不正确" in result.output + result.stderr
+    assert len(duban.json("unit", "list")) == 1
