@@ -106,6 +106,10 @@ def test_only_the_office_opens_or_posts_the_new_pages(office):
         r = unit.post(path, data={"csrf_token": token, **data})
         assert r.status_code == 403 and "无权" in r.text, path
     assert unit.get("/office/scores/evaluation.xlsx").status_code == 403
+    denied = office.scalar(
+        "select count(*) from auditevent where action = 'token.issue' and outcome = 'denied'"
+    )
+    assert denied >= 1  # the refusal is in the audit log, as on the CLI
     assert office.scalar("select count(*) from unit where name = '冒名科'") == 0
 
 
@@ -199,6 +203,13 @@ def test_a_token_is_shown_once_and_can_be_revoked(office):
     listing = c.get("/office/tokens").text
     assert issued not in listing and issued[:8] in listing  # the prefix only
     assert office.client_with(issued).get("/tasks").status_code == 200
+    assert (
+        office.scalar(
+            "select count(*) from auditevent where action = 'token.issue' and door = 'page'"
+            " and outcome = 'ok'"
+        )
+        >= 1
+    )
     tid = office.scalar("select max(id) from token")
     r = c.post(f"/office/tokens/{tid}/revoke", data={"csrf_token": token}, follow_redirects=False)
     assert r.status_code == 303

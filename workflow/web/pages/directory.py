@@ -12,6 +12,8 @@ import hashlib
 import os
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -26,6 +28,7 @@ from workflow.directory.sheet import import_directory
 from workflow.directory.tokens import issue_token, list_tokens, revoke_token
 from workflow.directory.units import add_leader, add_unit, list_leaders, list_units
 from workflow.errors import InvalidInput, NotFound
+from workflow.web.pages.audit import page_audit
 from workflow.web.pages.frame import (
     PageRoute,
     Visitor,
@@ -54,6 +57,21 @@ DONE = {
 }
 ROLE_LABELS = {"office": "办公室", "unit": "单位", "leader": "领导"}
 ROBOT_LABELS = {"wecom": "企业微信", "dingtalk": "钉钉", "feishu": "飞书"}
+
+
+@contextmanager
+def audited(request: Request, who: Visitor, action: str, target: object) -> Iterator[None]:
+    """An audit row for a change made on these pages, as the CLI's operation would record it:
+    ``ok`` once it is done, or the refusal (``denied``) when the role is not allowed."""
+    from workflow.audit.record import outcome_of
+    from workflow.errors import PermissionDenied
+
+    try:
+        yield
+    except PermissionDenied as exc:
+        page_audit(request, who.caller, action, outcome_of(exc), target=str(target))
+        raise
+    page_audit(request, who.caller, action, target=str(target))
 
 
 def _office(who: Visitor, action: str) -> None:
@@ -111,7 +129,7 @@ def unit_add(
     who: Visitor = Depends(posted),
 ) -> Response:
     request.state.back = "/office/units"
-    with unit_of_work(request) as session:
+    with audited(request, who, "unit.add", name), unit_of_work(request) as session:
         add_unit(
             session,
             who.caller,
@@ -166,8 +184,8 @@ def unit_save(
     """The form holds every field whole; what changed is sent to the directory as the CLI's
     ``unit edit`` would (added and removed items, a new name, a leader, a robot)."""
     request.state.back = f"/office/units/{unit_id}"
-    _office(who, "管理单位名录")
-    with unit_of_work(request) as session:
+    with audited(request, who, "unit.edit", name or unit_id), unit_of_work(request) as session:
+        _office(who, "管理单位名录")
         before = _unit(session, unit_id)
         wanted = {"aliases": _items(aliases), "groups": _items(groups), "emails": _items(emails)}
         change = {}
@@ -238,7 +256,7 @@ def leader_add(
     who: Visitor = Depends(posted),
 ) -> Response:
     request.state.back = "/office/leaders"
-    with unit_of_work(request) as session:
+    with audited(request, who, "leader.add", name), unit_of_work(request) as session:
         add_leader(
             session,
             who.caller,
@@ -260,8 +278,8 @@ def leader_save(
     who: Visitor = Depends(posted),
 ) -> Response:
     request.state.back = "/office/leaders"
-    _office(who, "管理领导名录")
-    with unit_of_work(request) as session:
+    with audited(request, who, "leader.edit", leader_id), unit_of_work(request) as session:
+        _office(who, "管理领导名录")
         person = next((p for p in list_leaders(session) if p["id"] == leader_id), None)
         if person is None:
             raise NotFound(f"领导 #{leader_id} 不存在")
@@ -319,7 +337,7 @@ def token_issue(
     name = {"unit": unit, "leader": leader, "office": holder}.get(role, "")
     if role in ("unit", "leader") and not name.strip():
         raise InvalidInput("请选择令牌的持有者（单位或领导）")
-    with unit_of_work(request) as session:
+    with audited(request, who, "token.issue", name or role), unit_of_work(request) as session:
         token = issue_token(session, who.caller, name, now(), role=role)
     holder_name = name.strip() or "办公室"
     return _tokens_page(
@@ -334,7 +352,7 @@ def token_issue(
 @router.post("/office/tokens/{token_id}/revoke")
 def token_revoke(request: Request, token_id: int, who: Visitor = Depends(posted)) -> Response:
     request.state.back = "/office/tokens"
-    with unit_of_work(request) as session:
+    with audited(request, who, "token.revoke", token_id), unit_of_work(request) as session:
         revoke_token(session, who.caller, token_id, now())
     return see_other("/office/tokens?done=revoked")
 
@@ -415,9 +433,10 @@ def directory_confirm(
     request: Request, digest: str = Form(""), who: Visitor = Depends(posted)
 ) -> Response:
     request.state.back = "/office/directory/import"
-    _office(who, "导入单位名录")
-    path = _staged(request, digest)
-    result = _directory_run(request, who, path, False)
+    with audited(request, who, "unit.import", digest[:12]):
+        _office(who, "导入单位名录")
+        path = _staged(request, digest)
+        result = _directory_run(request, who, path, False)
     shutil.rmtree(path.parent, ignore_errors=True)
     return render(
         request,

@@ -19,6 +19,7 @@ from workflow.directory.plans import list_plans
 from workflow.directory.roles import require_role
 from workflow.evaluation.calls import export_file, score
 from workflow.web.deps import server_state
+from workflow.web.pages.directory import audited
 from workflow.web.pages.frame import (
     PageRoute,
     Visitor,
@@ -122,7 +123,10 @@ def evaluation_download(
         raise NotFound(f"不支持导出为 .{kind}（可选 .xlsx / .html）")
     with tempfile.TemporaryDirectory(prefix="duban-evaluation-") as tmp:
         target = Path(tmp) / f"evaluation.{kind}"
-        with unit_of_work(request) as session:
+        with (
+            audited(request, who, "export", f"evaluation.{kind}"),
+            unit_of_work(request) as session,
+        ):
             result = export_file(
                 session, who.caller, config(request), now(), plan=plan or None, path=str(target)
             )
