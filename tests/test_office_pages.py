@@ -320,6 +320,13 @@ def test_scores_and_the_evaluation_downloads(office):
     h = c.get("/office/scores/evaluation.html")
     assert h.status_code == 200 and "法规科" in h.content.decode("utf-8")
     assert c.get("/office/scores/evaluation.pdf").status_code == 404
+    # a second year's plan: the page shows the newest, the chips choose
+    office.cli.ok("task", "add", "去年任务", "--unit", "法规科", "--due", "2025-12-01", "--past")
+    r = c.get("/office/scores")
+    assert r.status_code == 200 and 'aria-current="true">2026' in r.text
+    old = office.scalar("select id from plan where year = 2025")
+    r = c.get("/office/scores", params={"plan": str(old)})
+    assert r.status_code == 200 and f'href="/office/scores/evaluation.xlsx?plan={old}"' in r.text
     filtered = c.get("/office/scores", params={"unit": "不存在科"}).text
     assert "没有扣分" in filtered
 
