@@ -384,3 +384,20 @@ def test_the_cli_imports_the_same_sheet(duban, tmp_path):
     result = duban("unit", "import", str(bad))
     assert result.exit_code != 0 and "第 2 行：邮箱“坏”格式不正确" in result.output + result.stderr
     assert len(duban.json("unit", "list")) == 1
+
+
+def test_the_task_list_is_paged_searched_and_filtered(office):
+    for i in range(31):
+        office.cli.ok("task", "add", f"翻页任务{i:02d}", "--unit", "法规科", "--due", "2026-06-30")
+    c = office.client()
+    r = c.get("/tasks", params={"q": "翻页任务"})
+    assert r.status_code == 200 and "共 31 条" in r.text and "第 1 / 2 页" in r.text
+    assert r.text.count("翻页任务") == 30 + 1  # 30 rows, and the search box's value
+    nxt = re.search(r'href="([^"]+)" rel="next"', r.text).group(1).replace("&amp;", "&")
+    assert "q=" in nxt and "page=2" in nxt
+    assert c.get(nxt).text.count("翻页任务") == 1 + 1
+    r = c.get("/tasks", params={"q": "翻页任务05", "unit": "法规科", "state": "assigned"})
+    assert "共 1 条" in r.text and '<option value="法规科" selected>' in r.text
+    # a unit sees its own, with the search and pager but no unit filter
+    unit = office.client("unit").get("/tasks", params={"q": "翻页任务"})
+    assert "共 31 条" in unit.text and 'name="unit"' not in unit.text
