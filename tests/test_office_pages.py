@@ -401,3 +401,41 @@ def test_the_task_list_is_paged_searched_and_filtered(office):
     # a unit sees its own, with the search and pager but no unit filter
     unit = office.client("unit").get("/tasks", params={"q": "翻页任务"})
     assert "共 31 条" in unit.text and 'name="unit"' not in unit.text
+
+
+def test_hostile_path_values_are_refused_on_the_new_routes(office):
+    """As tests/test_hostile_input.py does for the older pages: never a 500, nothing changed."""
+    from urllib.parse import quote
+
+    from workflow.web.pages import directory, running
+
+    c = office.client()
+    token = csrf(c, "/office/units")
+    routes = [
+        (method, route.path)
+        for module in (directory, running)
+        for route in module.router.routes
+        for method in sorted(getattr(route, "methods", ()) or ())
+        if "{" in route.path
+    ]
+    assert len(routes) >= 4
+    before = office.scalar("select count(*) from history") + office.scalar(
+        "select count(*) from token where revoked_at is not null"
+    )
+    for method, path in routes:
+        for value in ("99999999999999999999", "-2147483649", "%00", "%ED%A0%80"):
+            url = re.sub(r"{[^}]+}", value, path)
+            if method == "GET":
+                r = c.get(url)
+            else:
+                body = f"csrf_token={token}&name={quote('名' + chr(0))}&email=x"
+                r = c.post(
+                    url,
+                    content=body,
+                    headers={"Content-Type": "application/x-www-form-urlencoded"},
+                )
+            assert 400 <= r.status_code < 500, (method, url, r.status_code, r.text[:300])
+    after = office.scalar("select count(*) from history") + office.scalar(
+        "select count(*) from token where revoked_at is not null"
+    )
+    assert after == before
