@@ -228,6 +228,41 @@ def edit(
         info(f"群机器人：{robots_text(view['robots']) or '（无）'}")
 
 
+IMPORT_ACTIONS = {"add": "新增", "update": "补充", "same": "无变化", "error": "有误"}
+
+
+@unit.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="只预览，不写入")
+@json_option
+def import_(file, dry_run, as_json) -> None:
+    """导入单位名录表（.xlsx / .csv；表头含 单位名称，可选 别名、分组、邮箱、分管领导）。
+
+    已有单位只补充别名、分组和邮箱，不删除；任何一行有误时不写入。"""
+    out = call("unit.import", file=file, dry_run=dry_run)
+    if as_json:
+        emit_json(out)
+        return
+    table(
+        ["行", "单位", "处理", "内容"],
+        [
+            (
+                r["line"],
+                r["name"],
+                IMPORT_ACTIONS[r["action"]],
+                r["error"] or "；".join(r["changes"]),
+            )
+            for r in out["rows"]
+            if r["action"] != "same"
+        ],
+    )
+    head = "（预览，未写入）" if not out["written"] else "已导入："
+    info(
+        f"{head}新增 {out['added']} 个单位，补充 {out['updated']} 个，无变化 {out['same']} 个"
+        + (f"，有误 {out['errors']} 行" if out["errors"] else "")
+    )
+
+
 @click.group()
 def leader() -> None:
     """领导名录（接收升级提醒与汇总）。"""

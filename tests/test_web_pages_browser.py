@@ -159,7 +159,7 @@ def test_the_office_verifies_and_the_board_counts_change(sign_in, world):
 
     leader.locator("table.board a", has_text="财务审计科").click()
     assert assignment_links(leader) == {1, 3}  # the unit's row opens its assignments
-    assert leader.locator("form").count() == 1  # read only: nothing but 退出
+    assert leader.locator("form[method=post]").count() == 1  # read only: nothing but 退出
 
 
 def test_a_return_reason_reaches_the_unit(sign_in, world):

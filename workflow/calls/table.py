@@ -60,6 +60,7 @@ OPERATIONS: dict[str, Operation] = {
         Operation("unit.list", "GET", "/units", f"{_D}:unit_list"),
         Operation("unit.show", "GET", "/units/{name}", f"{_D}:unit_show"),
         Operation("unit.edit", "PATCH", "/units/{name}", f"{_D}:unit_edit"),
+        Operation("unit.import", "POST", "/unit-imports", f"{_D}:unit_import", ("file",)),
         Operation("leader.add", "POST", "/leaders", f"{_D}:leader_add"),
         Operation("leader.list", "GET", "/leaders", f"{_D}:leader_list"),
         Operation("leader.edit", "PATCH", "/leaders/{name}", f"{_D}:leader_edit"),

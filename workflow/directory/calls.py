@@ -131,6 +131,17 @@ def unit_edit(
     return unit_view(session, u)
 
 
+def unit_import(
+    session: Session, caller: Caller, now: datetime, file: str, dry_run: bool = False
+) -> dict[str, Any]:
+    """A directory sheet (.xlsx / .csv): the preview (``dry_run``) or the units written."""
+    from pathlib import Path
+
+    from workflow.directory.sheet import import_directory
+
+    return import_directory(session, caller, Path(file), now, dry_run=dry_run)
+
+
 def leader_add(
     session: Session,
     caller: Caller,

@@ -214,7 +214,13 @@ def edit_unit(
     active: bool | None = None,
 ) -> Unit:
     require_role(caller, "office", "管理单位名录")
-    unit = resolve_unit(session, name)
+    try:
+        unit = resolve_unit(session, name)
+    except NotFound:  # a deactivated unit, by its exact name or alias: edited, re-activated
+        found = resolve_in(all_units(session, include_inactive=True), name, parts=False)
+        if found is None:
+            raise
+        unit = found.unit
     before = unit_view(session, unit)
     for value in [*remove_aliases, *remove_groups, *remove_emails]:
         if value not in [*unit.aliases, *unit.groups, *unit.emails]:

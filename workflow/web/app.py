@@ -138,9 +138,11 @@ def create_app(config: Config | None = None, env=None) -> FastAPI:
 def _upload_paths() -> list[str]:
     """The routes that take files: the API's uploading operations and the pages' import."""
     from workflow.calls.table import OPERATIONS
+    from workflow.web.pages.directory import UPLOAD_PATHS as DIRECTORY_UPLOADS
     from workflow.web.pages.ledger import UPLOAD_PATHS
 
-    return [API_PREFIX + op.path for op in OPERATIONS.values() if op.uploads] + UPLOAD_PATHS
+    uploads = [API_PREFIX + op.path for op in OPERATIONS.values() if op.uploads]
+    return uploads + UPLOAD_PATHS + DIRECTORY_UPLOADS
 
 
 def _refuse(scope: dict, error: DubanError):

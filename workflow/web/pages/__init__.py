@@ -10,8 +10,21 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from workflow.web.pages import appeals, audit, auth, board, bonus, ledger, notices, office, tasks
+from workflow.web.pages import (
+    appeals,
+    audit,
+    auth,
+    board,
+    bonus,
+    directory,
+    ledger,
+    notices,
+    office,
+    running,
+    tasks,
+)
 
 router = APIRouter(include_in_schema=False)
-for _module in (auth, tasks, board, office, ledger, appeals, bonus, audit, notices):
+_PAGES = (auth, tasks, board, office, ledger, appeals, bonus, audit, notices, directory, running)
+for _module in _PAGES:
     router.include_router(_module.router)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from workflow.directory.roles import require_role
+from workflow.errors import DubanError, InvalidInput
 from workflow.outbox.queue import list_notifications, retry_notification
 from workflow.tasks.extensions import approve_extension, list_extensions, refuse_extension
 from workflow.tasks.lifecycle import fire
@@ -13,6 +14,7 @@ from workflow.tasks.verification import reports_to_verify
 from workflow.web.pages.frame import (
     PageRoute,
     Visitor,
+    checked_form,
     now,
     posted,
     render,
@@ -21,6 +23,7 @@ from workflow.web.pages.frame import (
     unit_of_work,
     visitor,
 )
+from workflow.web.pages.paging import paged
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -48,10 +51,79 @@ def _with(url: str, done: str) -> str:
 
 # -- 待核验 ---------------------------------------------------------------------------------------
 @router.get("/office/verify")
-def verify_queue(request: Request, done: str = "", who: Visitor = Depends(visitor)) -> Response:
+def verify_queue(
+    request: Request,
+    done: str = "",
+    q: str = "",
+    unit: str = "",
+    page: str = "",
+    who: Visitor = Depends(visitor),
+) -> Response:
+    return _verify_page(request, who, q, unit, page, done=NOTICES.get(done))
+
+
+def _verify_page(request: Request, who: Visitor, q: str, unit: str, page: str, **ctx) -> Response:
     with unit_of_work(request) as session:
         rows = reports_to_verify(session, who.caller)
-    return render(request, "office/verify.html", who, rows=rows, done=NOTICES.get(done))
+    shown = paged(
+        rows,
+        path="/office/verify",
+        page=page,
+        q=q,
+        unit=unit,
+        text=lambda r: (r["title"], r["unit"], r["report"]["text"], r["id"]),
+        unit_of=lambda r: r["unit"],
+    )
+    ctx.setdefault("done", None)
+    ctx.setdefault("bulk", None)
+    return render(
+        request,
+        "office/verify.html",
+        who,
+        rows=shown.rows,
+        page=shown,
+        units=sorted({r["unit"] for r in rows}),
+        **ctx,
+    )
+
+
+@router.post("/office/verify/bulk")
+async def verify_bulk(request: Request, who: Visitor = Depends(visitor)) -> Response:
+    """核验通过 for every ticked report: each through the lifecycle in its own transaction, so
+    a report that cannot be verified (already verified, returned meanwhile…) is reported and the
+    others go through."""
+    request.state.back = "/office/verify"
+    _office(who, "核验通过")
+    form = await checked_form(request, who)
+    ids: list[int] = []
+    for value in form.getlist("ids"):
+        if not isinstance(value, str) or not value.strip().isdigit():
+            raise InvalidInput("选择的报送编号无效，请从待核验页面勾选")
+        ids.append(int(value))
+    if not ids:
+        raise InvalidInput("请先勾选要核验通过的报送")
+    if len(ids) > 500:
+        raise InvalidInput("一次最多核验 500 项，请分批操作")
+    from starlette.concurrency import run_in_threadpool
+
+    def one(assignment_id: int) -> str | None:
+        try:
+            with unit_of_work(request) as session:
+                fire(session, assignment_id, "verify", who.caller, now=now())
+        except DubanError as exc:
+            return " ".join(exc.message.split())
+        return None
+
+    verified, failed = [], []
+    for assignment_id in dict.fromkeys(ids):
+        why = await run_in_threadpool(one, assignment_id)
+        if why is None:
+            verified.append(assignment_id)
+        else:
+            failed.append({"id": assignment_id, "why": why})
+    bulk = {"verified": verified, "failed": failed}
+    q, unit = str(form.get("q") or ""), str(form.get("unit") or "")
+    return _verify_page(request, who, q, unit, "", bulk=bulk)
 
 
 @router.post("/office/assignments/{assignment_id}/verify")
@@ -128,16 +200,36 @@ KINDS = {
 
 @router.get("/office/outbox")
 def outbox(
-    request: Request, state: str = "pending", done: str = "", who: Visitor = Depends(visitor)
+    request: Request,
+    state: str = "pending",
+    done: str = "",
+    q: str = "",
+    page: str = "",
+    who: Visitor = Depends(visitor),
 ) -> Response:
     state = state if state in OUTBOX_VIEWS else "pending"
     with unit_of_work(request) as session:
-        rows = list_notifications(session, who.caller, state=state, limit=200)
+        rows = list_notifications(session, who.caller, state=state, limit=3000)
+    shown = paged(
+        rows,
+        path="/office/outbox",
+        page=page,
+        q=q,
+        text=lambda n: (
+            n["recipient"],
+            n["recipients"],
+            KINDS.get(n["kind"], n["kind"]),
+            n["last_error"],
+            f"#{n['assignment_id']}" if n["assignment_id"] else "",
+        ),
+        extra={"state": state},
+    )
     return render(
         request,
         "office/outbox.html",
         who,
-        rows=rows,
+        rows=shown.rows,
+        page=shown,
         state=state,
         views=OUTBOX_VIEWS,
         kinds=KINDS,

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from states import STATE_LABELS, STATES, allowed_triggers
 from workflow.chasing.notices import list_notices
 from workflow.clock import parse_date
+from workflow.directory.units import all_units
 from workflow.tasks.assignments import TaskFilter, show_assignment
 from workflow.tasks.extensions import REQUESTABLE, list_extensions, request_extension
 from workflow.tasks.lifecycle import fire
@@ -31,10 +32,10 @@ from workflow.web.pages.frame import (
     unit_of_work,
     visitor,
 )
+from workflow.web.pages.paging import paged
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-MAX_ROWS = 500  # a page shows this many; filters (state, unit) narrow a longer list
 
 DONE = {
     "acknowledged": "已签收",
@@ -56,20 +57,33 @@ def tasks(
     request: Request,
     state: str = "",
     unit: str = "",
+    q: str = "",
+    page: str = "",
     who: Visitor = Depends(visitor),
 ) -> Response:
-    flt = TaskFilter(state=state or None, unit=(unit or None) if who.role != "unit" else None)
+    unit = unit if who.role != "unit" else ""
+    flt = TaskFilter(state=state or None, unit=unit or None)
     with unit_of_work(request) as session:
         rows = list_with_urgency(session, who.caller, flt, today(), calendar(request))
+        units = [] if who.role == "unit" else [u.name for u in all_units(session)]
+    shown = paged(
+        rows,
+        path="/tasks",
+        page=page,
+        q=q,
+        text=lambda r: (f"#{r['id']}", r["title"], r["section"], r["unit"]),
+        extra={"state": state, "unit": unit},
+    )
     filters = [("", "全部")] + [(s, STATE_LABELS[s]) for s in STATES]
     return render(
         request,
         "tasks.html",
         who,
-        rows=rows[:MAX_ROWS],
-        total=len(rows),
+        rows=shown.rows,
+        page=shown,
+        units=units,
         state=state,
-        unit=unit if who.role != "unit" else "",
+        unit=unit,
         filters=[
             (
                 value,
