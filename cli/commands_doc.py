@@ -29,7 +29,8 @@ that it is current).
 
 
 def _help(command: click.Command, name: str, parent: click.Context | None) -> click.Context:
-    return click.Context(command, info_name=name, parent=parent, terminal_width=WIDTH)
+    settings = {"terminal_width": WIDTH, **command.context_settings}
+    return click.Context(command, info_name=name, parent=parent, **settings)
 
 
 def _walk(command: click.Command, name: str, parent: click.Context | None, out: list[str]):
@@ -63,7 +64,9 @@ def main(argv: list[str] | None = None) -> int:
     if "--check" in args:
         current = PAGE.read_text(encoding="utf-8") if PAGE.exists() else ""
         if current != text:
-            print(f"{PAGE} is out of date: run .venv/bin/python -m cli.commands_doc", file=sys.stderr)
+            print(
+                f"{PAGE} is out of date: run .venv/bin/python -m cli.commands_doc", file=sys.stderr
+            )
             return 1
         return 0
     PAGE.write_text(text, encoding="utf-8")
