@@ -1,6 +1,6 @@
 """Settings: one TOML file in the config directory plus environment overrides.
 
-Where things live (documented in the README):
+Where things live (documented in docs/deployment.md; every key: docs/configuration.md):
 
 * config directory: ``$DUBAN_CONFIG_DIR``, else the platform's user config dir
   (``~/.config/duban`` on Linux). It holds ``duban.toml`` (the office's settings),
