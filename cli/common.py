@@ -22,6 +22,16 @@ def load():
     return config, db
 
 
+def desk_check(config) -> None:
+    """A desk with no server and no database is told to log in to the server, never to run
+    ``duban init`` (which would make a private database on a unit's PC)."""
+    from workflow.config import DESK_NOT_SET_UP, database_chosen
+    from workflow.errors import DatabaseError
+
+    if not database_chosen(config):
+        raise DatabaseError(DESK_NOT_SET_UP)
+
+
 @contextmanager
 def reading() -> Iterator[tuple[object, object]]:
     """(reader, caller) for read paths: plain SQL, on SQLite without importing SQLAlchemy."""
@@ -30,6 +40,7 @@ def reading() -> Iterator[tuple[object, object]]:
     from workflow.reading import open_reader
 
     config = load_config()
+    desk_check(config)
     with open_reader(config.database_url) as reader:
         yield reader, authenticate_reader(reader, saved_token(config))
 
@@ -55,6 +66,7 @@ def call(name: str, /, _local: dict[str, Any] | None = None, **params: Any) -> A
     def database():
         from workflow.db import Database
 
+        desk_check(config)
         db = Database(config.database_url)
         db.ensure_ready()
         return db

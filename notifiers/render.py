@@ -64,6 +64,10 @@ Context per kind (dates are ``datetime.date``)::
     预警 grade (grade "", e.g. a progress request for a task due in 87 working days).
     test (``duban mail test``):
         {"office", "as_of", "host": str}
+    decision (the office decided on one assignment: workflow/tasks/decisions.py):
+        {"office", "unit", "recipient", "as_of", "decision": "returned" | "extension_approved"
+         | "extension_refused" | "verified", "assignment_id", "task_title", "due": date},
+        optionally "reason", "requested_due" (date), "decided_by"
 
 Items are shown most urgent first (fewest working days remaining). The renderer adds
 ``kind`` and ``counts`` ({"total", "red", "yellow", "blue"}) to the context. A mail with
@@ -94,6 +98,7 @@ KINDS = (
     "progress_request",
     "test",
     "unsigned",
+    "decision",
 )
 
 Grade = Literal["blue", "yellow", "red"]
@@ -138,6 +143,17 @@ CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
     "digest": ("office", "leader", "as_of", "period_label", "units"),
     "test": ("office", "as_of", "host"),
     "unsigned": (*_PERSONAL, "leader", "ack_within_days"),
+    # the office decided on one assignment (退回, 延期审批, 核验): see workflow/tasks/decisions.py
+    "decision": (
+        "office",
+        "unit",
+        "recipient",
+        "as_of",
+        "decision",
+        "assignment_id",
+        "task_title",
+        "due",
+    ),
 }
 
 # Who reads each kind: units act on items, leaders look at the board.
@@ -453,6 +469,9 @@ def prepare_context(kind: str, context: Mapping[str, Any]) -> dict[str, Any]:
     window = ctx.get("warning_days")
     if window is not None:
         window = _int(kind, "warning_days", window)
+    if kind == "decision":  # optional: the office's reason, the date asked for, who decided
+        for key in ("reason", "requested_due", "decided_by"):
+            ctx.setdefault(key, None)
     if kind == "escalation" and "units" not in ctx:
         ctx["units"] = [{"unit": ctx["unit"], "items": ctx["items"]}]
     if kind in ("digest", "escalation"):

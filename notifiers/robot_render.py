@@ -4,7 +4,9 @@ Templates are ``notifiers/templates/<kind>.md`` (shared macros in ``_items.md``)
 may override any of them, as for mails, with a file of the same name in its override
 directory. The context is checked and normalised by :func:`notifiers.render.prepare_context`
 (the same keys as the mails, see ``notifiers/render.py``), plus two optional keys:
-``link`` or ``url`` (an http(s) address shown as "在督办系统中查看").
+``link`` or ``url`` (an http(s) address shown as "在督办系统中查看"). Without either, a post
+links to the page of ``server_url`` (``[server] url``) it is about (:func:`page_link`), so
+every post carries a link once the office's server has an address.
 
 The renderer adds to the context: ``urgent`` (the most urgent items, at most ``max_items``,
 most urgent first; for a digest across units, each with ``unit_name``), ``more`` (how many
@@ -65,6 +67,25 @@ def safe_link(value: Any) -> str | None:
     return urllib.parse.quote(text, safe=":/?#[]@!$&'*+,;=%~-._")
 
 
+def page_link(ctx: Mapping[str, Any], items: list) -> str | None:
+    """The page a post links to when ``server_url`` (``[server] url``) is known: the task's
+    page for one task (a decision, a unit's single item), a unit's task list, a leader's
+    board, else the server's first page. None without a server."""
+    base = str(ctx.get("server_url") or "").rstrip("/")
+    if not base:
+        return None
+    if ctx.get("assignment_id") is not None:
+        return f"{base}/assignments/{ctx['assignment_id']}"
+    audience = ctx.get("audience")
+    if audience == "leader":
+        return f"{base}/board"
+    if audience == "unit" and len(items) == 1 and not ctx.get("omitted"):
+        return f"{base}/assignments/{items[0]['assignment_id']}"
+    if audience == "unit":
+        return f"{base}/tasks"
+    return f"{base}/"
+
+
 @dataclass(frozen=True)
 class RenderedRobot:
     """``title`` is one line; ``text`` markdown; ``total`` the items it stands for (None for
@@ -97,7 +118,7 @@ class RobotRenderer:
         shown = len(ctx["urgent"])  # the rest: every item the mail stands for, listed or not
         ctx["more"] = max(0, (ctx["counts"]["total"] if "counts" in ctx else len(items)) - shown)
         ctx["max_items"] = self.max_items
-        ctx["link"] = safe_link(ctx.get("link") or ctx.get("url"))
+        ctx["link"] = safe_link(ctx.get("link") or ctx.get("url") or page_link(ctx, items))
         name = f"{kind}.md"
         try:
             text = self.env.get_template(name).render(ctx)

@@ -60,4 +60,16 @@ def sample_contexts() -> dict[str, dict[str, Any]]:
         },
         "test": {**base, "host": "smtp.example.gov.cn"},
         "unsigned": {**personal, "items": [item], "leader": "王副主任", "ack_within_days": 2},
+        "decision": {
+            **base,
+            "unit": "示例单位",
+            "recipient": "示例单位",
+            "decision": "returned",
+            "assignment_id": 1,
+            "task_title": "示例任务",
+            "due": date(2026, 3, 5),
+            "requested_due": date(2026, 3, 20),
+            "reason": "佐证材料缺少文号",
+            "decided_by": "办公室",
+        },
     }

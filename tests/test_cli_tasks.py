@@ -223,7 +223,10 @@ def test_uninitialised_database_is_a_clear_error(tmp_path):
         }
     )
     result = cli("task", "list")
-    assert result.exit_code == 11 and "duban init" in result.stderr
+    # a desk never set up is told to log in to the server, not to make its own database
+    assert result.exit_code == 11 and "duban login --server" in result.stderr
+    assert "duban init" not in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "d" / "duban.db").exists()
 
 
 def test_unit_commands(duban, office_setup):

@@ -61,6 +61,10 @@ def context(kind: str) -> dict:
         ],
         "host": "smtp.example.cn",
         "ack_within_days": 2,
+        "decision": "returned",  # a decision (issue 29)
+        "assignment_id": 7,
+        "task_title": "及时发布政策解读",
+        "due": date(2026, 3, 5),
     }
     return {k: full[k] for k in CONTEXT_KEYS[kind]}
 

@@ -71,9 +71,9 @@ def test_bad_input_is_a_one_line_error_page_and_nothing_changes(office_with_peop
     csrf = _csrf(unit, "/assignments/1")
     r = unit.post("/assignments/1/report", data={"csrf_token": csrf, "text": "  "})
     assert r.status_code == 400 and "需要填写进展落实情况" in r.text
-    assert 'href="/assignments/1"' in r.text  # back to the form
+    assert 'action="/assignments/1/report"' in r.text  # the form again, with the error
     r = unit.post("/assignments/1/extension", data={"csrf_token": csrf, "to": "2026-13-01"})
-    assert r.status_code == 400 and "新的截止日期无效" in r.text
+    assert r.status_code == 400 and "申请延至无效" in r.text and "--to" not in r.text
     assert unit.get("/assignments/999").status_code == 404
     assert unit.get("/assignments/abc").status_code == 400
     assert "已分派" in unit.get("/assignments/1").text

@@ -137,6 +137,20 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     return Config(config_dir=config_dir, data_dir=data_dir, database_url=url, raw=raw, env=env)
 
 
+def database_chosen(config: Config) -> bool:
+    """Whether this machine was given a database (``DUBAN_DATABASE_URL``, ``[database] url``)
+    or already has the default one; False on a desk that was never set up (issue 29)."""
+    if config.env.get("DUBAN_DATABASE_URL") or config.raw.get("database", {}).get("url"):
+        return True
+    return (config.data_dir / "duban.db").exists()
+
+
+DESK_NOT_SET_UP = (
+    "本机尚未连接督办服务器：请运行 duban login --server 服务器地址"
+    "（地址和账号向办公室索取），登录后即可使用"
+)
+
+
 def saved_token(config: Config) -> str | None:
     """The token to act with: ``$DUBAN_TOKEN``, else the one ``duban login`` saved."""
     if config.env.get("DUBAN_TOKEN"):

@@ -84,7 +84,7 @@ from workflow.errors import CalendarInputError, Conflict
 from workflow.models import Notification
 
 ITEM_KINDS = ("reminder", "due_today", "overdue", "escalation", "progress_request")
-DATE_FIELDS = ("as_of", "due", "report_due", "last_report_at", "report_by")
+DATE_FIELDS = ("as_of", "due", "report_due", "last_report_at", "report_by", "requested_due")
 
 
 @dataclass

@@ -197,6 +197,7 @@ class _Run:
         self.sender = mail_sender(config)
         self.domain = message_id_domain(config)
         self.contact: MailContact = mail_contact(config)
+        self.on_verified = notify_settings(config).on_verified
         self.files = NoticeFiles()  # the 督办单 / 催办通知书 attached to the chunk's mails
         self._calendar = None
 
@@ -220,6 +221,11 @@ class _Run:
         out: dict[str, Any] = {}
         for row in rows:
             context = render_context(dict(row.context or {}))
+            if row.kind == "decision":  # workflow/tasks/decisions.py: queued without the office
+                context.setdefault("office", self.contact.office)
+                if context.get("decision") == "verified" and not self.on_verified:
+                    out[row.key] = "[notify] on_verified = false：核验通过不通知单位"
+                    continue
             fresh = refresher.refresh(row, context)
             if fresh.context is None:
                 out[row.key] = fresh.note or "内容已过时"

@@ -316,7 +316,13 @@ def send_test_robots(
     settings = robot_settings(config)
     targets = load_targets(session, config, [(owner, k) for k in kinds], {owner: display})
     renderer = robot_renderer(config)
-    context = {"office": load_policy(config).office_name, "as_of": local_date(now)}
+    from workflow.outbox.contact import server_url
+
+    context = {
+        "office": load_policy(config).office_name,
+        "as_of": local_date(now),
+        "server_url": server_url(config),  # the post links to the server (issue 29)
+    }
     results: list[dict[str, Any]] = []
     messages = []
     for kind in kinds:

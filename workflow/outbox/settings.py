@@ -73,6 +73,7 @@ NOTIFY_KEYS = (
     "retry_max_minutes",
     "claim_minutes",
     "stop_timeout",
+    "on_verified",
 )
 DEFAULT_SENDER = "督办系统 <duban@localhost>"
 
@@ -88,6 +89,7 @@ class NotifySettings:
     retry_max_minutes: int = 240
     claim_minutes: int = 30
     stop_timeout: int = 30  # seconds: the daemon finishes or gives back its batch within this
+    on_verified: bool = True  # tell a unit its report was verified (issue 29)
 
     def backoff_minutes(self, attempts: int) -> int:
         """Minutes to wait after the ``attempts``-th failed attempt: 1, 2, 4 … capped."""
@@ -302,6 +304,13 @@ def notify_settings(config: Config) -> NotifySettings:
         )
         if key in table
     }
+    if "on_verified" in table:
+        if not isinstance(table["on_verified"], bool):
+            raise ConfigError(
+                f"{_where(config, 'notify', 'on_verified')} 只能是 true 或 false，"
+                f"实际为 {table['on_verified']!r}"
+            )
+        kwargs["on_verified"] = table["on_verified"]
     settings = NotifySettings(delivery=delivery, directory=directory, **kwargs)
     if settings.retry_max_minutes < settings.retry_minutes:
         raise ConfigError(

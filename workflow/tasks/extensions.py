@@ -21,8 +21,9 @@ from workflow.clock import local_date
 from workflow.directory.roles import Caller, require_role
 from workflow.due import check_due
 from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from workflow.models import Assignment, ExtensionRequest, Task, Unit
+from workflow.models import Assignment, ExtensionRequest, History, Task, Unit
 from workflow.tasks.assignments import get_assignment, note
+from workflow.tasks.decisions import queue_decision
 from workflow.tasks.lifecycle import fire
 
 STATUS_LABELS = {"pending": "待审批", "approved": "已批准", "refused": "已驳回"}
@@ -86,7 +87,10 @@ def approve_extension(
         session, req.assignment_id, "extend", caller, now=now, reason=why, new_due=req.requested_due
     )
     _decide(session, req, "approved", caller, now, reason)
-    _history(session, a, "extension.approve", caller, now, why, req, {})
+    row = _history(session, a, "extension.approve", caller, now, why, req, {})
+    queue_decision(
+        session, a, row, now, requested_due=req.requested_due, reason=req.decision_reason
+    )
     return req
 
 
@@ -100,16 +104,9 @@ def refuse_extension(
         raise InvalidInput(f"驳回延期申请 #{request_id} 需要说明理由（--reason）")
     req = _pending(session, request_id)
     _decide(session, req, "refused", caller, now, reason)
-    _history(
-        session,
-        get_assignment(session, req.assignment_id),
-        "extension.refuse",
-        caller,
-        now,
-        reason,
-        req,
-        {},
-    )
+    a = get_assignment(session, req.assignment_id)
+    row = _history(session, a, "extension.refuse", caller, now, reason, req, {})
+    queue_decision(session, a, row, now, requested_due=req.requested_due)
     return req
 
 
@@ -191,11 +188,13 @@ def _history(
     reason: str | None,
     req: ExtensionRequest,
     extra: dict[str, Any],
-) -> None:
+) -> History:
     data = {"request": req.id, "requested_due": req.requested_due.isoformat()}
     data.update({k: v.isoformat() if isinstance(v, date) else v for k, v in extra.items()})
-    session.add(note(a, caller, action, now, reason=reason, data=data))
+    row = note(a, caller, action, now, reason=reason, data=data)
+    session.add(row)
     session.flush()
+    return row
 
 
 def request_view(session: Session, req: ExtensionRequest) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from workflow.due import check_due
 from workflow.errors import Conflict, InvalidInput, PermissionDenied, TransitionNotAllowed
 from workflow.models import Assignment, History, Report, Unit
 from workflow.tasks.assignments import get_assignment
+from workflow.tasks.decisions import queue_decision
 
 
 def fire(
@@ -98,21 +99,20 @@ def fire(
         record.update({"from_due": old_due.isoformat(), "to_due": new_due.isoformat()})
 
     session.add(a)
-    session.add(
-        History(
-            assignment_id=a.id,
-            task_id=a.task_id,
-            action=trigger,
-            from_state=before,
-            to_state=after,
-            actor=caller.name,
-            role=caller.role,
-            address=caller.address,
-            reason=reason,
-            data=record or None,
-            at=now,
-        )
+    history = History(
+        assignment_id=a.id,
+        task_id=a.task_id,
+        action=trigger,
+        from_state=before,
+        to_state=after,
+        actor=caller.name,
+        role=caller.role,
+        address=caller.address,
+        reason=reason,
+        data=record or None,
+        at=now,
     )
+    session.add(history)
     try:
         session.flush()
     except StaleDataError:
@@ -120,6 +120,8 @@ def fire(
         raise Conflict(
             f"任务 #{assignment_id} 刚被他人修改（例如同时报送），本次操作未保存，请用 duban task show {assignment_id} 查看后重试"
         ) from None
+    if trigger in ("return", "verify"):  # the unit is told (workflow/tasks/decisions.py)
+        queue_decision(session, a, history, now)
     return a
 
 

@@ -205,7 +205,7 @@ def error_page(request: Request, exc: DubanError, status: int | None = None) -> 
             (code for code, start in SIGNED_OUT_WHY.items() if exc.message.startswith(start)), ""
         )
         return see_other(f"/login?next={quote(target, safe='')}" + (f"&why={why}" if why else ""))
-    titles = {403: "无权访问", 404: "未找到", 409: "操作冲突", 413: "文件过大"}
+    titles = {403: "无权访问", 404: "未找到", 409: "情况已有变化", 413: "文件过大"}
     code = status or http_status(exc)
     one_line = " ".join(p.strip() for p in exc.message.splitlines() if p.strip())
     who = getattr(request.state, "page_visitor", None)

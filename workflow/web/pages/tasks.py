@@ -16,10 +16,12 @@ from states import STATE_LABELS, STATES, allowed_triggers
 from workflow.chasing.notices import list_notices
 from workflow.clock import parse_date
 from workflow.directory.units import all_units
+from workflow.errors import DubanError, NotFound, PermissionDenied, http_status
 from workflow.tasks.assignments import TaskFilter, show_assignment
 from workflow.tasks.extensions import REQUESTABLE, list_extensions, request_extension
 from workflow.tasks.lifecycle import fire
 from workflow.tasks.urgency import list_with_urgency, urgency
+from workflow.web.pages.form_errors import FIELDS, form_error
 from workflow.web.pages.frame import (
     PageRoute,
     Visitor,
@@ -105,6 +107,21 @@ def _last_return(view: dict) -> dict | None:
 def assignment(
     request: Request, assignment_id: int, done: str = "", who: Visitor = Depends(visitor)
 ) -> Response:
+    return _page(request, who, assignment_id, done=done)
+
+
+def _page(
+    request: Request,
+    who: Visitor,
+    assignment_id: int,
+    *,
+    done: str = "",
+    refused: DubanError | None = None,
+    form: str = "",
+    values: dict[str, str] | None = None,
+) -> Response:
+    """The assignment's page; after a refused form (``refused``), the form again with what
+    was typed (``values``) and the error in the page's words (see form_errors.py)."""
     with unit_of_work(request) as session:
         view = show_assignment(session, who.caller, assignment_id, today())
         notices = list_notices(session, who.caller, assignment_id=assignment_id)
@@ -119,10 +136,14 @@ def assignment(
     view.update(urgency(view["state"], date.fromisoformat(view["due"]), as_of, calendar(request)))
     allowed = set(allowed_triggers(view["state"]))
     own = who.role == "unit"
+    error = form_error(refused, form, view["state"]) if refused is not None else None
     return render(
         request,
         "assignment.html",
         who,
+        status=http_status(refused) if refused is not None else 200,
+        form_error=error,
+        values=values or {},
         a=view,
         notices=notices,
         last_return=_last_return(view),
@@ -148,16 +169,22 @@ def ack(request: Request, assignment_id: int, who: Visitor = Depends(posted)) ->
     from workflow.tasks.acknowledge import acknowledge
 
     back = _back(request, assignment_id)
-    with unit_of_work(request) as session:
-        acknowledge(session, who.caller, assignment_id, now())
+    try:
+        with unit_of_work(request) as session:
+            acknowledge(session, who.caller, assignment_id, now())
+    except DubanError as exc:
+        return _again(request, who, assignment_id, exc, "ack", {})
     return see_other(f"{back}?done=acknowledged")
 
 
 @router.post("/assignments/{assignment_id}/start")
 def start(request: Request, assignment_id: int, who: Visitor = Depends(posted)) -> Response:
     back = _back(request, assignment_id)
-    with unit_of_work(request) as session:
-        fire(session, assignment_id, "start", who.caller, now=now())
+    try:
+        with unit_of_work(request) as session:
+            fire(session, assignment_id, "start", who.caller, now=now())
+    except DubanError as exc:
+        return _again(request, who, assignment_id, exc, "start", {})
     return see_other(f"{back}?done=started")
 
 
@@ -170,16 +197,20 @@ def report(
     who: Visitor = Depends(posted),
 ) -> Response:
     back = _back(request, assignment_id)
-    with unit_of_work(request) as session:
-        fire(
-            session,
-            assignment_id,
-            "report",
-            who.caller,
-            now=now(),
-            text=text,
-            evidence=evidence_lines(evidence),
-        )
+    try:
+        with unit_of_work(request) as session:
+            fire(
+                session,
+                assignment_id,
+                "report",
+                who.caller,
+                now=now(),
+                text=text,
+                evidence=evidence_lines(evidence),
+            )
+    except DubanError as exc:
+        values = {"text": text, "evidence": evidence}
+        return _again(request, who, assignment_id, exc, "report", values)
     return see_other(f"{back}?done=reported")
 
 
@@ -192,7 +223,29 @@ def extension(
     who: Visitor = Depends(posted),
 ) -> Response:
     back = _back(request, assignment_id)
-    new_due = parse_date(to, "新的截止日期")
-    with unit_of_work(request) as session:
-        request_extension(session, who.caller, assignment_id, new_due, reason, now())
+    try:
+        try:
+            new_due = parse_date(to, FIELDS["to"][1])
+        except DubanError as exc:
+            exc.field = "to"  # the date as typed is the field at fault
+            raise
+        with unit_of_work(request) as session:
+            request_extension(session, who.caller, assignment_id, new_due, reason, now())
+    except DubanError as exc:
+        return _again(request, who, assignment_id, exc, "extension", {"to": to, "reason": reason})
     return see_other(f"{back}?done=extension")
+
+
+def _again(
+    request: Request,
+    who: Visitor,
+    assignment_id: int,
+    exc: DubanError,
+    form: str,
+    values: dict[str, str],
+) -> Response:
+    """The page again after ``form`` was refused; a visitor who may not see the task (or
+    whose session ended) gets the usual error page."""
+    if isinstance(exc, (PermissionDenied, NotFound)):
+        raise exc
+    return _page(request, who, assignment_id, refused=exc, form=form, values=values)
