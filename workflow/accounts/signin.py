@@ -36,16 +36,20 @@ WRONG = "账号或密码错误"
 
 
 class AccountLocked(NotAuthenticated):
-    """Too many wrong passwords (or locked by the security administrator)."""
+    """Too many wrong passwords (or locked by the security administrator); see :func:`locked`.
+    (Built from the message alone too: the client raises it again from the server's answer.)"""
 
-    def __init__(self, until: datetime | None) -> None:
-        self.until = None if until is None or until == LOCKED_FOREVER else until
-        if self.until is None:
-            text = "账号已锁定，请联系安全管理员解锁"
-        else:
-            local = self.until.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
-            text = f"账号已锁定，请于 {local} 之后再试（或联系安全管理员解锁）"
-        super().__init__(text)
+    def __init__(self, message: str, until: datetime | None = None) -> None:
+        super().__init__(message)
+        self.until = until
+
+
+def locked(until: datetime | None) -> AccountLocked:
+    """The refusal of a locked account, saying until when (Asia/Shanghai)."""
+    if until is None or until == LOCKED_FOREVER:
+        return AccountLocked("账号已锁定，请联系安全管理员解锁")
+    local = until.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+    return AccountLocked(f"账号已锁定，请于 {local} 之后再试（或联系安全管理员解锁）", until)
 
 
 def _stamp(db: Any, value: datetime) -> Any:
@@ -61,7 +65,7 @@ def _count_attempt(db: Any, name: str, now: datetime) -> int | None:
             return None
         if account.locked_until is not None:
             if account.locked_until > now:
-                raise AccountLocked(account.locked_until)
+                raise locked(account.locked_until)
             session.execute(  # the lock ran out: a fresh count
                 sa.update(Account)
                 .where(Account.id == account.id, Account.locked_until == account.locked_until)
@@ -79,7 +83,7 @@ def _count_attempt(db: Any, name: str, now: datetime) -> int | None:
         if not counted:
             session.rollback()
             until = session.get(Account, account.id).locked_until
-            raise AccountLocked(until or now + LOCK_FOR)
+            raise locked(until or now + LOCK_FOR)
         return account.id
 
 
@@ -119,7 +123,7 @@ def check_password(db: Any, name: str, password: str, now: datetime) -> Caller:
     right = verify(stored, password)
     until = _settle(db, account_id, right, now)
     if until is not None:
-        raise AccountLocked(until)
+        raise locked(until)
     if not right:
         raise NotAuthenticated(WRONG)
     with db.session() as session:
@@ -173,7 +177,7 @@ def make_link(session: Session, name: str, now: datetime) -> tuple[Account, str]
     """A one-time code for ``name`` (valid 15 minutes); the door mails it or posts it."""
     account = find_account(session, name)
     if account.locked_until is not None and account.locked_until > now:
-        raise AccountLocked(account.locked_until)
+        raise locked(account.locked_until)
     code = secrets.token_urlsafe(32)
     session.add(
         SignInLink(
@@ -205,7 +209,7 @@ def use_link(session: Session, code: str, now: datetime) -> Caller:
     if account is None:
         raise NotAuthenticated("账号已删除")
     if account.locked_until is not None and account.locked_until > now:
-        raise AccountLocked(account.locked_until)
+        raise locked(account.locked_until)
     return account_caller(CoreReader(session.connection()), account.id)
 
 

@@ -26,7 +26,7 @@ from workflow.directory.callers import account_caller
 from workflow.directory.roles import Caller
 from workflow.directory.tokens import authenticate, caller_of
 from workflow.errors import ConfigError, NotAuthenticated
-from workflow.models import Token, WebSession
+from workflow.models import Account, Token, WebSession
 from workflow.reading import CoreReader
 
 DEFAULT_IDLE_MINUTES = 30
@@ -42,6 +42,7 @@ REMEMBER_FOR = timedelta(days=30)  # "remember this device" (issue 29): no idle 
 class SignedIn:
     caller: Caller
     csrf: str
+    must_change: bool = False  # an account still on the password the office set
 
 
 def idle_timeout(config: Any) -> timedelta:
@@ -138,7 +139,14 @@ def resume(
         raise NotAuthenticated(f"超过 {int(idle.total_seconds() // 60)} 分钟未操作，请重新登录")
     if row.created_at is None or now - row.created_at > lifetime:
         raise NotAuthenticated(f"登录已失效（登录已满 {lifetime.days} 天），请重新登录")
+    must_change = False
     if row.account_id is not None:
+        account = session.get(Account, row.account_id)
+        if account is None:
+            raise NotAuthenticated("账号已删除，请联系安全管理员")
+        if account.locked_until is not None and account.locked_until > now:
+            raise NotAuthenticated("账号已锁定，请联系安全管理员")
+        must_change = account.must_change
         caller = account_caller(CoreReader(session.connection()), row.account_id)
     else:
         token = session.get(Token, row.token_id)
@@ -148,7 +156,7 @@ def resume(
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
         session.add(row)
-    return SignedIn(caller=caller, csrf=row.csrf)
+    return SignedIn(caller=caller, csrf=row.csrf, must_change=must_change)
 
 
 def end_account_sessions(session: Session, account_id: int) -> None:
