@@ -20,6 +20,7 @@ from workflow.directory.web_sessions import end_account_sessions
 from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from workflow.models import Account, SignInLink, Token, Unit
 
+MAX_NAME = 40  # a person's name: "张三（单位）" must fit the history's actor (100)
 LOCKED_FOREVER = datetime(9999, 12, 31, tzinfo=UTC)  # locked by hand: until unlocked
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _MOBILE = re.compile(r"^\+?[0-9][0-9-]{5,19}$")
@@ -110,8 +111,8 @@ def add_account(
     """A new account with a random initial password (returned once; changed at first sign-in)."""
     require_security(caller, "新增账号")
     name = (name or "").strip()
-    if not name or len(name) > 100:
-        raise InvalidInput("账号名不能为空，且不超过 100 个字符")
+    if not name or len(name) > MAX_NAME:
+        raise InvalidInput(f"账号名不能为空，且不超过 {MAX_NAME} 个字符")
     checked = parse_roles(roles)
     unit_id = _unit(session, unit, checked)
     email, mobile = _contact(email, mobile)
@@ -198,8 +199,8 @@ def edit_account(
             account.mobile = new_mobile
     if rename is not None and rename.strip() != account.name:
         rename = rename.strip()
-        if not rename or len(rename) > 100:
-            raise InvalidInput("账号名不能为空，且不超过 100 个字符")
+        if not rename or len(rename) > MAX_NAME:
+            raise InvalidInput(f"账号名不能为空，且不超过 {MAX_NAME} 个字符")
         if session.exec(select(Account).where(Account.name == rename)).first() is not None:
             raise Conflict(f"账号已存在：{rename}")
         account.name = rename

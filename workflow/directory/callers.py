@@ -108,7 +108,7 @@ def account_caller(reader: Reader, account_id: int, token_id: int | None = None)
         person_id = found[0] if found else None
     caller = Caller(
         role=role,
-        name=f"{name}（{unit_name or ROLE_LABELS[role]}）",
+        name=f"{name}（{unit_name or ROLE_LABELS[role]}）"[:100],  # history's actor: 100
         unit_id=unit_id if role == "unit" else None,
         person_id=person_id,
         token_id=token_id,
