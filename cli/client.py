@@ -122,6 +122,24 @@ class Remote:
             _write(rest[key], content)
         return body.get("result")
 
+    def sign_in(self, account: str, password: str) -> dict[str, Any]:
+        """A person's password for a personal token (``POST /api/v1/sign-in``)."""
+        httpx = _httpx()
+        try:
+            with httpx.Client(
+                timeout=httpx.Timeout(60.0, connect=10.0), verify=_verify(self.url)
+            ) as http:
+                response = http.post(
+                    f"{self.url}{API_PREFIX}/sign-in",
+                    json={"account": account, "password": password},
+                )
+        except httpx.HTTPError as exc:
+            raise DatabaseError(f"无法连接督办服务 {self.url}：{_reason(exc)}") from None
+        body = _json(response)
+        if response.status_code >= 400 or body is None:
+            raise _error(response, body)
+        return body["result"]
+
 
 def _query(values: dict[str, Any]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []

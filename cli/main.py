@@ -41,6 +41,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "whoami": ("cli.setup", "whoami", "显示当前令牌对应的身份"),
     "db": ("cli.setup", "db", "数据库维护（升级，先备份）"),
     "token": ("cli.tokens", "token", "签发、列出、吊销令牌"),
+    "account": ("cli.accounts", "account", "个人账号：新增、列出、查看、修改、锁定、重置密码"),
     "unit": ("cli.units", "unit", "单位名录：新增、列出、查看、修改、导入名录表"),
     "leader": ("cli.units", "leader", "领导名录：新增、列出、修改（含群机器人）"),
     "plan": ("cli.plans", "plan", "工作计划：列出、查看"),

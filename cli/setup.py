@@ -32,14 +32,27 @@ def init(as_json: bool) -> None:
     metavar="URL",
     help="督办服务地址（如 https://duban.example.gov.cn）：此后各命令都通过该服务办理",
 )
-def login(token: str | None, server: str | None) -> None:
+@click.option(
+    "--account",
+    metavar="NAME",
+    help="用个人账号和密码登录：密码从环境变量 DUBAN_PASSWORD、终端（不回显）或标准输入读取",
+)
+def login(token: str | None, server: str | None, account: str | None) -> None:
     """保存令牌（和服务地址）到用户配置目录，后续命令自动使用。
 
     不给出 TOKEN 时从终端读取（不回显），或从标准输入读取一行，如
     echo "$TOKEN" | duban login --server https://duban.example.gov.cn
+    用个人账号：duban login --server https://duban.example.gov.cn --account 张三
     """
     from cli import client
 
+    if account is not None:
+        if token is not None:
+            from workflow.errors import InvalidInput
+
+            raise InvalidInput("--account 与令牌只能给出一个（密码不要写在命令行上）")
+        _login_account(account, server)
+        return
     if token is None:
         token = _read_token()
     token = token.strip()
@@ -54,6 +67,41 @@ def login(token: str | None, server: str | None) -> None:
     me = client.Remote(url=url, token=token).call("whoami", {})
     path = client.save_login(url, token, server_given=server is not None)
     info(f"已登录：{me['name']}（{me['role']}） @ {url}，令牌保存在 {path}")
+
+
+def _login_account(account: str, server: str | None) -> None:
+    """Sign in with a person's password; the personal token the server issues is saved."""
+    from cli import client
+
+    password = _read_password()
+    remote = client.settings()
+    url = client.normalize_url(server) if server else (remote.url if remote else None)
+    if url is None:
+        from workflow.accounts.signin import login_local
+
+        name, path = login_local(account, password)
+        info(f"已登录：{name}，令牌保存在 {path}")
+        return
+    result = client.Remote(url=url, token=None).sign_in(account, password)
+    path = client.save_login(url, result["token"], server_given=server is not None)
+    info(f"已登录：{result['name']}（{result['role']}） @ {url}，令牌保存在 {path}")
+
+
+def _read_password() -> str:
+    import os
+    import sys
+
+    from workflow.errors import InvalidInput
+
+    given = os.environ.get("DUBAN_PASSWORD")
+    if given:
+        return given
+    if sys.stdin is None or sys.stdin.isatty():
+        return click.prompt("密码", hide_input=True)
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise InvalidInput("标准输入中没有密码：请在终端输入，或设置环境变量 DUBAN_PASSWORD")
+    return line
 
 
 def _read_token() -> str:

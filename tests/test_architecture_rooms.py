@@ -34,6 +34,10 @@ for _room in ("directory", "tasks", "ledger", "chasing", "outbox", "evaluation",
     MAY_USE[_room] = MAY_USE[_room] | {"audit"}
 for _room in ("daemon", "calls", "web"):
     MAY_USE[_room] = MAY_USE[_room] | {"audit", "operations"}
+# issue 29: personal accounts sit above the directory; the doors' rooms use them
+MAY_USE["accounts"] = {"ground", "directory", "audit", "outbox"}
+for _room in ("calls", "web"):
+    MAY_USE[_room] = MAY_USE[_room] | {"accounts"}
 
 
 def module_name(path: Path) -> str:

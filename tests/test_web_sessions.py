@@ -232,7 +232,7 @@ def test_an_empty_sign_in_is_not_counted(client):
     throttle = client.app.state.duban.throttle
     throttle.block_after = 2
     assert [_post_login(client, " ").status_code for _ in range(4)] == [401] * 4
-    assert "请输入令牌" in _post_login(client, "").text
+    assert "请输入账号和密码" in _post_login(client, "").text
 
 
 # -- the absolute lifetime (issue 27) -------------------------------------------------------------

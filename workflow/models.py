@@ -203,6 +203,10 @@ class Token(SQLModel, table=True):
     label: str = Field(max_length=100)
     created_at: datetime | None = _ts()
     revoked_at: datetime | None = _ts(nullable=True)
+    # a person's token (issue 29, migration 0022): whose, until when, last used when
+    account_id: int | None = Field(default=None, index=True)
+    expires_at: datetime | None = _ts(nullable=True)
+    last_used_at: datetime | None = _ts(nullable=True)
 
 
 class Notification(SQLModel, table=True):
@@ -313,10 +317,47 @@ class WebSession(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     sid_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
-    token_id: int = Field(foreign_key="token.id", index=True)
+    # signed in with a token, or (migration 0022) with an account's password or sign-in link
+    token_id: int | None = Field(default=None, foreign_key="token.id", index=True)
+    account_id: int | None = Field(default=None, index=True)
+    remember: bool = False  # "remember this device": no idle timeout, 30 days
     csrf: str = Field(max_length=64)  # the session's anti-forgery token, in every form
     created_at: datetime | None = _ts()
     last_seen_at: datetime | None = _ts(index=True)
+
+
+class Account(SQLModel, table=True):
+    """A person who signs in (issue 29): a name, roles, a unit where it has one, contacts.
+
+    ``roles`` is a set (JSON list) of office | unit | leader | security | auditor: one work role
+    at most (office, unit or leader) plus the 三员 duties. The password is kept as an argon2 hash
+    only; ``must_change`` while it is the one the office set. ``failures`` counts wrong passwords
+    since the last right one; at 5 the account is locked until ``locked_until``.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, sa_column_kwargs={"unique": True})
+    roles: list[str] = _json()
+    unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    email: str | None = Field(default=None, max_length=200)
+    mobile: str | None = Field(default=None, max_length=30)
+    password_hash: str | None = Field(default=None, sa_column=sa.Column(sa.Text, nullable=True))
+    must_change: bool = True
+    failures: int = 0
+    locked_until: datetime | None = _ts(nullable=True)
+    created_at: datetime | None = _ts()
+    password_changed_at: datetime | None = _ts(nullable=True)
+
+
+class SignInLink(SQLModel, table=True):
+    """A one-time sign-in link (issue 29): the code's SHA-256, its account, expiry, use."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    account_id: int = Field(index=True)
+    created_at: datetime | None = _ts()
+    expires_at: datetime | None = _ts()
+    used_at: datetime | None = _ts(nullable=True)
 
 
 class Appeal(SQLModel, table=True):

@@ -15,6 +15,10 @@ AUDITED: dict[str, str] = {
     "login": "signin",  # duban login on the server machine
     "token.issue": "token.issue",
     "token.revoke": "token.revoke",
+    **{
+        f"account.{verb}": f"account.{verb}"
+        for verb in ("add", "edit", "lock", "unlock", "reset-password", "remove")
+    },
     "unit.add": "unit.add",
     "unit.edit": "unit.edit",
     "unit.import": "unit.import",
@@ -35,6 +39,13 @@ ACTION_LABELS: dict[str, str] = {
     "signout": "退出登录",
     "token.issue": "签发令牌",
     "token.revoke": "吊销令牌",
+    "account.add": "新增账号",
+    "account.edit": "修改账号",
+    "account.lock": "锁定账号",
+    "account.unlock": "解锁账号",
+    "account.reset-password": "重置密码",
+    "account.remove": "删除账号",
+    "account.password": "修改密码",
     "unit.add": "新增单位",
     "unit.edit": "修改单位",
     "unit.import": "导入单位名录",
@@ -64,6 +75,10 @@ DOOR_LABELS = {"cli": "命令行", "api": "接口", "page": "网页", "daemon": 
 _TARGET_PARAM = {
     "token.issue": "holder",
     "token.revoke": "token_id",
+    **{
+        f"account.{verb}": "name"
+        for verb in ("add", "edit", "lock", "unlock", "reset-password", "remove")
+    },
     "unit.add": "name",
     "unit.edit": "name",
     "unit.import": "file",

@@ -1,7 +1,7 @@
 """Reading the audit log: who may, the filters, the export, retention and pruning.
 
-Only the office reads it today; :func:`may_read` is the one place that decides, so the 审计员
-role of issue 29 (and "office where duties are not separated") is a change of one line.
+Who reads it: an auditor (审计员, issue 29), or the office as long as no account holds that duty
+(三员分立 is optional); :func:`may_read` is the one place that decides.
 """
 
 from __future__ import annotations
@@ -27,14 +27,19 @@ MIN_KEEP_DAYS = 180  # 网络安全法 art. 21: network logs kept at least six m
 
 
 def may_read(caller: Any) -> bool:
-    """Who may read the audit log (the one permission check; widen it for 审计员)."""
+    """Who may read the audit log: the auditor; the office (and the system) while no account
+    holds the auditor duty (:meth:`workflow.directory.roles.Caller.holds`)."""
+    holds = getattr(caller, "holds", None)
+    if holds is not None:
+        return bool(holds("auditor"))
     return getattr(caller, "role", None) in READERS
 
 
 def require_reader(caller: Any) -> None:
     if not may_read(caller):
         raise PermissionDenied(
-            f"无权查看审计日志：仅办公室可以查看（当前身份：{getattr(caller, 'name', '未登录')}）"
+            f"无权查看审计日志：仅审计员（未设审计员时为办公室）可以查看"
+            f"（当前身份：{getattr(caller, 'name', '未登录')}）"
         )
 
 

@@ -54,7 +54,8 @@ def entry_for(
         role=getattr(caller, "role", None) or "anonymous",
         actor=getattr(caller, "name", None) or "（未登录）",
         unit_id=getattr(caller, "unit_id", None),
-        person_id=getattr(caller, "person_id", None),
+        # a person's account (issue 29) when there is one, else the leader a token stands for
+        person_id=getattr(caller, "account_id", None) or getattr(caller, "person_id", None),
         token_id=getattr(caller, "token_id", None),
         address=address
         or getattr(caller, "address", None)

@@ -47,6 +47,7 @@ _AU = "workflow.audit.calls"
 _A = "/assignments/{assignment_id:int}"
 _P = "workflow.evaluation.appeal_calls"
 _EV = "workflow.tasks.evidence"
+_AC = "workflow.accounts.calls"
 
 OPERATIONS: dict[str, Operation] = {
     op.name: op
@@ -56,6 +57,20 @@ OPERATIONS: dict[str, Operation] = {
         Operation("token.issue", "POST", "/tokens", f"{_D}:token_issue"),
         Operation("token.list", "GET", "/tokens", f"{_D}:token_list"),
         Operation("token.revoke", "POST", "/tokens/{token_id:int}/revoke", f"{_D}:token_revoke"),
+        # accounts: a person's sign-in (issue 29)
+        Operation("account.add", "POST", "/accounts", f"{_AC}:account_add"),
+        Operation("account.list", "GET", "/accounts", f"{_AC}:account_list"),
+        Operation("account.show", "GET", "/accounts/{name}", f"{_AC}:account_show"),
+        Operation("account.edit", "PATCH", "/accounts/{name}", f"{_AC}:account_edit"),
+        *(
+            Operation(
+                f"account.{verb}",
+                "POST",
+                f"/accounts/{{name}}/{verb}",
+                f"{_AC}:account_{verb.replace('-', '_')}",
+            )
+            for verb in ("lock", "unlock", "reset-password", "remove")
+        ),
         Operation("unit.add", "POST", "/units", f"{_D}:unit_add"),
         Operation("unit.list", "GET", "/units", f"{_D}:unit_list"),
         Operation("unit.show", "GET", "/units/{name}", f"{_D}:unit_show"),

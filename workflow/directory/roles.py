@@ -11,9 +11,23 @@ from dataclasses import dataclass
 from workflow.errors import PermissionDenied
 
 ROLES = ("office", "unit", "leader")
+# a person's account holds a set of these (issue 29): one work role at most, plus the 三员 duties
+ACCOUNT_ROLES = ("office", "unit", "leader", "security", "auditor")
+WORK_ROLES = ("office", "unit", "leader")
+DUTIES = (
+    "security",
+    "auditor",
+)  # 安全管理员 manages accounts and locks; 审计员 reads the audit log
 
 
-ROLE_LABELS = {"office": "办公室", "unit": "单位", "leader": "领导", "system": "系统"}
+ROLE_LABELS = {
+    "office": "办公室",
+    "unit": "单位",
+    "leader": "领导",
+    "security": "安全管理员",
+    "auditor": "审计员",
+    "system": "系统",
+}
 
 
 @dataclass(frozen=True)
@@ -26,6 +40,19 @@ class Caller:
     person_id: int | None = None
     token_id: int | None = None
     address: str | None = None  # the remote address of a request to the server (history)
+    account_id: int | None = (
+        None  # a person's account (issue 29); ``name`` then reads "张三（法规处）"
+    )
+    duties: tuple[str, ...] = ()  # the account's 三员 duties (security, auditor)
+    # duties some account holds in this database: the office then no longer has them (三员分立)
+    reserved: tuple[str, ...] = ()
+
+    def holds(self, duty: str) -> bool:
+        """Whether the caller may act as ``duty`` (security | auditor): an account holding it,
+        or the office (and the system) as long as no account in the database holds it."""
+        if duty in self.duties:
+            return True
+        return self.role in ("office", "system") and duty not in self.reserved
 
     @classmethod
     def system(cls, name: str = "系统（每日检查）") -> Caller:

@@ -8,15 +8,23 @@ assignments), ``leader`` (领导: read). Tokens are random, shown once, stored a
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
-from workflow.directory.callers import authenticate_connection, hash_token
+from workflow import clock
+from workflow.directory.callers import (
+    account_caller,
+    authenticate_connection,
+    hash_token,
+    with_reserved,
+)
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import Conflict, NotFound, PermissionDenied
 from workflow.models import Person, Token, Unit
+from workflow.reading import CoreReader
 
 TOKEN_PREFIX = "dbn_"
 
@@ -83,6 +91,9 @@ def list_tokens(session: Session, caller: Caller) -> list[dict]:
             "holder": t.label,
             "created_at": t.created_at,
             "revoked": t.revoked_at is not None,
+            "account_id": t.account_id,
+            "expires_at": t.expires_at,
+            "last_used_at": t.last_used_at,
         }
         for t in rows
     ]
@@ -100,12 +111,33 @@ def revoke_token(session: Session, caller: Caller, token_id: int, now: datetime)
 
 
 def authenticate(session: Session, token: str | None) -> Caller:
-    """Turn a presented token into a Caller, or refuse (Core: see ``directory/callers.py``)."""
-    return authenticate_connection(session.connection(), token)
+    """Turn a presented token into a Caller, or refuse (Core: see ``directory/callers.py``).
+    A person's token notes when it was last used (at most once a minute)."""
+    caller = authenticate_connection(session.connection(), token)
+    if caller.account_id is not None and caller.token_id is not None:
+        touch_token(session, caller.token_id, clock.now())
+    return caller
+
+
+def touch_token(session: Session, token_id: int, now: datetime) -> None:
+    """Note a personal token's use (at most once a minute)."""
+    session.execute(
+        sa.update(Token)
+        .where(
+            Token.id == token_id,
+            sa.or_(
+                Token.last_used_at.is_(None),  # type: ignore[union-attr]
+                Token.last_used_at < now - timedelta(minutes=1),  # type: ignore[operator]
+            ),
+        )
+        .values(last_used_at=now)
+    )
 
 
 def caller_of(session: Session, row: Token) -> Caller:
     """The Caller a (valid) token row stands for."""
+    if row.account_id is not None:
+        return account_caller(CoreReader(session.connection()), row.account_id, token_id=row.id)
     if row.role == "unit":
         unit = session.get(Unit, row.unit_id)
         name = unit.name if unit else row.label
@@ -114,4 +146,6 @@ def caller_of(session: Session, row: Token) -> Caller:
         person = session.get(Person, row.person_id)
         name = person.name if person else row.label
         return Caller(role="leader", name=name, person_id=row.person_id, token_id=row.id)
-    return Caller(role="office", name=row.label, token_id=row.id)
+    return with_reserved(
+        CoreReader(session.connection()), Caller(role="office", name=row.label, token_id=row.id)
+    )

@@ -22,10 +22,12 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlmodel import delete, select
 
+from workflow.directory.callers import account_caller
 from workflow.directory.roles import Caller
 from workflow.directory.tokens import authenticate, caller_of
 from workflow.errors import ConfigError, NotAuthenticated
-from workflow.models import Token, WebSession
+from workflow.models import Account, Token, WebSession
+from workflow.reading import CoreReader
 
 DEFAULT_IDLE_MINUTES = 30
 MAX_IDLE_MINUTES = 7 * 24 * 60
@@ -33,12 +35,14 @@ DEFAULT_LIFETIME_DAYS = 7
 MAX_LIFETIME_DAYS = 366
 DEFAULT_LIFETIME = timedelta(days=DEFAULT_LIFETIME_DAYS)
 TOUCH_EVERY = timedelta(seconds=60)  # last_seen is written at most once a minute per session
+REMEMBER_FOR = timedelta(days=30)  # "remember this device" (issue 29): no idle timeout
 
 
 @dataclass(frozen=True)
 class SignedIn:
     caller: Caller
     csrf: str
+    must_change: bool = False  # an account still on the password the office set
 
 
 def idle_timeout(config: Any) -> timedelta:
@@ -76,9 +80,26 @@ def sign_in(
 ) -> tuple[str, SignedIn]:
     """Open a session for a valid token; returns the cookie value (shown once) and the session."""
     caller = authenticate(session, (token or "").strip() or None)
+    return open_session(session, caller, now, idle, lifetime)
+
+
+def open_session(
+    session: Session,
+    caller: Caller,
+    now: datetime,
+    idle: timedelta,
+    lifetime: timedelta = DEFAULT_LIFETIME,
+    remember: bool = False,
+) -> tuple[str, SignedIn]:
+    """A new session for a caller already checked (a token's, or an account's: see
+    :mod:`workflow.accounts.signin`); ``remember`` keeps it 30 days without idle timeout."""
     session.execute(
         delete(WebSession).where(
-            (WebSession.last_seen_at < now - idle) | (WebSession.created_at < now - lifetime)
+            (
+                (WebSession.last_seen_at < now - idle) & (WebSession.remember == False)  # noqa: E712 - SQL
+            )
+            | ((WebSession.created_at < now - lifetime) & (WebSession.remember == False))  # noqa: E712
+            | (WebSession.created_at < now - REMEMBER_FOR)
         )
     )
     sid = secrets.token_urlsafe(32)
@@ -86,7 +107,9 @@ def sign_in(
     session.add(
         WebSession(
             sid_hash=_hash(sid),
-            token_id=caller.token_id,
+            token_id=caller.token_id if caller.account_id is None else None,
+            account_id=caller.account_id,
+            remember=remember,
             csrf=csrf,
             created_at=now,
             last_seen_at=now,
@@ -110,17 +133,35 @@ def resume(
     row = session.exec(select(WebSession).where(WebSession.sid_hash == _hash(sid))).first()
     if row is None:
         raise NotAuthenticated("登录已失效，请重新登录")
+    if row.remember:
+        idle, lifetime = REMEMBER_FOR, REMEMBER_FOR
     if row.last_seen_at is None or now - row.last_seen_at > idle:
         raise NotAuthenticated(f"超过 {int(idle.total_seconds() // 60)} 分钟未操作，请重新登录")
     if row.created_at is None or now - row.created_at > lifetime:
         raise NotAuthenticated(f"登录已失效（登录已满 {lifetime.days} 天），请重新登录")
-    token = session.get(Token, row.token_id)
-    if token is None or token.revoked_at is not None:
-        raise NotAuthenticated("令牌已吊销，请向办公室申领新令牌后重新登录")
+    must_change = False
+    if row.account_id is not None:
+        account = session.get(Account, row.account_id)
+        if account is None:
+            raise NotAuthenticated("账号已删除，请联系安全管理员")
+        if account.locked_until is not None and account.locked_until > now:
+            raise NotAuthenticated("账号已锁定，请联系安全管理员")
+        must_change = account.must_change
+        caller = account_caller(CoreReader(session.connection()), row.account_id)
+    else:
+        token = session.get(Token, row.token_id)
+        if token is None or token.revoked_at is not None:
+            raise NotAuthenticated("令牌已吊销，请向办公室申领新令牌后重新登录")
+        caller = caller_of(session, token)
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now
         session.add(row)
-    return SignedIn(caller=caller_of(session, token), csrf=row.csrf)
+    return SignedIn(caller=caller, csrf=row.csrf, must_change=must_change)
+
+
+def end_account_sessions(session: Session, account_id: int) -> None:
+    """Sign an account out everywhere (locked, password reset, removed)."""
+    session.execute(delete(WebSession).where(WebSession.account_id == account_id))
 
 
 def sign_out(session: Session, sid: str | None) -> None:

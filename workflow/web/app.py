@@ -161,9 +161,11 @@ def _include_routers(app: FastAPI) -> None:
     from workflow.web.api.health import root as health_root
     from workflow.web.api.health import router as health
     from workflow.web.api.operations import router as operations
+    from workflow.web.api.signin import router as signin
     from workflow.web.pages import router as pages_router
 
     app.include_router(health, prefix=API_PREFIX)
     app.include_router(health_root)  # /healthz, /readyz (issue 30)
     app.include_router(operations, prefix=API_PREFIX)
+    app.include_router(signin, prefix=API_PREFIX)  # a person's password → token (issue 29)
     app.include_router(pages_router)

@@ -1,6 +1,6 @@
 """The auditor's page ``/office/audit``: the audit log with filters and the chain's verdict.
 
-Who may read it is decided by :func:`workflow.audit.reading.may_read` (office today; the 审计员
+Who may read it is decided by :func:`workflow.audit.reading.may_read` (the 审计员, or the office
 of issue 29 later), the same check as ``duban audit list``.
 """
 

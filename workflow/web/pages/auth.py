@@ -1,4 +1,5 @@
-"""Sign in with a token (令牌 → 登录), sign out (退出), the home redirect, the static files."""
+"""Sign in (账号 and 密码, or a token), sign out (退出), change one's password, the home
+redirect, the static files."""
 
 from __future__ import annotations
 
@@ -9,14 +10,17 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 
+from workflow.accounts.manage import change_password
+from workflow.accounts.signin import AccountLocked, check_password, use_link
 from workflow.directory.web_sessions import (
     idle_timeout,
+    open_session,
     same_secret,
     session_lifetime,
     sign_in,
     sign_out,
 )
-from workflow.errors import NotAuthenticated, NotFound, TooManyRequests
+from workflow.errors import DubanError, NotAuthenticated, NotFound, TooManyRequests
 from workflow.web.deps import remote_address, server_state
 from workflow.web.pages.audit import page_audit
 from workflow.web.pages.frame import (
@@ -56,7 +60,21 @@ def home(request: Request) -> Response:
     return see_other(HOME.get(who.role, "/tasks"))
 
 
-def _login_page(request: Request, *, error: str | None = None, status: int = 200) -> Response:
+def _plain_http(request: Request) -> bool:
+    """Signing in over http to something other than this machine: the password travels in clear."""
+    host = (request.url.hostname or "").lower()
+    local = host in ("localhost", "::1", "[::1]") or host.startswith("127.")
+    return request.url.scheme == "http" and not local
+
+
+def _login_page(
+    request: Request,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    account: str = "",
+    with_token: bool = False,
+) -> Response:
     csrf = secrets.token_urlsafe(32)
     response = render(
         request,
@@ -68,6 +86,9 @@ def _login_page(request: Request, *, error: str | None = None, status: int = 200
         notice=SIGNED_OUT_TEXT.get(request.query_params.get("why", "")) if error is None else None,
         error=error,
         signed_out=request.query_params.get("bye") == "1",
+        account=account,
+        with_token=with_token,
+        plain_http=_plain_http(request),
     )
     response.set_cookie(
         LOGIN_CSRF_COOKIE,
@@ -95,36 +116,137 @@ def _sign_in(request: Request, token: str) -> str:
     return sid
 
 
+def _sign_in_account(request: Request, name: str, password: str, remember: bool) -> str:
+    """A new session for an account's password (NotAuthenticated / AccountLocked when not)."""
+    state = server_state(request)
+    caller = check_password(state.db, name, password, now())
+    with unit_of_work(request) as session:
+        cfg = config(request)
+        sid, signed = open_session(
+            session, caller, now(), idle_timeout(cfg), session_lifetime(cfg), remember=remember
+        )
+        sign_out(session, request.cookies.get(SESSION_COOKIE))
+    page_audit(request, signed.caller, "signin")
+    return sid
+
+
+def _signed_in(request: Request, sid: str, target: str, remember: bool = False) -> Response:
+    response = see_other(target)
+    response.set_cookie(
+        SESSION_COOKIE,
+        sid,
+        httponly=True,
+        samesite="lax",
+        secure=_secure(request),
+        path="/",
+        max_age=REMEMBER_SECONDS if remember else None,
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+REMEMBER_SECONDS = 30 * 24 * 3600
+
+
 @router.post("/login")
 async def login(
     request: Request,
+    account: str = Form(""),
+    password: str = Form(""),
+    remember: str = Form(""),
     token: str = Form(""),
     csrf_token: str = Form(""),
     next: str = Form(""),
 ) -> Response:
-    """Sign in. Wrong tokens count in the same per-address throttle as the API's: slowed after a
-    few, then refused for a while (429), even a right token, and logged without the token."""
+    """Sign in with 账号 and 密码 (or a token). Wrong tries count in the same per-address
+    throttle as the API's: slowed after a few, then refused for a while (429), even a right one,
+    and logged without the secret. Wrong passwords also count in the account's lockout."""
     throttle = server_state(request).throttle
+    by_token = bool(token.strip()) and not account.strip()
     if not same_secret(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE, "")):
-        return _login_page(request, error="登录表单已过期，请重新输入令牌", status=403)
-    if not token.strip():  # nothing guessed: not counted
-        return _login_page(request, error="请输入令牌", status=401)
+        return _login_page(request, error="登录表单已过期，请重新输入", status=403, account=account)
+    if not by_token and not (account.strip() and password):  # nothing guessed: not counted
+        return _login_page(request, error="请输入账号和密码", status=401, account=account)
+    keep = remember == "1" and not by_token
     try:
-        sid = await throttle.guard(
-            remote_address(request), lambda: _sign_in(request, token), via="sign-in page"
-        )
+        if by_token:
+            sid = await throttle.guard(
+                remote_address(request), lambda: _sign_in(request, token), via="sign-in page"
+            )
+        else:
+            sid = await throttle.guard(
+                remote_address(request),
+                lambda: _sign_in_account(request, account.strip(), password, keep),
+                via="sign-in page",
+            )
     except TooManyRequests as exc:
         await run_in_threadpool(page_audit, request, None, "signin", "throttled")
-        return _login_page(request, error=exc.message, status=429)
+        return _login_page(request, error=exc.message, status=429, account=account)
+    except AccountLocked as exc:
+        await run_in_threadpool(page_audit, request, None, "signin", "denied", account[:100])
+        return _login_page(request, error=exc.message, status=423, account=account)
     except NotAuthenticated as exc:
-        await run_in_threadpool(page_audit, request, None, "signin", "failed")
-        return _login_page(request, error=exc.message.split("：")[0], status=401)
-    response = see_other(safe_next(next) or "/")
-    response.set_cookie(
-        SESSION_COOKIE, sid, httponly=True, samesite="lax", secure=_secure(request), path="/"
-    )
-    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
-    return response
+        target = None if by_token else account.strip()[:100]
+        await run_in_threadpool(page_audit, request, None, "signin", "failed", target)
+        return _login_page(
+            request,
+            error=exc.message.split("：")[0],
+            status=401,
+            account=account,
+            with_token=by_token,
+        )
+    return _signed_in(request, sid, safe_next(next) or "/", remember=keep)
+
+
+@router.get("/login/link/{code}")
+def login_link(request: Request, code: str) -> Response:
+    """A one-time sign-in link (from a mail or a robot post): used up by this visit."""
+    try:
+        with unit_of_work(request) as session:
+            caller = use_link(session, code, now())
+            cfg = config(request)
+            sid, signed = open_session(
+                session, caller, now(), idle_timeout(cfg), session_lifetime(cfg)
+            )
+    except NotAuthenticated as exc:
+        page_audit(request, None, "signin", "failed")
+        return _login_page(request, error=exc.message, status=401)
+    page_audit(request, signed.caller, "signin")
+    return _signed_in(request, sid, "/")
+
+
+@router.get("/account/password")
+def password_form(request: Request, who: Visitor = Depends(visitor)) -> Response:
+    return _password_page(request, who)
+
+
+def _password_page(
+    request: Request, who: Visitor, error: str | None = None, status: int = 200
+) -> Response:
+    if who.caller.account_id is None:
+        raise NotFound("令牌登录没有密码可改：请用个人账号登录")
+    return render(request, "password.html", who, status=status, error=error)
+
+
+@router.post("/account/password")
+def password_change(
+    request: Request,
+    who: Visitor = Depends(posted),
+    old: str = Form(""),
+    new: str = Form(""),
+    again: str = Form(""),
+) -> Response:
+    if who.caller.account_id is None:
+        raise NotFound("令牌登录没有密码可改：请用个人账号登录")
+    if new != again:
+        return _password_page(request, who, "两次输入的新密码不一致", 400)
+    try:
+        with unit_of_work(request) as session:
+            change_password(session, who.caller.account_id, old, new, now())
+    except DubanError as exc:
+        return _password_page(request, who, exc.message, 400)
+    page_audit(request, who.caller, "account.password")
+    return see_other("/?changed=1")
 
 
 @router.post("/logout")

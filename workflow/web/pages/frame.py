@@ -46,7 +46,16 @@ LOGIN_CSRF_COOKIE = "duban_login_csrf"
 CSRF_FIELD = "csrf_token"
 ANONYMOUS_POSTS = {"/login"}  # every other form needs a session before its body is read
 
-HOME = {"unit": "/tasks", "leader": "/board", "office": "/office/verify"}
+HOME = {
+    "unit": "/tasks",
+    "leader": "/board",
+    "office": "/office/verify",
+    "security": "/account/password",  # accounts: `duban account` or the office's accounts page
+    "auditor": "/office/audit",
+}
+PASSWORD_PAGE = "/account/password"
+# what an account still on the office's initial password may open: changing it, signing out
+BEFORE_PASSWORD_CHANGE = frozenset({PASSWORD_PAGE, "/logout"})
 # why a visitor was sent to /login: a fixed code in the URL, never text taken from it
 SIGNED_OUT_WHY = {"idle": "超过", "expired": "登录已失效", "revoked": "令牌已吊销"}
 SIGNED_OUT_TEXT = {
@@ -167,7 +176,13 @@ def visitor(request: Request) -> Visitor:
     address = remote_address(request) or None  # the history records it, as for the API
     who = Visitor(caller=replace(signed.caller, address=address), csrf=signed.csrf)
     request.state.page_visitor = who  # the error page still shows the visitor's menu
+    if signed.must_change and request.url.path not in BEFORE_PASSWORD_CHANGE:
+        raise PasswordChangeRequired("首次登录请先修改密码")
     return who
+
+
+class PasswordChangeRequired(DubanError):
+    """An account still on the password the office set: every page leads to changing it."""
 
 
 class CsrfRefused(PermissionDenied):
@@ -197,6 +212,8 @@ async def posted(request: Request, who: Visitor = Depends(visitor)) -> Visitor:
 
 # -- errors as pages ----------------------------------------------------------------------------
 def error_page(request: Request, exc: DubanError, status: int | None = None) -> Response:
+    if isinstance(exc, PasswordChangeRequired):
+        return see_other(f"{PASSWORD_PAGE}?first=1")
     if isinstance(exc, NotAuthenticated):
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if request.method != "GET":
