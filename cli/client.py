@@ -184,7 +184,8 @@ def _error(response: Any, body: dict | None) -> DubanError:
                 (c for c, s in HTTP_STATUS.items() if s == status and c is not DubanError),
                 DubanError,
             )
-        return cls(error["message"])
+        extra = {k: error[k] for k in ("reason", "field", "hint") if isinstance(error.get(k), str)}
+        return cls(error["message"], **extra)
     return DubanError(f"督办服务返回了无法识别的应答（HTTP {status}）")
 
 

@@ -17,6 +17,7 @@ from sqlmodel import select
 
 import states
 from workflow.clock import local_date
+from workflow.directory.history import write_history
 from workflow.directory.roles import Caller
 from workflow.due import check_due
 from workflow.errors import Conflict, InvalidInput, PermissionDenied, TransitionNotAllowed
@@ -50,12 +51,18 @@ def fire(
     _check_permission(session, a, trigger, caller)
     reason = (reason or "").strip() or None
     if spec.needs_reason and not reason:
-        raise InvalidInput(f"{spec.label}任务 #{a.id} 需要说明理由（--reason）")
+        raise InvalidInput(
+            f"{spec.label}任务 #{a.id} 需要说明理由", reason="reason_missing", field="reason"
+        )
     if trigger == "report" and not (text or "").strip():
-        raise InvalidInput(f"报送任务 #{a.id} 需要填写进展落实情况（--text）")
+        raise InvalidInput(
+            f"报送任务 #{a.id} 需要填写进展落实情况", reason="text_missing", field="text"
+        )
     if count is not None and (trigger != "report" or not 0 <= count <= 100_000):
         raise InvalidInput(
-            f"报送任务 #{a.id} 的数量（--count）应为 0 到 100000 的整数，得到 {count}"
+            f"报送任务 #{a.id} 的数量应为 0 到 100000 的整数，得到 {count}",
+            reason="count_out_of_range",
+            field="count",
         )
     if trigger == "extend":
         _check_new_due(a, new_due)
@@ -98,20 +105,16 @@ def fire(
         record.update({"from_due": old_due.isoformat(), "to_due": new_due.isoformat()})
 
     session.add(a)
-    session.add(
-        History(
-            assignment_id=a.id,
-            task_id=a.task_id,
-            action=trigger,
-            from_state=before,
-            to_state=after,
-            actor=caller.name,
-            role=caller.role,
-            address=caller.address,
-            reason=reason,
-            data=record or None,
-            at=now,
-        )
+    write_history(
+        session,
+        caller,
+        trigger,
+        now,
+        assignment=a,
+        from_state=before,
+        to_state=after,
+        reason=reason,
+        data=record or None,
     )
     try:
         session.flush()
@@ -153,7 +156,16 @@ def _check_permission(session: Session, a: Assignment, trigger: str, caller: Cal
 
 def _check_new_due(a: Assignment, new_due: date | None) -> None:
     if new_due is None:
-        raise InvalidInput(f"延期任务 #{a.id} 需要新的截止日期（--to YYYY-MM-DD）")
-    check_due(new_due, what="新的截止日期")
+        raise InvalidInput(
+            f"延期任务 #{a.id} 需要新的截止日期",
+            reason="new_due_missing",
+            field="new_due",
+            hint="日期格式 YYYY-MM-DD",
+        )
+    check_due(new_due, what="新的截止日期", field="new_due")
     if new_due <= a.due:
-        raise InvalidInput(f"新的截止日期 {new_due} 应晚于当前截止日期 {a.due}")
+        raise InvalidInput(
+            f"新的截止日期 {new_due} 应晚于当前截止日期 {a.due}",
+            reason="new_due_not_later",
+            field="new_due",
+        )
