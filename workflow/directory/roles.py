@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from workflow.errors import PermissionDenied
+from workflow.vocabulary import ROLES as VOCABULARY_ROLES
+from workflow.vocabulary import Role
 
-ROLES = ("office", "unit", "leader")
-
-
-ROLE_LABELS = {"office": "办公室", "unit": "单位", "leader": "领导", "system": "系统"}
+ROLES = VOCABULARY_ROLES  # a token's roles (workflow.vocabulary.Role, the system aside)
+ROLE_LABELS = Role.labels()
 
 
 @dataclass(frozen=True)

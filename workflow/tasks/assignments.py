@@ -23,9 +23,10 @@ from workflow.errors import InvalidInput, NotFound, PermissionDenied
 from workflow.models import Assignment, History, Plan, Report, Task, Unit
 from workflow.reading import CoreReader
 from workflow.tasks.listing import TaskFilter, list_assignment_rows
+from workflow.vocabulary import UNIT_ROLE_LABELS, UNIT_ROLES
 
-ROLES = ("lead", "responsible", "cooperating")
-ROLE_LABELS = {"lead": "牵头", "responsible": "责任", "cooperating": "配合"}
+ROLES = UNIT_ROLES  # a unit's part in a task (workflow.vocabulary.UnitRole)
+ROLE_LABELS = UNIT_ROLE_LABELS
 
 
 def date_rule(due: date, roll: bool = False) -> str:

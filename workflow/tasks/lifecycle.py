@@ -23,6 +23,7 @@ from workflow.due import check_due
 from workflow.errors import Conflict, InvalidInput, PermissionDenied, TransitionNotAllowed
 from workflow.models import Assignment, History, Report, Unit
 from workflow.tasks.assignments import get_assignment
+from workflow.vocabulary import Role
 
 
 def fire(
@@ -144,8 +145,7 @@ def _cancelled_from(session: Session, a: Assignment) -> str | None:
 def _check_permission(session: Session, a: Assignment, trigger: str, caller: Caller) -> None:
     spec = states.TRIGGERS[trigger]
     if caller.role not in spec.roles and not (caller.role == "system" and "office" in spec.roles):
-        who = {"unit": "责任单位", "office": "办公室", "system": "系统（每日检查）"}
-        allowed = "、".join(who.get(r, r) for r in sorted(spec.roles))
+        allowed = "、".join(Role(r).label for r in sorted(spec.roles))
         raise PermissionDenied(f"无权{spec.label}任务 #{a.id}：仅{allowed}可以操作")
     if caller.role == "unit" and a.unit_id != caller.unit_id:
         owner = session.get(Unit, a.unit_id)
