@@ -56,7 +56,8 @@ def start_of_day(d: date) -> datetime:
 
 def parse_date(text: str, what: str = "日期", field: str | None = None) -> date:
     """Parse ``YYYY-MM-DD`` (also ``YYYY/MM/DD`` and ``YYYY年M月D日``); impossible dates are refused
-    (InvalidInput naming ``field``, the date's domain name, when given)."""
+    (InvalidInput naming ``field``, the date's domain name, when given; ``what`` may hold
+    ``{field}`` where each door names it: ``--as-of 日期`` on the command line)."""
     raw = (text or "").strip()
     cleaned = raw.replace("/", "-").replace("年", "-").replace("月", "-").rstrip("日")
     parts = cleaned.split("-")

@@ -181,14 +181,21 @@ def by_code(code: str) -> type[DubanError]:
 
 def error_json(exc: DubanError) -> dict:
     """The error as the API answers it: ``{"error": {"code", "reason", "field", "message",
-    "hint"}}``. ``code`` is the class (:func:`error_code`, what a client raises again),
-    ``reason`` the specific reason code; ``field`` and ``hint`` are null when not known."""
+    "hint", "template"}}``. ``code`` is the class (:func:`error_code`, what a client raises
+    again), ``reason`` the specific reason code; ``field`` and ``hint`` are null when not known;
+    ``template`` is the message with ``{field}`` where a client puts its own name for the field
+    (the CLI its flag), null when the message does not name it."""
+    message = exc.text()
+    template = exc.template
+    if template is not None and DubanError(template, field=exc.field).text() != message:
+        template = None  # the door rewrote the message (a file's name): the text stands
     return {
         "error": {
             "code": error_code(exc),
             "reason": exc.reason,
             "field": exc.field,
-            "message": exc.text(),
+            "message": message,
             "hint": exc.hint,
+            "template": template,
         }
     }

@@ -106,8 +106,8 @@ def task_list(
         unit=unit,
         state=state,
         overdue=overdue,
-        due_before=_date(due_before, "日期", "due_before"),
-        due_after=_date(due_after, "日期", "due_after"),
+        due_before=_date(due_before, "{field} 日期", "due_before"),
+        due_after=_date(due_after, "{field} 日期", "due_after"),
         plan_id=plan_id,
     )
     return list_assignment_rows(CoreReader(session.connection()), caller, flt, local_date(now))
@@ -260,7 +260,7 @@ def event_add(
     plan_id: int | None = None,
 ) -> dict[str, Any]:
     """``{"event": the event's row, "warning": the provisional-calendar line or None}``."""
-    d = parse_date(event_date, "事件日期", "event_date")
+    d = parse_date(event_date, "{field} 事件日期", "event_date")
     kinds = _kinds(config)
     added = add_event(
         session,
@@ -335,7 +335,7 @@ def event_pause(
     note: str | None = None,
 ) -> dict[str, Any]:
     """Stop an 依申请公开 clock (补正 / 征求第三方意见); returns the event as ``event show``."""
-    day = parse_date(on, "暂停日期", "on")
+    day = parse_date(on, "{field} 暂停日期", "on")
     kinds = _kinds(config)
     pause_event(session, caller, assignment_id, reason, day, note, kinds=kinds, now=now)
     return show_event(session, caller, assignment_id, kinds)
@@ -351,7 +351,7 @@ def event_resume(
     note: str | None = None,
 ) -> dict[str, Any]:
     """Restart a stopped clock; returns the event as ``event show`` (with its new due date)."""
-    day = parse_date(on, "恢复日期", "on")
+    day = parse_date(on, "{field} 恢复日期", "on")
     kinds = _kinds(config)
     calendar = load_calendar(config)
     resume_event(session, caller, assignment_id, day, note, calendar=calendar, kinds=kinds, now=now)

@@ -49,9 +49,8 @@ _HTTP_MESSAGES = {
 
 def error_body(code: str, message: str, field: str | None = None) -> dict:
     """The answer's error, shaped like :func:`workflow.errors.error_json`."""
-    return {
-        "error": {"code": code, "reason": code, "field": field, "message": message, "hint": None}
-    }
+    error = {"code": code, "reason": code, "field": field, "message": message}
+    return {"error": {**error, "hint": None, "template": None}}
 
 
 def _validation_message(exc: RequestValidationError) -> str:
