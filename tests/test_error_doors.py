@@ -172,3 +172,12 @@ def test_sign_out_reasons_are_codes_not_texts():
 
     assert set(SIGNED_OUT_WHY.values()) <= set(SIGNED_OUT_TEXT)
     assert all("_" in reason for reason in [*SIGNED_OUT_WHY, *SIGN_IN_REFUSED])
+
+
+def test_the_cli_names_an_argument_not_the_python_parameter(world):
+    """The old wart: a generic input error said “参数 address”, a name no user ever typed."""
+    result = world["cli"]("mail", "test", "a\x01b@example.org")
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "错误：ADDRESS 含有不允许的控制字符 U+0001（第 2 个字符）"
+    result = world["cli"]("task", "list", "--due-before", "2026-02-30")
+    assert result.stderr.startswith("错误：--due-before 日期无效：“2026-02-30”")
