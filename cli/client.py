@@ -18,7 +18,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from workflow.config import SERVER_FILE, TOKEN_FILE, config_dir_of, os_error_text
-from workflow.errors import HTTP_STATUS, DatabaseError, DubanError, InvalidInput, by_code
+from workflow.errors import FIELD, HTTP_STATUS, DatabaseError, DubanError, InvalidInput, by_code
 from workflow.files import refuse_same_file
 
 API_PREFIX = "/api/v1"
@@ -202,7 +202,10 @@ def _error(response: Any, body: dict | None) -> DubanError:
                 (c for c, s in HTTP_STATUS.items() if s == status and c is not DubanError),
                 DubanError,
             )
-        return cls(error["message"])
+        extra = {k: error[k] for k in ("reason", "field", "hint") if isinstance(error.get(k), str)}
+        template = error.get("template")
+        usable = isinstance(template, str) and "field" in extra and FIELD in template
+        return cls(template if usable else error["message"], **extra)
     return DubanError(f"督办服务返回了无法识别的应答（HTTP {status}）")
 
 

@@ -100,8 +100,9 @@ class LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except DubanError as exc:
-            one_line = " ".join(part.strip() for part in exc.message.splitlines() if part.strip())
-            click.echo(f"错误：{one_line}", err=True)
+            from cli.fields import error_line
+
+            click.echo(f"错误：{error_line(exc, exc.__traceback__)}", err=True)
             ctx.exit(exc.exit_code)
         except click.UsageError as exc:
             _usage_error(exc)

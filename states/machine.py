@@ -7,7 +7,7 @@ way nothing is registered or leaked (see field notes). The machine reads and wri
 ``row.state``. No database code here: ``workflow/tasks/lifecycle.py`` adds permission checks, the
 optimistic lock and the history row.
 
-States (Chinese labels in ``STATE_LABELS``)::
+States (:class:`State`, each with its Chinese label)::
 
     assigned ─start─► in_progress ─report─► reported ─verify─► verified
         │                  ▲                   │
@@ -26,43 +26,69 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-STATES = ("assigned", "in_progress", "reported", "verified", "overdue", "cancelled")
-OPEN_STATES = ("assigned", "in_progress", "overdue")  # waiting for the unit
-FINAL_STATES = ("verified", "cancelled")  # closed: only an explicit reopen leaves cancelled
+from states.labels import Labelled
 
-STATE_LABELS = {
-    "assigned": "已分派",
-    "in_progress": "办理中",
-    "reported": "已报送",
-    "verified": "已核验",
-    "overdue": "已逾期",
-    "cancelled": "已撤销",
-}
+
+class State(Labelled):
+    """An assignment's state (the value is what the database stores)."""
+
+    ASSIGNED = ("assigned", "已分派")
+    IN_PROGRESS = ("in_progress", "办理中")
+    REPORTED = ("reported", "已报送")
+    VERIFIED = ("verified", "已核验")
+    OVERDUE = ("overdue", "已逾期")
+    CANCELLED = ("cancelled", "已撤销")
+
+
+class TriggerName(Labelled):
+    """A lifecycle event (the value is the history row's ``action``)."""
+
+    START = ("start", "开始办理")
+    REPORT = ("report", "报送进展")
+    VERIFY = ("verify", "核验通过")
+    RETURN = ("return", "退回")
+    EXPIRE = ("expire", "标记逾期")
+    EXTEND = ("extend", "延期")
+    CANCEL = ("cancel", "撤销")
+    REOPEN = ("reopen", "恢复")
+
+
+STATES = State.values()
+# the unit's turn
+OPEN_STATES = (State.ASSIGNED.value, State.IN_PROGRESS.value, State.OVERDUE.value)
+# closed: only an explicit reopen leaves cancelled
+FINAL_STATES = (State.VERIFIED.value, State.CANCELLED.value)
+STATE_LABELS = State.labels()
 
 
 @dataclass(frozen=True)
 class Trigger:
     name: str
-    label: str  # Chinese, for messages and history
+    label: str  # Chinese, for messages and history (the TriggerName's label)
     roles: frozenset[str]  # who may fire it: office | unit | leader | system
     needs_reason: bool = False
+
+    @classmethod
+    def of(cls, name: TriggerName, roles: set[str], needs_reason: bool = False) -> Trigger:
+        return cls(name.value, name.label, frozenset(roles), needs_reason)
 
 
 TRIGGERS: dict[str, Trigger] = {
     t.name: t
     for t in (
-        Trigger("start", "开始办理", frozenset({"unit"})),
-        Trigger("report", "报送进展", frozenset({"unit"})),
-        Trigger("verify", "核验通过", frozenset({"office"})),
-        Trigger("return", "退回", frozenset({"office"}), needs_reason=True),
-        Trigger("expire", "标记逾期", frozenset({"system"})),
-        Trigger("extend", "延期", frozenset({"office"}), needs_reason=True),
-        Trigger("cancel", "撤销", frozenset({"office"}), needs_reason=True),
-        Trigger("reopen", "恢复", frozenset({"office"}), needs_reason=True),
+        Trigger.of(TriggerName.START, {"unit"}),
+        Trigger.of(TriggerName.REPORT, {"unit"}),
+        Trigger.of(TriggerName.VERIFY, {"office"}),
+        Trigger.of(TriggerName.RETURN, {"office"}, needs_reason=True),
+        Trigger.of(TriggerName.EXPIRE, {"system"}),
+        Trigger.of(TriggerName.EXTEND, {"office"}, needs_reason=True),
+        Trigger.of(TriggerName.CANCEL, {"office"}, needs_reason=True),
+        Trigger.of(TriggerName.REOPEN, {"office"}, needs_reason=True),
     )
 }
 
-RESUMABLE = ("in_progress", "reported", "overdue")  # states a reopen can return to
+# the states a reopen can return to
+RESUMABLE = (State.IN_PROGRESS.value, State.REPORTED.value, State.OVERDUE.value)
 
 
 def _resumes(state: str):

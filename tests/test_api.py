@@ -211,9 +211,14 @@ def test_an_unexpected_failure_shows_no_trace(world, monkeypatch):
         f"{world['url']}/api/v1/me", headers={"Authorization": f"Bearer {world['office']}"}
     )
     assert r.status_code == 500
-    assert r.json() == {
-        "error": {"code": "internal", "message": "服务器内部错误，请联系办公室查看服务日志"}
-    }
+    error = r.json()["error"]
+    assert (error["code"], error["reason"], error["field"], error["hint"]) == (
+        "internal",
+        "internal",
+        None,
+        None,
+    )
+    assert error["message"] == "服务器内部错误，请联系办公室查看服务日志"
     assert "Traceback" not in r.text and "secret" not in r.text
 
 

@@ -54,8 +54,10 @@ def start_of_day(d: date) -> datetime:
     return datetime(d.year, d.month, d.day, tzinfo=SHANGHAI)
 
 
-def parse_date(text: str, what: str = "日期") -> date:
-    """Parse ``YYYY-MM-DD`` (also ``YYYY/MM/DD`` and ``YYYY年M月D日``); impossible dates are refused."""
+def parse_date(text: str, what: str = "日期", field: str | None = None) -> date:
+    """Parse ``YYYY-MM-DD`` (also ``YYYY/MM/DD`` and ``YYYY年M月D日``); impossible dates are refused
+    (InvalidInput naming ``field``, the date's domain name, when given; ``what`` may hold
+    ``{field}`` where each door names it: ``--as-of 日期`` on the command line)."""
     raw = (text or "").strip()
     cleaned = raw.replace("/", "-").replace("年", "-").replace("月", "-").rstrip("日")
     parts = cleaned.split("-")
@@ -65,4 +67,8 @@ def parse_date(text: str, what: str = "日期") -> date:
             return date(y, m, d)
         except ValueError:
             pass
-    raise InvalidInput(f"{what}无效：“{raw}”（应为真实存在的日期，格式 YYYY-MM-DD）")
+    raise InvalidInput(
+        f"{what}无效：“{raw}”（应为真实存在的日期，格式 YYYY-MM-DD）",
+        reason="bad_date",
+        field=field,
+    )

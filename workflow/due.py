@@ -201,11 +201,13 @@ def out_of_range(d: date, calendar: object | None = None) -> str | None:
     return f"日期 {d.isoformat()} 超出工作日历的范围（{first.isoformat()} 至 {last.isoformat()}）"
 
 
-def check_due(d: date, calendar: object | None = None, what: str = "截止日期") -> date:
+def check_due(
+    d: date, calendar: object | None = None, what: str = "截止日期", field: str = "due"
+) -> date:
     """Refuse a due date outside the calendar's range where it enters (InvalidInput, exit 2):
     ``task add``, ``task extend``, ``event add`` and the import (which names the cell) call it,
     so no such row reaches the daily check."""
     problem = out_of_range(d, calendar)
     if problem is not None:
-        raise InvalidInput(f"{what}无效：{problem}")
+        raise InvalidInput(f"{what}无效：{problem}", reason="due_out_of_range", field=field)
     return d

@@ -7,18 +7,55 @@ message and exits with ``exit_code``; nothing below the CLI prints or exits.
 
 from __future__ import annotations
 
+FIELD = "{field}"  # where a door puts its own name for the field in an error's text
+
 
 class DubanError(Exception):
-    """Base class: a user-facing error with a Chinese message."""
+    """Base class: a user-facing error with a Chinese message.
+
+    Besides the message an error may carry (all keyword-only, all optional):
+
+    - ``reason``: a stable machine-readable reason code ("session_idle", "text_too_long"); a
+      door or a client branches on it, never on the message's text. Defaults to the class's
+      :func:`error_code`.
+    - ``field``: the domain name of the value at fault ("due", "unit", "evidence", "reason").
+      Each door names it its own way: the CLI by its flag, a page by its form label, the API by
+      the parameter name.
+    - ``hint``: a short Chinese sentence on how to put it right.
+
+    The message may contain ``{field}`` where the field's name goes; :meth:`text` fills it with
+    the name a door gives, ``message`` holds it filled as the API names it (``参数 due``).
+    """
 
     exit_code = 1
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self,
+        message: str,
+        *,
+        reason: str | None = None,
+        field: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.template = message if field and FIELD in message else None
+        self.message = (
+            message.replace(FIELD, f"参数 {field}") if self.template and field else message
+        )
+        super().__init__(self.message)
+        self.reason = reason or error_code(self)
+        self.field = field
+        self.hint = hint
 
     def __str__(self) -> str:
         return self.message
+
+    def text(self, name: str | None = None) -> str:
+        """The one-line message with the field called ``name`` (a door's own name for it)."""
+        if self.template and name:
+            message = self.template.replace(FIELD, name)
+        else:
+            message = self.message
+        return " ".join(part.strip() for part in message.splitlines() if part.strip())
 
 
 class InvalidInput(DubanError):
@@ -125,9 +162,9 @@ def http_status(exc: DubanError) -> int:
     return 400
 
 
-def error_code(exc: DubanError) -> str:
+def error_code(exc: DubanError | type[DubanError]) -> str:
     """A stable machine-readable code: the class name in snake case ("not_found")."""
-    name = type(exc).__name__
+    name = (exc if isinstance(exc, type) else type(exc)).__name__
     return "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
 
 
@@ -136,7 +173,29 @@ def by_code(code: str) -> type[DubanError]:
     stack: list[type[DubanError]] = [DubanError]
     while stack:
         cls = stack.pop()
-        if error_code(cls("")) == code:
+        if error_code(cls) == code:
             return cls
         stack.extend(cls.__subclasses__())
     return DubanError
+
+
+def error_json(exc: DubanError) -> dict:
+    """The error as the API answers it: ``{"error": {"code", "reason", "field", "message",
+    "hint", "template"}}``. ``code`` is the class (:func:`error_code`, what a client raises
+    again), ``reason`` the specific reason code; ``field`` and ``hint`` are null when not known;
+    ``template`` is the message with ``{field}`` where a client puts its own name for the field
+    (the CLI its flag), null when the message does not name it."""
+    message = exc.text()
+    template = exc.template
+    if template is not None and DubanError(template, field=exc.field).text() != message:
+        template = None  # the door rewrote the message (a file's name): the text stands
+    return {
+        "error": {
+            "code": error_code(exc),
+            "reason": exc.reason,
+            "field": exc.field,
+            "message": message,
+            "hint": exc.hint,
+            "template": template,
+        }
+    }

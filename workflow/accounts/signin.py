@@ -117,7 +117,7 @@ def check_password(db: Any, name: str, password: str, now: datetime) -> Caller:
     account_id = _count_attempt(db, name, now)
     if account_id is None:
         verify(None, password)  # the same time as for a real account
-        raise NotAuthenticated(WRONG)
+        raise NotAuthenticated(WRONG, reason="password_wrong")
     with db.session() as session:
         stored = session.get(Account, account_id).password_hash
     right = verify(stored, password)
@@ -125,7 +125,7 @@ def check_password(db: Any, name: str, password: str, now: datetime) -> Caller:
     if until is not None:
         raise locked(until)
     if not right:
-        raise NotAuthenticated(WRONG)
+        raise NotAuthenticated(WRONG, reason="password_wrong")
     with db.session() as session:
         return account_caller(CoreReader(session.connection()), account_id)
 

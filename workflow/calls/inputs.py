@@ -84,8 +84,13 @@ def limit_of(name: str, operation: str | None = None) -> int:
 
 
 def _what(name: str, label: str) -> str:
-    """How a message names the value: the page's label, else ``参数 <name> ``."""
-    return label or f"参数 {name} "
+    """How a message names the value: the label given, else the field's place, which each door
+    fills with its own name for it (the flag, the form label, ``参数 <name>``)."""
+    return label or "{field} "
+
+
+def _bad(name: str, label: str, message: str, reason: str) -> InvalidInput:
+    return InvalidInput(message, reason=reason, field=None if label else name)
 
 
 def _char(c: str) -> str:
@@ -97,21 +102,34 @@ def check_text(name: str, value: str, operation: str | None = None, label: str =
     what = _what(name, label)
     bad = _SURROGATE.search(value)
     if bad:
-        raise InvalidInput(f"{what}含有无效的 Unicode 字符（第 {bad.start() + 1} 个字符）")
+        raise _bad(
+            name,
+            label,
+            f"{what}含有无效的 Unicode 字符（第 {bad.start() + 1} 个字符）",
+            "bad_unicode",
+        )
     bad = (_MULTILINE_BAD if name in MULTILINE else _SINGLE_LINE_BAD).search(value)
     if bad:
-        raise InvalidInput(
-            f"{what}含有不允许的控制字符 {_char(bad.group())}（第 {bad.start() + 1} 个字符）"
+        raise _bad(
+            name,
+            label,
+            f"{what}含有不允许的控制字符 {_char(bad.group())}（第 {bad.start() + 1} 个字符）",
+            "control_character",
         )
     limit = limit_of(name, operation)
     if len(value) > limit:
-        raise InvalidInput(f"{what}过长：{len(value)} 个字符，上限 {limit} 个字符")
+        raise _bad(name, label, f"{what}过长：{len(value)} 个字符，上限 {limit} 个字符", "too_long")
     return value
 
 
 def check_int(name: str, value: int, label: str = "") -> int:
     if not INT_MIN <= value <= INT_MAX:
-        raise InvalidInput(f"{_what(name, label)}超出范围：应在 {INT_MIN} 到 {INT_MAX} 之间")
+        raise _bad(
+            name,
+            label,
+            f"{_what(name, label)}超出范围：应在 {INT_MIN} 到 {INT_MAX} 之间",
+            "out_of_range",
+        )
     return value
 
 
@@ -120,7 +138,7 @@ def check_value(
 ) -> Any:
     """``value`` unchanged when every text, number and list in it is within the limits."""
     if depth > MAX_DEPTH:
-        raise InvalidInput(f"{_what(name, label)}嵌套过深")
+        raise _bad(name, label, f"{_what(name, label)}嵌套过深", "too_deep")
     if isinstance(value, bool) or value is None or isinstance(value, float):
         return value
     if isinstance(value, int):
@@ -129,13 +147,17 @@ def check_value(
         return check_text(name, value, operation, label)
     if isinstance(value, list | tuple):
         if len(value) > MAX_ITEMS:
-            raise InvalidInput(f"{_what(name, label)}的项目过多：上限 {MAX_ITEMS} 项")
+            raise _bad(
+                name, label, f"{_what(name, label)}的项目过多：上限 {MAX_ITEMS} 项", "too_many"
+            )
         for item in value:
             check_value(name, item, operation, label, depth + 1)
         return value
     if isinstance(value, dict):
         if len(value) > MAX_ITEMS:
-            raise InvalidInput(f"{_what(name, label)}的项目过多：上限 {MAX_ITEMS} 项")
+            raise _bad(
+                name, label, f"{_what(name, label)}的项目过多：上限 {MAX_ITEMS} 项", "too_many"
+            )
         for key, item in value.items():
             check_value(name, key, operation, label, depth + 1)
             check_value(name, item, operation, label, depth + 1)

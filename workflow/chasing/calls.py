@@ -26,7 +26,7 @@ def check(
 ) -> dict[str, Any]:
     """Office only. ``{"result": the report, "display": its lines and table cells}``."""
     require_role(caller, "office", "运行每日检查")
-    day = parse_date(as_of, "--as-of 日期") if as_of else local_date(now)
+    day = parse_date(as_of, "{field} 日期", "as_of") if as_of else local_date(now)
     policy = load_policy(config)
     calendar = load_calendar(config)
     report = check_database(db, day, calendar=calendar, policy=policy, now=now, dry_run=dry_run)

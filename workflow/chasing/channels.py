@@ -20,8 +20,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from workflow.models import Robot
+from workflow.vocabulary import Channel
 
-CHANNEL_LABELS = {"wecom": "企业微信机器人", "dingtalk": "钉钉机器人", "feishu": "飞书机器人"}
+CHANNEL_LABELS = Channel.labels()  # workflow.vocabulary.Channel
 OWNER = "_owner"  # context key of a robot row: whose robot it goes to
 
 

@@ -9,16 +9,10 @@ from datetime import date, datetime
 from typing import Any, Protocol
 
 from workflow.models import Unit
+from workflow.vocabulary import KIND_LABELS as ALL_KIND_LABELS
+from workflow.vocabulary import PLANNED_KINDS
 
-KIND_LABELS = {
-    "reminder": "到期提醒",
-    "due_today": "今日到期",
-    "overdue": "逾期通知",
-    "escalation": "逾期升级",
-    "progress_request": "进展报送",
-    "digest": "领导汇总",
-    "unsigned": "未签收督办",
-}
+KIND_LABELS = {k: label for k, label in ALL_KIND_LABELS.items() if k in PLANNED_KINDS}
 
 
 class WorkdayCalendar(Protocol):

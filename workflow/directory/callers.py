@@ -26,20 +26,28 @@ def hash_token(token: str) -> str:
 def authenticate_reader(reader: Reader, token: str | None) -> Caller:
     """Turn a presented token into a Caller, or refuse."""
     if not token:
-        raise NotAuthenticated("未提供令牌：请设置环境变量 DUBAN_TOKEN 或运行 duban login")
+        raise NotAuthenticated(
+            "未提供令牌：请设置环境变量 DUBAN_TOKEN 或运行 duban login", reason="token_missing"
+        )
     row = reader.first(
         "SELECT id, role, unit_id, person_id, label, revoked_at, account_id, expires_at"
         " FROM token WHERE token_hash = :token_hash",
         token_hash=hash_token(token),
     )
     if row is None:
-        raise NotAuthenticated("令牌无效：请检查 DUBAN_TOKEN 或重新运行 duban login")
+        raise NotAuthenticated(
+            "令牌无效：请检查 DUBAN_TOKEN 或重新运行 duban login", reason="token_unknown"
+        )
     token_id, role, unit_id, person_id, label, revoked_at, account_id, expires_at = row
     if revoked_at is not None:
-        raise NotAuthenticated(f"令牌已吊销（{label}）：请向办公室申领新令牌")
+        raise NotAuthenticated(
+            f"令牌已吊销（{label}）：请向办公室申领新令牌", reason="token_revoked"
+        )
     expires = _aware(expires_at)
     if expires is not None and expires <= clock.now():
-        raise NotAuthenticated(f"令牌已过期（{label}）：请重新运行 duban login")
+        raise NotAuthenticated(
+            f"令牌已过期（{label}）：请重新运行 duban login", reason="token_expired"
+        )
     if account_id is not None:
         return account_caller(reader, account_id, token_id=token_id)
     if role == "unit":

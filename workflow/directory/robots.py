@@ -25,6 +25,7 @@ from sqlmodel import select
 from notifiers.robots import KIND_LABELS, ROBOT_KINDS, RobotSettingsError, RobotTarget
 from workflow import secretbox
 from workflow.config import Config
+from workflow.directory.history import write_history
 from workflow.directory.roles import Caller, require_role
 from workflow.directory.units import (
     _check_emails,
@@ -33,7 +34,7 @@ from workflow.directory.units import (
     robot_views,
 )
 from workflow.errors import InvalidInput, NotFound
-from workflow.models import History, Person, Robot, Unit
+from workflow.models import Person, Robot, Unit
 
 _MOBILE = re.compile(r"^\+?\d{5,15}$")
 
@@ -173,15 +174,13 @@ def apply_robot_change(
             session.add(row)
         logged["mentions"] = mobiles
     session.flush()
-    session.add(
-        History(
-            entity="unit" if owner.startswith("u") else "person",
-            action="robot.edit",
-            actor=caller.name,
-            role=caller.role,
-            data={"owner": name, **logged},
-            at=now,
-        )
+    write_history(
+        session,
+        caller,
+        "robot.edit",
+        now,
+        entity="unit" if owner.startswith("u") else "person",
+        data={"owner": name, **logged},
     )
     return robot_views(session, owner)
 
@@ -224,19 +223,17 @@ def edit_leader(
     session.add(person)
     session.flush()
     if before != {"email": person.email, "title": person.title}:
-        session.add(
-            History(
-                entity="person",
-                action="leader.edit",
-                actor=caller.name,
-                role=caller.role,
-                data={
-                    "name": person.name,
-                    "before": before,
-                    "after": {"email": person.email, "title": person.title},
-                },
-                at=now,
-            )
+        write_history(
+            session,
+            caller,
+            "leader.edit",
+            now,
+            entity="person",
+            data={
+                "name": person.name,
+                "before": before,
+                "after": {"email": person.email, "title": person.title},
+            },
         )
     if robots is not None and not robots.empty:
         apply_robot_change(session, config, f"p{person.id}", person.name, robots, caller, now)

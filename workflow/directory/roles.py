@@ -9,25 +9,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from workflow.errors import PermissionDenied
+from workflow.vocabulary import ACCOUNT_ROLES as VOCABULARY_ACCOUNT_ROLES
+from workflow.vocabulary import DUTIES as VOCABULARY_DUTIES
+from workflow.vocabulary import ROLES as VOCABULARY_ROLES
+from workflow.vocabulary import WORK_ROLES as VOCABULARY_WORK_ROLES
+from workflow.vocabulary import Role
 
-ROLES = ("office", "unit", "leader")
-# a person's account holds a set of these (issue 29): one work role at most, plus the 三员 duties
-ACCOUNT_ROLES = ("office", "unit", "leader", "security", "auditor")
-WORK_ROLES = ("office", "unit", "leader")
-DUTIES = (
-    "security",
-    "auditor",
-)  # 安全管理员 manages accounts and locks; 审计员 reads the audit log
-
-
-ROLE_LABELS = {
-    "office": "办公室",
-    "unit": "单位",
-    "leader": "领导",
-    "security": "安全管理员",
-    "auditor": "审计员",
-    "system": "系统",
-}
+ROLES = VOCABULARY_ROLES  # a token's roles (workflow.vocabulary.Role, the system aside)
+# a person's account holds a set of roles (issue 29): one work role at most, plus the 三员 duties
+ACCOUNT_ROLES = VOCABULARY_ACCOUNT_ROLES
+WORK_ROLES = VOCABULARY_WORK_ROLES
+DUTIES = VOCABULARY_DUTIES  # 安全管理员 manages accounts and locks; 审计员 reads the audit log
+ROLE_LABELS = Role.labels()
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
+from workflow.directory.history import write_history
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import Conflict, InvalidInput, NotFound
-from workflow.models import History, Person, Robot, Unit
+from workflow.models import Person, Robot, Unit
 
 _PREFIXES = ("局", "委", "厅", "市")
 _BRACKET = re.compile(r"^(?P<name>[^（(]+)[（(](?P<alias>[^）)]+)[）)]$")
@@ -136,17 +137,7 @@ def _check_emails(emails: list[str]) -> list[str]:
 def _log(
     session: Session, caller: Caller, action: str, unit: Unit, now: datetime, data: dict
 ) -> None:
-    session.add(
-        History(
-            entity="unit",
-            action=action,
-            actor=caller.name,
-            role=caller.role,
-            address=caller.address,
-            data={"unit": unit.name, **data},
-            at=now,
-        )
-    )
+    write_history(session, caller, action, now, entity="unit", data={"unit": unit.name, **data})
 
 
 def _taken_by(session: Session, name: str) -> str | None:
@@ -322,17 +313,7 @@ def add_leader(
     person = Person(name=name, email=email, title=title, principal=principal)
     session.add(person)
     session.flush()
-    session.add(
-        History(
-            entity="person",
-            action="leader.add",
-            actor=caller.name,
-            role=caller.role,
-            address=caller.address,
-            data={"name": name},
-            at=now,
-        )
-    )
+    write_history(session, caller, "leader.add", now, entity="person", data={"name": name})
     return person
 
 

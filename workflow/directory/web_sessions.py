@@ -129,29 +129,35 @@ def resume(
     """The session behind a cookie, refreshed; refused when unknown, idle too long, older than
     its lifetime or revoked."""
     if not sid:
-        raise NotAuthenticated("请先登录")
+        raise NotAuthenticated("请先登录", reason="session_missing")
     row = session.exec(select(WebSession).where(WebSession.sid_hash == _hash(sid))).first()
     if row is None:
-        raise NotAuthenticated("登录已失效，请重新登录")
+        raise NotAuthenticated("登录已失效，请重新登录", reason="session_unknown")
     if row.remember:
         idle, lifetime = REMEMBER_FOR, REMEMBER_FOR
     if row.last_seen_at is None or now - row.last_seen_at > idle:
-        raise NotAuthenticated(f"超过 {int(idle.total_seconds() // 60)} 分钟未操作，请重新登录")
+        raise NotAuthenticated(
+            f"超过 {int(idle.total_seconds() // 60)} 分钟未操作，请重新登录", reason="session_idle"
+        )
     if row.created_at is None or now - row.created_at > lifetime:
-        raise NotAuthenticated(f"登录已失效（登录已满 {lifetime.days} 天），请重新登录")
+        raise NotAuthenticated(
+            f"登录已失效（登录已满 {lifetime.days} 天），请重新登录", reason="session_expired"
+        )
     must_change = False
     if row.account_id is not None:
         account = session.get(Account, row.account_id)
         if account is None:
-            raise NotAuthenticated("账号已删除，请联系安全管理员")
+            raise NotAuthenticated("账号已删除，请联系安全管理员", reason="account_removed")
         if account.locked_until is not None and account.locked_until > now:
-            raise NotAuthenticated("账号已锁定，请联系安全管理员")
+            raise NotAuthenticated("账号已锁定，请联系安全管理员", reason="account_locked")
         must_change = account.must_change
         caller = account_caller(CoreReader(session.connection()), row.account_id)
     else:
         token = session.get(Token, row.token_id)
         if token is None or token.revoked_at is not None:
-            raise NotAuthenticated("令牌已吊销，请向办公室申领新令牌后重新登录")
+            raise NotAuthenticated(
+                "令牌已吊销，请向办公室申领新令牌后重新登录", reason="token_revoked"
+            )
         caller = caller_of(session, token)
     if now - row.last_seen_at >= TOUCH_EVERY:
         row.last_seen_at = now

@@ -73,7 +73,7 @@ def score_freeze(
 ) -> dict[str, Any]:
     """Freeze year ``year`` as of ``as_of`` (default: 31 December of the year)."""
     require_role(caller, "office", "封存考核结果")
-    day = parse_date(as_of, "--as-of 日期") if as_of else date(int(year), 12, 31)
+    day = parse_date(as_of, "{field} 日期", "as_of") if as_of else date(int(year), 12, 31)
     ev = score_scope(
         session,
         year_scope(session, int(year)),

@@ -22,13 +22,14 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from workflow.clock import local_date
+from workflow.directory.history import write_history
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from workflow.evaluation.appeal_view import STATE_LABELS, appeal_dict  # noqa: F401
 from workflow.evaluation.freeze import require_open, year_of
 from workflow.evaluation.rules import RULE_LABELS, load_rules
 from workflow.evaluation.waivers import parse_row_id, waive
-from workflow.models import Appeal, Assignment, History, Unit, Waiver
+from workflow.models import Appeal, Assignment, Unit, Waiver
 
 _MAX_TEXT = 2000
 
@@ -43,12 +44,14 @@ def parse_target(text: str) -> tuple[int, str | None]:
     raise InvalidInput(f"申诉对象“{raw}”无效：应为任务编号（如 12）或扣分行号（如 12:late_days）")
 
 
-def _text(value: str | None, what: str, required: bool) -> str | None:
+def _text(value: str | None, what: str, required: bool, field: str) -> str | None:
     text = (value or "").strip()
     if required and not text:
-        raise InvalidInput(f"{what}不能为空")
+        raise InvalidInput(f"{what}不能为空", reason=f"{field}_missing", field=field)
     if len(text) > _MAX_TEXT:
-        raise InvalidInput(f"{what}过长（{len(text)} 字，最多 {_MAX_TEXT} 字）")
+        raise InvalidInput(
+            f"{what}过长（{len(text)} 字，最多 {_MAX_TEXT} 字）", reason="too_long", field=field
+        )
     return text or None
 
 
@@ -65,8 +68,8 @@ def file_appeal(
     """A unit appeals the deductions of assignment ``target`` (see the module docstring)."""
     require_role(caller, ("unit", "office"), "提出申诉")
     assignment_id, rule = parse_target(target)
-    reason_text = _text(reason, "申诉理由（--reason）", True)
-    evidence_text = _text(evidence, "申诉依据（--evidence）", False)
+    reason_text = _text(reason, "申诉理由", True, "reason")
+    evidence_text = _text(evidence, "申诉依据", False, "evidence")
     a = session.get(Assignment, assignment_id)
     if a is None or (caller.role == "unit" and a.unit_id != caller.unit_id):
         if a is not None:
@@ -119,7 +122,7 @@ def decide_appeal(
 ) -> Appeal:
     """The office upholds (the rows are waived) or rejects appeal ``appeal_id``."""
     require_role(caller, "office", "处理申诉")
-    decision = _text(reason, "处理意见（--reason）", True)
+    decision = _text(reason, "处理意见", True, "reason")
     appeal = session.get(Appeal, appeal_id)
     if appeal is None:
         raise NotFound(f"申诉 #{appeal_id} 不存在（用 duban appeal list 查看）")
@@ -198,17 +201,13 @@ def _history(
     appeal: Appeal,
     extra: dict[str, Any],
 ) -> None:
-    session.add(
-        History(
-            assignment_id=a.id,
-            task_id=a.task_id,
-            action=action,
-            actor=caller.name,
-            role=caller.role,
-            address=caller.address,
-            reason=reason,
-            data={"appeal": appeal.id, "state": appeal.state, "rule": appeal.rule, **extra},
-            at=now,
-        )
+    write_history(
+        session,
+        caller,
+        action,
+        now,
+        assignment=a,
+        reason=reason,
+        data={"appeal": appeal.id, "state": appeal.state, "rule": appeal.rule, **extra},
     )
     session.flush()

@@ -58,9 +58,19 @@ def add_bonus(
     reason = (reason or "").strip()
     evidence = (evidence or "").strip()
     if not reason:
-        raise InvalidInput("加分需要说明理由（--reason），如“经验做法被省政府采用”")
+        raise InvalidInput(
+            "加分需要说明理由",
+            reason="reason_missing",
+            field="reason",
+            hint="如“经验做法被省政府采用”",
+        )
     if not evidence:
-        raise InvalidInput("加分需要写明依据（--evidence），如采用文件的文号或网页地址")
+        raise InvalidInput(
+            "加分需要写明依据",
+            reason="evidence_missing",
+            field="evidence",
+            hint="如采用文件的文号或网页地址",
+        )
     if len(reason) > 2000 or len(evidence) > 2000:
         raise InvalidInput("加分理由或依据过长（最多 2000 字）")
     target = resolve_unit(session, unit)

@@ -19,7 +19,7 @@ from workflow.evaluation.workbook import export_evaluation
 
 
 def _day(as_of: str | None, now: datetime):
-    return parse_date(as_of, "--as-of 日期") if as_of else local_date(now)
+    return parse_date(as_of, "{field} 日期", "as_of") if as_of else local_date(now)
 
 
 def score(

@@ -55,6 +55,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from workflow.errors import ConfigError
+from workflow.vocabulary import UNIT_ROLE_LABELS, UNIT_ROLES
 
 RULE_LABELS = {
     "late": "逾期完成",
@@ -70,7 +71,7 @@ UNIT_RULE_LABELS = {  # unit-level adjustments, not tied to one assignment
     "red_card": "红牌",
     "bonus": "加分",
 }
-ROLES = ("lead", "responsible", "cooperating")
+ROLES = UNIT_ROLES
 _POINT_KEYS = (
     "base",
     "late_task",
@@ -155,7 +156,7 @@ class ScoringRules:
         )
         each = "此后每多退回一次再扣一次" if self.returned_each else "只扣一次"
         unit_cap = f"{fmt_points(self.unit_cap)} 分" if self.unit_cap > 0 else "扣完为止"
-        role_names = {"lead": "牵头", "responsible": "责任", "cooperating": "配合"}
+        role_names = UNIT_ROLE_LABELS
         return [
             ("base", f"基础分 {fmt_points(self.base)} 分"),
             ("late_task", f"逾期完成：每项任务扣 {fmt_points(self.late_task)} 分"),

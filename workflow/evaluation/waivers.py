@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from workflow.clock import local_date
+from workflow.directory.history import write_history
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import Conflict, InvalidInput, NotFound
 from workflow.evaluation.rules import RULE_LABELS, RULE_ORDER
-from workflow.models import Assignment, History, Waiver
+from workflow.models import Assignment, Waiver
 
 
 def parse_row_id(text: str) -> tuple[int, str]:
@@ -52,7 +53,9 @@ def waive(
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput(
-            f"免扣任务 #{assignment_id} 的“{RULE_LABELS[rule]}”需要说明理由（--reason）"
+            f"免扣任务 #{assignment_id} 的“{RULE_LABELS[rule]}”需要说明理由",
+            reason="reason_missing",
+            field="reason",
         )
     a = session.get(Assignment, assignment_id)
     if a is None:
@@ -68,18 +71,14 @@ def waive(
         )
     waiver = Waiver(assignment_id=a.id, rule=rule, reason=reason, actor=caller.name, created_at=now)
     session.add(waiver)
-    session.add(
-        History(
-            assignment_id=a.id,
-            task_id=a.task_id,
-            action="waive",
-            actor=caller.name,
-            role=caller.role,
-            address=caller.address,
-            reason=reason,
-            data={"rule": rule, "rule_label": RULE_LABELS[rule], "row": f"{a.id}:{rule}"},
-            at=now,
-        )
+    write_history(
+        session,
+        caller,
+        "waive",
+        now,
+        assignment=a,
+        reason=reason,
+        data={"rule": rule, "rule_label": RULE_LABELS[rule], "row": f"{a.id}:{rule}"},
     )
     session.flush()
     return waiver

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from states import FINAL_STATES
+from workflow.directory.history import write_history
 from workflow.directory.roles import Caller
 from workflow.due import Due
 from workflow.ledger.parsed import ParsedLedger
@@ -174,18 +175,15 @@ class LedgerApplier:
         data: dict[str, Any],
         assignment: Assignment | None = None,
     ) -> None:
-        self.session.add(
-            History(
-                entity="assignment" if assignment else ("task" if task else "plan"),
-                assignment_id=assignment.id if assignment else None,
-                task_id=task.id if task else (assignment.task_id if assignment else None),
-                action=action,
-                actor=self.caller.name,
-                role=self.caller.role,
-                address=self.caller.address,
-                data={"file": self.parsed.path.name, **data},
-                at=self.now,
-            )
+        write_history(
+            self.session,
+            self.caller,
+            action,
+            self.now,
+            entity="assignment" if assignment else ("task" if task else "plan"),
+            assignment=assignment,
+            task_id=task.id if task else None,
+            data={"file": self.parsed.path.name, **data},
         )
 
     # -- tasks ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from workflow.ledger.readers.document import Row
+from workflow.vocabulary import UnitRole
 
 # column role → its names, most common first
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -60,7 +61,7 @@ LABELS = {
     "derived": "duban 生成的列（不导入）",
 }
 
-UNIT_ROLES = ("lead", "responsible", "cooperating")
+UNIT_ROLES = UnitRole.values()
 # keyword fallback for short cells, checked in order
 _KEYWORDS: tuple[tuple[str, str], ...] = (
     ("进展", "progress"),

@@ -12,6 +12,7 @@ from typing import Any
 
 from calendars import ChinaCalendar
 from workflow.config import Config
+from workflow.directory.history import write_history
 from workflow.workdays import (
     InstallInfo,
     calendar_errors,
@@ -100,7 +101,6 @@ def recompute_due_dates(
     """
     from workflow.clock import now as clock_now
     from workflow.due import due_from_rule
-    from workflow.models import History
 
     at = now or clock_now()
     changes = []
@@ -120,24 +120,20 @@ def recompute_due_dates(
         assignment.due = new_due
         assignment.due_provisional = provisional
         session.add(assignment)
-        session.add(
-            History(
-                assignment_id=assignment.id,
-                task_id=assignment.task_id,
-                action="due_recomputed",
-                from_state=assignment.state,
-                to_state=assignment.state,
-                actor=actor.name,
-                role=actor.role,
-                address=actor.address,
-                reason="节假日安排已更新，按新日历重新计算截止日期",
-                data={
-                    "from": old_due.isoformat(),
-                    "to": new_due.isoformat(),
-                    "provisional": provisional,
-                },
-                at=at,
-            )
+        write_history(
+            session,
+            actor,
+            "due_recomputed",
+            at,
+            assignment=assignment,
+            from_state=assignment.state,
+            to_state=assignment.state,
+            reason="节假日安排已更新，按新日历重新计算截止日期",
+            data={
+                "from": old_due.isoformat(),
+                "to": new_due.isoformat(),
+                "provisional": provisional,
+            },
         )
         changes.append(DueChange(assignment.id, old_due, new_due, provisional))
     session.flush()

@@ -30,6 +30,7 @@ from workflow.directory.roles import Caller
 from workflow.ledger.planning import PlannedLedger, PlannedTask
 from workflow.ledger.records import Records, read_records
 from workflow.models import Assignment, ExtensionRequest, History, Plan, Report, Task, Unit
+from workflow.vocabulary import UNIT_ROLES
 
 _DATES = ("due", "original_due", "overdue_since", "requested_due")
 _TIMES = ("reported_at", "verified_at", "created_at", "requested_at", "decided_at")
@@ -93,7 +94,7 @@ _ASSIGNMENT = (
     "overdue_since", "reported_at", "verified_at", "returned_count",
 )  # fmt: skip
 _REPORT = ("text", "evidence", "actor", "late", "count", "created_at")
-ROLES = ("lead", "responsible", "cooperating")
+ROLES = UNIT_ROLES
 _EXTENSION = (
     "requested_due", "reason", "requested_by", "requested_at", "status", "decided_by",
     "decided_at", "decision_reason",

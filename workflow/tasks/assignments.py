@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from states import STATE_LABELS
+from workflow.directory.history import history_row, write_history
 from workflow.directory.plans import plan_for_year
 from workflow.directory.roles import Caller, require_role
 from workflow.directory.units import resolve_unit
@@ -22,9 +23,10 @@ from workflow.errors import InvalidInput, NotFound, PermissionDenied
 from workflow.models import Assignment, History, Plan, Report, Task, Unit
 from workflow.reading import CoreReader
 from workflow.tasks.listing import TaskFilter, list_assignment_rows
+from workflow.vocabulary import UNIT_ROLE_LABELS, UNIT_ROLES
 
-ROLES = ("lead", "responsible", "cooperating")
-ROLE_LABELS = {"lead": "牵头", "responsible": "责任", "cooperating": "配合"}
+ROLES = UNIT_ROLES  # a unit's part in a task (workflow.vocabulary.UnitRole)
+ROLE_LABELS = UNIT_ROLE_LABELS
 
 
 def date_rule(due: date, roll: bool = False) -> str:
@@ -61,18 +63,14 @@ def create_assignment(
     )
     session.add(assignment)
     session.flush()
-    session.add(
-        History(
-            assignment_id=assignment.id,
-            task_id=task.id,
-            action="create",
-            to_state=assignment.state,
-            actor=actor.name,
-            role=actor.role,
-            address=actor.address,
-            data={"unit": unit.name, "role": role, "due": due.isoformat(), "period": period},
-            at=now,
-        )
+    write_history(
+        session,
+        actor,
+        "create",
+        now,
+        assignment=assignment,
+        to_state=assignment.state,
+        data={"unit": unit.name, "role": role, "due": due.isoformat(), "period": period},
     )
     return assignment
 
@@ -87,18 +85,15 @@ def note(
 ) -> History:
     """A history row for something that happened to ``a`` without changing its state
     (签收, a clock paused or resumed, an extension request decided): who, when, why."""
-    return History(
-        assignment_id=a.id,
-        task_id=a.task_id,
-        action=action,
+    return history_row(
+        caller,
+        action,
+        now,
+        assignment=a,
         from_state=a.state,
         to_state=a.state,
-        actor=caller.name,
-        role=caller.role,
-        address=caller.address,
         reason=reason,
         data=data,
-        at=now,
     )
 
 
@@ -125,7 +120,7 @@ def add_task(
     if not title:
         raise InvalidInput("任务标题不能为空")
     if not units and not lead:
-        raise InvalidInput("至少需要一个责任单位（--unit）")
+        raise InvalidInput("至少需要一个责任单位", reason="unit_missing", field="unit")
     check_due(due)
     if plan_id is not None and session.get(Plan, plan_id) is None:
         raise NotFound(f"工作计划 #{plan_id} 不存在")

@@ -36,8 +36,8 @@ from workflow.tasks.lifecycle import fire
 from workflow.workdays import load_calendar, provisional_message
 
 
-def _date(value: str | None, what: str):
-    return None if value is None else parse_date(value, what)
+def _date(value: str | None, what: str, field: str | None = None):
+    return None if value is None else parse_date(value, what, field)
 
 
 def task_add(
@@ -59,7 +59,7 @@ def task_add(
     """
     from workflow.clock import local_date
 
-    due_date = check_due(parse_date(due, "截止日期"))
+    due_date = check_due(parse_date(due, "截止日期", "due"))
     today = local_date(now)
     warnings: list[str] = []
     if due_date < today:
@@ -106,8 +106,8 @@ def task_list(
         unit=unit,
         state=state,
         overdue=overdue,
-        due_before=_date(due_before, "--due-before 日期"),
-        due_after=_date(due_after, "--due-after 日期"),
+        due_before=_date(due_before, "{field} 日期", "due_before"),
+        due_after=_date(due_after, "{field} 日期", "due_after"),
         plan_id=plan_id,
     )
     return list_assignment_rows(CoreReader(session.connection()), caller, flt, local_date(now))
@@ -179,7 +179,7 @@ def task_extend(
     new_due: str | None = None,
     reason: str | None = None,
 ) -> dict:
-    due = _date(new_due, "新的截止日期") if new_due else None
+    due = _date(new_due, "新的截止日期", "new_due") if new_due else None
     return _fire(session, caller, now, assignment_id, "extend", new_due=due, reason=reason)
 
 
@@ -206,7 +206,7 @@ def extension_request(
     new_due: str,
     reason: str,
 ) -> dict[str, Any]:
-    due = parse_date(new_due, "申请的截止日期")
+    due = parse_date(new_due, "申请的截止日期", "new_due")
     req = request(session, caller, assignment_id, due, reason, now)
     return {"id": req.id, "assignment_id": assignment_id, "requested_due": req.requested_due}
 
@@ -260,7 +260,7 @@ def event_add(
     plan_id: int | None = None,
 ) -> dict[str, Any]:
     """``{"event": the event's row, "warning": the provisional-calendar line or None}``."""
-    d = parse_date(event_date, "--date 事件日期")
+    d = parse_date(event_date, "{field} 事件日期", "event_date")
     kinds = _kinds(config)
     added = add_event(
         session,
@@ -335,7 +335,7 @@ def event_pause(
     note: str | None = None,
 ) -> dict[str, Any]:
     """Stop an 依申请公开 clock (补正 / 征求第三方意见); returns the event as ``event show``."""
-    day = parse_date(on, "--on 暂停日期")
+    day = parse_date(on, "{field} 暂停日期", "on")
     kinds = _kinds(config)
     pause_event(session, caller, assignment_id, reason, day, note, kinds=kinds, now=now)
     return show_event(session, caller, assignment_id, kinds)
@@ -351,7 +351,7 @@ def event_resume(
     note: str | None = None,
 ) -> dict[str, Any]:
     """Restart a stopped clock; returns the event as ``event show`` (with its new due date)."""
-    day = parse_date(on, "--on 恢复日期")
+    day = parse_date(on, "{field} 恢复日期", "on")
     kinds = _kinds(config)
     calendar = load_calendar(config)
     resume_event(session, caller, assignment_id, day, note, calendar=calendar, kinds=kinds, now=now)

@@ -322,7 +322,9 @@ def extend_event(
         raise InvalidInput(f"{name}的时限不可延长（任务 #{assignment_id}）")
     if not 1 <= days <= kind.extension_days:
         raise InvalidInput(
-            f"{kind.name}最多延长 {kind.extension_days} 个工作日，得到 {days}（--days）"
+            f"{kind.name}最多延长 {kind.extension_days} 个工作日，得到 {days}",
+            reason="days_out_of_range",
+            field="days",
         )
     if _already_extended(session, a):
         raise Conflict(f"任务 #{assignment_id} 已延长过一次，{kind.name}只能延长一次")

@@ -223,7 +223,7 @@ def evidence_check(
 ) -> dict[str, Any]:
     """Office only: run the checks due on ``as_of`` (default today)."""
     require_role(caller, "office", "检查报送佐证链接")
-    day = parse_date(as_of, "--as-of 日期") if as_of else None
+    day = parse_date(as_of, "{field} 日期", "as_of") if as_of else None
     return run_due_checks(db, config, now, day)
 
 

@@ -45,7 +45,9 @@ def request_extension(
         raise PermissionDenied(f"任务 #{a.id} 不属于{caller.name}，不能为其申请延期")
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput(f"申请延期任务 #{a.id} 需要说明理由（--reason）")
+        raise InvalidInput(
+            f"申请延期任务 #{a.id} 需要说明理由", reason="reason_missing", field="reason"
+        )
     if a.state not in REQUESTABLE:
         raise InvalidInput(
             f"任务 #{a.id} 当前为“{STATE_LABELS[a.state]}”，只有已分派或办理中的任务可以申请延期"
@@ -101,7 +103,9 @@ def refuse_extension(
     require_role(caller, "office", "审批延期申请")
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput(f"驳回延期申请 #{request_id} 需要说明理由（--reason）")
+        raise InvalidInput(
+            f"驳回延期申请 #{request_id} 需要说明理由", reason="reason_missing", field="reason"
+        )
     req = _pending(session, request_id)
     _decide(session, req, "refused", caller, now, reason)
     a = get_assignment(session, req.assignment_id)

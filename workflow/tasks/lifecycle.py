@@ -17,12 +17,14 @@ from sqlmodel import select
 
 import states
 from workflow.clock import local_date
+from workflow.directory.history import write_history
 from workflow.directory.roles import Caller
 from workflow.due import check_due
 from workflow.errors import Conflict, InvalidInput, PermissionDenied, TransitionNotAllowed
 from workflow.models import Assignment, History, Report, Unit
 from workflow.tasks.assignments import get_assignment
 from workflow.tasks.decisions import queue_decision
+from workflow.vocabulary import Role
 
 
 def fire(
@@ -51,12 +53,18 @@ def fire(
     _check_permission(session, a, trigger, caller)
     reason = (reason or "").strip() or None
     if spec.needs_reason and not reason:
-        raise InvalidInput(f"{spec.label}任务 #{a.id} 需要说明理由（--reason）")
+        raise InvalidInput(
+            f"{spec.label}任务 #{a.id} 需要说明理由", reason="reason_missing", field="reason"
+        )
     if trigger == "report" and not (text or "").strip():
-        raise InvalidInput(f"报送任务 #{a.id} 需要填写进展落实情况（--text）")
+        raise InvalidInput(
+            f"报送任务 #{a.id} 需要填写进展落实情况", reason="text_missing", field="text"
+        )
     if count is not None and (trigger != "report" or not 0 <= count <= 100_000):
         raise InvalidInput(
-            f"报送任务 #{a.id} 的数量（--count）应为 0 到 100000 的整数，得到 {count}"
+            f"报送任务 #{a.id} 的数量应为 0 到 100000 的整数，得到 {count}",
+            reason="count_out_of_range",
+            field="count",
         )
     if trigger == "extend":
         _check_new_due(a, new_due)
@@ -99,20 +107,17 @@ def fire(
         record.update({"from_due": old_due.isoformat(), "to_due": new_due.isoformat()})
 
     session.add(a)
-    history = History(
-        assignment_id=a.id,
-        task_id=a.task_id,
-        action=trigger,
+    history = write_history(
+        session,
+        caller,
+        trigger,
+        now,
+        assignment=a,
         from_state=before,
         to_state=after,
-        actor=caller.name,
-        role=caller.role,
-        address=caller.address,
         reason=reason,
         data=record or None,
-        at=now,
     )
-    session.add(history)
     try:
         session.flush()
     except StaleDataError:
@@ -143,8 +148,7 @@ def _cancelled_from(session: Session, a: Assignment) -> str | None:
 def _check_permission(session: Session, a: Assignment, trigger: str, caller: Caller) -> None:
     spec = states.TRIGGERS[trigger]
     if caller.role not in spec.roles and not (caller.role == "system" and "office" in spec.roles):
-        who = {"unit": "责任单位", "office": "办公室", "system": "系统（每日检查）"}
-        allowed = "、".join(who.get(r, r) for r in sorted(spec.roles))
+        allowed = "、".join(Role(r).label for r in sorted(spec.roles))
         raise PermissionDenied(f"无权{spec.label}任务 #{a.id}：仅{allowed}可以操作")
     if caller.role == "unit" and a.unit_id != caller.unit_id:
         owner = session.get(Unit, a.unit_id)
@@ -155,7 +159,16 @@ def _check_permission(session: Session, a: Assignment, trigger: str, caller: Cal
 
 def _check_new_due(a: Assignment, new_due: date | None) -> None:
     if new_due is None:
-        raise InvalidInput(f"延期任务 #{a.id} 需要新的截止日期（--to YYYY-MM-DD）")
-    check_due(new_due, what="新的截止日期")
+        raise InvalidInput(
+            f"延期任务 #{a.id} 需要新的截止日期",
+            reason="new_due_missing",
+            field="new_due",
+            hint="日期格式 YYYY-MM-DD",
+        )
+    check_due(new_due, what="新的截止日期", field="new_due")
     if new_due <= a.due:
-        raise InvalidInput(f"新的截止日期 {new_due} 应晚于当前截止日期 {a.due}")
+        raise InvalidInput(
+            f"新的截止日期 {new_due} 应晚于当前截止日期 {a.due}",
+            reason="new_due_not_later",
+            field="new_due",
+        )

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from workflow.config import Config, load_config
 from workflow.db import Database
-from workflow.errors import DubanError, error_code, http_status
+from workflow.errors import DubanError, error_json, http_status
 from workflow.web.deps import ServerState
 from workflow.web.limits import BodyLimit, upload_limit
 from workflow.web.proxies import trusted_proxies
@@ -47,8 +47,10 @@ _HTTP_MESSAGES = {
 }
 
 
-def error_body(code: str, message: str) -> dict:
-    return {"error": {"code": code, "message": message}}
+def error_body(code: str, message: str, field: str | None = None) -> dict:
+    """The answer's error, shaped like :func:`workflow.errors.error_json`."""
+    error = {"code": code, "reason": code, "field": field, "message": message}
+    return {"error": {**error, "hint": None, "template": None}}
 
 
 def _validation_message(exc: RequestValidationError) -> str:
@@ -90,12 +92,16 @@ def create_app(config: Config | None = None, env=None) -> FastAPI:
 
     @app.exception_handler(DubanError)
     async def _duban_error(request: Request, exc: DubanError) -> JSONResponse:
-        one_line = " ".join(part.strip() for part in exc.message.splitlines() if part.strip())
-        return JSONResponse(error_body(error_code(exc), one_line), status_code=http_status(exc))
+        return JSONResponse(error_json(exc), status_code=http_status(exc))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(error_body("invalid_input", _validation_message(exc)), 422)
+        locs = [
+            ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path"))
+            for e in exc.errors()[:1]
+        ]
+        field = locs[0] if locs and locs[0] else None
+        return JSONResponse(error_body("invalid_input", _validation_message(exc), field), 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -44,6 +44,13 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 STATIC_FILES = {"app.css": "text/css"}
+# what the sign-in page says when a token is refused, by the error's reason code (the message
+# itself speaks of DUBAN_TOKEN and `duban login`, which are the command line's)
+SIGN_IN_REFUSED = {
+    "token_unknown": "令牌无效",
+    "token_revoked": "令牌已吊销",
+    "token_missing": "请输入令牌",
+}
 
 
 def _secure(request: Request) -> bool:
@@ -190,7 +197,7 @@ async def login(
         await run_in_threadpool(page_audit, request, None, "signin", "failed", target)
         return _login_page(
             request,
-            error=exc.message.split("：")[0],
+            error=SIGN_IN_REFUSED.get(exc.reason, "令牌无效" if by_token else "账号或密码错误"),
             status=401,
             account=account,
             with_token=by_token,

@@ -52,6 +52,7 @@ def bonus_add(
     who: Visitor = Depends(posted),
 ) -> Response:
     request.state.back = "/office/bonus"
+    request.state.field_labels = {"evidence": "依据"}  # this form's words (see pages/fields.py)
     if not year.strip().isdigit():
         raise InvalidInput(f"年度“{year}”无效：应为四位年份，如 2026")
     with unit_of_work(request) as session:

@@ -39,6 +39,7 @@ from workflow.directory.web_sessions import (
 )
 from workflow.errors import DubanError, NotAuthenticated, PermissionDenied, http_status
 from workflow.web.deps import remote_address, server_state
+from workflow.web.pages.fields import error_text
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 SESSION_COOKIE = "duban_session"
@@ -56,8 +57,14 @@ HOME = {
 PASSWORD_PAGE = "/account/password"
 # what an account still on the office's initial password may open: changing it, signing out
 BEFORE_PASSWORD_CHANGE = frozenset({PASSWORD_PAGE, "/logout"})
-# why a visitor was sent to /login: a fixed code in the URL, never text taken from it
-SIGNED_OUT_WHY = {"idle": "超过", "expired": "登录已失效", "revoked": "令牌已吊销"}
+# why a visitor was sent to /login: a fixed code in the URL, chosen by the error's reason code
+# (never by its text)
+SIGNED_OUT_WHY = {
+    "session_idle": "idle",
+    "session_unknown": "expired",
+    "session_expired": "expired",
+    "token_revoked": "revoked",
+}
 SIGNED_OUT_TEXT = {
     "idle": "长时间未操作，已自动退出，请重新登录。",
     "expired": "登录已失效，请重新登录。",
@@ -218,13 +225,11 @@ def error_page(request: Request, exc: DubanError, status: int | None = None) -> 
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         if request.method != "GET":
             target = "/"
-        why = next(
-            (code for code, start in SIGNED_OUT_WHY.items() if exc.message.startswith(start)), ""
-        )
+        why = SIGNED_OUT_WHY.get(exc.reason, "")
         return see_other(f"/login?next={quote(target, safe='')}" + (f"&why={why}" if why else ""))
     titles = {403: "无权访问", 404: "未找到", 409: "情况已有变化", 413: "文件过大"}
     code = status or http_status(exc)
-    one_line = " ".join(p.strip() for p in exc.message.splitlines() if p.strip())
+    one_line = error_text(exc, getattr(request.state, "field_labels", None))
     who = getattr(request.state, "page_visitor", None)
     return render(
         request,

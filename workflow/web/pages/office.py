@@ -11,6 +11,7 @@ from workflow.outbox.queue import list_notifications, retry_notification
 from workflow.tasks.extensions import approve_extension, list_extensions, refuse_extension
 from workflow.tasks.lifecycle import fire
 from workflow.tasks.verification import reports_to_verify
+from workflow.vocabulary import KIND_LABELS
 from workflow.web.pages.frame import (
     PageRoute,
     Visitor,
@@ -186,16 +187,7 @@ def refuse(
 
 # -- 通知发送 (the outbox) ------------------------------------------------------------------------
 OUTBOX_VIEWS = {"pending": "待发送", "failed": "发送失败", "sent": "已发送", "dropped": "已作废"}
-KINDS = {
-    "reminder": "到期提醒",
-    "due_today": "今日到期",
-    "overdue": "逾期通知",
-    "escalation": "领导督办",
-    "digest": "领导汇总",
-    "progress_request": "进展催报",
-    "test": "测试邮件",
-    "unsigned": "签收督办",
-}
+KINDS = KIND_LABELS  # workflow.vocabulary.NotificationKind
 
 
 @router.get("/office/outbox")
