@@ -31,7 +31,7 @@ def test_the_values_are_the_strings_the_database_stores():
     assert {s.value: s.label for s in State} == STATE_LABELS
     assert list(TRIGGERS) == [t.value for t in TriggerName]
     assert all(TRIGGERS[t].label == t.label for t in TriggerName)
-    assert Role.values() == ("office", "unit", "leader", "system")
+    assert Role.values() == ("office", "unit", "leader", "security", "auditor", "system")
     assert UnitRole.values() == ("lead", "responsible", "cooperating")
     assert Channel.values() == ("email", "wecom", "dingtalk", "feishu")
 

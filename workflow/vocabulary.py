@@ -41,6 +41,7 @@ class NotificationKind(Labelled):
     PROGRESS_REQUEST = ("progress_request", "进展报送")
     DIGEST = ("digest", "领导汇总")
     UNSIGNED = ("unsigned", "签收督办")
+    DECISION = ("decision", "办理决定")  # 退回, extension approved/refused, verified (issue 29)
     TEST = ("test", "测试邮件")
 
 
@@ -61,7 +62,9 @@ ROLE_LABELS = Role.labels()
 UNIT_ROLES = UnitRole.values()
 UNIT_ROLE_LABELS = UnitRole.labels()
 # the kinds the daily check plans (a test mail is not one of them)
-PLANNED_KINDS = tuple(k.value for k in NotificationKind if k is not NotificationKind.TEST)
+PLANNED_KINDS = tuple(  # what the daily check plans (decisions and tests are queued by hand)
+    k.value for k in NotificationKind if k not in (NotificationKind.TEST, NotificationKind.DECISION)
+)
 KIND_LABELS = NotificationKind.labels()
 ROBOT_CHANNELS = tuple(c.value for c in Channel if c is not Channel.EMAIL)
 CHANNEL_LABELS = Channel.labels()

@@ -39,8 +39,8 @@ class AccountLocked(NotAuthenticated):
     """Too many wrong passwords (or locked by the security administrator); see :func:`locked`.
     (Built from the message alone too: the client raises it again from the server's answer.)"""
 
-    def __init__(self, message: str, until: datetime | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, until: datetime | None = None, **extra: Any) -> None:
+        super().__init__(message, **extra)
         self.until = until
 
 
