@@ -83,6 +83,15 @@ class Remote:
 
     def call(self, name: str, params: dict[str, Any]) -> Any:
         """Run operation ``name`` on the server; return its data or raise its error."""
+        return self.answer(name, params).get("result")
+
+    def page(self, name: str, params: dict[str, Any]) -> tuple[list, str | None]:
+        """One page of list ``name``: its rows and the cursor of the next page (None: last)."""
+        body = self.answer(name, params)
+        return body.get("result") or [], body.get("next")
+
+    def answer(self, name: str, params: dict[str, Any]) -> dict[str, Any]:
+        """The server's whole answer to operation ``name`` (``result``, ``next``…)."""
         httpx = _httpx()
         from workflow.calls.table import OPERATIONS
 
@@ -120,7 +129,7 @@ class Remote:
             raise _error(response, body)
         for key, content in (body.get("files") or {}).items():
             _write(rest[key], content)
-        return body.get("result")
+        return body
 
     def sign_in(self, account: str, password: str) -> dict[str, Any]:
         """A person's password for a personal token (``POST /api/v1/sign-in``)."""

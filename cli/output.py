@@ -59,6 +59,26 @@ def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_default))
 
 
+def emit_json_pages(pages: Any) -> None:
+    """The rows of ``pages`` (an iterable of lists) as one JSON array, each page written as it
+    arrives: the same text :func:`emit_json` writes for all the rows at once."""
+    first = True
+    for rows in pages:
+        if not rows:
+            continue
+        inner = _one_object_per_line(rows)[2:-2]  # "  {row},\n  {row}"
+        click.echo((b"[\n" if first else b",\n") + inner, nl=False)
+        first = False
+    click.echo(b"[]" if first else b"\n]")
+
+
+def more_line(shown: int, cursor: str) -> None:
+    """On stderr (``--json`` output stays one document): how to see the rest of a list."""
+    click.echo(
+        f"（仅显示前 {shown} 条；查看全部用 --all，查看下一页加 --cursor {cursor}）", err=True
+    )
+
+
 def _one_object_per_line(rows: list[dict[str, Any]]) -> bytes:
     """``[\\n  {row},\\n  {row}\\n]``, compact rows, encoded by one ``orjson`` call.
 

@@ -60,47 +60,103 @@ def add(title, units, lead, due, content, plan_id, past, as_json) -> None:
 @click.option("--due-before", help="截止日期不晚于 YYYY-MM-DD")
 @click.option("--due-after", help="截止日期不早于 YYYY-MM-DD")
 @click.option("--plan", "plan_id", type=int, help="工作计划编号")
+@click.option("--limit", type=int, default=None, help="每页条数（默认 200，最多 5000）")
+@click.option("--cursor", default=None, help="从上一页末尾提示的位置继续")
+@click.option("--all", "show_all", is_flag=True, help="列出全部（逐页读取）")
 @json_option
-def list_(unit, state, overdue, due_before, due_after, plan_id, as_json) -> None:
-    """列出任务（单位令牌只看到本单位的任务）。"""
+def list_(
+    unit, state, overdue, due_before, due_after, plan_id, limit, cursor, show_all, as_json
+) -> None:
+    """列出任务（单位令牌只看到本单位的任务）。默认显示第一页（200 条），--all 显示全部。"""
     from cli import client
 
-    if client.settings() is None:  # local: plain SQL (no ORM; on SQLite no SQLAlchemy either)
-        from cli.common import reading
-        from workflow.calls.inputs import check_params
-        from workflow.clock import today
-        from workflow.tasks.listing import TaskFilter, list_assignment_rows
-
-        check_params({"unit": unit, "state": state, "plan_id": plan_id}, "task.list")
-
-        flt = TaskFilter(
-            unit=unit,
-            state=state,
-            overdue=overdue,
-            due_before=date_arg(due_before, "--due-before 日期"),
-            due_after=date_arg(due_after, "--due-after 日期"),
-            plan_id=plan_id,
-        )
-        with reading() as (reader, caller):
-            rows = list_assignment_rows(reader, caller, flt, today())
+    filters = dict(
+        unit=unit,
+        state=state,
+        overdue=overdue,
+        due_before=due_before,
+        due_after=due_after,
+        plan_id=plan_id,
+    )
+    remote = client.settings()
+    if remote is None:  # local: plain SQL (no ORM; on SQLite no SQLAlchemy either)
+        pages = _local_pages(filters, limit, cursor, show_all)
     else:
-        rows = call(
-            "task.list",
-            unit=unit,
-            state=state,
-            overdue=overdue,
-            due_before=due_before,
-            due_after=due_after,
-            plan_id=plan_id,
-        )
+        pages = _remote_pages(remote, filters, limit, cursor, show_all)
+    if as_json and show_all:
+        from cli.output import emit_json_pages
+
+        emit_json_pages(rows for rows, _ in pages)
+        return
+    rows, more = [], None
+    for page, after in pages:
+        rows.extend(page)
+        more = after
     if as_json:
         emit_json(rows)
     elif rows:
         _render(rows)
     else:
         info("（没有符合条件的任务）")
-        if not any((unit, state, overdue, due_before, due_after, plan_id)):
+        if not any(filters.values()) and not cursor:
             info("提示：用 duban import 导入任务分解表，或用 duban task add 新增任务")
+    if more:
+        from cli.output import more_line
+
+        more_line(len(rows), more)
+
+
+def _local_pages(filters: dict, limit, cursor, show_all):
+    """(rows, next cursor) pages read from the local database: one query for ``--all``."""
+    from cli.common import reading
+    from workflow.calls.inputs import check_params
+    from workflow.clock import today
+    from workflow.reading import page_limit
+    from workflow.tasks.listing import (
+        TaskFilter,
+        list_assignment_rows,
+        page_assignment_rows,
+        parse_cursor,
+    )
+
+    check_params(
+        {"unit": filters["unit"], "state": filters["state"], "plan_id": filters["plan_id"]},
+        "task.list",
+    )
+    flt = TaskFilter(
+        unit=filters["unit"],
+        state=filters["state"],
+        overdue=filters["overdue"],
+        due_before=date_arg(filters["due_before"], "--due-before 日期"),
+        due_after=date_arg(filters["due_after"], "--due-after 日期"),
+        plan_id=filters["plan_id"],
+    )
+    if show_all:
+        page_limit(limit)  # checked alike, though every row is listed
+        after = parse_cursor(cursor) if cursor else None
+        with reading() as (reader, caller):
+            return [(list_assignment_rows(reader, caller, flt, today(), after=after), None)]
+    with reading() as (reader, caller):
+        page = page_assignment_rows(reader, caller, flt, today(), limit, cursor)
+    return [(list(page), page.next)]
+
+
+def _remote_pages(remote, filters: dict, limit, cursor, show_all):
+    """(rows, next cursor) pages from the server; with ``--all`` one after another, each as
+    large as the server gives (5000 rows)."""
+    from workflow.reading import MAX_PAGE
+
+    params = {k: v for k, v in filters.items() if v not in (None, False)}
+    if not show_all:
+        yield remote.page("task.list", {**params, "limit": limit, "cursor": cursor})
+        return
+    while True:
+        rows, cursor = remote.page(
+            "task.list", {**params, "limit": limit or MAX_PAGE, "cursor": cursor}
+        )
+        yield rows, None
+        if not cursor:
+            return
 
 
 def _render(rows: list[dict]) -> None:

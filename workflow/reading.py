@@ -57,6 +57,33 @@ def iso(value: date | str) -> str:
     return value if value.__class__ is str else value.isoformat()
 
 
+# -- pages of a list (issue 32) ---------------------------------------------------------------
+DEFAULT_PAGE = 200  # rows a list answers when no ``limit`` is asked for
+MAX_PAGE = 5000  # the most rows one answer holds (``--all`` asks for pages of this size)
+
+
+class Page(list):
+    """One page of a list: its rows, and ``next``, the opaque cursor of the rest (None at the
+    end). It encodes as the plain list of its rows; the API puts ``next`` beside ``result``."""
+
+    next: str | None = None
+
+    def __init__(self, rows: Sequence[Any] = (), next: str | None = None) -> None:
+        super().__init__(rows)
+        self.next = next
+
+
+def page_limit(limit: int | None) -> int:
+    """``limit`` checked (1…MAX_PAGE); DEFAULT_PAGE when none is given."""
+    if limit is None:
+        return DEFAULT_PAGE
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
+        from workflow.errors import InvalidInput
+
+        raise InvalidInput(f"参数 limit 应为 1 到 {MAX_PAGE} 之间的整数：{limit!r}")
+    return limit
+
+
 class SqliteReader(Reader):
     dialect = "sqlite"
 

@@ -9,6 +9,7 @@ own parameters, which may never name those. Its result is returned as plain JSON
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import inspect
 from collections.abc import Callable, Mapping
@@ -39,11 +40,17 @@ def function_of(op: Operation) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), attr)
 
 
+@functools.cache
+def _parameters(fn: Callable[..., Any]) -> Mapping[str, inspect.Parameter]:
+    """``fn``'s parameters, read once per process (~0.5 ms a call: twice a request)."""
+    return inspect.signature(fn).parameters
+
+
 def public_params(fn: Callable[..., Any]) -> dict[str, str]:
     """Name → annotation (as text) of the parameters a request may give."""
     return {
         name: str(p.annotation)
-        for name, p in inspect.signature(fn).parameters.items()
+        for name, p in _parameters(fn).items()
         if name not in INJECTED and name not in LOCAL_ONLY
     }
 
@@ -113,7 +120,7 @@ def run(
     fn = function_of(operation(name))
     inputs.check_params(params, name)  # before anything names a value back to the caller
     check_params(fn, params)
-    wanted = set(inspect.signature(fn).parameters)
+    wanted = set(_parameters(fn))
     kwargs: dict[str, Any] = {**params, **(extras or {})}
     if "config" in wanted:
         kwargs["config"] = config

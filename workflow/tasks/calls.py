@@ -95,12 +95,16 @@ def task_list(
     due_before: str | None = None,
     due_after: str | None = None,
     plan_id: int | None = None,
+    limit: int | None = None,
+    cursor: str | None = None,
 ) -> list[dict[str, Any]]:
-    """The same rows as the local CLI's Core read path (lateness as of today)."""
+    """The same rows as the local CLI's Core read path (lateness as of today), one page of
+    them: ``limit`` rows (default 200, at most 5000) after ``cursor`` (the ``next`` of the
+    page before). The result is a :class:`~workflow.reading.Page`."""
     from workflow.clock import local_date
     from workflow.reading import CoreReader
     from workflow.tasks.listing import TaskFilter as ListFilter
-    from workflow.tasks.listing import list_assignment_rows
+    from workflow.tasks.listing import page_assignment_rows
 
     flt = ListFilter(
         unit=unit,
@@ -110,7 +114,8 @@ def task_list(
         due_after=_date(due_after, "{field} 日期", "due_after"),
         plan_id=plan_id,
     )
-    return list_assignment_rows(CoreReader(session.connection()), caller, flt, local_date(now))
+    reader = CoreReader(session.connection())
+    return page_assignment_rows(reader, caller, flt, local_date(now), limit, cursor)
 
 
 def task_show(

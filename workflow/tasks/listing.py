@@ -14,6 +14,7 @@ due date has passed is listed as overdue even before the daily check has marked 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -21,7 +22,7 @@ from typing import Any
 from states import STATE_LABELS, STATES
 from workflow.directory.roles import Caller
 from workflow.errors import InvalidInput
-from workflow.reading import Reader, iso
+from workflow.reading import Page, Reader, iso, page_limit
 
 # The states the lifecycle's ``expire`` leaves (checked against states/ by a test, so the
 # lifecycle machine need not be built on this fast path).
@@ -102,13 +103,60 @@ def _conditions(
     return where
 
 
+_CURSOR = re.compile(r"^(\d{4}-\d{2}-\d{2})\.(\d{1,10})$")
+
+
+def parse_cursor(cursor: str) -> tuple[date, int]:
+    """The (due, id) after which a page starts, from the ``next`` of the page before."""
+    found = _CURSOR.match(cursor.strip()) if isinstance(cursor, str) else None
+    try:
+        return date.fromisoformat(found.group(1)), int(found.group(2))  # type: ignore[union-attr]
+    except (AttributeError, ValueError):
+        raise InvalidInput(
+            f"参数 cursor 无效：“{str(cursor)[:40]}”（应原样使用上一页给出的 next）"
+        ) from None
+
+
+def page_assignment_rows(
+    reader: Reader,
+    caller: Caller,
+    flt: TaskFilter,
+    today: date,
+    limit: int | None = None,
+    cursor: str | None = None,
+) -> Page:
+    """One page of :func:`list_assignment_rows`: at most ``limit`` rows (default
+    :data:`~workflow.reading.DEFAULT_PAGE`) after ``cursor``, and the cursor of the next page.
+    The order (due date, id) is a key: a page is found by an index range, not by an offset, and
+    a row added or changed between two pages neither repeats nor hides another."""
+    size = page_limit(limit)
+    after = parse_cursor(cursor) if cursor else None
+    rows = list_assignment_rows(reader, caller, flt, today, limit=size + 1, after=after)
+    if len(rows) <= size:
+        return Page(rows)
+    rows = rows[:size]
+    return Page(rows, next=f"{rows[-1]['due']}.{rows[-1]['id']}")
+
+
 def list_assignment_rows(
-    reader: Reader, caller: Caller, flt: TaskFilter, today: date
+    reader: Reader,
+    caller: Caller,
+    flt: TaskFilter,
+    today: date,
+    limit: int | None = None,
+    after: tuple[date, int] | None = None,
 ) -> list[dict[str, Any]]:
-    """Assignments the caller may see, filtered, ordered by due date; lateness as of ``today``."""
+    """Assignments the caller may see, filtered, ordered by due date; lateness as of ``today``
+    (the first ``limit`` after the (due, id) ``after`` when given)."""
     params: dict[str, Any] = {"today": today}
     where = _conditions(reader, caller, flt, params)
+    if after is not None:
+        where.append("(a.due > :after_due OR (a.due = :after_due AND a.id > :after_id))")
+        params["after_due"], params["after_id"] = after
     sql = _SELECT + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY a.due, a.id"
+    if limit is not None:
+        sql += " LIMIT :limit"
+        params["limit"] = limit
     labels = STATE_LABELS
     sections: dict[Any, str] = {}  # by JSON text (SQLite); PostgreSQL hands decoded lists
     out = []

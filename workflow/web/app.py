@@ -121,16 +121,7 @@ def create_app(config: Config | None = None, env=None) -> FastAPI:
         refuse=_refuse,
     )
 
-    @app.middleware("http")
-    async def _security_headers(request: Request, call_next):
-        response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        if request.url.path.startswith(API_PREFIX):
-            response.headers.setdefault("Cache-Control", "no-store")
-        if request.url.scheme == "https":
-            response.headers.setdefault("Strict-Transport-Security", HSTS)
-        return response
+    app.add_middleware(SecurityHeaders)
 
     _include_routers(app)
     proxies = trusted_proxies(config.section("server"))
@@ -139,6 +130,36 @@ def create_app(config: Config | None = None, env=None) -> FastAPI:
 
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
     return app
+
+
+class SecurityHeaders:
+    """The security headers on every answer (``Cache-Control: no-store`` on the API's, HSTS
+    over TLS), as plain ASGI: no task and stream per request as ``@app.middleware`` has."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        extra = dict(SECURITY_HEADERS)
+        if scope.get("path", "").startswith(API_PREFIX):
+            extra["Cache-Control"] = "no-store"
+        if scope.get("scheme") == "https":
+            extra["Strict-Transport-Security"] = HSTS
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                for name, value in extra.items():
+                    if name.lower().encode("latin-1") not in present:
+                        headers.append((name.lower().encode("latin-1"), value.encode("latin-1")))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _upload_paths() -> list[str]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request
 
-from workflow.config import Config, load_config
+from workflow.config import CONFIG_FILE, Config, _default_config_dir, load_config
 from workflow.db import Database
 from workflow.web.throttle import Throttle
 
@@ -22,11 +22,26 @@ class ServerState:
     throttle: Throttle
     # The environment settings are read from for each request (default: this process's).
     env: Callable[[], Mapping[str, str]] | None = None
+    _config_cache: tuple[Any, Config] | None = field(default=None, repr=False)
 
     def current_config(self) -> Config:
         """duban.toml as it is now (the office may edit it while the server runs); the database
-        stays the one the server started with."""
-        return load_config(self.env() if self.env else None)
+        stays the one the server started with. Read again when the environment or the file
+        changed (its size or time stamp): a per-process copy, safe to lose."""
+        import os
+
+        env = dict(self.env() if self.env else os.environ)
+        path = _default_config_dir(env) / CONFIG_FILE
+        try:
+            stat = path.stat()
+            stamp: tuple = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        except OSError:
+            stamp = ()
+        key = (tuple(sorted(env.items())), str(path), stamp)
+        cached = self._config_cache
+        if cached is None or cached[0] != key:
+            cached = self._config_cache = (key, load_config(env))
+        return cached[1]
 
     def now(self):
         """The server's clock: its own environment's ``DUBAN_NOW`` if pinned, else the time."""

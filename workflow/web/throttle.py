@@ -154,19 +154,44 @@ class Throttle:
         with database_errors():
             return step(*args)
 
+    def _at_once(self, address: str, check: Callable[[], T], via: str) -> tuple[float | None, Any]:
+        """Admit, check and settle in one trip to a worker thread (the usual case: a right
+        token from an address with room). (None, result) when done; else (seconds refused or
+        BUSY, None) and nothing was checked. A wrong token: NotAuthenticated, counted, with
+        the delay to add in its ``delay`` attribute."""
+        left = self._db(self._admit, address)
+        if left is not None:
+            return left, None
+        try:
+            result = check()
+        except NotAuthenticated as exc:
+            exc.delay = self._db(self._settle, address, True, via)  # type: ignore[attr-defined]
+            raise
+        except BaseException:
+            self._db(self._settle, address, False, via)
+            raise
+        self._db(self._settle, address, False, via)
+        return None, result
+
     async def guard(self, address: str, check: Callable[[], T], via: str = "api") -> T:
         """``check()`` (which raises NotAuthenticated for a wrong token) run as one counted
         attempt of ``address``; TooManyRequests when the address is refused."""
         deadline = time.monotonic() + self.wait
-        while True:
-            left = await run_in_threadpool(self._db, self._admit, address)
-            if left is None:
-                break
+        try:
+            left, result = await run_in_threadpool(self._at_once, address, check, via)
+        except NotAuthenticated as exc:
+            if getattr(exc, "delay", 0):
+                await asyncio.sleep(exc.delay)  # type: ignore[attr-defined]
+            raise
+        if left is None:
+            return result
+        while left is not None:  # refused, or waiting for the attempts in flight
             if left > 0:
                 raise TooManyRequests(self.refusal(left))
             if time.monotonic() > deadline:
                 raise TooManyRequests("来自该地址的登录尝试过多，请稍后再试")
             await asyncio.sleep(POLL)
+            left = await run_in_threadpool(self._db, self._admit, address)
         try:
             result = await run_in_threadpool(check)
         except NotAuthenticated:
