@@ -52,17 +52,9 @@ def error_body(code: str, message: str) -> dict:
 
 
 def _validation_message(exc: RequestValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:3]:
-        where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
-        kind = err.get("type", "")
-        if kind == "missing":
-            parts.append(f"缺少参数 {where}")
-        elif kind == "json_invalid":
-            parts.append("请求内容不是有效的 JSON")
-        else:
-            parts.append(f"参数 {where or '（请求体）'} 不正确")
-    return "；".join(parts) or "请求参数不正确"
+    from workflow.calls.models import invalid_input
+
+    return invalid_input(exc.errors()).message
 
 
 def create_app(config: Config | None = None, env=None) -> FastAPI:
@@ -95,7 +87,7 @@ def create_app(config: Config | None = None, env=None) -> FastAPI:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(error_body("invalid_input", _validation_message(exc)), 422)
+        return JSONResponse(error_body("invalid_input", _validation_message(exc)), 400)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
