@@ -156,9 +156,7 @@ def result_model(name: str) -> type[OperationResult]:
 def body_fields(name: str) -> dict[str, Any]:
     """The input model's fields that are not in the URL path (a request body or query)."""
     op = operation(name)
-    return {
-        k: f for k, f in input_model(name).model_fields.items() if k not in op.path_params
-    }
+    return {k: f for k, f in input_model(name).model_fields.items() if k not in op.path_params}
 
 
 @cache

@@ -157,3 +157,24 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(health_root)  # /healthz, /readyz (issue 30)
     app.include_router(operations, prefix=API_PREFIX)
     app.include_router(pages_router)
+    _without_422(app)
+
+
+def _without_422(app: FastAPI) -> None:
+    """The schema as the API answers: a refused value is a 400 with :class:`ErrorBody`, never
+    FastAPI's default 422 (the validation handler above turns it into the Chinese 400)."""
+    default = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = default()
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                operation.get("responses", {}).pop("422", None)
+        schemas = schema.get("components", {}).get("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

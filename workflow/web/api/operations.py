@@ -129,7 +129,9 @@ def _signature(op: Operation) -> tuple[inspect.Signature, list[str]]:
         field = fields[name]
         params.append(
             inspect.Parameter(
-                name, kw, annotation=Annotated[field.annotation, PathParam(description="In the URL path.")]
+                name,
+                kw,
+                annotation=Annotated[field.annotation, PathParam(description="In the URL path.")],
             )
         )
     query: list[str] = []
@@ -142,10 +144,8 @@ def _signature(op: Operation) -> tuple[inspect.Signature, list[str]]:
                 inspect.Parameter(
                     name,
                     kw,
-                    annotation=Annotated[
-                        kind, Query(description=field.description)
-                    ],
-                    default=... if field.is_required() else default,
+                    annotation=Annotated[kind, Query(description=field.description)],
+                    default=inspect.Parameter.empty if field.is_required() else default,
                 )
             )
             query.append(name)
@@ -168,9 +168,7 @@ def _signature(op: Operation) -> tuple[inspect.Signature, list[str]]:
                 kw,
                 annotation=Annotated[
                     str,
-                    Form(
-                        description="The parameters as one JSON object of this schema: " + schema
-                    ),
+                    Form(description="The parameters as one JSON object of this schema: " + schema),
                 ],
                 default="{}",
             )
@@ -180,7 +178,9 @@ def _signature(op: Operation) -> tuple[inspect.Signature, list[str]]:
                 inspect.Parameter(
                     name,
                     kw,
-                    annotation=Annotated[UploadFile | None, File(description=f"The file `{name}`.")],
+                    annotation=Annotated[
+                        UploadFile | None, File(description=f"The file `{name}`.")
+                    ],
                     default=None,
                 )
             )
