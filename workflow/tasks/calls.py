@@ -27,7 +27,6 @@ from workflow.tasks.events import (
 )
 from workflow.tasks.extensions import (
     approve_extension,
-    list_extensions,
     refuse_extension,
     request_view,
 )
@@ -209,12 +208,6 @@ def extension_request(
     due = parse_date(new_due, "申请的截止日期")
     req = request(session, caller, assignment_id, due, reason, now)
     return {"id": req.id, "assignment_id": assignment_id, "requested_due": req.requested_due}
-
-
-def extension_list(
-    session: Session, caller: Caller, status: str | None = None
-) -> list[dict[str, Any]]:
-    return list_extensions(session, caller, status)
 
 
 def extension_approve(
