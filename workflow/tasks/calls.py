@@ -32,6 +32,7 @@ from workflow.tasks.extensions import (
 )
 from workflow.tasks.extensions import request_extension as request
 from workflow.tasks.lifecycle import fire
+from workflow.tasks.views import AssignmentView
 from workflow.workdays import load_calendar, provisional_message
 
 
@@ -121,7 +122,7 @@ def task_show(
     return show_assignment(session, caller, assignment_id, local_date(now))
 
 
-def _fire(session, caller, now, assignment_id, trigger, **kwargs) -> dict[str, Any]:
+def _fire(session, caller, now, assignment_id, trigger, **kwargs) -> AssignmentView:
     a = fire(session, assignment_id, trigger, caller, now=now, **kwargs)
     return assignment_of(session, a)
 
@@ -133,7 +134,9 @@ def task_ack(session: Session, caller: Caller, now: datetime, assignment_id: int
     return acknowledge(session, caller, assignment_id, now).to_dict()
 
 
-def task_start(session: Session, caller: Caller, now: datetime, assignment_id: int) -> dict:
+def task_start(
+    session: Session, caller: Caller, now: datetime, assignment_id: int
+) -> AssignmentView:
     return _fire(session, caller, now, assignment_id, "start")
 
 
@@ -145,7 +148,7 @@ def task_report(
     text: str | None = None,
     evidence: list[str] | None = None,
     count: int | None = None,
-) -> dict:
+) -> AssignmentView:
     return _fire(
         session,
         caller,
@@ -160,13 +163,13 @@ def task_report(
 
 def task_verify(
     session: Session, caller: Caller, now: datetime, assignment_id: int, reason: str | None = None
-) -> dict:
+) -> AssignmentView:
     return _fire(session, caller, now, assignment_id, "verify", reason=reason)
 
 
 def task_return(
     session: Session, caller: Caller, now: datetime, assignment_id: int, reason: str | None = None
-) -> dict:
+) -> AssignmentView:
     return _fire(session, caller, now, assignment_id, "return", reason=reason)
 
 
@@ -184,13 +187,13 @@ def task_extend(
 
 def task_cancel(
     session: Session, caller: Caller, now: datetime, assignment_id: int, reason: str | None = None
-) -> dict:
+) -> AssignmentView:
     return _fire(session, caller, now, assignment_id, "cancel", reason=reason)
 
 
 def task_reopen(
     session: Session, caller: Caller, now: datetime, assignment_id: int, reason: str | None = None
-) -> dict:
+) -> AssignmentView:
     return _fire(session, caller, now, assignment_id, "reopen", reason=reason)
 
 
