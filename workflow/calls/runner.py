@@ -2,7 +2,8 @@
 
 The function gets what it asks for by name — ``session`` (one unit of work, committed when
 it returns), ``caller`` (from the token), ``config``, ``db``, ``now`` — plus the request's
-own parameters, which may never name those. Its result is returned as plain JSON data
+own parameters, which may never name those: they are validated by the operation's input model
+(:mod:`workflow.calls.models`) after the limits of :mod:`workflow.calls.inputs`. Its result is returned as plain JSON data
 (dates as ISO strings), so a local command and a remote one render the very same values.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib
 import inspect
 from collections.abc import Callable, Mapping
 from datetime import date, datetime
@@ -20,39 +20,15 @@ from typing import Any
 
 import orjson
 
-from workflow.calls import inputs
-from workflow.calls.table import OPERATIONS, Operation
-from workflow.errors import DatabaseError, InvalidInput, NotFound
-
-INJECTED = ("session", "caller", "config", "db", "now")
-LOCAL_ONLY = ("progress",)  # callbacks a local command may pass; never from a request
-
-
-def operation(name: str) -> Operation:
-    try:
-        return OPERATIONS[name]
-    except KeyError:
-        raise NotFound(f"没有这个操作：{name}") from None
-
-
-def function_of(op: Operation) -> Callable[..., Any]:
-    module, _, attr = op.target.partition(":")
-    return getattr(importlib.import_module(module), attr)
+from workflow.calls import inputs, models
+from workflow.calls.models import function_of, operation
+from workflow.errors import DatabaseError, InvalidInput
 
 
 @functools.cache
 def _parameters(fn: Callable[..., Any]) -> Mapping[str, inspect.Parameter]:
     """``fn``'s parameters, read once per process (~0.5 ms a call: twice a request)."""
     return inspect.signature(fn).parameters
-
-
-def public_params(fn: Callable[..., Any]) -> dict[str, str]:
-    """Name → annotation (as text) of the parameters a request may give."""
-    return {
-        name: str(p.annotation)
-        for name, p in _parameters(fn).items()
-        if name not in INJECTED and name not in LOCAL_ONLY
-    }
 
 
 def _default(value: Any) -> Any:
@@ -88,13 +64,6 @@ def encoded(data: Any) -> orjson.Fragment:
     return orjson.Fragment(encode(data))
 
 
-def check_params(fn: Callable[..., Any], params: Mapping[str, Any]) -> None:
-    allowed = public_params(fn)
-    unknown = sorted(set(params) - set(allowed))
-    if unknown:
-        raise InvalidInput(f"未知参数：{'、'.join(unknown)}")
-
-
 def run(
     name: str,
     params: Mapping[str, Any],
@@ -119,7 +88,7 @@ def run(
 
     fn = function_of(operation(name))
     inputs.check_params(params, name)  # before anything names a value back to the caller
-    check_params(fn, params)
+    params = models.validate(name, params)
     wanted = set(_parameters(fn))
     kwargs: dict[str, Any] = {**params, **(extras or {})}
     if "config" in wanted:

@@ -55,7 +55,7 @@ OPERATIONS: dict[str, Operation] = {
         # directory: who am I, tokens, units, leaders, plans
         Operation("whoami", "GET", "/me", f"{_D}:whoami"),
         Operation("token.issue", "POST", "/tokens", f"{_D}:token_issue"),
-        Operation("token.list", "GET", "/tokens", f"{_D}:token_list"),
+        Operation("token.list", "GET", "/tokens", "workflow.directory.tokens:list_tokens"),
         Operation("token.revoke", "POST", "/tokens/{token_id:int}/revoke", f"{_D}:token_revoke"),
         # accounts: a person's sign-in (issue 29)
         Operation("account.add", "POST", "/accounts", f"{_AC}:account_add"),
@@ -79,7 +79,7 @@ OPERATIONS: dict[str, Operation] = {
         Operation("leader.add", "POST", "/leaders", f"{_D}:leader_add"),
         Operation("leader.list", "GET", "/leaders", f"{_D}:leader_list"),
         Operation("leader.edit", "PATCH", "/leaders/{name}", f"{_D}:leader_edit"),
-        Operation("plan.list", "GET", "/plans", f"{_D}:plan_list"),
+        Operation("plan.list", "GET", "/plans", "workflow.directory.plans:list_plans"),
         Operation("plan.show", "GET", "/plan", f"{_D}:plan_show"),
         # tasks: assignments and their lifecycle, extension requests, events
         Operation("task.add", "POST", "/tasks", f"{_T}:task_add"),
@@ -93,7 +93,12 @@ OPERATIONS: dict[str, Operation] = {
         Operation(
             "extension.request", "POST", f"{_A}/extension-requests", f"{_T}:extension_request"
         ),
-        Operation("extension.list", "GET", "/extension-requests", f"{_T}:extension_list"),
+        Operation(
+            "extension.list",
+            "GET",
+            "/extension-requests",
+            "workflow.tasks.extensions:list_extensions",
+        ),
         Operation(
             "extension.approve",
             "POST",
@@ -151,7 +156,9 @@ OPERATIONS: dict[str, Operation] = {
         Operation("score.rules", "GET", "/scores/rules", f"{_E}:score_rules"),
         Operation("score.freeze", "POST", "/scores/freezes", f"{_P}:score_freeze"),
         Operation("score.bonus.add", "POST", "/scores/bonus", f"{_P}:bonus_add"),
-        Operation("score.bonus.list", "GET", "/scores/bonus", f"{_P}:bonus_list"),
+        Operation(
+            "score.bonus.list", "GET", "/scores/bonus", "workflow.evaluation.bonus:list_bonus"
+        ),
         Operation("appeal.add", "POST", "/appeals", f"{_P}:appeal_add"),
         Operation("appeal.list", "GET", "/appeals", f"{_P}:appeal_list"),
         Operation(

@@ -9,10 +9,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from workflow.config import Config
-from workflow.directory.plans import list_plans, show_plan
+from workflow.directory.plans import show_plan
 from workflow.directory.robots import edit_leader, edit_unit_and_robots, robot_change
 from workflow.directory.roles import Caller, require_role
-from workflow.directory.tokens import issue_token, list_tokens, revoke_token
+from workflow.directory.tokens import issue_token, revoke_token
 from workflow.directory.units import (
     add_leader,
     add_unit,
@@ -32,10 +32,6 @@ def token_issue(
     session: Session, caller: Caller, now: datetime, holder: str, role: str = "unit"
 ) -> dict[str, Any]:
     return {"token": issue_token(session, caller, holder, now, role=role)}
-
-
-def token_list(session: Session, caller: Caller) -> list[dict[str, Any]]:
-    return list_tokens(session, caller)
 
 
 def token_revoke(session: Session, caller: Caller, now: datetime, token_id: int) -> dict[str, Any]:
@@ -182,10 +178,6 @@ def leader_list(session: Session, caller: Caller) -> list[dict[str, Any]]:
     if caller.role != "unit":
         return leaders
     return [{**view, "email": None, "robots": []} for view in leaders]
-
-
-def plan_list(session: Session, caller: Caller) -> list[dict[str, Any]]:
-    return list_plans(session)
 
 
 def plan_show(session: Session, caller: Caller, plan: str | None = None) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from workflow.evaluation.appeals import (
     file_appeal,
     list_appeals,
 )
-from workflow.evaluation.bonus import add_bonus, bonus_dict, list_bonus
+from workflow.evaluation.bonus import add_bonus, bonus_dict
 from workflow.evaluation.freeze import freeze_info, store
 from workflow.evaluation.records import year_scope
 from workflow.evaluation.rules import load_rules
@@ -98,7 +98,3 @@ def bonus_add(
 ) -> dict[str, Any]:
     b = add_bonus(session, caller, unit, year, points, reason, evidence, now)
     return bonus_dict(b, _unit_name(session, b.unit_id))
-
-
-def bonus_list(session: Session, caller: Caller, year: int | None = None) -> list[dict[str, Any]]:
-    return list_bonus(session, caller, year)

@@ -23,6 +23,7 @@ from workflow.errors import InvalidInput, NotFound, PermissionDenied
 from workflow.models import Assignment, History, Plan, Report, Task, Unit
 from workflow.reading import CoreReader
 from workflow.tasks.listing import TaskFilter, list_assignment_rows
+from workflow.tasks.views import AssignmentView
 from workflow.vocabulary import UNIT_ROLE_LABELS, UNIT_ROLES
 
 ROLES = UNIT_ROLES  # a unit's part in a task (workflow.vocabulary.UnitRole)
@@ -161,7 +162,7 @@ def add_task(
 
 
 # -- reading ------------------------------------------------------------------------------------
-def assignment_view(a: Assignment, task: Task, unit: Unit) -> dict[str, Any]:
+def assignment_view(a: Assignment, task: Task, unit: Unit) -> AssignmentView:
     """The documented JSON shape of one row of ``duban task list --json``."""
     return {
         "id": a.id,
@@ -183,7 +184,7 @@ def assignment_view(a: Assignment, task: Task, unit: Unit) -> dict[str, Any]:
     }
 
 
-def view_of(session: Session, a: Assignment) -> dict[str, Any]:
+def view_of(session: Session, a: Assignment) -> AssignmentView:
     """:func:`assignment_view` of one loaded assignment."""
     return assignment_view(a, session.get(Task, a.task_id), session.get(Unit, a.unit_id))
 
@@ -243,7 +244,7 @@ def show_assignment(
         raise PermissionDenied(f"任务 #{assignment_id} 不属于{caller.name}，无权查看")
     task = session.get(Task, a.task_id)
     unit = session.get(Unit, a.unit_id)
-    view = assignment_view(a, task, unit)
+    view: dict[str, Any] = dict(assignment_view(a, task, unit))
     expired = today is not None and a.state in EXPIRING and a.due < today
     state = "overdue" if expired else a.state
     view.update(

@@ -27,12 +27,12 @@ from workflow.tasks.events import (
 )
 from workflow.tasks.extensions import (
     approve_extension,
-    list_extensions,
     refuse_extension,
     request_view,
 )
 from workflow.tasks.extensions import request_extension as request
 from workflow.tasks.lifecycle import fire
+from workflow.tasks.views import AssignmentView
 from workflow.workdays import load_calendar, provisional_message
 
 
@@ -127,7 +127,7 @@ def task_show(
     return show_assignment(session, caller, assignment_id, local_date(now))
 
 
-def _fire(session, caller, now, assignment_id, trigger, **kwargs) -> dict[str, Any]:
+def _fire(session, caller, now, assignment_id, trigger, **kwargs) -> AssignmentView:
     a = fire(session, assignment_id, trigger, caller, now=now, **kwargs)
     return assignment_of(session, a)
 
@@ -139,7 +139,9 @@ def task_ack(session: Session, caller: Caller, now: datetime, assignment_id: int
     return acknowledge(session, caller, assignment_id, now).to_dict()
 
 
-def task_start(session: Session, caller: Caller, now: datetime, assignment_id: int) -> dict:
+def task_start(
+    session: Session, caller: Caller, now: datetime, assignment_id: int
+) -> AssignmentView:
     return _fire(session, caller, now, assignment_id, "start")
 
 
@@ -151,7 +153,7 @@ def task_report(
     text: str | None = None,
     evidence: list[str] | None = None,
     count: int | None = None,
-) -> dict:
+) -> AssignmentView:
     return _fire(
         session,
         caller,
@@ -166,13 +168,13 @@ def task_report(
 
 def task_verify(
     session: Session, caller: Caller, now: datetime, assignment_id: int, reason: str | None = None
-) -> dict:
+) -> AssignmentView:
     return _fire(session, caller, now, assignment_id, "verify", reason=reason)
 
 
 def task_return(
     session: Session, caller: Caller, now: datetime, assignment_id: int, reason: str | None = None
-) -> dict:
+) -> AssignmentView:
     return _fire(session, caller, now, assignment_id, "return", reason=reason)
 
 
@@ -190,13 +192,13 @@ def task_extend(
 
 def task_cancel(
     session: Session, caller: Caller, now: datetime, assignment_id: int, reason: str | None = None
-) -> dict:
+) -> AssignmentView:
     return _fire(session, caller, now, assignment_id, "cancel", reason=reason)
 
 
 def task_reopen(
     session: Session, caller: Caller, now: datetime, assignment_id: int, reason: str | None = None
-) -> dict:
+) -> AssignmentView:
     return _fire(session, caller, now, assignment_id, "reopen", reason=reason)
 
 
@@ -214,12 +216,6 @@ def extension_request(
     due = parse_date(new_due, "申请的截止日期", "new_due")
     req = request(session, caller, assignment_id, due, reason, now)
     return {"id": req.id, "assignment_id": assignment_id, "requested_due": req.requested_due}
-
-
-def extension_list(
-    session: Session, caller: Caller, status: str | None = None
-) -> list[dict[str, Any]]:
-    return list_extensions(session, caller, status)
 
 
 def extension_approve(

@@ -54,17 +54,9 @@ def error_body(code: str, message: str, field: str | None = None) -> dict:
 
 
 def _validation_message(exc: RequestValidationError) -> str:
-    parts = []
-    for err in exc.errors()[:3]:
-        where = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
-        kind = err.get("type", "")
-        if kind == "missing":
-            parts.append(f"缺少参数 {where}")
-        elif kind == "json_invalid":
-            parts.append("请求内容不是有效的 JSON")
-        else:
-            parts.append(f"参数 {where or '（请求体）'} 不正确")
-    return "；".join(parts) or "请求参数不正确"
+    from workflow.calls.models import invalid_input
+
+    return invalid_input(exc.errors()).message
 
 
 def create_app(config: Config | None = None, env=None) -> FastAPI:
@@ -101,7 +93,7 @@ def create_app(config: Config | None = None, env=None) -> FastAPI:
             for e in exc.errors()[:1]
         ]
         field = locs[0] if locs and locs[0] else None
-        return JSONResponse(error_body("invalid_input", _validation_message(exc), field), 422)
+        return JSONResponse(error_body("invalid_input", _validation_message(exc), field), 400)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -196,3 +188,24 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(operations, prefix=API_PREFIX)
     app.include_router(signin, prefix=API_PREFIX)  # a person's password → token (issue 29)
     app.include_router(pages_router)
+    _without_422(app)
+
+
+def _without_422(app: FastAPI) -> None:
+    """The schema as the API answers: a refused value is a 400 with :class:`ErrorBody`, never
+    FastAPI's default 422 (the validation handler above turns it into the Chinese 400)."""
+    default = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = default()
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                operation.get("responses", {}).pop("422", None)
+        schemas = schema.get("components", {}).get("schemas", {})
+        for name in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(name, None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

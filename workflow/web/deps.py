@@ -1,15 +1,22 @@
-"""What every request needs: the server's settings, a database session, the caller."""
+"""What every request needs: the server's settings, a database session, the caller.
+
+:data:`CallerDep` is the API's authentication: a route that declares it runs only for a valid
+bearer token (HTTP 401 otherwise, throttled per address, refusals audited) and receives the
+:class:`~workflow.directory.roles.Caller` the token stands for.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from workflow.config import CONFIG_FILE, Config, _default_config_dir, load_config
 from workflow.db import Database
+from workflow.directory.roles import Caller
 from workflow.web.throttle import Throttle
 
 
@@ -71,3 +78,49 @@ def bearer_token(request: Request) -> str | None:
 
 def remote_address(request: Request) -> str:
     return request.client.host if request.client else ""
+
+
+# Declares the scheme in /api/v1/openapi.json; the token itself is read by bearer_token().
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    scheme_name="token",
+    description="A duban token (`duban token issue`): `Authorization: Bearer dbn_…`.",
+)
+
+
+async def api_caller(
+    request: Request,
+    _: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)] = None,
+) -> Caller:
+    """The caller of an API request (resolved once per request): a counted attempt of the
+    remote address; :class:`~workflow.errors.NotAuthenticated` (401) or
+    :class:`~workflow.errors.TooManyRequests` (429) otherwise, recorded in the audit log."""
+    known = getattr(request.state, "caller", None)
+    if known is not None:
+        return known
+    from starlette.concurrency import run_in_threadpool
+
+    from workflow.audit.record import record_refusal
+    from workflow.errors import NotAuthenticated, TooManyRequests
+
+    state = server_state(request)
+    address = remote_address(request)
+    token = bearer_token(request)
+    try:
+        caller = await state.throttle.guard(address, lambda: _caller_of(state, token))
+    except (NotAuthenticated, TooManyRequests) as exc:
+        await run_in_threadpool(record_refusal, state.db, address, state.now(), exc)
+        raise
+    request.state.caller = caller
+    return caller
+
+
+def _caller_of(state: ServerState, token: str | None) -> Caller:
+    from workflow.calls.runner import database_errors
+    from workflow.directory.callers import authenticate_connection
+
+    with database_errors(), state.db.session() as session:
+        return authenticate_connection(session.connection(), token)
+
+
+CallerDep = Annotated[Caller, Depends(api_caller)]
