@@ -304,10 +304,11 @@ def bench(label: str, db: Database, n: int, runs: int) -> None:
     db.engine.dispose()
     child = subprocess.run(
         [sys.executable, __file__, "--run-checks", url, "--runs", str(runs)],
-        check=True,
         capture_output=True,
         text=True,
     )
+    if child.returncode != 0:
+        sys.exit(f"[{label}] the checks failed:\n{child.stderr}")
     for r in json.loads(child.stdout.strip().splitlines()[-1]):
         ratio = ""
         if r["floor"]:

@@ -101,15 +101,11 @@ def issue_notices(
         if not dues:
             continue
         count = sum(n for _, bits, n in told_now if bits & bit)
-        told = sa.and_(
-            C.c.run == run,
-            C.c.what == "o",
-            C.c.new_levels.op("&")(bit) > 0,
-            ~sa.select(sa.literal(1))
-            .select_from(N)
-            .where(N.c.assignment_id == C.c.assignment_id, N.c.due == C.c.due, N.c.level == level)
-            .exists(),
-        )
+        # no NOT EXISTS against ``notice`` here: it read the table being inserted into, and
+        # PostgreSQL, planning on a table still empty, re-read every notice inserted so far for
+        # each row (quadratic with a late-year backlog); the unique (assignment, due, level)
+        # refuses a notice already there, and with it the whole check
+        told = sa.and_(C.c.run == run, C.c.what == "o", C.c.new_levels.op("&")(bit) > 0)
         first = allocate(session, kind, as_of.year, count) - count
         late = {d: calendar.working_days_between(d, as_of) for d in dues}
         days = sa.case(late, value=C.c.due, else_=0)
@@ -133,15 +129,20 @@ def issue_notices(
             "created_at": sa.literal(now, N.c.created_at.type),
         }
         source = C.join(T, T.c.id == C.c.task_id).join(U, U.c.id == C.c.unit_id)
-        written = session.execute(
-            sa.insert(N).from_select(
-                list(columns), sa.select(*columns.values()).select_from(source).where(told)
-            ),
-            execution_options=COUNTED,
-        ).rowcount
+        try:
+            with session.begin_nested():
+                written = session.execute(
+                    sa.insert(N).from_select(
+                        list(columns), sa.select(*columns.values()).select_from(source).where(told)
+                    ),
+                    execution_options=COUNTED,
+                ).rowcount
+        except sa.exc.IntegrityError:
+            written = -1
         if written != count:  # a notice already there: refuse rather than leave a gap
+            found = "其中已有印发过的" if written < 0 else f"实际 {written} 份"
             raise Conflict(
-                f"{KIND_TITLE[kind]}编号冲突（应印发 {count} 份，实际 {written} 份），本次检查未保存"
+                f"{KIND_TITLE[kind]}编号冲突（应印发 {count} 份，{found}），本次检查未保存"
             )
         issued += written
     return issued
