@@ -209,7 +209,7 @@ def floor(db: Database, as_of: date) -> float:
     by hand, on the same data (rolled back)."""
     pg = db.engine.dialect.name == "postgresql"
     data = (
-        "json_build_object('due', due::text, 'as_of', :as_of_text)"
+        "json_build_object('due', due::text, 'as_of', CAST(:as_of_text AS text))"
         if pg
         else "json_object('due', due, 'as_of', :as_of_text)"
     )

@@ -98,12 +98,8 @@ def main() -> None:
         n = args.assignments
         commands = [
             ("--help", "duban --help", [_duban(), "--help"]),
-            ("list", f"duban task list --all ({n} rows)", [_duban(), "task", "list", "--all"]),
-            (
-                "json",
-                f"task list --all --json ({n})",
-                [_duban(), "task", "list", "--all", "--json"],
-            ),
+            ("list", f"duban task list ({n} rows)", [_duban(), "task", "list"]),
+            ("json", f"duban task list --json ({n})", [_duban(), "task", "list", "--json"]),
         ]
         for key, label, cmd in commands:
             _report(key, label, cmd, env, args.runs)

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from steady import load_line
+
 HERE = Path(__file__).resolve().parent
 BENCHES = [
     "bench_startup.py",
@@ -27,9 +29,10 @@ def main() -> int:
     failed = []
     for entry in BENCHES:
         name, *args = entry.split()
-        print(f"\n===== {entry}", flush=True)
+        print(f"\n===== {entry}\n{load_line('before')}", flush=True)
         if subprocess.run([sys.executable, str(HERE / name), *args]).returncode != 0:
             failed.append(name)
+        print(load_line("after"), flush=True)
     if failed:
         print(f"\nfailed: {', '.join(failed)}")
     return 1 if failed else 0
