@@ -49,9 +49,9 @@ import steady  # noqa: E402
 from calendars import ChinaCalendar  # noqa: E402
 from workflow.chasing.check import run_check  # noqa: E402
 from workflow.chasing.policy import Policy  # noqa: E402
-from workflow.clock import SHANGHAI  # noqa: E402
-from workflow.db import Database  # noqa: E402
-from workflow.models import Assignment, Person, Task, Unit  # noqa: E402
+from workflow.dates.clock import SHANGHAI  # noqa: E402
+from workflow.storage.db import Database  # noqa: E402
+from workflow.storage.models import Assignment, Person, Task, Unit  # noqa: E402
 
 UNITS = 1000
 AS_OF = date(2026, 6, 15)

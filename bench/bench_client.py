@@ -30,13 +30,13 @@ from bench_startup import _duban, _time  # noqa: E402
 
 def _prepare(env: dict[str, str], units: int, tasks: int) -> str:
     """The database with the work plan; returns the first unit's token."""
-    from workflow.clock import SHANGHAI
     from workflow.config import load_config
-    from workflow.db import Database
+    from workflow.dates.clock import SHANGHAI
     from workflow.directory.roles import Caller
     from workflow.directory.setup import initialize
     from workflow.directory.tokens import issue_token
     from workflow.directory.units import add_unit
+    from workflow.storage.db import Database
     from workflow.tasks.assignments import add_task
 
     config = load_config(env)

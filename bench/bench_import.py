@@ -34,11 +34,11 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from calendars import ChinaCalendar  # noqa: E402
-from workflow.clock import SHANGHAI  # noqa: E402
-from workflow.db import Database  # noqa: E402
+from workflow.dates.clock import SHANGHAI  # noqa: E402
 from workflow.directory.roles import Caller  # noqa: E402
 from workflow.ledger.importing import import_ledger  # noqa: E402
-from workflow.models import Unit  # noqa: E402
+from workflow.storage.db import Database  # noqa: E402
+from workflow.storage.models import Unit  # noqa: E402
 
 # the old path, measured with this script at 676cdef (2,000 tasks × 5 units, SQLite, 2-core dev
 # machine): wall seconds on a quiet machine, CPU seconds (the same under load)

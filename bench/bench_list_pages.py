@@ -31,9 +31,9 @@ def _prepare(env: dict[str, str], rows: int, root: Path) -> str:
 import sys
 sys.path.insert(0, {str(root)!r})
 from datetime import date, datetime
-from workflow.clock import SHANGHAI
+from workflow.dates.clock import SHANGHAI
 from workflow.config import load_config
-from workflow.db import Database
+from workflow.storage.db import Database
 from workflow.directory.roles import Caller
 from workflow.directory.setup import initialize
 from workflow.directory.tokens import issue_token

@@ -38,13 +38,13 @@ TASKS = 30
 
 def _prepare(env: dict[str, str], desks: int) -> list[str]:
     """Units, tasks and one token per unit; the tokens."""
-    from workflow.clock import SHANGHAI
     from workflow.config import load_config
-    from workflow.db import Database
+    from workflow.dates.clock import SHANGHAI
     from workflow.directory.roles import Caller
     from workflow.directory.setup import initialize
     from workflow.directory.tokens import issue_token
     from workflow.directory.units import add_unit
+    from workflow.storage.db import Database
     from workflow.tasks.assignments import add_task
 
     config = load_config(env)

@@ -64,11 +64,11 @@ except ImportError:  # pragma: no cover - only when benchmarking older code
         return item
 
 
-from workflow.clock import SHANGHAI  # noqa: E402
 from workflow.config import load_config  # noqa: E402
-from workflow.db import Database  # noqa: E402
-from workflow.models import Assignment, Notification, Task, Unit  # noqa: E402
+from workflow.dates.clock import SHANGHAI  # noqa: E402
 from workflow.outbox.delivery import build_message, deliver_pending  # noqa: E402
+from workflow.storage.db import Database  # noqa: E402
+from workflow.storage.models import Assignment, Notification, Task, Unit  # noqa: E402
 
 # Measured on the code before this change (README Benchmarks, issue 18), 2-core machine.
 OLD = {

@@ -25,8 +25,8 @@ import sqlalchemy as sa  # noqa: E402
 from notifiers.message import Message, message_bytes  # noqa: E402
 from notifiers.render import Renderer  # noqa: E402
 from workflow.chasing.check import render_context  # noqa: E402
-from workflow.db import Database  # noqa: E402
-from workflow.models import Notification  # noqa: E402
+from workflow.storage.db import Database  # noqa: E402
+from workflow.storage.models import Notification  # noqa: E402
 
 
 def sizes(url: str, top: int) -> list[tuple]:

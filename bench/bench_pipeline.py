@@ -262,7 +262,7 @@ def _rss_mb() -> float:
 
 
 def _at(d: date, hour: int, minute: int = 0) -> datetime:
-    from workflow.clock import SHANGHAI
+    from workflow.dates.clock import SHANGHAI
 
     return datetime(d.year, d.month, d.day, hour, minute, tzinfo=SHANGHAI)
 
@@ -304,9 +304,9 @@ class Clock:
 
 
 def stage_setup(state: dict) -> dict:
-    from workflow.db import Database
     from workflow.directory.calls import leader_add, unit_add
     from workflow.directory.setup import initialize
+    from workflow.storage.db import Database
 
     config = _config(state)
     now = _at(date.fromisoformat(state["day0"]), 8)
@@ -362,9 +362,9 @@ def stage_ledger(state: dict) -> dict:
 def stage_import(state: dict) -> dict:
     import sqlalchemy as sa
 
-    from workflow.db import Database
     from workflow.ledger.calls import import_file
-    from workflow.models import Assignment
+    from workflow.storage.db import Database
+    from workflow.storage.models import Assignment
 
     config = _config(state)
     db = Database(config.database_url)
@@ -445,11 +445,11 @@ def stage_year(state: dict) -> dict:
 
     from workflow.chasing.check import check_database, load_calendar
     from workflow.chasing.policy import load_policy
-    from workflow.db import Database
     from workflow.directory.roles import Caller
     from workflow.errors import DubanError
-    from workflow.models import Assignment, Unit
     from workflow.outbox.delivery import deliver_pending
+    from workflow.storage.db import Database
+    from workflow.storage.models import Assignment, Unit
     from workflow.tasks.calls import task_report, task_return, task_verify
 
     config = _config(state)
@@ -590,8 +590,8 @@ def stage_year(state: dict) -> dict:
 
 
 def stage_score(state: dict) -> dict:
-    from workflow.db import Database
     from workflow.evaluation.calls import score
+    from workflow.storage.db import Database
 
     config = _config(state)
     db = Database(config.database_url)
@@ -612,8 +612,8 @@ def stage_score(state: dict) -> dict:
 
 
 def stage_export_evaluation(state: dict) -> dict:
-    from workflow.db import Database
     from workflow.evaluation.calls import export_file
+    from workflow.storage.db import Database
 
     config = _config(state)
     db = Database(config.database_url)
@@ -633,8 +633,8 @@ def stage_export_evaluation(state: dict) -> dict:
 
 
 def stage_export_ledger(state: dict) -> dict:
-    from workflow.db import Database
     from workflow.ledger.calls import export_file
+    from workflow.storage.db import Database
 
     config = _config(state)
     db = Database(config.database_url)
@@ -675,7 +675,7 @@ def child(stage: str, state_file: str) -> None:
     import sqlalchemy  # noqa: F401 - the imports every stage needs, outside the timing
     import sqlmodel  # noqa: F401
 
-    import workflow.models  # noqa: F401
+    import workflow.storage.models  # noqa: F401
 
     base = _rss_mb()
     start, cpu = time.perf_counter(), time.process_time()

@@ -26,12 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa  # noqa: E402
 
 from calendars import ChinaCalendar  # noqa: E402
-from workflow.clock import SHANGHAI  # noqa: E402
-from workflow.db import Database  # noqa: E402
+from workflow.dates.clock import SHANGHAI  # noqa: E402
 from workflow.evaluation.report import evaluation_html  # noqa: E402
 from workflow.evaluation.scores import ScoringRules, score_plan  # noqa: E402
 from workflow.evaluation.workbook import write_evaluation_xlsx  # noqa: E402
-from workflow.models import Assignment, History, Plan, Task, Unit  # noqa: E402
+from workflow.storage.db import Database  # noqa: E402
+from workflow.storage.models import Assignment, History, Plan, Task, Unit  # noqa: E402
 
 # 60,000 assignments, before this version (ORM reads; openpyxl in normal mode), measured with
 # this script's CPU timer on the same machine (shared: load average 12–16 on 2 cores)

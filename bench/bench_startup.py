@@ -45,8 +45,8 @@ TARGET = {"--help": 100, "list": 500, "json": 300}
 
 
 def _prepare(env: dict[str, str], assignments: int) -> None:
-    from workflow.clock import SHANGHAI
     from workflow.config import load_config
+    from workflow.dates.clock import SHANGHAI
     from workflow.directory.roles import Caller
     from workflow.directory.setup import initialize
     from workflow.directory.units import add_unit
@@ -54,7 +54,7 @@ def _prepare(env: dict[str, str], assignments: int) -> None:
 
     config = load_config(env)
     env["DUBAN_TOKEN"] = initialize(config).token
-    from workflow.db import Database
+    from workflow.storage.db import Database
 
     db = Database(config.database_url)
     office = Caller("office", "办公室")

@@ -38,7 +38,7 @@ def daemon(standby, verbose) -> None:
     local_only("duban daemon")
     from workflow.config import load_config
     from workflow.daemon.runner import Daemon, configure_logging
-    from workflow.db import Database
+    from workflow.storage.db import Database
 
     configure_logging(logging.DEBUG if verbose else logging.INFO)
     config = load_config()

@@ -19,7 +19,7 @@ from typing import Any
 
 from workflow.config import SERVER_FILE, TOKEN_FILE, config_dir_of, os_error_text
 from workflow.errors import FIELD, HTTP_STATUS, DatabaseError, DubanError, InvalidInput, by_code
-from workflow.files import refuse_same_file
+from workflow.writing.files import refuse_same_file
 
 API_PREFIX = "/api/v1"
 

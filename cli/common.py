@@ -14,7 +14,7 @@ import click
 def load():
     """(config, database) for this process, checked to be initialised and up to date."""
     from workflow.config import load_config
-    from workflow.db import Database
+    from workflow.storage.db import Database
 
     config = load_config()
     db = Database(config.database_url)
@@ -37,7 +37,7 @@ def reading() -> Iterator[tuple[object, object]]:
     """(reader, caller) for read paths: plain SQL, on SQLite without importing SQLAlchemy."""
     from workflow.config import load_config, saved_token
     from workflow.directory.callers import authenticate_reader
-    from workflow.reading import open_reader
+    from workflow.storage.reading import open_reader
 
     config = load_config()
     desk_check(config)
@@ -64,7 +64,7 @@ def call(name: str, /, _local: dict[str, Any] | None = None, **params: Any) -> A
     config = load_config()
 
     def database():
-        from workflow.db import Database
+        from workflow.storage.db import Database
 
         desk_check(config)
         db = Database(config.database_url)
@@ -89,7 +89,7 @@ def local_only(command: str) -> None:
 
 
 def date_arg(value: str | None, what: str = "日期") -> date | None:
-    from workflow.clock import parse_date
+    from workflow.dates.clock import parse_date
 
     return None if value is None else parse_date(value, what)
 

@@ -137,7 +137,7 @@ def _database_down(exc: Exception) -> bool:
 
 def _first_line(exc: Exception) -> str:
     """Why the database failed: Chinese first, the driver's first line kept labelled."""
-    from workflow.db import database_reason
+    from workflow.storage.db import database_reason
 
     return database_reason(exc)
 

@@ -137,7 +137,7 @@ def whoami(as_json: bool) -> None:
         data["server"] = remote.url
     else:
         from workflow.config import load_config
-        from workflow.db import Database
+        from workflow.storage.db import Database
 
         data["database"] = Database(load_config().database_url).safe_url
     if as_json:

@@ -110,8 +110,8 @@ def _local_pages(filters: dict, limit, cursor, show_all):
     """(rows, next cursor) pages read from the local database: one query for ``--all``."""
     from cli.common import reading
     from workflow.calls.inputs import check_params
-    from workflow.clock import today
-    from workflow.reading import page_limit
+    from workflow.dates.clock import today
+    from workflow.storage.reading import page_limit
     from workflow.tasks.listing import (
         TaskFilter,
         list_assignment_rows,
@@ -144,7 +144,7 @@ def _local_pages(filters: dict, limit, cursor, show_all):
 def _remote_pages(remote, filters: dict, limit, cursor, show_all):
     """(rows, next cursor) pages from the server; with ``--all`` one after another, each as
     large as the server gives (5000 rows)."""
-    from workflow.reading import MAX_PAGE
+    from workflow.storage.reading import MAX_PAGE
 
     params = {k: v for k, v in filters.items() if v not in (None, False)}
     if not show_all:

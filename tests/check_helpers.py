@@ -9,10 +9,10 @@ from sqlmodel import select
 from calendars import ChinaCalendar
 from workflow.chasing.check import CheckReport, render_context, run_check
 from workflow.chasing.policy import Policy
-from workflow.clock import SHANGHAI
+from workflow.dates.clock import SHANGHAI
 from workflow.directory.roles import Caller
 from workflow.directory.units import add_leader, add_unit
-from workflow.models import Notification, Unit
+from workflow.storage.models import Notification, Unit
 from workflow.tasks.assignments import add_task
 from workflow.tasks.lifecycle import fire
 
@@ -53,7 +53,7 @@ def report(session, assignment_id: int, when: date) -> None:
 
 
 def _unit_id(session, assignment_id: int) -> int:
-    from workflow.models import Assignment
+    from workflow.storage.models import Assignment
 
     return session.get(Assignment, assignment_id).unit_id
 
@@ -96,7 +96,7 @@ def bulk_office(db, dues: list[list[date]]) -> list[str]:
     an address) holding one open assignment per due date of ``dues[i]``. Returns the unit names."""
     import sqlalchemy as sa
 
-    from workflow.models import Assignment, Person, Task
+    from workflow.storage.models import Assignment, Person, Task
 
     names = [f"单位{i:04d}" for i in range(len(dues))]
     with db.engine.begin() as conn:

@@ -18,9 +18,9 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
-from workflow.clock import SHANGHAI
-from workflow.db import Database
+from workflow.dates.clock import SHANGHAI
 from workflow.directory.roles import Caller
+from workflow.storage.db import Database
 
 PG_URL = os.environ.get("DUBAN_TEST_DATABASE_URL")
 

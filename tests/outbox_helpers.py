@@ -9,8 +9,8 @@ from typing import Any
 from sqlmodel import select
 
 from workflow.config import Config, load_config
-from workflow.models import Notification
 from workflow.outbox.queue import enqueue
+from workflow.storage.models import Notification
 
 DOMAIN = "office.example.cn"
 SENDER = "江门市政务公开办公室 <duban@office.example.cn>"

@@ -10,11 +10,11 @@ from conftest import unit_caller
 from sqlmodel import select
 
 from calendars import ChinaCalendar
-from workflow.clock import SHANGHAI
+from workflow.dates.clock import SHANGHAI
 from workflow.directory.roles import Caller
 from workflow.directory.units import add_unit
 from workflow.evaluation.scores import ScoringRules
-from workflow.models import ExtensionRequest, Plan
+from workflow.storage.models import ExtensionRequest, Plan
 from workflow.tasks.assignments import add_task
 from workflow.tasks.extensions import approve_extension, refuse_extension, request_extension
 from workflow.tasks.lifecycle import fire
@@ -172,7 +172,7 @@ def new_monthly(s, office, plan: Plan, unit_name: str, month: int) -> tuple:
     """(unit caller, assignment id) of one month of "专栏每月至少更新2条信息" (period 2026-MM)."""
     import calendar as cal_module
 
-    from workflow.models import Task
+    from workflow.storage.models import Task
     from workflow.tasks.assignments import create_assignment
 
     unit = add_unit(s, office, unit_name, at(date(2026, 1, 5)))

@@ -17,7 +17,6 @@ from workflow.accounts.signin import (
     use_link,
 )
 from workflow.audit.reading import may_read
-from workflow.db import Database
 from workflow.directory.tokens import authenticate
 from workflow.directory.units import add_unit
 from workflow.directory.web_sessions import open_session, resume
@@ -27,7 +26,8 @@ from workflow.errors import (
     NotAuthenticated,
     PermissionDenied,
 )
-from workflow.models import Account, Token
+from workflow.storage.db import Database
+from workflow.storage.models import Account, Token
 
 IDLE = timedelta(minutes=30)
 GOOD = "Zhang-san2026"

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from workflow.accounts import manage
 from workflow.accounts.signin import make_link
 from workflow.config import load_config
-from workflow.db import Database
 from workflow.directory.roles import Caller
+from workflow.storage.db import Database
 
 OFFICE = Caller(role="office", name="办公室")
 

@@ -9,11 +9,11 @@ import pytest
 from conftest import unit_caller
 from dbsnap import snapshot
 
-from workflow.clock import SHANGHAI
+from workflow.dates.clock import SHANGHAI
 from workflow.directory.units import add_unit
 from workflow.errors import Conflict, PermissionDenied
 from workflow.evaluation.board import board
-from workflow.models import History
+from workflow.storage.models import History
 from workflow.tasks.acknowledge import acknowledge
 from workflow.tasks.assignments import add_task, show_assignment
 from workflow.tasks.lifecycle import fire

@@ -17,10 +17,10 @@ from calendars import ChinaCalendar
 from notifiers.render import Renderer
 from workflow.chasing.check import check_database, render_context
 from workflow.chasing.policy import Policy, parse_policy
-from workflow.clock import SHANGHAI
+from workflow.dates.clock import SHANGHAI
 from workflow.directory.units import add_leader, add_unit
 from workflow.errors import ConfigError
-from workflow.models import Notification
+from workflow.storage.models import Notification
 from workflow.tasks.acknowledge import acknowledge
 from workflow.tasks.assignments import add_task
 from workflow.tasks.lifecycle import fire

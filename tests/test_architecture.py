@@ -60,6 +60,6 @@ def test_cli_never_touches_the_models():
     offenders = [
         str(p.relative_to(ROOT))
         for p in (ROOT / "cli").rglob("*.py")
-        if "workflow.models" in p.read_text(encoding="utf-8")
+        if "workflow.storage.models" in p.read_text(encoding="utf-8")
     ]
     assert offenders == []

@@ -215,8 +215,8 @@ _WRITER = """
 import sys
 from datetime import datetime, timedelta
 from workflow.audit.chain import Entry, append_now
-from workflow.db import Database
-from workflow.clock import SHANGHAI
+from workflow.storage.db import Database
+from workflow.dates.clock import SHANGHAI
 db = Database(sys.argv[1])
 start = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
 for i in range(int(sys.argv[3])):

@@ -19,9 +19,9 @@ from check_helpers import bulk_office
 from conftest import PG_URL, Cli
 
 from workflow.audit.chain import verify
-from workflow.db import Database
 from workflow.directory.tokens import create_office_token
-from workflow.schema import SCHEMA_HEAD
+from workflow.storage.db import Database
+from workflow.storage.schema import SCHEMA_HEAD
 
 ROOT = Path(__file__).resolve().parent.parent
 TABLES = (
@@ -160,7 +160,7 @@ def test_online_backup_during_check_and_delivery_restores_the_same_rows(db, tmp_
 def _now():
     from datetime import datetime
 
-    from workflow.clock import SHANGHAI
+    from workflow.dates.clock import SHANGHAI
 
     return datetime(2026, 6, 12, 9, 0, tzinfo=SHANGHAI)
 

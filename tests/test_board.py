@@ -13,7 +13,7 @@ from workflow.directory.roles import Caller
 from workflow.directory.units import add_unit
 from workflow.errors import PermissionDenied
 from workflow.evaluation.board import board
-from workflow.models import Unit
+from workflow.storage.models import Unit
 from workflow.tasks.assignments import add_task
 from workflow.tasks.lifecycle import fire
 

@@ -1,4 +1,4 @@
-"""``workflow.workdays``: loading and installing overrides, provisional warnings, recomputing dues."""
+"""``workflow.dates.workdays``: loading and installing overrides, provisional warnings, recomputing dues."""
 
 from __future__ import annotations
 
@@ -10,12 +10,8 @@ from sqlmodel import select
 
 from calendars import ChinaCalendar, parse_override
 from workflow.config import load_config
-from workflow.directory.roles import Caller
-from workflow.due import date_rule, due_from_rule, working_days_rule
-from workflow.errors import CalendarInputError
-from workflow.ledger.recompute import find_provisional_due, recompute_due_dates
-from workflow.models import Assignment, History, Task, Unit
-from workflow.workdays import (
+from workflow.dates.due import date_rule, due_from_rule, working_days_rule
+from workflow.dates.workdays import (
     ProvisionalWarner,
     calendar_dir,
     install_override,
@@ -23,6 +19,10 @@ from workflow.workdays import (
     provisional_message,
     provisional_years_used,
 )
+from workflow.directory.roles import Caller
+from workflow.errors import CalendarInputError
+from workflow.ledger.recompute import find_provisional_due, recompute_due_dates
+from workflow.storage.models import Assignment, History, Task, Unit
 
 SAMPLE_2027 = """\
 year = 2027

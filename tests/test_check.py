@@ -28,7 +28,7 @@ from sqlmodel import select
 
 from workflow.chasing.check import check_database, run_check
 from workflow.chasing.policy import Policy
-from workflow.models import Assignment, History, Notification
+from workflow.storage.models import Assignment, History, Notification
 
 D = date.fromisoformat
 
@@ -305,7 +305,7 @@ def test_extension_moves_the_reminders_and_restarts_escalation(db):
 
 
 def test_progress_requests_before_plan_report_dates(db):
-    from workflow.models import Plan
+    from workflow.storage.models import Plan
 
     with db.session() as s:
         directory(s)
@@ -393,7 +393,7 @@ def test_every_queued_row_renders_over_a_year(db):
 def test_statements_do_not_grow_with_assignments(tmp_path):
     import sqlalchemy as sa
 
-    from workflow.db import Database
+    from workflow.storage.db import Database
 
     counts = []
     for n in (5, 60):

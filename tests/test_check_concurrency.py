@@ -104,7 +104,7 @@ def test_a_report_committed_inside_the_expiry_refuses_the_check_and_changes_noth
     from sqlmodel import select
 
     from workflow.errors import Conflict
-    from workflow.models import Assignment, History
+    from workflow.storage.models import Assignment, History
 
     if db.dialect != "postgresql":
         pytest.skip("on SQLite the check holds the database's write lock")

@@ -12,8 +12,8 @@ from check_helpers import CAL, all_rows, check, directory, report, task
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workflow.db import Database
-from workflow.models import Assignment
+from workflow.storage.db import Database
+from workflow.storage.models import Assignment
 
 START = date(2026, 2, 2)
 SPAN = 60  # through the Spring Festival break and its 调休 Saturdays

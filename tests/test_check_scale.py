@@ -17,7 +17,7 @@ from notifiers.robots import RobotMessage, RobotTarget, build_request
 from workflow.chasing.check import render_context
 from workflow.chasing.cutoffs import overdue_cutoff, reminder_bands
 from workflow.chasing.policy import Policy
-from workflow.models import Assignment, ChaseCover
+from workflow.storage.models import Assignment, ChaseCover
 
 D = date.fromisoformat
 
@@ -282,7 +282,7 @@ def test_catch_up_gives_each_audience_its_own_mail_once(db):
 def test_progress_requests_far_from_due_carry_no_grade(db):
     from check_helpers import OFFICE, SETUP
 
-    from workflow.models import Plan
+    from workflow.storage.models import Plan
     from workflow.tasks.assignments import add_task
 
     with db.session() as s:

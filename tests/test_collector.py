@@ -6,7 +6,7 @@ import gc
 
 import pytest
 
-from workflow.collector import collector_paused
+from workflow.writing.collector import collector_paused
 
 
 @pytest.mark.parametrize("enabled_before", [True, False])

@@ -92,7 +92,7 @@ def _events(config):
 
 
 def _region(config):
-    from workflow.workdays import office_region
+    from workflow.dates.workdays import office_region
 
     office_region(config)
 
@@ -146,8 +146,8 @@ READERS: dict[str, Callable[[Any], Any]] = {
     "workflow.web.app:create_app": _server_tables,
     "workflow.web.limits:upload_limit": _call("workflow.web.limits:upload_limit"),
     "workflow.web.pages.frame:calendar": _region,
-    "workflow.workdays:office_region": _region,
-    "workflow.workdays:due_on_rest_day": _call("workflow.workdays:due_on_rest_day"),
+    "workflow.dates.workdays:office_region": _region,
+    "workflow.dates.workdays:due_on_rest_day": _call("workflow.dates.workdays:due_on_rest_day"),
 }
 
 

@@ -25,8 +25,8 @@ from workflow.daemon.runner import (
     Daemon,
     every,
 )
-from workflow.db import Database
 from workflow.errors import Conflict
+from workflow.storage.db import Database
 
 ROOT = Path(__file__).resolve().parent.parent
 D = date.fromisoformat

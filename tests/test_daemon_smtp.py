@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from workflow.config import load_config
 from workflow.daemon.runner import Daemon, every
-from workflow.models import Notification
+from workflow.storage.models import Notification
 
 D = date.fromisoformat
 pytest.importorskip("workflow.outbox.settings")

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import cli
-from workflow.db import Database
+from workflow.storage.db import Database
 
 
 def _mode(path: Path) -> int:

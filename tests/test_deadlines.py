@@ -13,7 +13,7 @@ from datetime import date
 import pytest
 
 from calendars import ChinaCalendar
-from workflow.due import DeadlineError, due_from_rule, working_day_due
+from workflow.dates.due import DeadlineError, due_from_rule, working_day_due
 from workflow.ledger.deadlines import cn_number, find_phrase, find_report_dates, parse_deadline
 
 REPORT_DATES = [date(2023, 7, 31), date(2023, 11, 30)]

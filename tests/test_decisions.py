@@ -17,8 +17,8 @@ from sqlmodel import select
 from notifiers.robot_render import RobotRenderer
 from workflow.chasing.check import render_context
 from workflow.directory.roles import Caller
-from workflow.models import Assignment, History, Notification, Robot, Unit
 from workflow.outbox.delivery import deliver_pending
+from workflow.storage.models import Assignment, History, Notification, Robot, Unit
 from workflow.tasks.decisions import queue_decision
 from workflow.tasks.extensions import approve_extension, refuse_extension, request_extension
 from workflow.tasks.lifecycle import fire

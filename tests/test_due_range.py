@@ -10,7 +10,7 @@ import pytest
 from ledgers import write_xlsx
 
 from calendars import ChinaCalendar
-from workflow.due import check_due, due_range, out_of_range
+from workflow.dates.due import check_due, due_range, out_of_range
 from workflow.errors import InvalidInput
 
 OUTSIDE = ["0001-01-01", "2000-12-31", "2101-01-01"]

@@ -10,10 +10,10 @@ from dbsnap import snapshot
 from openpyxl import load_workbook
 from scoring_world import CAL, RULES, YEAR_END, build_world
 
-from workflow.clock import SHANGHAI
-from workflow.db import Database
+from workflow.dates.clock import SHANGHAI
 from workflow.directory.roles import Caller
 from workflow.evaluation.scores import score_plan, waive
+from workflow.storage.db import Database
 
 OFFICE = Caller(role="office", name="办公室")
 

@@ -12,8 +12,8 @@ import pytest
 from openpyxl import load_workbook
 from year_world import YEAR, YEAR_TOML, build_year
 
-from workflow.clock import SHANGHAI
 from workflow.config import Config
+from workflow.dates.clock import SHANGHAI
 from workflow.evaluation.appeals import decide_appeal, file_appeal
 from workflow.evaluation.bonus import add_bonus
 from workflow.evaluation.calls import export_file

@@ -8,8 +8,8 @@ import pytest
 from dbsnap import snapshot
 from scoring_world import SCORING_TOML, build_world
 
-from workflow.db import Database
 from workflow.directory.roles import Caller
+from workflow.storage.db import Database
 
 OFFICE = Caller(role="office", name="办公室")
 
@@ -54,7 +54,7 @@ def test_waive_by_a_unit_is_refused_before_anything_is_computed(duban, world):
     w, db = world
     from datetime import datetime
 
-    from workflow.clock import SHANGHAI
+    from workflow.dates.clock import SHANGHAI
     from workflow.directory.tokens import issue_token
 
     with db.session() as s:
@@ -72,10 +72,10 @@ def test_ledger_one_due_date_per_row_extension_in_state(tmp_path, db, office):
     from openpyxl import load_workbook
     from scoring_world import new_assignment, new_plan
 
-    from workflow.clock import SHANGHAI
+    from workflow.dates.clock import SHANGHAI
     from workflow.directory.units import add_unit
     from workflow.ledger.export import export_ledger_xlsx, ledger_table
-    from workflow.models import Assignment
+    from workflow.storage.models import Assignment
     from workflow.tasks.assignments import add_task
 
     when = datetime(2026, 1, 5, 10, tzinfo=SHANGHAI)

@@ -18,7 +18,7 @@ import pytest
 from openpyxl import load_workbook
 from scoring_world import CAL, REPORT, RULES, YEAR_END, at, build_world, play
 
-from workflow.clock import SHANGHAI
+from workflow.dates.clock import SHANGHAI
 from workflow.directory.roles import Caller
 from workflow.evaluation.report import evaluation_html
 from workflow.evaluation.scores import score_plan, waive

@@ -19,7 +19,7 @@ from sqlmodel import select
 from calendars import ChinaCalendar
 from workflow.directory.units import add_unit
 from workflow.errors import ConfigError, Conflict, InvalidInput, NotFound, PermissionDenied
-from workflow.models import Assignment, History, Plan, Task
+from workflow.storage.models import Assignment, History, Plan, Task
 from workflow.tasks.events import (
     BUILTIN_KINDS,
     add_event,

@@ -34,7 +34,7 @@ from smtp_server import SmtpServer, _Handler
 from sqlmodel import select
 
 from notifiers.message import make_message_id
-from workflow.models import Notification
+from workflow.storage.models import Notification
 
 ROOT = Path(__file__).resolve().parent.parent
 D = date.fromisoformat
@@ -235,7 +235,7 @@ from pathlib import Path
 
 from workflow.config import load_config
 from workflow.daemon.runner import Daemon, configure_logging, every
-from workflow.db import Database
+from workflow.storage.db import Database
 
 clock_file = Path(sys.argv[1])
 
@@ -303,9 +303,9 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from workflow.chasing.check import check_database, load_calendar
-from workflow.clock import now
+from workflow.dates.clock import now
 from workflow.config import load_config
-from workflow.db import Database
+from workflow.storage.db import Database
 from workflow.chasing.policy import load_policy
 
 

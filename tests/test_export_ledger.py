@@ -10,7 +10,7 @@ import pytest
 from conftest import unit_caller
 from openpyxl import load_workbook
 
-from workflow.clock import SHANGHAI
+from workflow.dates.clock import SHANGHAI
 from workflow.directory.roles import Caller
 from workflow.directory.units import add_unit
 from workflow.errors import InvalidInput, NotFound, PermissionDenied
@@ -22,7 +22,7 @@ from workflow.ledger.export import (
     export_ledger_xlsx,
     ledger_table,
 )
-from workflow.models import Assignment, Plan, Task
+from workflow.storage.models import Assignment, Plan, Task
 from workflow.tasks.assignments import create_assignment
 from workflow.tasks.lifecycle import fire
 
@@ -320,7 +320,7 @@ def test_exported_file_reads_back_as_a_ledger(db, plan, tmp_path):
 
 
 def test_cli_export_ledger(duban, tmp_path):
-    from workflow.db import Database
+    from workflow.storage.db import Database
 
     db = Database(duban.env["DUBAN_DATABASE_URL"])
     with db.session() as s:
@@ -349,7 +349,7 @@ def imported(db, office, tmp_path):
 
     from calendars import ChinaCalendar
     from workflow.ledger.importing import import_ledger
-    from workflow.models import Assignment, Unit
+    from workflow.storage.models import Assignment, Unit
 
     with db.session() as s:
         add_directory(s, YINCHUAN_DIRECTORY)
@@ -372,7 +372,7 @@ def imported(db, office, tmp_path):
 def _snapshot(db):
     from sqlmodel import select
 
-    from workflow.models import Assignment, History, Plan
+    from workflow.storage.models import Assignment, History, Plan
 
     with db.session() as s:
         plan = s.exec(select(Plan)).one()
@@ -444,7 +444,7 @@ def test_typed_text_is_text_in_xlsx_and_escaped_in_csv(db, office, imported, tmp
 
 
 def test_rows_are_tall_enough_for_their_text(db, office, imported, tmp_path):
-    from workflow.files import lines_needed
+    from workflow.writing.files import lines_needed
 
     plan_id, _ = imported
     path = tmp_path / "a.xlsx"
@@ -467,7 +467,7 @@ def test_a_task_of_many_units_is_one_row_cut_at_excels_limits(db, office, tmp_pa
     Excel's 32,767 characters (as openpyxl cuts it), control characters dropped; the CSV keeps
     everything."""
     from workflow.ledger.export import MAX_ROW_POINTS
-    from workflow.models import Report
+    from workflow.storage.models import Report
 
     text = "已按要求完成相关信息公开，专栏已更新，详见门户网站政务公开专栏。" * 3 + "\x07"
     with db.session() as s:

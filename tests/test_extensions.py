@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from workflow.directory.roles import Caller
 from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from workflow.models import Assignment, History, Unit
+from workflow.storage.models import Assignment, History, Unit
 from workflow.tasks.extensions import (
     approve_extension,
     list_extensions,

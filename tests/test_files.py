@@ -7,7 +7,7 @@ import os
 import pytest
 
 from workflow.errors import InvalidInput
-from workflow.files import atomic_write
+from workflow.writing.files import atomic_write
 
 
 def test_written_file_follows_the_umask(tmp_path):

@@ -12,13 +12,13 @@ import pytest
 import sqlalchemy as sa
 from conftest import Cli
 
-from workflow.clock import SHANGHAI
 from workflow.config import load_config
-from workflow.db import Database
+from workflow.dates.clock import SHANGHAI
 from workflow.errors import ConfigError
 from workflow.operations.health import beat, readiness
 from workflow.operations.upkeep import backup_settings, scheduled_backup, upkeep
-from workflow.schema import SCHEMA_HEAD
+from workflow.storage.db import Database
+from workflow.storage.schema import SCHEMA_HEAD
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
 
@@ -48,7 +48,7 @@ def test_readiness_follows_the_heartbeat_and_reports_the_outbox(db, tmp_path):
         "current": SCHEMA_HEAD,
         "expected": SCHEMA_HEAD,
     }
-    from workflow.models import Notification
+    from workflow.storage.models import Notification
 
     with db.engine.begin() as conn:
         conn.execute(

@@ -14,11 +14,11 @@ from sqlmodel import select
 
 import workflow.tasks.bulk as bulk
 from calendars import ChinaCalendar
-from workflow.db import Database
 from workflow.directory.roles import Caller
 from workflow.errors import InvalidInput
 from workflow.ledger.importing import import_ledger
-from workflow.models import Assignment, History, Task, Unit
+from workflow.storage.db import Database
+from workflow.storage.models import Assignment, History, Task, Unit
 from workflow.tasks.bulk import NewAssignment, insert_assignments
 
 NOW = datetime(2023, 3, 1, 1, 0, tzinfo=UTC)

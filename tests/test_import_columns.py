@@ -301,7 +301,7 @@ def test_the_web_preview_changes_a_column_and_imports(office_db, cli_env, tmp_pa
     from sqlmodel import select
 
     from workflow.config import load_config
-    from workflow.models import Task
+    from workflow.storage.models import Task
     from workflow.web.app import create_app
 
     for key, value in cli_env.items():
@@ -438,7 +438,7 @@ def test_an_exported_ledger_reads_back_without_unused_columns(db, office, tmp_pa
     from ledgers import YINCHUAN_DIRECTORY, add_directory, build_yinchuan_xlsx
 
     from calendars import ChinaCalendar
-    from workflow.clock import SHANGHAI
+    from workflow.dates.clock import SHANGHAI
     from workflow.ledger.export import export_ledger
     from workflow.ledger.importing import import_ledger
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from ledgers import YINCHUAN_DIRECTORY, add_directory, build_yinchuan_xlsx
 from sqlmodel import func, select
 
-from workflow.models import Assignment, Plan, Task
+from workflow.storage.models import Assignment, Plan, Task
 
 ROOT = Path(__file__).resolve().parent.parent
 

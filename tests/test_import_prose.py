@@ -37,7 +37,7 @@ from workflow.ledger.prose import ProseLedger, bracket_units, run_together_dates
 from workflow.ledger.readers import read_source
 from workflow.ledger.readers.word_numbering import WordNumbering, format_number, paragraph_info
 from workflow.ledger.review import write_review_ledger
-from workflow.models import Assignment, Task, Unit
+from workflow.storage.models import Assignment, Task, Unit
 
 CALENDAR = ChinaCalendar()
 NOW = datetime(2017, 6, 12, 1, 0, tzinfo=UTC)
@@ -511,7 +511,7 @@ def test_cli_round_trip(duban, tmp_path: Path) -> None:
 def test_cli_refusal_then_fix_in_the_workbook(duban, cli_env, tmp_path: Path) -> None:
     import openpyxl
 
-    from workflow.db import Database
+    from workflow.storage.db import Database
 
     add_units(duban, related=False)
     db = Database(cli_env["DUBAN_DATABASE_URL"])

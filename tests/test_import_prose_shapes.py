@@ -251,7 +251,7 @@ def test_created_unit_keeps_its_alias(db, office, tmp_path: Path) -> None:
     assert result.created_units == ["信息中心"]
     from sqlmodel import select
 
-    from workflow.models import Unit
+    from workflow.storage.models import Unit
 
     with db.session() as s:
         (unit,) = s.exec(select(Unit)).all()

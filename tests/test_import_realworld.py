@@ -21,7 +21,7 @@ from calendars import ChinaCalendar
 from workflow.directory.units import add_unit
 from workflow.errors import LedgerError
 from workflow.ledger.importing import import_ledger, read_ledger
-from workflow.models import Assignment, Plan, Task
+from workflow.storage.models import Assignment, Plan, Task
 
 NOW = datetime(2023, 3, 1, 1, 0, tzinfo=UTC)
 LATER = datetime(2023, 4, 3, 1, 0, tzinfo=UTC)

@@ -20,7 +20,7 @@ from calendars import ChinaCalendar
 from workflow.directory.roles import Caller
 from workflow.errors import LedgerError, PermissionDenied
 from workflow.ledger.importing import import_ledger
-from workflow.models import Assignment, History, Task, Unit
+from workflow.storage.models import Assignment, History, Task, Unit
 from workflow.tasks.lifecycle import fire
 
 NOW = datetime(2023, 3, 1, 1, 0, tzinfo=UTC)

@@ -16,11 +16,11 @@ from openpyxl import load_workbook
 from sqlmodel import select
 
 from calendars import ChinaCalendar
-from workflow.clock import SHANGHAI
-from workflow.db import Database
+from workflow.dates.clock import SHANGHAI
 from workflow.ledger.export import export_ledger
 from workflow.ledger.importing import import_ledger
-from workflow.models import Assignment, ExtensionRequest, Plan, Report, Task, Unit
+from workflow.storage.db import Database
+from workflow.storage.models import Assignment, ExtensionRequest, Plan, Report, Task, Unit
 from workflow.tasks.assignments import add_task
 from workflow.tasks.events import add_event
 from workflow.tasks.extensions import request_extension

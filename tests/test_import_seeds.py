@@ -23,7 +23,7 @@ from sqlmodel import select
 
 from calendars import ChinaCalendar
 from workflow.ledger.importing import import_ledger
-from workflow.models import Assignment, History, Plan, Task, Unit
+from workflow.storage.models import Assignment, History, Plan, Task, Unit
 
 NOW = datetime(2023, 3, 1, 1, 0, tzinfo=UTC)
 CALENDAR = ChinaCalendar()

@@ -12,7 +12,7 @@ from sqlmodel import select
 from workflow.directory.roles import Caller
 from workflow.directory.units import add_unit
 from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied, TransitionNotAllowed
-from workflow.models import Assignment, History, Report
+from workflow.storage.models import Assignment, History, Report
 from workflow.tasks.assignments import TaskFilter, add_task, list_assignments, show_assignment
 from workflow.tasks.lifecycle import fire
 

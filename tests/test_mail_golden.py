@@ -29,9 +29,9 @@ from notifiers.message import message_bytes
 from notifiers.render import KINDS, Renderer
 from notifiers.sinks import FileSink
 from notifiers.template_check import sample_contexts
-from workflow.clock import SHANGHAI
-from workflow.models import Assignment, Notification, Task, Unit
+from workflow.dates.clock import SHANGHAI
 from workflow.outbox.delivery import build_message, deliver_pending
+from workflow.storage.models import Assignment, Notification, Task, Unit
 
 GOLDEN = Path(__file__).parent / "golden" / "mail"
 UPDATE = os.environ.get("DUBAN_UPDATE_GOLDEN") == "1"

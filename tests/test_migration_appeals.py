@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from workflow.schema import SCHEMA_HEAD
+from workflow.storage.schema import SCHEMA_HEAD
 
 TABLES = {"appeal", "bonus", "frozenevaluation"}
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from conftest import Cli
 
-from workflow.db import Database
+from workflow.storage.db import Database
 
 
 def _populate_at_0001(url: str) -> None:
@@ -80,7 +80,7 @@ def test_models_match_migrations(db):
     from alembic.runtime.migration import MigrationContext
     from sqlmodel import SQLModel
 
-    import workflow.models  # noqa: F401
+    import workflow.storage.models  # noqa: F401
 
     with db.engine.connect() as conn:
         ctx = MigrationContext.configure(
@@ -97,6 +97,6 @@ def test_models_match_migrations(db):
 
 
 def test_schema_head_constant_is_alembics_head(db):
-    from workflow.db import SCHEMA_HEAD
+    from workflow.storage.db import SCHEMA_HEAD
 
     assert db.head_revision() == SCHEMA_HEAD == db.current_revision()

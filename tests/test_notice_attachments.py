@@ -17,9 +17,9 @@ from smtp_server import SmtpServer
 from notifiers.message import message_bytes
 from workflow.chasing.notice_docx import DOCX_TYPE, notice_bytes
 from workflow.chasing.notices import notice_view
-from workflow.models import Notice, Notification
 from workflow.outbox.attachments import MAX_ATTACHMENTS, NoticeFiles
 from workflow.outbox.delivery import deliver_pending
+from workflow.storage.models import Notice, Notification
 
 D = date.fromisoformat
 

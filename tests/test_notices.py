@@ -29,8 +29,8 @@ from workflow.chasing.notices import (
 )
 from workflow.directory.roles import Caller
 from workflow.errors import InvalidInput, PermissionDenied
-from workflow.models import Notice, NoticeCounter, Person, Unit
-from workflow.schema import SCHEMA_HEAD
+from workflow.storage.models import Notice, NoticeCounter, Person, Unit
+from workflow.storage.schema import SCHEMA_HEAD
 
 ROOT = Path(__file__).resolve().parent.parent
 D = date.fromisoformat
@@ -148,9 +148,9 @@ def test_numbers_survive_a_rollback_without_a_gap(db):
 TAKER = """
 import sys, os, time, pathlib
 from datetime import date, datetime, UTC
-from workflow.db import Database
-from workflow.schema import SCHEMA_HEAD
-from workflow.models import Notice
+from workflow.storage.db import Database
+from workflow.storage.schema import SCHEMA_HEAD
+from workflow.storage.models import Notice
 from workflow.chasing.notices import allocate
 db = Database(os.environ["DUBAN_DATABASE_URL"])
 ready, go, base = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2]), int(sys.argv[3])

@@ -26,11 +26,11 @@ from smtp_server import SmtpServer
 
 from notifiers.message import make_message_id
 from notifiers.sinks import ConsoleSink, FileSink
-from workflow import pglocks
 from workflow.errors import ConfigError, DatabaseError, DeliveryError, MailSettingsError
 from workflow.outbox import claims, delivery, outcomes
 from workflow.outbox.delivery import deliver_pending
 from workflow.outbox.settings import make_sink, notify_settings
+from workflow.storage import pglocks
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -351,7 +351,7 @@ CRASH_SCRIPT = """
 import os, sys
 from datetime import datetime
 from workflow.config import load_config
-from workflow.db import Database
+from workflow.storage.db import Database
 from workflow.outbox.settings import make_sink
 from workflow.outbox.delivery import deliver_pending
 

@@ -7,8 +7,8 @@ from datetime import date
 import pytest
 
 from calendars import ChinaCalendar
-from workflow.models import Notification
 from workflow.outbox.fresh import Current, Refresher
+from workflow.storage.models import Notification
 
 D = date.fromisoformat
 CAL = ChinaCalendar()

@@ -1,4 +1,4 @@
-"""The PostgreSQL-only locks (``workflow/pglocks.py``): advisory locks where the server has
+"""The PostgreSQL-only locks (``workflow/storage/pglocks.py``): advisory locks where the server has
 them, the table-lock fallback where it does not (forced here); either way two transactions
 take turns; the outbox senders' locks, and their fallback (liveness unknown: claims wait for
 their lease). PostgreSQL only: on SQLite duban takes the write lock and ``flock`` instead."""
@@ -17,7 +17,7 @@ from outbox_helpers import DOMAIN, queue, smtp_toml, write_config
 from smtp_server import SmtpServer
 
 from notifiers.message import make_message_id
-from workflow import pglocks
+from workflow.storage import pglocks
 
 pg_only = pytest.mark.skipif(not PG_URL, reason="PostgreSQL only")
 
@@ -79,8 +79,8 @@ def test_the_key_is_per_schema_and_name_and_needs_no_hashtext(db):
 @pg_only
 def test_the_daemon_lock_refuses_a_second_daemon(db):
     from workflow.daemon.lock import DaemonLock
-    from workflow.db import Database
     from workflow.errors import Conflict
+    from workflow.storage.db import Database
 
     first = DaemonLock(db)
     assert first.acquire()
@@ -95,7 +95,7 @@ def test_the_daemon_lock_refuses_a_second_daemon(db):
 
 
 def test_no_module_but_pglocks_names_hashtext_pg_locks_or_advisory_functions():
-    """Every PostgreSQL-only lock statement is in workflow/pglocks.py: no other module of
+    """Every PostgreSQL-only lock statement is in workflow/storage/pglocks.py: no other module of
     workflow/ names ``hashtext``, ``pg_locks`` or a ``pg_*advisory*`` function, in SQL or
     anywhere else."""
     root = Path(__file__).resolve().parent.parent / "workflow"
@@ -105,7 +105,7 @@ def test_no_module_but_pglocks_names_hashtext_pg_locks_or_advisory_functions():
         for p in root.rglob("*.py")
         if pattern.search(p.read_text(encoding="utf-8"))
     )
-    assert users == ["pglocks.py"]
+    assert users == ["storage/pglocks.py"]
 
 
 SENDERS = "duban-senders"

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 from ledgers import YINCHUAN_HEADER, add_directory, write_xlsx
 
-from workflow.db import Database
+from workflow.storage.db import Database
 
 TITLE = "某市某局2024年政务公开工作任务分解表"
 INTRO = "本任务分解表于2024年6月14日印发，请各科室对照落实。"

@@ -1,4 +1,4 @@
-"""The read path (``workflow/reading.py``): one SQL text, on sqlite3 directly or through the
+"""The read path (``workflow/storage/reading.py``): one SQL text, on sqlite3 directly or through the
 engine, with the same rows either way; a database that is not ready goes the long way round and
 is named in Chinese."""
 
@@ -16,7 +16,7 @@ import pytest
 from tests.test_client_mode import BLOCKER
 from workflow.directory.callers import authenticate_connection, authenticate_reader
 from workflow.errors import DatabaseError, NotAuthenticated
-from workflow.reading import CoreReader, SqliteReader, open_reader, sqlite_file
+from workflow.storage.reading import CoreReader, SqliteReader, open_reader, sqlite_file
 from workflow.tasks.listing import TaskFilter, list_assignment_rows
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -29,11 +29,11 @@ from sqlmodel import select
 from calendars import ChinaCalendar
 from workflow.chasing.check import check_database
 from workflow.chasing.policy import Policy
-from workflow.clock import SHANGHAI
+from workflow.dates.clock import SHANGHAI
+from workflow.dates.due import paused_working_days
 from workflow.directory.units import add_unit
-from workflow.due import paused_working_days
 from workflow.errors import Conflict, InvalidInput, PermissionDenied
-from workflow.models import Assignment, History
+from workflow.storage.models import Assignment, History
 from workflow.tasks.clock import pause_event, resume_event
 from workflow.tasks.events import add_event, event_kinds, extend_event, show_event
 from workflow.tasks.lifecycle import fire

@@ -21,7 +21,7 @@ from smtp_server import SmtpServer
 from sqlmodel import select
 from test_exactly_once import ROOT, Proc, wait_until
 
-from workflow.models import Notification, Robot
+from workflow.storage.models import Notification, Robot
 
 NOW = datetime(2026, 3, 2, 1, 0, tzinfo=UTC)  # 09:00 Shanghai, as DUBAN_NOW
 SENDER = "江门市政务公开办公室 <duban@office.example.cn>"

@@ -25,8 +25,8 @@ from scoring_world import (
 )
 from sqlmodel import select
 
-from workflow.clock import SHANGHAI
 from workflow.config import load_config
+from workflow.dates.clock import SHANGHAI
 from workflow.directory.plans import find_plan
 from workflow.directory.units import add_unit
 from workflow.errors import ConfigError, Conflict, InvalidInput, NotFound, PermissionDenied
@@ -40,7 +40,7 @@ from workflow.evaluation.scores import (
     score_plan,
     waive,
 )
-from workflow.models import ExtensionRequest, History, Waiver
+from workflow.storage.models import ExtensionRequest, History, Waiver
 from workflow.tasks.assignments import add_task
 from workflow.tasks.lifecycle import fire
 

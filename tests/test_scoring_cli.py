@@ -9,10 +9,10 @@ import pytest
 from dbsnap import snapshot
 from scoring_world import SCORING_TOML, build_world
 
-from workflow.clock import SHANGHAI
-from workflow.db import Database
+from workflow.dates.clock import SHANGHAI
 from workflow.directory.roles import Caller
 from workflow.directory.tokens import issue_token
+from workflow.storage.db import Database
 
 OFFICE = Caller(role="office", name="办公室")
 OFFICE_NOW = datetime(2026, 3, 2, 9, tzinfo=SHANGHAI)

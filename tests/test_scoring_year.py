@@ -15,8 +15,8 @@ import pytest
 from year_world import YEAR, YEAR_TOML, build_year
 
 from calendars import ChinaCalendar
-from workflow.clock import SHANGHAI
 from workflow.config import Config
+from workflow.dates.clock import SHANGHAI
 from workflow.errors import Conflict, InvalidInput, PermissionDenied
 from workflow.evaluation.appeals import decide_appeal, file_appeal, list_appeals
 from workflow.evaluation.bonus import add_bonus

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from workflow.db import Database
 from workflow.errors import ConfigError, NotAuthenticated, TooManyRequests
+from workflow.storage.db import Database
 from workflow.web.throttle import Throttle, throttle_from
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -218,7 +218,7 @@ def test_unit_add_loads_no_other_unit(directory, office):
     import sqlalchemy as sa
 
     from workflow.errors import Conflict
-    from workflow.models import Unit
+    from workflow.storage.models import Unit
 
     loaded: list[str] = []
 

@@ -21,7 +21,7 @@ from workflow.directory.web_sessions import (
     sign_out,
 )
 from workflow.errors import ConfigError, NotAuthenticated
-from workflow.models import WebSession
+from workflow.storage.models import WebSession
 
 IDLE = timedelta(minutes=30)
 

@@ -25,7 +25,7 @@ from ledgers import yinchuan_sections
 from scoring_world import REPORT, at, play
 
 from workflow.directory.units import add_unit
-from workflow.models import Plan, Task
+from workflow.storage.models import Plan, Task
 from workflow.tasks.assignments import create_assignment
 
 YEAR = 2023

@@ -18,7 +18,7 @@ from workflow.accounts.passwords import check_strength, hash_password, initial_p
 from workflow.directory.roles import ACCOUNT_ROLES, ROLE_LABELS, WORK_ROLES, Caller
 from workflow.directory.web_sessions import end_account_sessions
 from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from workflow.models import Account, SignInLink, Token, Unit
+from workflow.storage.models import Account, SignInLink, Token, Unit
 
 MAX_NAME = 40  # a person's name: "张三（单位）" must fit the history's actor (100)
 LOCKED_FOREVER = datetime(9999, 12, 31, tzinfo=UTC)  # locked by hand: until unlocked

@@ -20,13 +20,13 @@ from sqlmodel import select
 
 from workflow.accounts.manage import LOCKED_FOREVER, find_account
 from workflow.accounts.passwords import verify
-from workflow.clock import SHANGHAI
+from workflow.dates.clock import SHANGHAI
 from workflow.directory.callers import account_caller, hash_token
 from workflow.directory.roles import Caller
 from workflow.directory.tokens import TOKEN_PREFIX
 from workflow.errors import InvalidInput, NotAuthenticated
-from workflow.models import Account, SignInLink, Token
-from workflow.reading import CoreReader
+from workflow.storage.models import Account, SignInLink, Token
+from workflow.storage.reading import CoreReader
 
 MAX_FAILURES = 5
 LOCK_FOR = timedelta(minutes=15)
@@ -109,7 +109,7 @@ def _settle(db: Any, account_id: int, right: bool, now: datetime) -> datetime | 
 
 def check_password(db: Any, name: str, password: str, now: datetime) -> Caller:
     """The Caller of ``name`` when ``password`` is right; NotAuthenticated ("账号或密码错误")
-    or AccountLocked (with until when) otherwise. ``db`` is a :class:`workflow.db.Database`:
+    or AccountLocked (with until when) otherwise. ``db`` is a :class:`workflow.storage.db.Database`:
     the count is committed before and after the check, whatever the door does next."""
     name = (name or "").strip()
     if not name or not password:
@@ -216,10 +216,10 @@ def use_link(session: Session, code: str, now: datetime) -> Caller:
 def login_local(name: str, password: str, config: Any = None) -> tuple[str, Any]:
     """``duban login --account NAME`` on the database's machine: check the password (counted
     in the lockout), issue a personal token and save it like ``duban login TOKEN``."""
-    from workflow import clock
     from workflow.audit.record import record
     from workflow.config import load_config, save_token
-    from workflow.db import Database
+    from workflow.dates import clock
+    from workflow.storage.db import Database
 
     config = config or load_config()
     db = Database(config.database_url)

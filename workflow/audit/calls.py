@@ -17,8 +17,8 @@ from workflow.audit.reading import (
     require_reader,
 )
 from workflow.audit.record import entry_for
-from workflow.clock import parse_date
 from workflow.config import Config
+from workflow.dates.clock import parse_date
 
 
 def _filter(

@@ -23,7 +23,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workflow.models import AuditEvent, AuditSeal
+from workflow.storage.models import AuditEvent, AuditSeal
 
 EVENTS = AuditEvent.__table__
 SEAL = AuditSeal.__table__

@@ -18,8 +18,8 @@ import sqlalchemy as sa
 
 from workflow.audit.actions import ACTION_LABELS, DOOR_LABELS, OUTCOME_LABELS
 from workflow.audit.chain import EVENTS, SEAL, Entry, append
-from workflow.clock import SHANGHAI
 from workflow.config import Config
+from workflow.dates.clock import SHANGHAI
 from workflow.errors import ConfigError, InvalidInput, PermissionDenied
 
 READERS = ("office", "system")

@@ -80,11 +80,11 @@ def run(
     """Run operation ``name`` with ``params``; return its result as plain JSON data (or in
     another ``shape``: the server takes it :func:`encoded`, never decoded and encoded again).
 
-    ``database`` makes (or returns) the :class:`workflow.db.Database` only when the function
+    ``database`` makes (or returns) the :class:`workflow.storage.db.Database` only when the function
     needs it. ``require_caller`` (the server) authenticates even a function that does not ask
     who is calling: every request needs a valid token.
     """
-    from workflow import clock
+    from workflow.dates import clock
 
     fn = function_of(operation(name))
     inputs.check_params(params, name)  # before anything names a value back to the caller
@@ -135,7 +135,7 @@ class database_errors:
         import sqlalchemy.exc as sa_exc
 
         if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError):
-            from workflow.db import database_reason
+            from workflow.storage.db import database_reason
 
             raise DatabaseError(f"数据库不可用，本次操作未完成：{database_reason(exc)}") from None
         if isinstance(exc, sa_exc.DataError | OverflowError):

@@ -24,7 +24,7 @@ from typing import Any
 from workflow.chasing import covers as cv
 from workflow.chasing.items import OpenRow
 from workflow.chasing.mails import iso, mail_key
-from workflow.clock import SHANGHAI
+from workflow.dates.clock import SHANGHAI
 
 WHAT = "k"
 WINDOW = 10  # working days after the limit during which an unsigned task is still chased

@@ -10,10 +10,10 @@ from sqlalchemy.orm import Session
 
 from workflow.chasing.check import KIND_LABELS, check_database, load_calendar
 from workflow.chasing.policy import load_policy
-from workflow.clock import local_date, parse_date
 from workflow.config import Config
-from workflow.db import Database
+from workflow.dates.clock import local_date, parse_date
 from workflow.directory.roles import Caller, require_role
+from workflow.storage.db import Database
 
 
 def check(
@@ -56,7 +56,7 @@ def check(
 def _provisional(calendar: Any, day: Any) -> list[str]:
     """The provisional-calendar warning when ``day``'s year is not confirmed yet (the national
     notice, or the office's region's): which days are worked may still change."""
-    from workflow.workdays import provisional_message
+    from workflow.dates.workdays import provisional_message
 
     check = getattr(calendar, "is_provisional", None)
     message = provisional_message([day.year]) if check and check(day.year) else None
@@ -90,7 +90,7 @@ def notice_export(session: Session, caller: Caller, ref: str, path: str) -> dict
     from workflow.chasing.notice_docx import render_notice
     from workflow.chasing.notices import get_notice, notice_view
     from workflow.errors import InvalidInput
-    from workflow.files import atomic_write
+    from workflow.writing.files import atomic_write
 
     view = notice_view(get_notice(session, caller, ref))
     target = Path(path)

@@ -19,7 +19,7 @@ from collections import defaultdict
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from workflow.models import Robot
+from workflow.storage.models import Robot
 from workflow.vocabulary import Channel
 
 CHANNEL_LABELS = Channel.labels()  # workflow.vocabulary.Channel

@@ -74,14 +74,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 import states
-from workflow import pglocks
 from workflow.chasing.cutoffs import calendar_range
 from workflow.chasing.expiry import expire
 from workflow.chasing.items import KIND_LABELS, Queued, WorkdayCalendar
 from workflow.chasing.planner import Planner
 from workflow.chasing.policy import Policy
 from workflow.errors import CalendarInputError, Conflict
-from workflow.models import Notification
+from workflow.storage import pglocks
+from workflow.storage.models import Notification
 
 ITEM_KINDS = ("reminder", "due_today", "overdue", "escalation", "progress_request")
 DATE_FIELDS = ("as_of", "due", "report_due", "last_report_at", "report_by", "requested_due")
@@ -202,9 +202,9 @@ _one_check_at_a_time = one_check_at_a_time  # the name the PostgreSQL test impor
 
 
 def load_calendar(config) -> WorkdayCalendar:
-    """The office's calendar (with its override files when ``workflow.workdays`` provides it)."""
+    """The office's calendar (with its override files when ``workflow.dates.workdays`` provides it)."""
     try:
-        from workflow.workdays import load_calendar as load
+        from workflow.dates.workdays import load_calendar as load
     except ImportError:
         from calendars import ChinaCalendar
 

@@ -1,6 +1,6 @@
 """The check's set-based SQL: write the covers of what is due today, read them back, digests.
 
-A cover (:class:`workflow.models.ChaseCover`) is one item told to one audience. Each selection of
+A cover (:class:`workflow.storage.models.ChaseCover`) is one item told to one audience. Each selection of
 "what is due" is one ``INSERT … SELECT`` into ``chasecover`` with the thresholds as due-date
 cutoffs, restricted to the units whose recipient has an address, that skips the covers already
 written through ``ON CONFLICT DO NOTHING`` on the primary key (see :func:`_insert_new`); the planner then reads the rows of this run back, streamed and ordered
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from workflow.chasing.items import OpenRow
-from workflow.models import Assignment, ChaseCover, Task
+from workflow.storage.models import Assignment, ChaseCover, Task
 
 A = Assignment.__table__
 C = ChaseCover.__table__

@@ -21,7 +21,7 @@ from workflow.chasing.covers import COUNTED
 from workflow.chasing.statistics import after_bulk_change
 from workflow.directory.roles import Caller
 from workflow.errors import Conflict
-from workflow.models import Assignment, History, UTCDateTime
+from workflow.storage.models import Assignment, History, UTCDateTime
 
 SYSTEM = Caller.system()
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from workflow.models import Unit
+from workflow.storage.models import Unit
 from workflow.vocabulary import KIND_LABELS as ALL_KIND_LABELS
 from workflow.vocabulary import PLANNED_KINDS
 
@@ -79,6 +79,6 @@ class Group:
 def local_date_of(at: datetime | None) -> str | None:
     if at is None:
         return None
-    from workflow.clock import local_date
+    from workflow.dates.clock import local_date
 
     return local_date(at).isoformat()

@@ -34,7 +34,7 @@ import states
 from workflow.chasing.channels import CHANNEL_LABELS, OWNER, owner_of_key
 from workflow.chasing.items import OpenRow, Queued, local_date_of
 from workflow.chasing.policy import Policy
-from workflow.models import Notification, Unit
+from workflow.storage.models import Notification, Unit
 
 NOTIFICATION_COLUMNS = [c.name for c in Notification.__table__.columns if c.name != "id"]
 

@@ -33,7 +33,7 @@ from workflow.chasing.covers import BITS, COUNTED, C, T
 from workflow.chasing.items import WorkdayCalendar
 from workflow.directory.roles import Caller
 from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from workflow.models import Notice, NoticeCounter, Person, Unit
+from workflow.storage.models import Notice, NoticeCounter, Person, Unit
 
 N = Notice.__table__
 NC = NoticeCounter.__table__

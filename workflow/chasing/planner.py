@@ -25,7 +25,7 @@ from workflow.chasing.mails import UnitPart, Writer, cover_key, iso
 from workflow.chasing.notices import issue_notices
 from workflow.chasing.policy import Policy
 from workflow.chasing.statistics import after_bulk_change
-from workflow.models import Notification, Person, Plan, Report, Task, Unit
+from workflow.storage.models import Notification, Person, Plan, Report, Task, Unit
 
 A = cv.A
 NO_EMAIL = "单位“{}”没有登记邮箱或群机器人，发给该单位的通知未排队（用 duban unit edit 添加邮箱）"

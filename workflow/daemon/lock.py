@@ -1,4 +1,4 @@
-"""One daemon per database: an advisory lock on PostgreSQL (:mod:`workflow.pglocks`), a file
+"""One daemon per database: an advisory lock on PostgreSQL (:mod:`workflow.storage.pglocks`), a file
 lock on SQLite."""
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workflow import pglocks
-from workflow.db import Database
 from workflow.errors import Conflict
+from workflow.storage import pglocks
+from workflow.storage.db import Database
 
 log = logging.getLogger("duban.daemon")
 

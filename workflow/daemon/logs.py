@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from workflow.clock import SHANGHAI
+from workflow.dates.clock import SHANGHAI
 
 
 def configure_logging(level: int = logging.INFO) -> None:

@@ -27,7 +27,7 @@ Settings are checked at start: a wrong ``[smtp]`` or ``[notify]`` value stops th
 (:class:`~workflow.errors.ConfigError`, exit code 7) rather than failing every delivery run.
 
 One daemon at a time: two APScheduler 3.x schedulers on one job store run jobs twice. On
-PostgreSQL the daemon holds an advisory session lock (:mod:`workflow.pglocks`, keyed by
+PostgreSQL the daemon holds an advisory session lock (:mod:`workflow.storage.pglocks`, keyed by
 database and schema) on a dedicated connection for its lifetime — this holds across machines;
 on SQLite a ``filelock`` next to the database file. A second daemon refuses to start with a Chinese message
 (:class:`~workflow.errors.Conflict`), or with ``standby=True`` waits until the first one stops.
@@ -45,13 +45,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from workflow.chasing.policy import Policy, load_policy
-from workflow.clock import SHANGHAI, local_date
-from workflow.clock import now as wall_clock
 from workflow.config import Config
 from workflow.daemon.lock import DaemonLock
 from workflow.daemon.logs import configure_logging, every  # noqa: F401 - the daemon's API
-from workflow.db import Database
+from workflow.dates.clock import SHANGHAI, local_date
+from workflow.dates.clock import now as wall_clock
 from workflow.errors import DubanError, MailSettingsError
+from workflow.storage.db import Database
 
 log = logging.getLogger("duban.daemon")
 

@@ -28,11 +28,11 @@ from sqlmodel import select
 
 from workflow.chasing.check import KIND_LABELS, render_context, run_check
 from workflow.chasing.policy import Policy
-from workflow.clock import SHANGHAI
-from workflow.db import Database
+from workflow.dates.clock import SHANGHAI
 from workflow.directory.roles import Caller
 from workflow.errors import Conflict, InvalidInput
-from workflow.models import Assignment, Plan, Unit
+from workflow.storage.db import Database
+from workflow.storage.models import Assignment, Plan, Unit
 
 OFFICE = Caller(role="office", name="办公室（演示）")
 BEHAVIOURS = {
@@ -243,7 +243,7 @@ def _play(db, d: date, calendar, policy: Policy, renderer, actions: list[tuple])
         report = run_check(session, d, calendar=calendar, policy=policy, now=at(d, 9))
         day = DemoDay(d, report.working_day, expired=len(report.expired))
         if report.queued:
-            from workflow.models import Notification
+            from workflow.storage.models import Notification
 
             keys = [q.key for q in report.queued]
             for row in session.exec(select(Notification).where(Notification.key.in_(keys))):
@@ -293,8 +293,8 @@ def _year_end(session, plan_id: int, as_of: date, calendar, behaviours) -> list[
 
 def write_sample(path: Path) -> Path:
     """Copy the sample ledger (the one the demo plays) to ``path`` for the README's walk-through."""
-    from workflow.files import atomic_write
     from workflow.samples import YINCHUAN_DEMO_LEDGER
+    from workflow.writing.files import atomic_write
 
     data = YINCHUAN_DEMO_LEDGER.read_bytes()
     atomic_write(Path(path), lambda tmp: tmp.write_bytes(data))

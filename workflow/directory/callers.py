@@ -1,4 +1,4 @@
-"""Who presents a token: plain SQL over a :class:`workflow.reading.Reader`, so read paths need
+"""Who presents a token: plain SQL over a :class:`workflow.storage.reading.Reader`, so read paths need
 neither the ORM nor (on SQLite) SQLAlchemy.
 
 :func:`workflow.directory.tokens.authenticate` (sessions, the server) uses
@@ -13,10 +13,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from workflow import clock
+from workflow.dates import clock
 from workflow.directory.roles import DUTIES, ROLE_LABELS, WORK_ROLES, Caller
 from workflow.errors import NotAuthenticated
-from workflow.reading import CoreReader, Reader
+from workflow.storage.reading import CoreReader, Reader
 
 
 def hash_token(token: str) -> str:

@@ -2,7 +2,7 @@
 
 Every change the history records (a transition, a note on an assignment, a unit or leader
 edited, a ledger import, an appeal, a waiver) is built by :func:`history_row`, and most are
-added by :func:`write_history`; nothing else constructs a :class:`workflow.models.History`
+added by :func:`write_history`; nothing else constructs a :class:`workflow.storage.models.History`
 (``tests/test_vocabulary.py`` checks it). It lives in the directory room because the caller
 (:class:`workflow.directory.roles.Caller`) is the directory's, and every room that writes history
 sits above it.
@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from workflow.directory.roles import Caller
-from workflow.models import Assignment, History
+from workflow.storage.models import Assignment, History
 
 
 def history_row(

@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from states import STATE_LABELS, STATES
 from workflow.errors import InvalidInput, NotFound
-from workflow.models import Assignment, Plan, Task
+from workflow.storage.models import Assignment, Plan, Task
 
 
 def resolve_plan(session: Session, plan: str | int) -> int:

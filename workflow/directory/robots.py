@@ -34,7 +34,7 @@ from workflow.directory.units import (
     robot_views,
 )
 from workflow.errors import InvalidInput, NotFound
-from workflow.models import Person, Robot, Unit
+from workflow.storage.models import Person, Robot, Unit
 
 _MOBILE = re.compile(r"^\+?\d{5,15}$")
 

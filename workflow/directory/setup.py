@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from workflow import clock
 from workflow.audit.record import operation_audit, record
 from workflow.config import Config, load_config, save_token
-from workflow.db import Database
+from workflow.dates import clock
 from workflow.directory.roles import Caller
 from workflow.directory.tokens import authenticate, create_office_token
+from workflow.storage.db import Database
 
 
 @dataclass(frozen=True)

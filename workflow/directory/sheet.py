@@ -33,7 +33,7 @@ from workflow.directory.units import (
     split_alias,
 )
 from workflow.errors import InvalidInput
-from workflow.models import Person
+from workflow.storage.models import Person
 
 HEADERS: dict[str, tuple[str, ...]] = {
     "name": ("单位名称", "单位", "名称", "科室", "部门", "责任单位"),

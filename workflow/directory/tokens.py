@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
-from workflow import clock
+from workflow.dates import clock
 from workflow.directory.callers import (
     account_caller,
     authenticate_connection,
@@ -23,8 +23,8 @@ from workflow.directory.callers import (
 )
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import Conflict, NotFound, PermissionDenied
-from workflow.models import Person, Token, Unit
-from workflow.reading import CoreReader
+from workflow.storage.models import Person, Token, Unit
+from workflow.storage.reading import CoreReader
 
 TOKEN_PREFIX = "dbn_"
 

@@ -21,7 +21,7 @@ from sqlmodel import select
 from workflow.directory.history import write_history
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import Conflict, InvalidInput, NotFound
-from workflow.models import Person, Robot, Unit
+from workflow.storage.models import Person, Robot, Unit
 
 _PREFIXES = ("局", "委", "厅", "市")
 _BRACKET = re.compile(r"^(?P<name>[^（(]+)[（(](?P<alias>[^）)]+)[）)]$")

@@ -26,8 +26,8 @@ from workflow.directory.callers import account_caller
 from workflow.directory.roles import Caller
 from workflow.directory.tokens import authenticate, caller_of
 from workflow.errors import ConfigError, NotAuthenticated
-from workflow.models import Account, Token, WebSession
-from workflow.reading import CoreReader
+from workflow.storage.models import Account, Token, WebSession
+from workflow.storage.reading import CoreReader
 
 DEFAULT_IDLE_MINUTES = 30
 MAX_IDLE_MINUTES = 7 * 24 * 60

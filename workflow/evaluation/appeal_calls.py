@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from workflow.clock import parse_date
 from workflow.config import Config
+from workflow.dates.clock import parse_date
 from workflow.directory.roles import Caller, require_role
 from workflow.evaluation.appeal_view import STATE_LABELS, appeal_dict
 from workflow.evaluation.appeals import (
@@ -22,7 +22,7 @@ from workflow.evaluation.freeze import freeze_info, store
 from workflow.evaluation.records import year_scope
 from workflow.evaluation.rules import load_rules
 from workflow.evaluation.scores import kind_names, load_scoring_calendar, score_scope
-from workflow.models import Unit
+from workflow.storage.models import Unit
 
 
 def _unit_name(session: Session, unit_id: int) -> str:

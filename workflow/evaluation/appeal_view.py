@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflow.clock import local_date
+from workflow.dates.clock import local_date
 from workflow.evaluation.rules import RULE_LABELS
-from workflow.models import Appeal
+from workflow.storage.models import Appeal
 
 STATE_LABELS = {"pending": "待处理", "upheld": "申诉成立", "rejected": "申诉不成立"}
 

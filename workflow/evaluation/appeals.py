@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
-from workflow.clock import local_date
+from workflow.dates.clock import local_date
 from workflow.directory.history import write_history
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -29,7 +29,7 @@ from workflow.evaluation.appeal_view import STATE_LABELS, appeal_dict  # noqa: F
 from workflow.evaluation.freeze import require_open, year_of
 from workflow.evaluation.rules import RULE_LABELS, load_rules
 from workflow.evaluation.waivers import parse_row_id, waive
-from workflow.models import Appeal, Assignment, Unit, Waiver
+from workflow.storage.models import Appeal, Assignment, Unit, Waiver
 
 _MAX_TEXT = 2000
 

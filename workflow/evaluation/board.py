@@ -25,7 +25,7 @@ from workflow.directory.plans import find_plan
 from workflow.directory.roles import Caller, require_role
 from workflow.evaluation.rules import load_rules
 from workflow.evaluation.scores import load_scoring_calendar, score_plan
-from workflow.models import Assignment, Plan, Task, Unit
+from workflow.storage.models import Assignment, Plan, Task, Unit
 from workflow.tasks.urgency import urgency
 
 GRADE_ORDER = ("red", "yellow", "blue")

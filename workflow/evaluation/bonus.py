@@ -15,13 +15,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
-from workflow.clock import local_date
+from workflow.dates.clock import local_date
 from workflow.directory.roles import Caller, require_role
 from workflow.directory.units import resolve_unit
 from workflow.errors import InvalidInput
 from workflow.evaluation.freeze import require_open
 from workflow.evaluation.rules import fmt_points
-from workflow.models import Bonus, Unit
+from workflow.storage.models import Bonus, Unit
 
 _MAX = Decimal(100)
 

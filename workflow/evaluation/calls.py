@@ -9,8 +9,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from workflow.clock import local_date, parse_date
 from workflow.config import Config
+from workflow.dates.clock import local_date, parse_date
 from workflow.directory.roles import Caller
 from workflow.evaluation.rules import UNIT_RULE_LABELS, fmt_points, load_rules
 from workflow.evaluation.scores import RULE_LABELS, Evaluation, evaluate, waive_deduction

@@ -33,7 +33,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from workflow.clock import local_date
+from workflow.dates.clock import local_date
 from workflow.evaluation.rules import ScoringRules
 
 

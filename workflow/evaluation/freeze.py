@@ -21,13 +21,13 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
-from workflow.clock import local_date
+from workflow.dates.clock import local_date
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import Conflict
 from workflow.evaluation.adjust import Adjustment
 from workflow.evaluation.rules import ScoringRules
 from workflow.evaluation.sheet import Deduction, Evaluation, UnitScore
-from workflow.models import Assignment, FrozenEvaluation, Plan, Task
+from workflow.storage.models import Assignment, FrozenEvaluation, Plan, Task
 
 
 def year_of(session: Session, a: Assignment) -> int:

@@ -18,10 +18,10 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from workflow.clock import SHANGHAI
+from workflow.dates.clock import SHANGHAI
 from workflow.directory.plans import resolve_plan
 from workflow.errors import InvalidInput, NotFound
-from workflow.models import Assignment, History, Plan, Task, Unit, Waiver
+from workflow.storage.models import Assignment, History, Plan, Task, Unit, Waiver
 
 
 @dataclass(frozen=True)
@@ -213,7 +213,7 @@ def section_paths(session: Session, scope: Scope) -> dict[int, tuple[str, ...]]:
 
 def bonus_rows(session: Session, year: int) -> list[Any]:
     """The bonus entries (加分) of ``year``: id, unit_id, points, reason, evidence."""
-    from workflow.models import Bonus
+    from workflow.storage.models import Bonus
 
     query = (
         sa.select(Bonus.id, Bonus.unit_id, Bonus.points, Bonus.reason, Bonus.evidence)
@@ -225,7 +225,7 @@ def bonus_rows(session: Session, year: int) -> list[Any]:
 
 def appeal_rows(session: Session, scope: Scope) -> list[Any]:
     """The appeals (申诉) against the scope's assignments, oldest first."""
-    from workflow.models import Appeal
+    from workflow.storage.models import Appeal
 
     query = (
         sa.select(Appeal, Unit.name.label("unit"))

@@ -33,7 +33,7 @@ from workflow.evaluation.layout import (
 )
 from workflow.evaluation.rules import fmt_points
 from workflow.evaluation.sheet import Evaluation
-from workflow.files import atomic_write
+from workflow.writing.files import atomic_write
 
 TEMPLATE = Path(__file__).with_name("report.html.j2")
 

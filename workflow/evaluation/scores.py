@@ -31,8 +31,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from workflow.clock import local_date
-from workflow.collector import collector_paused
+from workflow.dates.clock import local_date
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import CalendarInputError, InvalidInput
 from workflow.evaluation.adjust import Adjustment, BonusEntry, adjustments
@@ -66,14 +65,15 @@ from workflow.evaluation.sheet import (  # noqa: F401  (re-exported)
     UnitScore,
 )
 from workflow.evaluation.waivers import parse_row_id, waive  # noqa: F401  (re-exported)
-from workflow.models import Assignment, Task, Waiver
+from workflow.storage.models import Assignment, Task, Waiver
 from workflow.tasks.events import BUILTIN_KINDS, event_kinds
 from workflow.tasks.targets import Target, periods_per_year, target_of
+from workflow.writing.collector import collector_paused
 
 
 def load_scoring_calendar(config: Any) -> Any:
     """The office's working-day calendar (holidays data plus installed override files)."""
-    from workflow.workdays import load_calendar
+    from workflow.dates.workdays import load_calendar
 
     return load_calendar(config)
 

@@ -12,12 +12,12 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
-from workflow.clock import local_date
+from workflow.dates.clock import local_date
 from workflow.directory.history import write_history
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import Conflict, InvalidInput, NotFound
 from workflow.evaluation.rules import RULE_LABELS, RULE_ORDER
-from workflow.models import Assignment, Waiver
+from workflow.storage.models import Assignment, Waiver
 
 
 def parse_row_id(text: str) -> tuple[int, str]:

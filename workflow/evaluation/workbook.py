@@ -29,7 +29,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from workflow.collector import collector_paused
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import InvalidInput
 from workflow.evaluation.layout import (
@@ -59,8 +58,9 @@ from workflow.evaluation.xlsx import (  # noqa: F401  (LINE_HEIGHT, lines_for: f
     row_height,
     start_sheet,
 )
-from workflow.files import atomic_write
 from workflow.tasks.evidence import EVIDENCE_HEADERS, flagged_for_plans
+from workflow.writing.collector import collector_paused
+from workflow.writing.files import atomic_write
 
 SUMMARY_COLUMNS: tuple[tuple[str, float], ...] = (
     ("排名", 7),

@@ -1,7 +1,7 @@
 """Writing an .xlsx fast in openpyxl's write-only mode: styled cells, rows, sheets, heights.
 
 The evaluation workbook (:mod:`workflow.evaluation.workbook`) has up to ~600,000 cells at
-60,000 assignments. Rows are written by :mod:`workflow.xlsx_stream` (each row one XML string,
+60,000 assignments. Rows are written by :mod:`workflow.writing.xlsx_stream` (each row one XML string,
 style ids computed once per kind of cell). Text is always written as text, never as a formula
 (a title someone typed as "=HYPERLINK(…)" stays that text).
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from workflow.xlsx_stream import stream_rows
+from workflow.writing.xlsx_stream import stream_rows
 
 HEADER_ROW = 4
 POINTS_FORMAT = "0.00"
@@ -72,7 +72,7 @@ class Styles:
 
     def cell(self, value: Any, kind: str = "text", fill: str | None = None, bold: bool = False):
         """A cell as (value, style id): ``kind`` text | num | points | pct | date | head | title
-        | plain. Written by :func:`workflow.xlsx_stream.fast_row_writer`; strings always as text, never as formulas."""
+        | plain. Written by :func:`workflow.writing.xlsx_stream.fast_row_writer`; strings always as text, never as formulas."""
         key = (kind, fill, bold)
         sid = self._protos.get(key)
         if sid is None:

@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from states import FINAL_STATES
+from workflow.dates.due import Due
 from workflow.directory.history import write_history
 from workflow.directory.roles import Caller
-from workflow.due import Due
 from workflow.ledger.parsed import ParsedLedger
 from workflow.ledger.planning import PlannedLedger, PlannedTask
 from workflow.ledger.resolve import ResolvedUnit
@@ -34,7 +34,7 @@ from workflow.ledger.result import (
     state_verb,
 )
 from workflow.ledger.units_cell import units_as_written
-from workflow.models import Assignment, History, Plan, Task, Unit
+from workflow.storage.models import Assignment, History, Plan, Task, Unit
 from workflow.tasks.assignments import ROLE_LABELS
 from workflow.tasks.bulk import NewAssignment, insert_assignments, insert_returning_ids
 

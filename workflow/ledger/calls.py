@@ -10,8 +10,18 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from workflow.clock import local_date, parse_date
 from workflow.config import Config
+from workflow.dates.clock import local_date, parse_date
+from workflow.dates.workdays import (
+    add_view,
+    between_view,
+    due_on_rest_day,
+    load_calendar,
+    month_view,
+    parse_month,
+    provisional_message,
+    status_view,
+)
 from workflow.directory.roles import Caller
 from workflow.errors import InvalidInput
 from workflow.ledger.choice import parse_columns
@@ -23,16 +33,6 @@ from workflow.ledger.recompute import import_calendar, recompute_calendar
 from workflow.ledger.result import ImportResult, TaskView
 from workflow.ledger.review import export_review
 from workflow.tasks.assignments import ROLE_LABELS
-from workflow.workdays import (
-    add_view,
-    between_view,
-    due_on_rest_day,
-    load_calendar,
-    month_view,
-    parse_month,
-    provisional_message,
-    status_view,
-)
 
 
 def parse_report_dates(value: str | None):
@@ -212,7 +212,7 @@ def calendar_import(session: Session, caller: Caller, config: Config, path: str)
 
 def calendar_recompute(session: Session, caller: Caller, config: Config) -> dict[str, Any]:
     """``{"region": the office's region or None, "recomputed": [changes]}``."""
-    from workflow.workdays import office_region
+    from workflow.dates.workdays import office_region
 
     changes = recompute_calendar(session, caller, config)
     return {"region": office_region(config), "recomputed": [c.to_dict() for c in changes]}

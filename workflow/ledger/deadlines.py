@@ -65,7 +65,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from workflow.due import (
+from workflow.dates.due import (
     DeadlineError,
     Due,
     WorkingCalendar,
@@ -408,8 +408,8 @@ def _with_more_dates(
 
 def _provisional_warnings(ctx: _Ctx, dues: list[Due]) -> list[str]:
     """The context's warnings, deduplicated, plus the provisional-calendar warning (worded once
-    for all of duban by :func:`workflow.workdays.provisional_message`)."""
-    from workflow.workdays import provisional_message
+    for all of duban by :func:`workflow.dates.workdays.provisional_message`)."""
+    from workflow.dates.workdays import provisional_message
 
     message = provisional_message(d.due.year for d in dues if d.provisional)
     if message:

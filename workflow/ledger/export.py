@@ -29,7 +29,7 @@ Files are written to a temporary name and renamed, so a failure leaves no half f
 
 The export streams: the tasks are read as plain rows, their assignments (each with its latest
 report) in one Core query taken a task at a time, and the .xlsx is written in openpyxl's
-write-only mode (:mod:`workflow.xlsx_stream`), so 93,000 assignments need no more memory than
+write-only mode (:mod:`workflow.writing.xlsx_stream`), so 93,000 assignments need no more memory than
 one task's. :func:`ledger_table` gives the same rows as a list (tests, small plans).
 """
 
@@ -49,13 +49,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from states import OPEN_STATES, STATE_LABELS
-from workflow.clock import local_date
+from workflow.dates.clock import local_date
 from workflow.directory.plans import resolve_plan
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import InvalidInput, NotFound
-from workflow.files import atomic_write, display_width
-from workflow.models import Assignment, Plan, Report, Task, Unit
-from workflow.xlsx_stream import stream_rows, style_id
+from workflow.storage.models import Assignment, Plan, Report, Task, Unit
+from workflow.writing.files import atomic_write, display_width
+from workflow.writing.xlsx_stream import stream_rows, style_id
 
 LEDGER_COLUMNS: tuple[tuple[str, float], ...] = (  # header, width in Excel character units
     ("序号", 6),
@@ -361,7 +361,7 @@ def _acknowledged(s: _UnitSummary) -> str:
     times = [a.acknowledged_at for a in s.items if a.acknowledged_at is not None]
     if not times:
         return ""
-    from workflow.clock import SHANGHAI
+    from workflow.dates.clock import SHANGHAI
 
     return min(times).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
 
@@ -566,7 +566,7 @@ def _write_xlsx(
     ledger: _Ledger, rows: Iterable[LedgerRow], path: Path, records: Any = None
 ) -> None:
     """Streamed in openpyxl's write-only mode, each row one XML string
-    (:mod:`workflow.xlsx_stream`): the file's rows are never all in memory. ``records`` gives
+    (:mod:`workflow.writing.xlsx_stream`): the file's rows are never all in memory. ``records`` gives
     the hidden sheet's rows (:mod:`workflow.ledger.records`) for the task rows written."""
     from openpyxl import Workbook
     from openpyxl.utils import get_column_letter

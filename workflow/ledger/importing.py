@@ -31,8 +31,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from workflow import pglocks
-from workflow.clock import local_date
+from workflow.dates.clock import local_date
 from workflow.directory.roles import Caller, require_role
 from workflow.ledger.apply import LedgerApplier, NewTask
 from workflow.ledger.parse import parse_ledger
@@ -43,7 +42,8 @@ from workflow.ledger.readers import read_source
 from workflow.ledger.resolve import UnitResolver
 from workflow.ledger.restore import Restorer
 from workflow.ledger.result import ImportResult, TaskView, task_view
-from workflow.models import Unit
+from workflow.storage import pglocks
+from workflow.storage.models import Unit
 
 Progress = Callable[[int, int], None]
 

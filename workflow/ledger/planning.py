@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from workflow.due import DeadlineError, due_range, out_of_range
+from workflow.dates.due import DeadlineError, due_range, out_of_range
+from workflow.dates.workdays import provisional_message
 from workflow.ledger.deadlines import (
     DeadlineResult,
     find_report_dates,
@@ -22,7 +23,6 @@ from workflow.ledger.deadlines import (
 )
 from workflow.ledger.parsed import ParsedLedger, ParsedTask
 from workflow.ledger.readers.document import ledger_error
-from workflow.workdays import provisional_message
 
 
 @dataclass

@@ -12,8 +12,7 @@ from typing import Any
 
 from calendars import ChinaCalendar
 from workflow.config import Config
-from workflow.directory.history import write_history
-from workflow.workdays import (
+from workflow.dates.workdays import (
     InstallInfo,
     calendar_errors,
     install_override,
@@ -21,6 +20,7 @@ from workflow.workdays import (
     provisional_years_used,
     span_of_days,
 )
+from workflow.directory.history import write_history
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def find_provisional_due(session, cal: ChinaCalendar) -> list:
     from sqlmodel import select
 
     from states.machine import FINAL_STATES
-    from workflow.models import Assignment
+    from workflow.storage.models import Assignment
 
     query = (
         select(Assignment)
@@ -71,7 +71,7 @@ def find_rule_due(session) -> list:
     from sqlmodel import select
 
     from states.machine import FINAL_STATES
-    from workflow.models import Assignment, Task
+    from workflow.storage.models import Assignment, Task
 
     query = (
         select(Assignment, Task.kind)
@@ -99,8 +99,8 @@ def recompute_due_dates(
     first due date was itself only provisional). Returns the assignments whose due date or
     provisional flag changed.
     """
-    from workflow.clock import now as clock_now
-    from workflow.due import due_from_rule
+    from workflow.dates.clock import now as clock_now
+    from workflow.dates.due import due_from_rule
 
     at = now or clock_now()
     changes = []

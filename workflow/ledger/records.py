@@ -32,7 +32,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from workflow.ledger.readers.document import ledger_error
-from workflow.models import Assignment, ExtensionRequest, Report, Task, Unit
+from workflow.storage.models import Assignment, ExtensionRequest, Report, Task, Unit
 
 SHEET = "duban记录"
 MARK = "duban-records-2"

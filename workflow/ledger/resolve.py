@@ -36,7 +36,7 @@ from workflow.directory.units import (
 from workflow.ledger.parsed import ParsedTask
 from workflow.ledger.readers.document import ledger_error
 from workflow.ledger.units_cell import UnitMention
-from workflow.models import Unit
+from workflow.storage.models import Unit
 
 ROLE_RANK = {"lead": 0, "responsible": 1, "cooperating": 2}
 HOW_LABELS = {

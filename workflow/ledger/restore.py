@@ -29,7 +29,7 @@ from states import STATES
 from workflow.directory.roles import Caller
 from workflow.ledger.planning import PlannedLedger, PlannedTask
 from workflow.ledger.records import Records, read_records
-from workflow.models import Assignment, ExtensionRequest, History, Plan, Report, Task, Unit
+from workflow.storage.models import Assignment, ExtensionRequest, History, Plan, Report, Task, Unit
 from workflow.vocabulary import UNIT_ROLES
 
 _DATES = ("due", "original_due", "overdue_since", "requested_due")

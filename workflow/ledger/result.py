@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from workflow.due import Due
+from workflow.dates.due import Due
 from workflow.ledger.planning import PlannedTask
 from workflow.ledger.resolve import ResolvedUnit
 from workflow.tasks.assignments import ROLE_LABELS

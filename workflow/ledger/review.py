@@ -27,9 +27,9 @@ from pathlib import Path
 from typing import Any
 
 from workflow.errors import InvalidInput
-from workflow.files import atomic_write, lines_needed, refuse_same_file
 from workflow.ledger.parsed import ParsedLedger, ParsedTask
 from workflow.ledger.planning import PlannedLedger
+from workflow.writing.files import atomic_write, lines_needed, refuse_same_file
 
 REVIEW_COLUMNS: tuple[tuple[str, float], ...] = (  # header, width in Excel character units
     ("序号", 6),

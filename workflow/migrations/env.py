@@ -1,9 +1,9 @@
-"""Alembic environment: runs on the connection handed in by ``workflow.db.Database``."""
+"""Alembic environment: runs on the connection handed in by ``workflow.storage.db.Database``."""
 
 from alembic import context
 from sqlmodel import SQLModel
 
-import workflow.models  # noqa: F401  (registers the tables)
+import workflow.storage.models  # noqa: F401  (registers the tables)
 
 target_metadata = SQLModel.metadata
 

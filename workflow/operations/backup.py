@@ -22,9 +22,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from workflow.config import Config, os_error_text
-from workflow.db import Database
 from workflow.errors import ConfigError, Conflict, DatabaseError, InvalidInput
-from workflow.schema import SCHEMA_HEAD
+from workflow.storage.db import Database
+from workflow.storage.schema import SCHEMA_HEAD
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
@@ -245,7 +245,7 @@ def restore(db: Database, config: Config, source: Path, *, force: bool = False) 
 def _restore_sqlite(db: Database, source: Path) -> None:
     path = _sqlite_path(db)
     db.engine.dispose()
-    from workflow.db import create_private_file
+    from workflow.storage.db import create_private_file
 
     create_private_file(path)
     src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)

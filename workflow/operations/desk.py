@@ -8,13 +8,13 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from workflow import clock
 from workflow.audit.record import record
 from workflow.config import Config, load_config
-from workflow.db import Database
+from workflow.dates import clock
 from workflow.operations import backup as backups
 from workflow.operations.health import readiness
-from workflow.schema import SCHEMA_HEAD
+from workflow.storage.db import Database
+from workflow.storage.schema import SCHEMA_HEAD
 
 DESK = SimpleNamespace(role="system", name="本机命令行")
 

@@ -15,13 +15,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from workflow.clock import SHANGHAI
 from workflow.config import Config
-from workflow.db import Database
-from workflow.db_reasons import database_reason
+from workflow.dates.clock import SHANGHAI
 from workflow.errors import ConfigError
-from workflow.models import Heartbeat, Notification
-from workflow.schema import SCHEMA_HEAD
+from workflow.storage.db import Database
+from workflow.storage.db_reasons import database_reason
+from workflow.storage.models import Heartbeat, Notification
+from workflow.storage.schema import SCHEMA_HEAD
 
 DAEMON = "daemon"
 BEATS = Heartbeat.__table__

@@ -18,13 +18,13 @@ from typing import Any
 
 from workflow.audit.reading import audit_settings, prune
 from workflow.audit.record import entry_for, record
-from workflow.clock import SHANGHAI
 from workflow.config import Config
-from workflow.db import Database
+from workflow.dates.clock import SHANGHAI
 from workflow.errors import ConfigError, DubanError
 from workflow.operations.backup import backup
 from workflow.operations.health import beat
 from workflow.operations.watch import watch
+from workflow.storage.db import Database
 
 log = logging.getLogger("duban.daemon")
 DAEMON_CALLER = SimpleNamespace(role="system", name="系统（守护进程）")

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from workflow.audit.chain import EVENTS
 from workflow.audit.record import record
 from workflow.config import Config
-from workflow.db import Database
+from workflow.storage.db import Database
 
 WATCHER = SimpleNamespace(role="system", name="系统（配置变更检测）")
 UNKNOWN_EDITOR = "修改人不详（文件被直接编辑，请查操作系统日志）"

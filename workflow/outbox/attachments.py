@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from notifiers.message import Attachment
-from workflow.models import Notice, Notification
+from workflow.storage.models import Notice, Notification
 
 MAX_ATTACHMENTS = 20
 KINDS = ("overdue", "escalation", "digest")

@@ -10,9 +10,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from workflow.chasing.items import KIND_LABELS
-from workflow.clock import local_date, parse_date
 from workflow.config import Config
-from workflow.db import Database
+from workflow.dates.clock import local_date, parse_date
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import ConfigError, InvalidInput
 from workflow.outbox.delivery import deliver_pending
@@ -20,6 +19,7 @@ from workflow.outbox.preview import preview_notification
 from workflow.outbox.queue import list_notifications, retry_all_failed, retry_notification
 from workflow.outbox.robots import send_test_robots
 from workflow.outbox.settings import describe_smtp, notify_settings, send_test_mail, smtp_settings
+from workflow.storage.db import Database
 
 
 def notify_preview(

@@ -41,13 +41,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import select
 
-from workflow.clock import SHANGHAI
-from workflow.db import Database
-from workflow.models import Notification
+from workflow.dates.clock import SHANGHAI
 from workflow.outbox.senders import Sender as Sender  # claims of dead senders: re-exported
 from workflow.outbox.senders import release_stale_claims as release_stale_claims
 from workflow.outbox.senders import sending as sending
 from workflow.outbox.settings import NotifySettings
+from workflow.storage.db import Database
+from workflow.storage.models import Notification
 
 _N = Notification.__table__
 

@@ -46,9 +46,8 @@ import sqlalchemy as sa
 
 from notifiers.message import Attachment, LazyMessage, Message, MessageError, make_message_id
 from notifiers.render import RenderError, TemplateOverrideError
-from workflow.clock import local_date
 from workflow.config import Config
-from workflow.db import Database
+from workflow.dates.clock import local_date
 from workflow.errors import (
     ConfigError,
     DatabaseError,
@@ -56,7 +55,6 @@ from workflow.errors import (
     InvalidInput,
     MailSettingsError,
 )
-from workflow.models import Notification
 from workflow.outbox.attachments import NoticeFiles
 from workflow.outbox.claims import (
     Claimed,
@@ -85,6 +83,8 @@ from workflow.outbox.settings import (
     notify_settings,
     renderer,
 )
+from workflow.storage.db import Database
+from workflow.storage.models import Notification
 
 __all__ = [
     "LOCK_CHECK_SECONDS",
@@ -204,7 +204,7 @@ class _Run:
     @property
     def calendar(self):
         if self._calendar is None:
-            from workflow.workdays import load_calendar
+            from workflow.dates.workdays import load_calendar
 
             self._calendar = load_calendar(self.config)
         return self._calendar

@@ -32,7 +32,7 @@ from typing import Any
 import sqlalchemy as sa
 
 import states
-from workflow.models import Assignment, Notification, Task
+from workflow.storage.models import Assignment, Notification, Task
 
 REMINDER_KINDS = ("reminder", "due_today")
 _GONE = {"reported": "已报送", "verified": "已核验", "cancelled": "已撤销"}

@@ -17,11 +17,11 @@ from typing import Any
 
 from notifiers.email import DeliveryResult
 from notifiers.message import make_message_id
-from workflow.db import Database
 from workflow.errors import DatabaseError
-from workflow.models import Notification
 from workflow.outbox.claims import Claimed, Writer, claim_token, record, renew
 from workflow.outbox.settings import NotifySettings
+from workflow.storage.db import Database
+from workflow.storage.models import Notification
 
 LOCK_CHECK_SECONDS = 1.0  # how often a sender makes sure it still holds the senders' lock
 RESEND_OF, RESEND_N = "_resend_of", "_resend_n"  # context keys of a resend row
@@ -132,7 +132,7 @@ class DeliverySummary:
 
 
 def _local(at: datetime | None) -> str:
-    from workflow.clock import SHANGHAI
+    from workflow.dates.clock import SHANGHAI
 
     return at.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M") if at else ""
 

@@ -26,11 +26,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 import states
-from workflow.clock import local_date
 from workflow.config import Config
+from workflow.dates.clock import local_date
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import CalendarInputError, ConfigError, InvalidInput
-from workflow.models import Assignment, History, Person, Plan, Report, Task, Unit
+from workflow.storage.models import Assignment, History, Person, Plan, Report, Task, Unit
 
 WAITING = ("assigned", "in_progress")
 
@@ -50,10 +50,10 @@ def preview_notification(
     for a robot ``channel`` (wecom / dingtalk / feishu), the markdown it would post."""
     from notifiers.render import RenderError
     from workflow.chasing.policy import load_policy
+    from workflow.dates.workdays import load_calendar
     from workflow.outbox.contact import mail_contact
     from workflow.outbox.settings import renderer
     from workflow.tasks.assignments import get_assignment
-    from workflow.workdays import load_calendar
 
     require_role(caller, "office", "预览通知")
     if kind not in PREVIEW_KINDS:

@@ -19,8 +19,8 @@ from sqlmodel import select
 
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import Conflict, InvalidInput, NotFound
-from workflow.models import Notification
 from workflow.outbox.claims import aware
+from workflow.storage.models import Notification
 
 STATES = ("pending", "sent", "failed", "dropped")
 STATE_LABELS = {"pending": "待发送", "sent": "已发送", "failed": "发送失败", "dropped": "已作废"}

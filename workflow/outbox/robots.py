@@ -56,12 +56,12 @@ from notifiers.robots import (
 from workflow import secretbox
 from workflow.chasing.channels import OWNER
 from workflow.config import Config
-from workflow.db import Database
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import ConfigError, DeliveryError, InvalidInput
-from workflow.models import Notification, Robot
 from workflow.outbox.claims import due_clause, record
 from workflow.outbox.settings import make_sink, notify_settings
+from workflow.storage.db import Database
+from workflow.storage.models import Notification, Robot
 
 ROBOTS_KEYS = ("wecom_url", "dingtalk_url", "feishu_url", "timeout")
 CHANNELS = ("email", *ROBOT_KINDS)
@@ -298,7 +298,7 @@ def send_test_robots(
     HTTP whatever ``[notify] delivery`` says. Returns one result per robot; raises
     DeliveryError naming each robot that failed (never its key)."""
     from workflow.chasing.policy import load_policy
-    from workflow.clock import local_date
+    from workflow.dates.clock import local_date
     from workflow.directory.robots import owner_of
 
     require_role(caller, "office", "发送群机器人测试消息")

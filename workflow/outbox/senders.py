@@ -12,7 +12,7 @@ when the process dies (``kill -9`` included):
   by the number, on the same connection; SQLite: ``flock(LOCK_EX)`` on
   ``<database>.senders/<number>.lock``, a file the sender deletes when it finishes).
 
-Every PostgreSQL lock statement is in :mod:`workflow.pglocks`; on a PostgreSQL-compatible
+Every PostgreSQL lock statement is in :mod:`workflow.storage.pglocks`; on a PostgreSQL-compatible
 server without advisory locks senders cannot tell each other's liveness, and dead senders'
 claims wait for their lease, as without ``flock`` (see that module).
 
@@ -38,10 +38,10 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from workflow import pglocks
-from workflow.clock import SHANGHAI
-from workflow.db import Database
-from workflow.models import Notification
+from workflow.dates.clock import SHANGHAI
+from workflow.storage import pglocks
+from workflow.storage.db import Database
+from workflow.storage.models import Notification
 
 _N = Notification.__table__
 _SENDERS = "duban-senders"

@@ -363,7 +363,7 @@ def send_test_mail(config: Config, address: str, now: datetime) -> tuple[SmtpSet
     from notifiers.message import Message, make_message_id
     from notifiers.render import RenderError
     from workflow.chasing.policy import load_policy
-    from workflow.clock import SHANGHAI, local_date
+    from workflow.dates.clock import SHANGHAI, local_date
     from workflow.errors import DeliveryError, InvalidInput
 
     if any(ord(c) < 32 or ord(c) == 127 for c in address):

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from states.machine import FINAL_STATES
 from workflow.directory.roles import Caller, require_role
 from workflow.errors import Conflict, PermissionDenied
-from workflow.models import Assignment
+from workflow.storage.models import Assignment
 from workflow.tasks.assignments import get_assignment, note
 
 UNSIGNED_STATES = ("assigned",)  # started, reported, overdue after a start: received

@@ -14,14 +14,14 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from states import STATE_LABELS
+from workflow.dates.due import check_due
 from workflow.directory.history import history_row, write_history
 from workflow.directory.plans import plan_for_year
 from workflow.directory.roles import Caller, require_role
 from workflow.directory.units import resolve_unit
-from workflow.due import check_due
 from workflow.errors import InvalidInput, NotFound, PermissionDenied
-from workflow.models import Assignment, History, Plan, Report, Task, Unit
-from workflow.reading import CoreReader
+from workflow.storage.models import Assignment, History, Plan, Report, Task, Unit
+from workflow.storage.reading import CoreReader
 from workflow.tasks.listing import TaskFilter, list_assignment_rows
 from workflow.tasks.views import AssignmentView
 from workflow.vocabulary import UNIT_ROLE_LABELS, UNIT_ROLES
@@ -194,7 +194,7 @@ def list_assignments(
 ) -> list[dict[str, Any]]:
     """``duban task list``: see :func:`workflow.tasks.listing.list_assignment_rows` (Core)."""
     if today is None:
-        from workflow.clock import today as clock_today
+        from workflow.dates.clock import today as clock_today
 
         today = clock_today()
     return list_assignment_rows(CoreReader(session.connection()), caller, flt, today)

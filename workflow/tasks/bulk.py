@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from workflow.directory.roles import Caller
 from workflow.errors import InvalidInput
-from workflow.models import Assignment, History
+from workflow.storage.models import Assignment, History
 from workflow.tasks.assignments import ROLES, date_rule
 
 

@@ -9,10 +9,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from workflow.clock import parse_date
 from workflow.config import Config
+from workflow.dates.clock import parse_date
+from workflow.dates.due import check_due
+from workflow.dates.workdays import load_calendar, provisional_message
 from workflow.directory.roles import Caller
-from workflow.due import check_due
 from workflow.errors import InvalidInput
 from workflow.tasks.assignments import TaskFilter, add_task, list_assignments, show_assignment
 from workflow.tasks.assignments import view_of as assignment_of
@@ -33,7 +34,6 @@ from workflow.tasks.extensions import (
 from workflow.tasks.extensions import request_extension as request
 from workflow.tasks.lifecycle import fire
 from workflow.tasks.views import AssignmentView
-from workflow.workdays import load_calendar, provisional_message
 
 
 def _date(value: str | None, what: str, field: str | None = None):
@@ -57,7 +57,7 @@ def task_add(
     A due date already past (before today) is refused unless ``past`` says it is meant (work
     recorded after the fact); then it is added, overdue at once, with a warning.
     """
-    from workflow.clock import local_date
+    from workflow.dates.clock import local_date
 
     due_date = check_due(parse_date(due, "截止日期", "due"))
     today = local_date(now)
@@ -100,9 +100,9 @@ def task_list(
 ) -> list[dict[str, Any]]:
     """The same rows as the local CLI's Core read path (lateness as of today), one page of
     them: ``limit`` rows (default 200, at most 5000) after ``cursor`` (the ``next`` of the
-    page before). The result is a :class:`~workflow.reading.Page`."""
-    from workflow.clock import local_date
-    from workflow.reading import CoreReader
+    page before). The result is a :class:`~workflow.storage.reading.Page`."""
+    from workflow.dates.clock import local_date
+    from workflow.storage.reading import CoreReader
     from workflow.tasks.listing import TaskFilter as ListFilter
     from workflow.tasks.listing import page_assignment_rows
 
@@ -122,7 +122,7 @@ def task_show(
     session: Session, caller: Caller, now: datetime, assignment_id: int
 ) -> dict[str, Any]:
     """One assignment; its state as ``task list`` shows it at the same moment (``now``)."""
-    from workflow.clock import local_date
+    from workflow.dates.clock import local_date
 
     return show_assignment(session, caller, assignment_id, local_date(now))
 

@@ -9,7 +9,7 @@
   the consultation is sent (that day still counts) and resumes after the day the opinion (or the
   end of the consultation period) arrives.
 
-The clock lives in the assignment's ``due_rule`` (:func:`workflow.due.paused_working_days`)::
+The clock lives in the assignment's ``due_rule`` (:func:`workflow.dates.due.paused_working_days`)::
 
     {"kind": "working_days", "start": "2024-04-01", "n": 20, "pauses": [["2024-04-08", "2024-04-19"]]}
 
@@ -30,10 +30,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
+from workflow.dates.due import WorkingCalendar, check_due, due_from_rule
 from workflow.directory.roles import Caller, require_role
-from workflow.due import WorkingCalendar, check_due, due_from_rule
 from workflow.errors import Conflict, InvalidInput, PermissionDenied
-from workflow.models import Assignment, History, Task
+from workflow.storage.models import Assignment, History, Task
 from workflow.tasks.assignments import get_assignment, note
 
 MAX_PAUSES = 5  # the rule is stored in 300 characters; no real request stops more often

@@ -22,8 +22,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from workflow.clock import local_date
-from workflow.models import Assignment, History, Notification, Robot, Task, Unit
+from workflow.dates.clock import local_date
+from workflow.storage.models import Assignment, History, Notification, Robot, Task, Unit
 
 KIND = "decision"
 # lifecycle trigger / history action → the decision told

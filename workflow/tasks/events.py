@@ -38,12 +38,18 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from states import STATE_LABELS
+from workflow.dates.due import (
+    DeadlineError,
+    WorkingCalendar,
+    check_due,
+    due_from_rule,
+    working_day_due,
+)
 from workflow.directory.plans import plan_for_year
 from workflow.directory.roles import Caller, require_role
 from workflow.directory.units import resolve_unit
-from workflow.due import DeadlineError, WorkingCalendar, check_due, due_from_rule, working_day_due
 from workflow.errors import ConfigError, Conflict, InvalidInput, NotFound, PermissionDenied
-from workflow.models import Assignment, History, Plan, Task, Unit
+from workflow.storage.models import Assignment, History, Plan, Task, Unit
 from workflow.tasks.assignments import create_assignment, get_assignment
 
 

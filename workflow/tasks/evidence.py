@@ -23,11 +23,11 @@ from urllib.parse import urlsplit
 from sqlalchemy.orm import Session
 from sqlmodel import select
 
-from workflow.clock import local_date, parse_date
 from workflow.config import Config
-from workflow.db import Database
+from workflow.dates.clock import local_date, parse_date
 from workflow.directory.roles import Caller, require_role
-from workflow.models import Assignment, EvidenceCheck, Report
+from workflow.storage.db import Database
+from workflow.storage.models import Assignment, EvidenceCheck, Report
 from workflow.tasks.evidence_fetch import (
     EvidenceSettings,
     PageCheck,
@@ -239,8 +239,8 @@ EVIDENCE_HEADERS = ("任务编号", "责任单位", "任务", "佐证链接", "�
 def flagged_for_plans(session: Session, plan_ids: Iterable[int]) -> list[list[Any]]:
     """The flagged links of the plans' assignments, as rows under :data:`EVIDENCE_HEADERS`
     (the evaluation workbook's sheet: the evaluators open the published page, not the report)."""
-    from workflow.clock import SHANGHAI
-    from workflow.models import Task, Unit
+    from workflow.dates.clock import SHANGHAI
+    from workflow.storage.models import Task, Unit
 
     rows = session.exec(
         select(EvidenceCheck, Task.title, Unit.name)

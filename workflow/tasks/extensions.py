@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from states import STATE_LABELS
-from workflow.clock import local_date
+from workflow.dates.clock import local_date
+from workflow.dates.due import check_due
 from workflow.directory.roles import Caller, require_role
-from workflow.due import check_due
 from workflow.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from workflow.models import Assignment, ExtensionRequest, History, Task, Unit
+from workflow.storage.models import Assignment, ExtensionRequest, History, Task, Unit
 from workflow.tasks.assignments import get_assignment, note
 from workflow.tasks.decisions import queue_decision
 from workflow.tasks.lifecycle import fire

@@ -16,12 +16,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import select
 
 import states
-from workflow.clock import local_date
+from workflow.dates.clock import local_date
+from workflow.dates.due import check_due
 from workflow.directory.history import write_history
 from workflow.directory.roles import Caller
-from workflow.due import check_due
 from workflow.errors import Conflict, InvalidInput, PermissionDenied, TransitionNotAllowed
-from workflow.models import Assignment, History, Report, Unit
+from workflow.storage.models import Assignment, History, Report, Unit
 from workflow.tasks.assignments import get_assignment
 from workflow.tasks.decisions import queue_decision
 from workflow.vocabulary import Role

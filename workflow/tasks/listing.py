@@ -1,4 +1,4 @@
-"""The read path of ``duban task list``: one SQL text on a :class:`workflow.reading.Reader`.
+"""The read path of ``duban task list``: one SQL text on a :class:`workflow.storage.reading.Reader`.
 
 Listing 10,000 assignments must take well under half a second as a whole process, its JSON
 0.3 s (issue 18): importing the ORM and SQLModel alone costs more than that, and SQLAlchemy
@@ -22,7 +22,7 @@ from typing import Any
 from states import STATE_LABELS, STATES
 from workflow.directory.roles import Caller
 from workflow.errors import InvalidInput
-from workflow.reading import Page, Reader, iso, page_limit
+from workflow.storage.reading import Page, Reader, iso, page_limit
 
 # The states the lifecycle's ``expire`` leaves (checked against states/ by a test, so the
 # lifecycle machine need not be built on this fast path).
@@ -126,7 +126,7 @@ def page_assignment_rows(
     cursor: str | None = None,
 ) -> Page:
     """One page of :func:`list_assignment_rows`: at most ``limit`` rows (default
-    :data:`~workflow.reading.DEFAULT_PAGE`) after ``cursor``, and the cursor of the next page.
+    :data:`~workflow.storage.reading.DEFAULT_PAGE`) after ``cursor``, and the cursor of the next page.
     The order (due date, id) is a key: a page is found by an index range, not by an offset, and
     a row added or changed between two pages neither repeats nor hides another."""
     size = page_limit(limit)

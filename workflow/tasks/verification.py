@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import select
 
 from workflow.directory.roles import Caller, require_role
-from workflow.models import Assignment, Report, Task, Unit
+from workflow.storage.models import Assignment, Report, Task, Unit
 from workflow.tasks.assignments import assignment_view
 from workflow.tasks.evidence import flagged_links
 

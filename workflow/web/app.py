@@ -15,8 +15,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from workflow.config import Config, load_config
-from workflow.db import Database
 from workflow.errors import DubanError, error_json, http_status
+from workflow.storage.db import Database
 from workflow.web.deps import ServerState
 from workflow.web.limits import BodyLimit, upload_limit
 from workflow.web.proxies import trusted_proxies

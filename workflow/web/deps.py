@@ -15,8 +15,8 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from workflow.config import CONFIG_FILE, Config, _default_config_dir, load_config
-from workflow.db import Database
 from workflow.directory.roles import Caller
+from workflow.storage.db import Database
 from workflow.web.throttle import Throttle
 
 
@@ -52,7 +52,7 @@ class ServerState:
 
     def now(self):
         """The server's clock: its own environment's ``DUBAN_NOW`` if pinned, else the time."""
-        from workflow import clock
+        from workflow.dates import clock
 
         pinned = self.env().get("DUBAN_NOW") if self.env else None
         return clock.parse_instant(pinned) if pinned else clock.now()

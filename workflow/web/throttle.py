@@ -89,7 +89,7 @@ def _stamp(db: Any, value: datetime) -> Any:
 
 @dataclass
 class Throttle:
-    db: Any  # workflow.db.Database
+    db: Any  # workflow.storage.db.Database
     slow_after: int = 5  # failures within the window before each answer is delayed
     block_after: int = 20  # failures within the window before the address is refused
     window: float = 600.0  # seconds

@@ -8,7 +8,7 @@ Create Date: 2026-11-22 23:29:57.638252
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import workflow.models
+import workflow.storage.models
 
 
 revision = '0001'
@@ -35,7 +35,7 @@ def upgrade() -> None:
     sa.Column('issuer', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('report_dates', sa.JSON(), nullable=False),
     sa.Column('source_file', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
-    sa.Column('created_at', workflow.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', workflow.storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     op.create_table('task',
@@ -55,7 +55,7 @@ def upgrade() -> None:
     sa.Column('event_kind', sqlmodel.sql.sqltypes.AutoString(length=50), nullable=True),
     sa.Column('event_date', sa.Date(), nullable=True),
     sa.Column('event_ref', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
-    sa.Column('created_at', workflow.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', workflow.storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['plan_id'], ['plan.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -88,11 +88,11 @@ def upgrade() -> None:
     sa.Column('due_provisional', sa.Boolean(), nullable=False),
     sa.Column('late', sa.Boolean(), nullable=False),
     sa.Column('overdue_since', sa.Date(), nullable=True),
-    sa.Column('reported_at', workflow.models.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('verified_at', workflow.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('reported_at', workflow.storage.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('verified_at', workflow.storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('returned_count', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
-    sa.Column('created_at', workflow.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', workflow.storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['task_id'], ['task.id'], ),
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -112,8 +112,8 @@ def upgrade() -> None:
     sa.Column('unit_id', sa.Integer(), nullable=True),
     sa.Column('person_id', sa.Integer(), nullable=True),
     sa.Column('label', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-    sa.Column('created_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', workflow.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', workflow.storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', workflow.storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['person_id'], ['person.id'], ),
     sa.ForeignKeyConstraint(['unit_id'], ['unit.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -131,7 +131,7 @@ def upgrade() -> None:
     sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('data', sa.JSON(), nullable=True),
-    sa.Column('at', workflow.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', workflow.storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['assignment_id'], ['assignment.id'], ),
     sa.PrimaryKeyConstraint('id')
     )
@@ -147,7 +147,7 @@ def upgrade() -> None:
     sa.Column('evidence', sa.JSON(), nullable=False),
     sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('late', sa.Boolean(), nullable=False),
-    sa.Column('created_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', workflow.storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['assignment_id'], ['assignment.id'], ),
     sa.PrimaryKeyConstraint('id')
     )

@@ -8,7 +8,7 @@ Create Date: 2026-11-22 23:29:57.638252
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import workflow.models
+import workflow.storage.models
 
 
 revision = '0002'
@@ -25,10 +25,10 @@ def upgrade() -> None:
     sa.Column('requested_due', sa.Date(), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('requested_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-    sa.Column('requested_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('requested_at', workflow.storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('decided_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=True),
-    sa.Column('decided_at', workflow.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('decided_at', workflow.storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('decision_reason', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['assignment_id'], ['assignment.id'], ),
     sa.PrimaryKeyConstraint('id')
@@ -47,12 +47,12 @@ def upgrade() -> None:
     sa.Column('context', sa.JSON(), nullable=False),
     sa.Column('state', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
-    sa.Column('next_attempt_at', workflow.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', workflow.storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.Column('message_id', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
     sa.Column('as_of', sa.Date(), nullable=True),
-    sa.Column('created_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('sent_at', workflow.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', workflow.storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('sent_at', workflow.storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['assignment_id'], ['assignment.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('key')
@@ -68,7 +68,7 @@ def upgrade() -> None:
     sa.Column('rule', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
     sa.Column('reason', sa.Text(), nullable=False),
     sa.Column('actor', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-    sa.Column('created_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', workflow.storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['assignment_id'], ['assignment.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('assignment_id', 'rule', name='uq_waiver')

@@ -8,7 +8,7 @@ Create Date: 2026-11-27 14:00:00
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import workflow.models
+import workflow.storage.models
 
 
 revision = '0008'
@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.Column('secret', sa.Text(), nullable=True),
     sa.Column('fingerprint', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('mention_mobiles', sa.JSON(), nullable=False),
-    sa.Column('updated_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', workflow.storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('owner', 'kind', name='uq_robot')
     )

@@ -8,7 +8,7 @@ Create Date: 2026-11-27 14:00:00
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import workflow.models
+import workflow.storage.models
 
 
 revision = '0009'
@@ -23,8 +23,8 @@ def upgrade() -> None:
     sa.Column('sid_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('token_id', sa.Integer(), nullable=False),
     sa.Column('csrf', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('created_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('last_seen_at', workflow.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', workflow.storage.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', workflow.storage.models.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['token_id'], ['token.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('sid_hash')

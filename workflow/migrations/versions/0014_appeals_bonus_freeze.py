@@ -11,7 +11,7 @@ Create Date: 2026-12-07 17:10:00
 import sqlalchemy as sa
 from alembic import op
 
-from workflow.models import UTCDateTime
+from workflow.storage.models import UTCDateTime
 
 revision = "0014"
 down_revision = "0012"

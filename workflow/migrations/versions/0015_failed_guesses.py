@@ -8,7 +8,7 @@ Create Date: 2026-12-07 17:00:00
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-import workflow.models
+import workflow.storage.models
 
 
 revision = "0015"
@@ -23,8 +23,8 @@ def upgrade() -> None:
         sa.Column("address", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
         sa.Column("failures", sa.Integer(), nullable=False),
         sa.Column("pending", sa.Integer(), nullable=False),
-        sa.Column("window_start", workflow.models.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("blocked_until", workflow.models.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("window_start", workflow.storage.models.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("blocked_until", workflow.storage.models.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("address"),
     )
 

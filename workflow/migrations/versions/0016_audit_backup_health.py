@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import sqlmodel  # noqa: F401
 from alembic import op
 
-from workflow.models import UTCDateTime
+from workflow.storage.models import UTCDateTime
 
 revision = "0016"
 down_revision = "0015"

@@ -12,7 +12,7 @@ Create Date: 2026-12-07 17:30:00
 import sqlalchemy as sa
 from alembic import op
 
-from workflow.models import UTCDateTime
+from workflow.storage.models import UTCDateTime
 
 revision = "0017"
 down_revision = "0016"

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-from workflow.models import UTCDateTime
+from workflow.storage.models import UTCDateTime
 
 revision = "0022"
 down_revision = "0021"

@@ -41,7 +41,7 @@ from workflow.calls.runner import encode, encoded, plain, run
 from workflow.calls.table import OPERATIONS, Operation
 from workflow.directory.roles import Caller
 from workflow.errors import DubanError, InvalidInput
-from workflow.reading import Page
+from workflow.storage.reading import Page
 from workflow.web.deps import CallerDep, api_caller, bearer_token, remote_address, server_state
 
 ERRORS: dict[int | str, dict[str, Any]] = {

@@ -27,8 +27,8 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from states import STATE_LABELS
-from workflow import clock
 from workflow.calls.inputs import check_raw, check_value
+from workflow.dates import clock
 from workflow.directory.roles import Caller
 from workflow.directory.web_sessions import (
     SignedIn,
@@ -153,7 +153,7 @@ _calendars: dict[tuple, Any] = {}
 
 def calendar(request: Request) -> Any:
     """The office's working-day calendar, rebuilt when an override file changes."""
-    from workflow.workdays import calendar_dir, load_calendar
+    from workflow.dates.workdays import calendar_dir, load_calendar
 
     cfg = config(request)
     folder = calendar_dir(cfg)

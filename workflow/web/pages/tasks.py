@@ -14,7 +14,7 @@ from fastapi.responses import Response
 
 from states import STATE_LABELS, STATES, allowed_triggers
 from workflow.chasing.notices import list_notices
-from workflow.clock import parse_date
+from workflow.dates.clock import parse_date
 from workflow.directory.units import all_units
 from workflow.errors import DubanError, NotFound, PermissionDenied, http_status
 from workflow.tasks.assignments import TaskFilter, show_assignment

@@ -9,7 +9,7 @@
   :func:`provisional_message` and :class:`ProvisionalWarner` (warn once per command).
 * After an override lands, :func:`find_provisional_due` lists assignments whose due date was
   computed on a provisional calendar, and :func:`recompute_due_dates` recomputes them from
-  ``Assignment.due_rule`` (see :func:`workflow.due.due_from_rule`) with a history row.
+  ``Assignment.due_rule`` (see :func:`workflow.dates.due.due_from_rule`) with a history row.
 * ``*_view`` functions are what ``duban calendar`` renders (plain dicts, JSON-ready).
 
 ``calendars.CalendarError`` never leaves this module: it becomes ``CalendarInputError``.
@@ -77,7 +77,7 @@ def office_region(config: Config) -> str | None:
 def due_on_rest_day(config: Config | None) -> str:
     """``[office] due_on_rest_day``: where a written-out deadline on a rest day or holiday
     goes — ``"next"`` working day (default; 民法典 art. 203) or ``"previous"``."""
-    from workflow.due import REST_DAY_CHOICES
+    from workflow.dates.due import REST_DAY_CHOICES
 
     value = (config.section("office") if config is not None else {}).get("due_on_rest_day")
     if value is None:

@@ -16,14 +16,14 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from workflow.db_reasons import database_reason
 from workflow.errors import DatabaseError
-from workflow.schema import SCHEMA_HEAD
+from workflow.storage.db_reasons import database_reason
+from workflow.storage.schema import SCHEMA_HEAD
 
 if TYPE_CHECKING:  # the ORM costs ~0.4 s to import: read paths on Core never load it
     from sqlalchemy.orm import Session
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = Path(__file__).parent.parent / "migrations"
 __all__ = ["SCHEMA_HEAD", "Database", "database_reason", "make_engine"]
 
 

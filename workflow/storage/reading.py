@@ -4,7 +4,7 @@ Why not always the engine: importing SQLAlchemy costs ~0.15 s, half of what ``du
 --json`` over 10,000 assignments may take as a whole process (issue 18: < 0.3 s). So on the
 embedded SQLite database a read path opens the file with the standard library's ``sqlite3``
 and never imports SQLAlchemy. Everywhere else (PostgreSQL, an unusual SQLite URL, a file that
-is missing, not initialised or behind the code) it goes through :class:`workflow.db.Database`,
+is missing, not initialised or behind the code) it goes through :class:`workflow.storage.db.Database`,
 which also says in Chinese what is wrong.
 
 Both run the same SQL text with named ``:params`` (the style sqlite3 and SQLAlchemy's
@@ -21,9 +21,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from workflow.db_reasons import database_reason
 from workflow.errors import DatabaseError
-from workflow.schema import SCHEMA_HEAD
+from workflow.storage.db_reasons import database_reason
+from workflow.storage.schema import SCHEMA_HEAD
 
 _SQLITE_PREFIX = "sqlite:///"
 
@@ -99,7 +99,7 @@ class SqliteReader(Reader):
 
     @contextmanager
     def session(self) -> Iterator[Any]:
-        from workflow.db import Database
+        from workflow.storage.db import Database
 
         db = Database(self.url)
         try:
@@ -172,7 +172,7 @@ def open_reader(url: str) -> Iterator[Reader]:
         finally:
             con.close()
         return
-    from workflow.db import Database
+    from workflow.storage.db import Database
 
     db = Database(url)
     db.ensure_ready()  # the Chinese message for a missing, empty or old database
