@@ -180,9 +180,11 @@ def office_db(cli_env: dict[str, str]) -> Iterator[Database]:
     db.engine.dispose()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium shared by every browser test of the session (see tests/browser.py)."""
+    """One headless Chromium per browser test module (see tests/browser.py). Not per session:
+    Playwright's sync API keeps an event loop running in the main thread while it is started,
+    and the tests after a browser module run in-process senders that refuse to run inside one."""
     from browser import launch
 
     pw, chromium = launch()
