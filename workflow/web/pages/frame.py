@@ -51,7 +51,7 @@ HOME = {
     "unit": "/tasks",
     "leader": "/board",
     "office": "/office/verify",
-    "security": "/account/password",  # accounts: `duban account` or the office's accounts page
+    "security": "/office/accounts",  # accounts (also `duban account`)
     "auditor": "/office/audit",
 }
 PASSWORD_PAGE = "/account/password"
