@@ -26,6 +26,16 @@ class Office:
         self.app = app
         self.tokens: dict[str, str] = {"office": env["DUBAN_TOKEN"]}
 
+    def scalar(self, sql: str):
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(self.env["DUBAN_DATABASE_URL"])
+        try:
+            with engine.begin() as conn:
+                return conn.execute(sa.text(sql)).scalar()
+        finally:
+            engine.dispose()
+
     def client(self, who: str = "office") -> TestClient:
         c = TestClient(self.app, base_url=BASE)
         c.post("/login", data={"token": self.tokens[who], "csrf_token": csrf(c, "/login")})
@@ -211,3 +221,82 @@ def test_zz_once_a_security_account_exists_only_it_manages_accounts(office):
     home = sec.get("/")
     assert home.url.path == "/office/accounts" and 'href="/office/accounts"' in home.text
     assert "安全员" in home.text
+
+
+# -- 通过邮件获取登录链接 -------------------------------------------------------------------------
+NEUTRAL = "如果该账号存在并登记了电子邮箱，登录链接已发往该邮箱"
+
+
+@pytest.fixture(scope="module")
+def mailing(tmp_path_factory) -> Iterator[tuple[Office, object]]:
+    """An office whose [server] url is set, mailing through a real aiosmtpd server; the
+    throttle refuses an address after 4 counted attempts (no delay: no wall-clock sleeps)."""
+    from smtp_server import SmtpServer
+
+    tmp = tmp_path_factory.mktemp("account-links")
+    with (
+        SmtpServer() as smtp,
+        fresh_database(tmp, prefix="al") as url,
+        pytest.MonkeyPatch.context() as mp,
+    ):
+        env = {
+            "DUBAN_CONFIG_DIR": str(tmp / "config"),
+            "DUBAN_DATA_DIR": str(tmp / "data"),
+            "DUBAN_DATABASE_URL": url,
+            "DUBAN_TOKEN": "",
+            "DUBAN_SERVER": "",
+            "DUBAN_NOW": "2026-03-02T09:00",
+        }
+        env["DUBAN_TOKEN"] = Cli(env).json("init")["token"]
+        (tmp / "config").mkdir(exist_ok=True)
+        (tmp / "config" / "duban.toml").write_text(
+            '[office]\nname = "江门市政务公开办公室"\n'
+            f'\n[smtp]\nhost = "{smtp.host}"\nport = {smtp.port}\ntls = "none"\n'
+            'from = "督办系统 <duban@office.example.cn>"\ntimeout = 10\n\n'
+            f'[server]\nurl = "{BASE}/"\nfailed_tokens_block_after = 4\n'
+            "failed_token_delay = 0\n",
+            encoding="utf-8",
+        )
+        for key, value in env.items():
+            mp.setenv(key, value)
+        from workflow.web.app import create_app
+
+        yield Office(env, create_app(load_config(env))), smtp
+
+
+def ask_link(c: TestClient, name: str):
+    return c.post("/login/link", data={"account": name, "csrf_token": csrf(c, "/login/link")})
+
+
+def test_a_sign_in_link_is_mailed_through_the_outbox_and_signs_in_once(mailing):
+    office, smtp = mailing
+    cli = Cli(office.env)
+    cli.ok("account", "add", "孙七", "--role", "office", "--email", "sun@example.org")
+    cli.ok("account", "add", "无邮箱", "--role", "office")
+    c = TestClient(office.app, base_url=BASE)
+    assert 'href="/login/link"' in c.get("/login").text
+    answers = [ask_link(c, name) for name in ("孙七", "查无此人", "无邮箱")]
+    for r in answers:  # the same answer whether or not the account exists
+        assert r.status_code == 200 and NEUTRAL in r.text
+    assert len({re.sub(r'value="[^"]*"', "", r.text) for r in answers}) == 1
+    cli.ok("notify", "send")
+    assert [m.rcpt_tos for m in smtp.received] == [("sun@example.org",)]  # one mail, to 孙七
+    mail = smtp.received[0]
+    assert "登录链接" in mail.subject
+    link = re.search(rf"{re.escape(BASE)}(/login/link/[A-Za-z0-9_-]+)", mail.text).group(1)
+    visitor = TestClient(office.app, base_url=BASE)
+    first = visitor.get(link)
+    assert first.status_code == 200 and first.url.path == "/account/password"  # signed in
+    assert visitor.get(link).status_code == 401  # once only
+
+
+def test_asking_for_links_is_throttled_per_address(mailing):
+    office, _ = mailing
+    c = TestClient(office.app, base_url=BASE)
+    codes = [ask_link(c, "查无此人").status_code for _ in range(4)]
+    assert codes[0] == 200 and codes[-1] == 429  # 4 counted attempts (3 by the test above)
+    refused = ask_link(c, "孙七")
+    assert refused.status_code == 429 and "分钟后再试" in refused.text
+    assert (
+        office.scalar("select count(*) from notification where kind = 'signin_link'") == 1
+    )  # nothing more queued
