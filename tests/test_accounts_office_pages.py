@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import datetime
 
 import pytest
 from conftest import Cli, fresh_database
@@ -300,3 +301,24 @@ def test_asking_for_links_is_throttled_per_address(mailing):
     assert (
         office.scalar("select count(*) from notification where kind = 'signin_link'") == 1
     )  # nothing more queued
+
+
+def test_a_link_not_sent_within_its_15_minutes_is_dropped(mailing):
+    office, smtp = mailing
+    from workflow.accounts.signin import queue_link_mail
+    from workflow.dates.clock import SHANGHAI
+    from workflow.storage.db import Database
+
+    db = Database(office.env["DUBAN_DATABASE_URL"])
+    try:
+        with db.session() as s:
+            assert queue_link_mail(s, "孙七", datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI))
+    finally:
+        db.engine.dispose()
+    sent = len(smtp.received)
+    Cli({**office.env, "DUBAN_NOW": "2026-03-02T09:16"}).ok("notify", "send")
+    assert len(smtp.received) == sent  # expired before delivery: not sent
+    note = office.scalar(
+        "select note from notification where kind = 'signin_link' order by id desc limit 1"
+    )
+    assert "登录链接已过期" in note

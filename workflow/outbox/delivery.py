@@ -223,12 +223,13 @@ class _Run:
             context = render_context(dict(row.context or {}))
             if row.kind in ("decision", "signin_link"):  # queued without the office
                 context.setdefault("office", self.contact.office)
+            verified = row.kind == "decision" and context.get("decision") == "verified"
+            if verified and not self.on_verified:
+                out[row.key] = "[notify] on_verified = false：核验通过不通知单位"
+                continue
             if row.kind == "signin_link" and _expired(context.get("expires_at"), self.now):
                 out[row.key] = "登录链接已过期，不再发送"  # workflow/accounts/signin.py
                 continue
-                if context.get("decision") == "verified" and not self.on_verified:
-                    out[row.key] = "[notify] on_verified = false：核验通过不通知单位"
-                    continue
             fresh = refresher.refresh(row, context)
             if fresh.context is None:
                 out[row.key] = fresh.note or "内容已过时"
