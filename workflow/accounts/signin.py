@@ -265,7 +265,8 @@ def queue_link_mail(session: Session, name: str, now: datetime) -> bool:
         account = find_account(session, name)
     except NotFound:
         return False
-    if not account.email or (account.locked_until is not None and account.locked_until > now):
+    email = account.email
+    if not email or (account.locked_until is not None and account.locked_until > now):
         return False
     account, code = make_link(session, account.name, now)
     session.add(
@@ -273,7 +274,7 @@ def queue_link_mail(session: Session, name: str, now: datetime) -> bool:
             key=f"{LINK_KIND}:a{account.id}:{_code_hash(code)[:16]}",
             kind=LINK_KIND,
             channel="email",
-            recipients=[account.email],
+            recipients=[email],
             recipient_name=account.name,
             context={
                 "recipient": account.name,
