@@ -99,6 +99,7 @@ KINDS = (
     "test",
     "unsigned",
     "decision",
+    "signin_link",
 )
 
 Grade = Literal["blue", "yellow", "red"]
@@ -154,10 +155,18 @@ CONTEXT_KEYS: dict[str, tuple[str, ...]] = {
         "task_title",
         "due",
     ),
+    # a one-time sign-in link for one account: see workflow/accounts/signin.py
+    "signin_link": ("office", "recipient", "as_of", "code", "minutes"),
 }
 
 # Who reads each kind: units act on items, leaders look at the board.
-AUDIENCE = {"escalation": "leader", "digest": "leader", "test": "office", "unsigned": "leader"}
+AUDIENCE = {
+    "escalation": "leader",
+    "digest": "leader",
+    "test": "office",
+    "unsigned": "leader",
+    "signin_link": "person",
+}
 
 _WEEKDAYS = "一二三四五六日"
 

@@ -60,6 +60,7 @@ def sample_contexts() -> dict[str, dict[str, Any]]:
         },
         "test": {**base, "host": "smtp.example.gov.cn"},
         "unsigned": {**personal, "items": [item], "leader": "王副主任", "ack_within_days": 2},
+        "signin_link": {**base, "recipient": "张三", "code": "sample-code", "minutes": 15},
         "decision": {
             **base,
             "unit": "示例单位",

@@ -65,6 +65,8 @@ def context(kind: str) -> dict:
         "assignment_id": 7,
         "task_title": "及时发布政策解读",
         "due": date(2026, 3, 5),
+        "code": "one-time-code",  # a sign-in link (issue 29)
+        "minutes": 15,
     }
     return {k: full[k] for k in CONTEXT_KEYS[kind]}
 

@@ -42,6 +42,7 @@ class NotificationKind(Labelled):
     DIGEST = ("digest", "领导汇总")
     UNSIGNED = ("unsigned", "签收督办")
     DECISION = ("decision", "办理决定")  # 退回, extension approved/refused, verified (issue 29)
+    SIGNIN_LINK = ("signin_link", "登录链接")  # a one-time sign-in link (issue 29)
     TEST = ("test", "测试邮件")
 
 

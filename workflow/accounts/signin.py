@@ -243,3 +243,50 @@ def login_local(name: str, password: str, config: Any = None) -> tuple[str, Any]
         token = issue_personal_token(session, caller.account_id, now, label=f"{name} 命令行")
     record(db, caller, "signin", now, door="cli")
     return caller.name, save_token(config, token)
+
+
+# -- a sign-in link by mail --------------------------------------------------------------------
+LINK_KIND = "signin_link"
+
+
+def queue_link_mail(session: Session, name: str, now: datetime) -> bool:
+    """Queue a one-time sign-in link for the account ``name`` in the outbox (kind
+    ``signin_link``, to the account's e-mail; the link is ``{[server] url}/login/link/{code}``,
+    written at delivery). Quietly nothing (False) when there is no such account, it has no
+    e-mail or it is locked: the door answers the same either way (no account enumeration).
+
+    The code travels in the outbox row until it is delivered; it is valid 15 minutes and once,
+    and delivery drops a row whose link has expired."""
+    from workflow.dates.clock import local_date
+    from workflow.errors import NotFound
+    from workflow.storage.models import Notification
+
+    try:
+        account = find_account(session, name)
+    except NotFound:
+        return False
+    email = account.email
+    if not email or (account.locked_until is not None and account.locked_until > now):
+        return False
+    account, code = make_link(session, account.name, now)
+    session.add(
+        Notification(
+            key=f"{LINK_KIND}:a{account.id}:{_code_hash(code)[:16]}",
+            kind=LINK_KIND,
+            channel="email",
+            recipients=[email],
+            recipient_name=account.name,
+            context={
+                "recipient": account.name,
+                "as_of": local_date(now).isoformat(),
+                "code": code,
+                "minutes": int(LINK_VALID.total_seconds() // 60),
+                "expires_at": (now + LINK_VALID).isoformat(),
+            },
+            as_of=local_date(now),
+            created_at=now,
+            next_attempt_at=now,
+        )
+    )
+    session.flush()
+    return True

@@ -37,6 +37,7 @@ AUDITED: dict[str, str] = {
 ACTION_LABELS: dict[str, str] = {
     "signin": "登录",
     "signout": "退出登录",
+    "signin.link": "申请登录链接",
     "token.issue": "签发令牌",
     "token.revoke": "吊销令牌",
     "account.add": "新增账号",

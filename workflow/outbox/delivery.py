@@ -221,11 +221,15 @@ class _Run:
         out: dict[str, Any] = {}
         for row in rows:
             context = render_context(dict(row.context or {}))
-            if row.kind == "decision":  # workflow/tasks/decisions.py: queued without the office
+            if row.kind in ("decision", "signin_link"):  # queued without the office
                 context.setdefault("office", self.contact.office)
-                if context.get("decision") == "verified" and not self.on_verified:
-                    out[row.key] = "[notify] on_verified = false：核验通过不通知单位"
-                    continue
+            verified = row.kind == "decision" and context.get("decision") == "verified"
+            if verified and not self.on_verified:
+                out[row.key] = "[notify] on_verified = false：核验通过不通知单位"
+                continue
+            if row.kind == "signin_link" and _expired(context.get("expires_at"), self.now):
+                out[row.key] = "登录链接已过期，不再发送"  # workflow/accounts/signin.py
+                continue
             fresh = refresher.refresh(row, context)
             if fresh.context is None:
                 out[row.key] = fresh.note or "内容已过时"
@@ -238,6 +242,14 @@ class _Run:
             with self.db.engine.connect() as conn:
                 self.files.fetch(conn)
         return out
+
+
+def _expired(stamp: Any, now: datetime) -> bool:
+    """Whether a sign-in link's ``expires_at`` (ISO, stored in the row's context) is past."""
+    try:
+        return datetime.fromisoformat(str(stamp)) <= now
+    except ValueError:
+        return True
 
 
 def deliver_pending(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from workflow.web.pages import (
+    accounts,
     appeals,
     audit,
     auth,
@@ -26,5 +27,6 @@ from workflow.web.pages import (
 
 router = APIRouter(include_in_schema=False)
 _PAGES = (auth, tasks, board, office, ledger, appeals, bonus, audit, notices, directory, running)
+_PAGES += (accounts,)  # the accounts page (issue 29)
 for _module in _PAGES:
     router.include_router(_module.router)

@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, Response
 
 from workflow.accounts.manage import change_password
-from workflow.accounts.signin import AccountLocked, check_password, use_link
+from workflow.accounts.signin import AccountLocked, check_password, queue_link_mail, use_link
 from workflow.directory.web_sessions import (
     idle_timeout,
     open_session,
@@ -81,16 +81,19 @@ def _login_page(
     status: int = 200,
     account: str = "",
     with_token: bool = False,
+    notice: str | None = None,
+    template: str = "login.html",
 ) -> Response:
     csrf = secrets.token_urlsafe(32)
     response = render(
         request,
-        "login.html",
+        template,
         None,
         status=status,
         csrf=csrf,
         next=safe_next(request.query_params.get("next")) or "",
-        notice=SIGNED_OUT_TEXT.get(request.query_params.get("why", "")) if error is None else None,
+        notice=notice
+        or (SIGNED_OUT_TEXT.get(request.query_params.get("why", "")) if error is None else None),
         error=error,
         signed_out=request.query_params.get("bye") == "1",
         account=account,
@@ -203,6 +206,67 @@ async def login(
             with_token=by_token,
         )
     return _signed_in(request, sid, safe_next(next) or "/", remember=keep)
+
+
+# the same answer whether or not the account exists (no account enumeration)
+LINK_SENT = (
+    "如果该账号存在并登记了电子邮箱，登录链接已发往该邮箱，15 分钟内有效、只能使用一次。"
+    "收不到时请联系安全管理员（或办公室）。"
+)
+
+
+class _LinkAsked(NotAuthenticated):
+    """A sign-in link asked for: counted in the per-address throttle like a sign-in attempt,
+    so that one address cannot have mails sent without limit."""
+
+
+def _queue_link(request: Request, name: str) -> None:
+    with unit_of_work(request) as session:
+        queued = queue_link_mail(session, name, now())
+    page_audit(request, None, "signin.link", "ok" if queued else "failed", name[:100])
+    raise _LinkAsked("登录链接")
+
+
+def _link_page(request: Request, **ctx: object) -> Response:
+    return _login_page(request, template="login_link.html", **ctx)  # type: ignore[arg-type]
+
+
+@router.get("/login/link")
+def login_link_form(request: Request) -> Response:
+    return _link_page(request)
+
+
+@router.post("/login/link")
+async def login_link_mail(
+    request: Request, account: str = Form(""), csrf_token: str = Form("")
+) -> Response:
+    """通过邮件获取登录链接: a one-time link queued in the outbox to the account's e-mail."""
+    from workflow.outbox.contact import server_url
+
+    if not same_secret(csrf_token, request.cookies.get(LOGIN_CSRF_COOKIE, "")):
+        return _link_page(request, error="登录表单已过期，请重新输入", status=403, account=account)
+    if not account.strip():
+        return _link_page(request, error="请填写“账号”，再获取登录链接", status=400)
+    if server_url(config(request)) is None:
+        return _link_page(
+            request,
+            error="本系统尚未设置服务器地址，不能通过邮件发送登录链接，请联系办公室",
+            status=503,
+            account=account,
+        )
+    throttle = server_state(request).throttle
+    try:
+        await throttle.guard(
+            remote_address(request),
+            lambda: _queue_link(request, account.strip()[:100]),
+            via="sign-in link",
+        )
+    except TooManyRequests as exc:
+        await run_in_threadpool(page_audit, request, None, "signin.link", "throttled")
+        return _link_page(request, error=exc.message, status=429, account=account)
+    except _LinkAsked:
+        pass
+    return _link_page(request, notice=LINK_SENT, account=account)
 
 
 @router.get("/login/link/{code}")

@@ -45,13 +45,16 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 SESSION_COOKIE = "duban_session"
 LOGIN_CSRF_COOKIE = "duban_login_csrf"
 CSRF_FIELD = "csrf_token"
-ANONYMOUS_POSTS = {"/login"}  # every other form needs a session before its body is read
+ANONYMOUS_POSTS = {
+    "/login",
+    "/login/link",
+}  # every other form needs a session before its body is read
 
 HOME = {
     "unit": "/tasks",
     "leader": "/board",
     "office": "/office/verify",
-    "security": "/account/password",  # accounts: `duban account` or the office's accounts page
+    "security": "/office/accounts",  # accounts (also `duban account`)
     "auditor": "/office/audit",
 }
 PASSWORD_PAGE = "/account/password"
