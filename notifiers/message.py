@@ -296,8 +296,13 @@ def _part(subtype: str, text: str) -> bytes:
     return head.encode("ascii") + _base64_body(text)
 
 
-@functools.lru_cache(maxsize=64)
 def _date(when: datetime) -> str:
+    # keyed by the offset too: 09:00+08:00 and 01:00+00:00 are equal (and hash equal) datetimes
+    return _formatted_date(when, when.utcoffset())
+
+
+@functools.lru_cache(maxsize=64)
+def _formatted_date(when: datetime, offset: object) -> str:
     return format_datetime(when)  # a run stamps its mails with one clock reading or few
 
 
