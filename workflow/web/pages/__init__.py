@@ -26,7 +26,19 @@ from workflow.web.pages import (
 )
 
 router = APIRouter(include_in_schema=False)
-_PAGES = (auth, tasks, board, office, ledger, appeals, bonus, audit, notices, directory, running)
-_PAGES += (accounts,)  # the accounts page (issue 29)
+_PAGES = (
+    auth,
+    tasks,
+    board,
+    office,
+    ledger,
+    appeals,
+    bonus,
+    audit,
+    notices,
+    directory,
+    running,
+    accounts,
+)
 for _module in _PAGES:
     router.include_router(_module.router)
