@@ -50,7 +50,7 @@ def parse_roles(roles: str | list[str] | tuple[str, ...]) -> list[str]:
 
 def _unit(session: Session, unit: str | None, roles: list[str]) -> int | None:
     if "unit" in roles and not unit:
-        raise InvalidInput("单位账号须指定所属单位（--unit）")
+        raise InvalidInput("单位账号须指定所属单位", field="unit")
     if not unit:
         return None
     from workflow.directory.units import resolve_unit
@@ -189,7 +189,7 @@ def edit_account(
     if unit is not None:
         account.unit_id = _unit(session, unit, checked) if unit.strip() else None
     if "unit" in checked and account.unit_id is None:
-        raise InvalidInput("单位账号须指定所属单位（--unit）")
+        raise InvalidInput("单位账号须指定所属单位", field="unit")
     account.roles = checked
     if email is not None or mobile is not None:
         new_email, new_mobile = _contact(email, mobile)

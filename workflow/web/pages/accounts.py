@@ -9,7 +9,6 @@ clear).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -30,6 +29,7 @@ from workflow.directory.units import list_units
 from workflow.errors import DubanError, InvalidInput, NotFound, PermissionDenied, http_status
 from workflow.vocabulary import Role
 from workflow.web.pages.directory import audited
+from workflow.web.pages.fields import error_text
 from workflow.web.pages.frame import (
     PageRoute,
     Visitor,
@@ -45,22 +45,14 @@ from workflow.web.pages.paging import paged
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 ROLE_LABELS = {r: Role.labels()[r] for r in ACCOUNT_ROLES}
-# the form's labels, in place of the CLI's flags in the library's messages
-_FLAG_LABELS = {"--unit": "所属单位", "--role": "角色", "--email": "电子邮箱", "--mobile": "手机号"}
-_FLAG = re.compile(r"（(--[a-z-]+)）")
+# the form's labels of the library's fields (workflow.web.pages.fields names the rest)
+LABELS = {"unit": "所属单位", "roles": "角色", "email": "电子邮箱", "mobile": "手机号"}
 DONE = {
     "edited": "已保存账号信息",
     "locked": "已锁定账号，该账号已在所有设备上退出",
     "unlocked": "已解锁账号",
     "removed": "已删除账号，其令牌已吊销",
 }
-
-
-def _in_page_words(exc: DubanError) -> str:
-    """The library's one line with the form's labels where it names a CLI flag."""
-    return _FLAG.sub(lambda m: f"（{_FLAG_LABELS.get(m.group(1), '')}）", exc.message).replace(
-        "（）", ""
-    )
 
 
 def _checked_roles(roles: list[str]) -> list[str]:
@@ -146,7 +138,7 @@ def account_add(
         raise
     except DubanError as exc:
         return _list_page(
-            request, who, status=http_status(exc), error=_in_page_words(exc), typed=typed
+            request, who, status=http_status(exc), error=error_text(exc, LABELS), typed=typed
         )
     return _list_page(request, who, issued={**shown, "password": password, "what": "新增"})
 
@@ -230,7 +222,7 @@ def account_save(
             who,
             account_id,
             status=http_status(exc),
-            error=_in_page_words(exc),
+            error=error_text(exc, LABELS),
             typed=typed,
         )
     return see_other(f"/office/accounts/{account_id}?done=edited")
